@@ -1,0 +1,34 @@
+"""Forms of the auth blueprint."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    submit = SubmitField(_l("Sign in"))
+
+
+class RegisterForm(FlaskForm):
+    """An organisation and its first user."""
+
+    organization_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(max=200)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[DataRequired(), Length(min=18, max=18)])
+    role = SelectField(_l("Role in the market"), choices=[
+        SelectChoice("producer", _l("Producer (generates waste)")),
+        SelectChoice("recycler", _l("Recycler (uses waste as feedstock)")),
+        SelectChoice("carrier", _l("Carrier")),
+        SelectChoice("base_operator", _l("Resource-utilisation base")),
+        SelectChoice("regulator", _l("Regulator")),
+    ])
+    user_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=128)])
+    confirm = PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
+    submit = SubmitField(_l("Register"))

@@ -1,0 +1,1 @@
+"""Lots: browse and read."""

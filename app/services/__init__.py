@@ -1,0 +1,1 @@
+"""Use cases: each function owns its transaction and its audit event."""

@@ -1,0 +1,126 @@
+"""Accounts: register an organisation with its first user, sign in with throttling, verify."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.services import audit
+from app.services.errors import ServiceError, Throttled
+from models import LoginAttempt, Organization, OrganizationRole, User, utcnow
+from models.credit_code import CreditCodeError, make_credit_code, normalise_credit_code
+
+# The user's role follows from the role the organisation registers for.
+USER_ROLE_FOR_ORG_ROLE = {
+    "producer": "producer",
+    "recycler": "recycler",
+    "carrier": "carrier",
+    "base_operator": "base_officer",
+    "regulator": "regulator",
+}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What the registration form collects."""
+
+    organization_name: str
+    credit_code: str
+    role: str
+    user_name: str
+    email: str
+    password: str
+
+
+def register(session: so.Session, form: Registration) -> User:
+    """Create an unverified organisation and its first user; raise ServiceError on conflicts."""
+    try:
+        code = normalise_credit_code(form.credit_code)
+    except CreditCodeError as exc:
+        raise ServiceError(_("Invalid unified social credit code: %(reason)s", reason=str(exc)),
+                           field="credit_code") from exc
+    if form.role not in USER_ROLE_FOR_ORG_ROLE:
+        raise ServiceError(_("Choose a valid role."), field="role")
+    email = form.email.strip().lower()
+    if session.scalar(sa.select(Organization.id).where(Organization.credit_code == code)):
+        raise ServiceError(_("An organisation with this credit code is already registered."),
+                           field="credit_code")
+    if session.scalar(sa.select(User.id).where(User.email == email)):
+        raise ServiceError(_("This e-mail address is already registered."), field="email")
+    org = Organization(name=form.organization_name.strip(), credit_code=code, verified=False,
+                       roles=[OrganizationRole(role=form.role)])
+    user = User(email=email, name=form.user_name.strip(), role=USER_ROLE_FOR_ORG_ROLE[form.role],
+                password_hash=generate_password_hash(form.password), organization=org)
+    session.add_all([org, user])
+    session.flush()
+    audit.record(session, user.id, "organization", org.id, "registered", {"name": org.name, "code": code})
+    session.commit()
+    return user
+
+
+def authenticate(session: so.Session, email: str, password: str, remote_addr: str,
+                 max_failures: int, window_minutes: int) -> User | None:
+    """Return the user for good credentials, None for bad; raise Throttled after too many failures."""
+    email = (email or "").strip().lower()
+    since = utcnow() - dt.timedelta(minutes=window_minutes)
+    failures = session.scalar(
+        sa.select(sa.func.count(LoginAttempt.id)).where(
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.attempted_at >= since,
+            sa.or_(LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr),
+        )
+    )
+    if failures >= max_failures:
+        raise Throttled(_("Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=window_minutes),
+                        retry_after=window_minutes * 60)
+    user = session.scalar(sa.select(User).where(User.email == email))
+    ok = user is not None and user.active and check_password_hash(user.password_hash, password)
+    session.add(LoginAttempt(email=email, remote_addr=remote_addr, succeeded=ok))
+    if ok:
+        user.last_login_at = utcnow()
+    session.commit()
+    return user if ok else None
+
+
+def set_verified(session: so.Session, admin: User, organization_id: int, verified: bool) -> Organization:
+    """Mark an organisation verified (or not) and record who did it."""
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise ServiceError(_("No such organisation."))
+    org.verified = verified
+    org.verified_at = utcnow() if verified else None
+    audit.record(session, admin.id, "organization", org.id, "verified" if verified else "unverified")
+    session.commit()
+    return org
+
+
+def create_admin(session: so.Session, email: str, name: str, password: str) -> User:
+    """Create an administrator in the operator organisation (made on first use) and commit."""
+    user = add_admin(session, email, name, password)
+    session.commit()
+    return user
+
+
+def add_admin(session: so.Session, email: str, name: str, password: str) -> User:
+    """Add an administrator to the session's transaction without committing it."""
+    email = email.strip().lower()
+    if session.scalar(sa.select(User.id).where(User.email == email)):
+        raise ServiceError(f"user {email} already exists")
+    operator = session.scalar(
+        sa.select(Organization).join(OrganizationRole).where(OrganizationRole.role == "operator")
+    )
+    if operator is None:
+        operator = Organization(name="固废交易平台运营方", name_en="Gufei Exchange operator",
+                                credit_code=make_credit_code("91230100MA1GUFE00"), verified=True,
+                                verified_at=utcnow(), roles=[OrganizationRole(role="operator")])
+        session.add(operator)
+    user = User(email=email, name=name, role="admin", password_hash=generate_password_hash(password),
+                organization=operator)
+    session.add(user)
+    session.flush()
+    audit.record(session, None, "user", user.id, "admin_created", {"email": email})
+    return user

@@ -1,0 +1,35 @@
+"""Reading the waste catalogue and place names for forms and filters."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from wtforms import SelectChoice
+
+import geo
+from models import WasteCategory
+
+
+def categories(session: so.Session) -> list[WasteCategory]:
+    """All categories in catalogue order."""
+    return list(session.scalars(sa.select(WasteCategory).order_by(WasteCategory.id)))
+
+
+def category_choices(session: so.Session, locale: str) -> list[SelectChoice]:
+    """Choices of a category select field: code and localised name."""
+    return [SelectChoice(c.code, c.display_name(locale)) for c in categories(session)]
+
+
+def prefecture_choices(locale: str) -> list[SelectChoice]:
+    """Choices of a prefecture select field: adcode and localised name."""
+    use_zh = locale.startswith("zh")
+    return [SelectChoice(p.code, p.name_zh if use_zh else p.name_en) for p in geo.prefecture_places()]
+
+
+def with_blank(choices: list[SelectChoice]) -> list[SelectChoice]:
+    """Prepend an 'any' choice for filters."""
+    return [SelectChoice("", "—"), *choices]
+
+
+def prefecture_name(code: str | None, locale: str) -> str:
+    """The localised name of a prefecture adcode ('' when unknown)."""
+    return {c.value: c.label for c in prefecture_choices(locale)}.get(code or "", "")

@@ -1,0 +1,83 @@
+"""Reference data every deployment needs: the waste catalogue, the bases and their targets."""
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models import BaseTarget, ResourceBase, WasteCategory
+
+CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "data" / "catalogue.csv"
+ENV_TAX_SOURCE = {
+    "coal_gangue": "环境保护税法 附表一 固体废物·煤矸石 5 元/吨 (in force 2018-01-01)",
+    "tailings": "环境保护税法 附表一 固体废物·尾矿 15 元/吨",
+    "hazardous": "环境保护税法 附表一 固体废物·危险废物 1000 元/吨",
+    "smelting_slag": "环境保护税法 附表一 固体废物·冶炼渣 25 元/吨",
+    "fly_ash": "环境保护税法 附表一 固体废物·粉煤灰 25 元/吨",
+    "furnace_slag": "环境保护税法 附表一 固体废物·炉渣 25 元/吨",
+    "other": "环境保护税法 附表一 固体废物·其他固体废物（含半固态、液态废物）25 元/吨",
+    "agricultural": "环境保护税法 第十二条: 农业生产（不包括规模化养殖）排放应税污染物暂予免征",
+}
+
+# The four national resource-utilisation bases named in the provincial carbon-peak plan (2022).
+BASES = (
+    ("daqing", "大庆", "Daqing", "230600"),
+    ("jixi", "鸡西", "Jixi", "230300"),
+    ("qiqihar", "齐齐哈尔", "Qiqihar", "230200"),
+    ("qitaihe", "七台河", "Qitaihe", "230900"),
+)
+PLAN_SOURCE = "黑龙江省工业领域碳达峰实施方案 (2022): 2025 年大宗工业固废综合利用率达到 60%"
+# Only the 2025 figure is in the plan; earlier years are a straight-line trajectory to it.
+TRAJECTORY = {2023: Decimal("0.5400"), 2024: Decimal("0.5700"), 2025: Decimal("0.6000")}
+
+
+def load_catalogue(session: so.Session) -> int:
+    """Insert or update every category of catalogue.csv; return how many rows it has."""
+    existing = {c.code: c for c in session.scalars(sa.select(WasteCategory))}
+    with CATALOGUE_CSV.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        category = existing.get(row["code"]) or WasteCategory(code=row["code"])
+        category.name_zh = row["name_zh"]
+        category.name_en = row["name_en"]
+        category.family = row["family"]
+        category.hazardous = row["hazardous"] == "1"
+        category.env_tax_yuan_per_t = Decimal(row["env_tax_yuan_per_t"])
+        category.env_tax_source = ENV_TAX_SOURCE[row["env_tax_basis"]]
+        category.freight_class = row["freight_class"]
+        category.co2_avoided_t_per_t = Decimal(row["co2_avoided_t_per_t"])
+        category.co2_is_estimate = row["co2_is_estimate"] == "1"
+        category.co2_source = row["co2_basis"] + (" (estimate)" if category.co2_is_estimate else "")
+        category.quality_fields = [{"key": k} for k in row["quality_fields"].split(";") if k]
+        session.add(category)
+    session.flush()
+    return len(rows)
+
+
+def load_bases(session: so.Session) -> int:
+    """Insert the bases and the bulk-waste trajectory targets (base and province) if missing."""
+    existing = {b.code: b for b in session.scalars(sa.select(ResourceBase))}
+    for code, name_zh, name_en, prefecture in BASES:
+        if code not in existing:
+            existing[code] = ResourceBase(code=code, name_zh=name_zh, name_en=name_en, prefecture_code=prefecture)
+            session.add(existing[code])
+    session.flush()
+    have = {(t.base_id, t.family, t.year) for t in session.scalars(sa.select(BaseTarget))}
+    for base_id in [None, *(b.id for b in existing.values())]:
+        for year, rate in TRAJECTORY.items():
+            if (base_id, "bulk_industrial", year) not in have:
+                source = PLAN_SOURCE if year == 2025 else PLAN_SOURCE + " (straight-line trajectory)"
+                session.add(BaseTarget(base_id=base_id, family="bulk_industrial", year=year,
+                                       target_rate=rate, source=source))
+    session.flush()
+    return len(existing)
+
+
+def load_reference(session: so.Session) -> None:
+    """Load catalogue and bases in one transaction."""
+    load_catalogue(session)
+    load_bases(session)
+    session.commit()

@@ -1,0 +1,68 @@
+"""Configuration read from the environment, in one place."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("GUFEI_INSTANCE_PATH", ROOT / "instance"))
+
+
+def database_url() -> str:
+    """DATABASE_URL, or a SQLite file under instance/."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the old driver; we use psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE / 'gufei.sqlite'}"
+
+
+def secret_key() -> str:
+    """SECRET_KEY, or one generated once into instance/secret_key (never committed)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = INSTANCE / "secret_key"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings of a running app; tests override attributes through create_app(overrides)."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = secret_key()
+        self.DATABASE_URL = database_url()
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.BABEL_DEFAULT_LOCALE = "zh_CN"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        self.LANGUAGES = ("zh_CN", "en")
+        self.UPLOAD_FOLDER = str(INSTANCE / "uploads")
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+        self.LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
+        self.LOTS_PER_PAGE = 25
+        self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@gufei.example")
+        self.ROAD_NETWORK_GEOJSON = os.environ.get("ROAD_NETWORK_GEOJSON") or None
+        self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL") or None
+        self.ALLOCATION_DEADLINE_DAYS = int(os.environ.get("ALLOCATION_DEADLINE_DAYS", "7"))
+
+    def as_dict(self) -> dict:
+        """The settings as a plain dict for app.config.from_mapping."""
+        return dict(vars(self))

@@ -1,0 +1,154 @@
+"""Freight rates, emission factors and freight classes: the one table the cost model reads."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# The four freight classes of the app's waste catalogue.
+FREIGHT_CLASSES: tuple[str, ...] = ("bulk", "general", "hazardous", "oversize")
+
+# Known waste-category codes → freight class (the app's catalogue carries its own copy;
+# this table lets the CLI and tests work without the database).
+CATEGORY_FREIGHT_CLASS: dict[str, str] = {
+    # bulk industrial solid waste: rail-able, base rates
+    "steel_slag": "bulk",
+    "bf_slag": "bulk",
+    "fly_ash": "bulk",
+    "boiler_slag": "bulk",
+    "coal_gangue": "bulk",
+    "fgd_gypsum": "bulk",
+    "byproduct_gypsum": "bulk",
+    "tailings": "bulk",
+    "smelting_slag": "bulk",
+    "carbide_slag": "bulk",
+    "coking_residue": "bulk",
+    "crop_straw": "bulk",
+    # renewable resources and low-value waste: general cargo
+    "waste_glass": "general",
+    "scrap_steel": "general",
+    "scrap_nonferrous": "general",
+    "waste_plastics": "general",
+    "waste_tyres": "general",
+    "waste_paper": "general",
+    # emerging streams that need special trailers
+    "pv_modules": "oversize",
+    "wind_blades": "oversize",
+    # hazardous waste (licensed carriers, manifests)
+    "spent_batteries": "hazardous",
+    "waste_catalyst": "hazardous",
+    "oil_sludge": "hazardous",
+}
+
+
+@dataclass(frozen=True)
+class ClassRates:
+    """Resolved rates for one freight class (yuan per tonne or tonne-km; kg CO2 per tonne-km)."""
+
+    freight_class: str
+    road_yuan_per_tkm: float
+    rail_yuan_per_tkm: float | None  # None: rail not offered for this class
+    handling_yuan_per_t: float
+    railhead_transfer_yuan_per_t: float
+    road_co2_kg_per_tkm: float
+    rail_co2_kg_per_tkm: float
+
+    @property
+    def rail_allowed(self) -> bool:
+        """Whether rail is an option for this class."""
+        return self.rail_yuan_per_tkm is not None
+
+
+def _default_road_premium() -> dict[str, float]:
+    return {"bulk": 1.0, "general": 1.1, "hazardous": 1.6, "oversize": 1.5}
+
+
+def _default_rail_premium() -> dict[str, float | None]:
+    return {"bulk": 1.0, "general": 1.1, "hazardous": None, "oversize": None}
+
+
+@dataclass(frozen=True)
+class FreightRates:
+    """Freight rates and emission factors per mode, with per-class premiums. Defaults a deployment overrides.
+
+    Sources and status of each default:
+    - rail_yuan_per_tkm 0.1031: national average rail freight rate, 7.01 fen/t·km operating
+      price + 3.3 fen/t·km railway construction fund (NDRC rail freight tariff; project design
+      doc, "Reference figures").
+    - road_yuan_per_tkm 0.40: road freight about 4× rail (design doc reference figures); an
+      estimate of the full-truckload contract rate for bulk in Heilongjiang.
+    - railhead_transfer_yuan_per_t 20: loading or unloading one tonne between truck and wagon at
+      a railhead, including yard fees. ESTIMATE (range 15–25 yuan/t); charged at each end of a rail leg.
+    - handling_yuan_per_t 5: loading at the producer and unloading at the user, both modes. ESTIMATE.
+    - rail_co2_kg_per_tkm 0.03: UK DEFRA (2007) freight rail intensity.
+    - road_co2_kg_per_tkm 0.05: laden articulated truck, DEFRA litres/km × 2.63 kg CO2/L diesel at
+      a 25 t payload. The GLEC Framework v3 (Smart Freight Centre, 2023) has current intensities.
+    - road_premium: multiplier on the road rate per freight class. general 1.1 (lighter, bulkier
+      loads); hazardous 1.6 (licensed carriers, escorts, manifests); oversize 1.5 (special
+      trailers, permits for blades and module stacks). ESTIMATES.
+    - rail_premium: multiplier on the rail rate, or None where rail is not offered. Hazardous
+      waste goes by road only here: rail carriage of dangerous goods needs designated stations
+      and per-shipment approval, so a marketplace default should not assume it. Oversize loads
+      (wind blades) exceed the loading gauge, so road only.
+    """
+
+    road_yuan_per_tkm: float = 0.40
+    rail_yuan_per_tkm: float = 0.0701 + 0.033
+    railhead_transfer_yuan_per_t: float = 20.0
+    handling_yuan_per_t: float = 5.0
+    road_co2_kg_per_tkm: float = 0.05
+    rail_co2_kg_per_tkm: float = 0.03
+    road_premium: Mapping[str, float] = field(default_factory=_default_road_premium)
+    rail_premium: Mapping[str, float | None] = field(default_factory=_default_rail_premium)
+
+    def for_class(self, freight_class: str) -> ClassRates:
+        """Resolve the rates that apply to one freight class."""
+        fc = check_freight_class(freight_class)
+        rail_mult = self.rail_premium.get(fc)
+        return ClassRates(
+            freight_class=fc,
+            road_yuan_per_tkm=self.road_yuan_per_tkm * self.road_premium.get(fc, 1.0),
+            rail_yuan_per_tkm=None if rail_mult is None else self.rail_yuan_per_tkm * rail_mult,
+            handling_yuan_per_t=self.handling_yuan_per_t,
+            railhead_transfer_yuan_per_t=self.railhead_transfer_yuan_per_t,
+            road_co2_kg_per_tkm=self.road_co2_kg_per_tkm,
+            rail_co2_kg_per_tkm=self.rail_co2_kg_per_tkm,
+        )
+
+
+DEFAULT_RATES = FreightRates()
+
+
+def resolve_rates(rates: FreightRates | Mapping[str, object] | None) -> FreightRates:
+    """Accept None (defaults), a FreightRates, or a dict of fields overriding the defaults."""
+    if rates is None:
+        return DEFAULT_RATES
+    if isinstance(rates, FreightRates):
+        return rates
+    if isinstance(rates, Mapping):
+        names = {f.name for f in dataclasses.fields(FreightRates)}
+        unknown = set(rates) - names
+        if unknown:
+            raise ValueError(f"unknown freight-rate field(s) {sorted(unknown)}; known: {sorted(names)}")
+        return dataclasses.replace(DEFAULT_RATES, **rates)  # type: ignore[arg-type]
+    raise TypeError(f"rates must be a FreightRates, a dict or None, not {type(rates).__name__}")
+
+
+def check_freight_class(freight_class: str) -> str:
+    """Return the freight class code, or raise ValueError listing the valid ones."""
+    fc = str(freight_class).strip().lower()
+    if fc not in FREIGHT_CLASSES:
+        raise ValueError(f"unknown freight class {freight_class!r}: expected one of {', '.join(FREIGHT_CLASSES)}")
+    return fc
+
+
+def freight_class_for_category(code: str) -> str:
+    """Freight class of a known waste-category code, or ValueError listing the freight classes."""
+    key = str(code).strip().lower()
+    if key not in CATEGORY_FREIGHT_CLASS:
+        raise ValueError(
+            f"unknown category code {code!r}: pass --freight-class with one of {', '.join(FREIGHT_CLASSES)} "
+            f"(known categories: {', '.join(sorted(CATEGORY_FREIGHT_CLASS))})"
+        )
+    return CATEGORY_FREIGHT_CLASS[key]

@@ -1,0 +1,12 @@
+"""Pure optimisation for Gufei Exchange: match waste lots to recycler demand, exactly."""
+
+from .errors import ProblemError, SolverError
+from .io import problem_from_dict
+from .model import Allocation, Arc, Cost, CostTable, Demand, Lot, Problem, Result, Unmatched
+from .solve import merge_results, solve, solve_category, split_by_category
+
+__all__ = [
+    "Lot", "Demand", "Cost", "Arc", "CostTable", "Problem", "Result", "Allocation", "Unmatched",
+    "solve", "solve_category", "split_by_category", "merge_results",
+    "ProblemError", "SolverError", "problem_from_dict",
+]

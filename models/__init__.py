@@ -1,0 +1,43 @@
+"""SQLAlchemy 2.0 models of Gufei Exchange and the engine/session factory (no Flask here)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models.audit import AuditEvent, Notification, OutboxEmail
+from models.base import Base, utcnow
+from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase
+from models.catalogue import WasteCategory
+from models.clearing import Allocation, Award, MatchRun
+from models.facilities import Facility, FacilityCapacity, Licence
+from models.lots import Bid, DemandProfile, Lot, LotDocument
+from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
+from models.shipments import Shipment, UtilisationRecord
+
+__all__ = [
+    "Allocation", "ApiToken", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "DemandProfile",
+    "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "Licence", "LoginAttempt",
+    "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
+    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "make_engine",
+    "make_session_factory", "utcnow",
+]
+
+
+def make_engine(url: str, **kwargs) -> sa.Engine:
+    """Create an engine; SQLite gets foreign keys enforced and a busy timeout."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30})
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        @sa.event.listens_for(engine, "connect")
+        def _enable_foreign_keys(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+    return engine
+
+
+def make_session_factory(engine: sa.Engine) -> so.sessionmaker[so.Session]:
+    """A session factory that keeps loaded objects usable after commit."""
+    return so.sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,54 @@
+"""Append-only audit events in a hash chain, and the in-app notifications."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models.base import Base, utcnow
+
+
+class AuditEvent(Base):
+    """A state change; `hash` covers the event and the previous event's hash."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    occurred_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    actor_user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    entity_type: so.Mapped[str] = so.mapped_column(sa.String(30))
+    entity_id: so.Mapped[int]
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+
+
+class Notification(Base):
+    """An inbox message for a user; mirrored to e-mail when SMTP is configured."""
+
+    __tablename__ = "notifications"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    params: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    link: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    read_at: so.Mapped[Optional[dt.datetime]]
+
+
+class OutboxEmail(Base):
+    """An e-mail waiting to be sent, or kept here when no SMTP server is configured."""
+
+    __tablename__ = "outbox_emails"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    to_address: so.Mapped[str] = so.mapped_column(sa.String(254))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    sent_at: so.Mapped[Optional[dt.datetime]]

@@ -1,0 +1,94 @@
+"""Resource-utilisation bases, their targets, generation reports and the evaluation register."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models.base import Base, Rate, TimestampMixin, Tonnes, in_set
+from models.catalogue import FAMILIES
+
+if TYPE_CHECKING:
+    from models.catalogue import WasteCategory
+    from models.facilities import Facility
+    from models.orgs import Organization
+
+EVALUATION_STATUSES = ("applied", "under_review", "evaluated", "rejected")
+
+
+class ResourceBase(Base):
+    """A national resource-utilisation base; its polygon is its prefecture's boundary."""
+
+    __tablename__ = "bases"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(20), unique=True)
+    name_zh: so.Mapped[str] = so.mapped_column(sa.String(60))
+    name_en: so.Mapped[str] = so.mapped_column(sa.String(80))
+    prefecture_code: so.Mapped[str] = so.mapped_column(sa.String(6), unique=True)
+
+
+class BaseTarget(Base):
+    """A utilisation-rate target for a base (or the province when base is null) and year."""
+
+    __tablename__ = "base_targets"
+    __table_args__ = (
+        sa.UniqueConstraint("base_id", "family", "year", name="uq_base_targets_base_family_year"),
+        sa.CheckConstraint(in_set("family", FAMILIES), name="family"),
+        sa.CheckConstraint("target_rate >= 0 AND target_rate <= 1", name="rate_fraction"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    base_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("bases.id"))
+    family: so.Mapped[str] = so.mapped_column(sa.String(20))
+    year: so.Mapped[int]
+    target_rate: so.Mapped[Decimal] = so.mapped_column(Rate)
+    source: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
+
+    base: so.Mapped[Optional[ResourceBase]] = so.relationship()
+
+
+class GenerationReport(TimestampMixin, Base):
+    """Tonnes a producer facility generated, stored, self-utilised and disposed in a month."""
+
+    __tablename__ = "generation_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("facility_id", "category_id", "period", name="uq_generation_reports_fcp"),
+        sa.CheckConstraint(
+            "generated_t >= 0 AND stored_t >= 0 AND self_utilised_t >= 0 AND disposed_t >= 0"
+            " AND from_storage_t >= 0",
+            name="tonnes_non_negative",
+        ),
+        sa.Index("ix_generation_reports_period_category", "period", "category_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"), index=True)
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"))
+    period: so.Mapped[dt.date]  # first day of the month
+    generated_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    stored_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    self_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+
+    facility: so.Mapped["Facility"] = so.relationship()
+    category: so.Mapped["WasteCategory"] = so.relationship()
+
+
+class EnterpriseEvaluation(TimestampMixin, Base):
+    """An enterprise's comprehensive-utilisation evaluation (the plan counts 300 by 2025)."""
+
+    __tablename__ = "enterprise_evaluations"
+    __table_args__ = (sa.CheckConstraint(in_set("status", EVALUATION_STATUSES), name="status"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    organization_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(12))
+    evaluated_on: so.Mapped[Optional[dt.date]]
+    note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
+
+    organization: so.Mapped["Organization"] = so.relationship()

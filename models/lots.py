@@ -1,0 +1,125 @@
+"""Lots of waste on offer, sealed bids on them and standing demand."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models.base import Base, Money, TimestampMixin, Tonnes, in_set, utcnow
+
+if TYPE_CHECKING:
+    from models.catalogue import WasteCategory
+    from models.facilities import Facility
+    from models.orgs import User
+
+LOT_STATUSES = (
+    "draft", "open", "matched", "awarded", "shipping", "delivered", "utilised", "withdrawn", "expired",
+)
+BID_STATUSES = ("active", "withdrawn", "allocated", "unsuccessful")
+
+
+class Lot(TimestampMixin, Base):
+    """Tonnes of one category at a producer facility, with a reserve price at the gate."""
+
+    __tablename__ = "lots"
+    __table_args__ = (
+        sa.CheckConstraint(in_set("status", LOT_STATUSES), name="status"),
+        sa.CheckConstraint("tonnes > 0", name="tonnes_positive"),
+        sa.CheckConstraint("remaining_tonnes >= 0 AND remaining_tonnes <= tonnes", name="remaining_in_range"),
+        sa.CheckConstraint("available_to IS NULL OR available_to >= available_from", name="window_ordered"),
+        sa.CheckConstraint("min_shipment_t IS NULL OR min_shipment_t > 0", name="min_shipment_positive"),
+        sa.Index("ix_lots_status_category", "status", "category_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"), index=True)
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    remaining_tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    # Negative when the producer pays to be rid of it.
+    reserve_yuan_per_t: so.Mapped[Decimal] = so.mapped_column(Money)
+    available_from: so.Mapped[dt.date]
+    available_to: so.Mapped[Optional[dt.date]]
+    quality: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    min_shipment_t: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open", index=True)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    facility: so.Mapped["Facility"] = so.relationship(lazy="joined")
+    category: so.Mapped["WasteCategory"] = so.relationship(lazy="joined")
+    created_by: so.Mapped[Optional["User"]] = so.relationship()
+    bids: so.WriteOnlyMapped["Bid"] = so.relationship(back_populates="lot")
+    documents: so.Mapped[list["LotDocument"]] = so.relationship(
+        back_populates="lot", cascade="all, delete-orphan"
+    )
+
+
+class LotDocument(Base):
+    """A photo or document attached to a lot (stored under instance/uploads)."""
+
+    __tablename__ = "lot_documents"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    lot_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lots.id", ondelete="CASCADE"), index=True)
+    filename: so.Mapped[str] = so.mapped_column(sa.String(200))
+    stored_name: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(80))
+    size_bytes: so.Mapped[int]
+    uploaded_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    lot: so.Mapped[Lot] = so.relationship(back_populates="documents")
+
+
+class Bid(TimestampMixin, Base):
+    """A sealed price per tonne delivered, on one lot or on every compatible lot of a category."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        sa.CheckConstraint(in_set("status", BID_STATUSES), name="status"),
+        sa.CheckConstraint("tonnes > 0", name="tonnes_positive"),
+        sa.CheckConstraint("max_haul_km IS NULL OR max_haul_km > 0", name="max_haul_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    lot_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("lots.id"), index=True)
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"), index=True)
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"), index=True)
+    price_yuan_per_t: so.Mapped[Decimal] = so.mapped_column(Money)
+    tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    max_haul_km: so.Mapped[Optional[int]]
+    status: so.Mapped[str] = so.mapped_column(sa.String(12), default="active", index=True)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    lot: so.Mapped[Optional[Lot]] = so.relationship(back_populates="bids")
+    category: so.Mapped["WasteCategory"] = so.relationship()
+    facility: so.Mapped["Facility"] = so.relationship()
+
+
+class DemandProfile(TimestampMixin, Base):
+    """A recycler's standing bid for a category over a period."""
+
+    __tablename__ = "demand_profiles"
+    __table_args__ = (
+        sa.CheckConstraint("tonnes > 0", name="tonnes_positive"),
+        sa.CheckConstraint("period_end >= period_start", name="period_ordered"),
+        sa.CheckConstraint("max_haul_km IS NULL OR max_haul_km > 0", name="max_haul_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"), index=True)
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"), index=True)
+    tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    price_yuan_per_t: so.Mapped[Decimal] = so.mapped_column(Money)
+    period_start: so.Mapped[dt.date]
+    period_end: so.Mapped[dt.date]
+    max_haul_km: so.Mapped[Optional[int]]
+    quality_limits: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    active: so.Mapped[bool] = so.mapped_column(default=True, index=True)
+
+    facility: so.Mapped["Facility"] = so.relationship()
+    category: so.Mapped["WasteCategory"] = so.relationship()

@@ -1,0 +1,100 @@
+"""factory_boy factories: one line makes a valid object in the test database."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+import sqlalchemy as sa
+from factory.alchemy import SQLAlchemyModelFactory
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from models import Bid, DemandProfile, Facility, Lot, Organization, OrganizationRole, User, WasteCategory
+from models.credit_code import make_credit_code
+
+PASSWORD = "correct horse battery"
+# Hashing is slow by design; every factory user shares one hash of PASSWORD.
+_PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class OrganizationFactory(BaseFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"测试企业 {n}")
+    credit_code = factory.Sequence(lambda n: make_credit_code(f"91230100MA{n:07d}"))
+    verified = True
+    roles = factory.LazyFunction(lambda: [OrganizationRole(role="producer")])
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Sequence(lambda n: f"User {n}")
+    role = "producer"
+    password_hash = _PASSWORD_HASH
+    organization = factory.SubFactory(OrganizationFactory)
+
+
+class FacilityFactory(BaseFactory):
+    class Meta:
+        model = Facility
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Plant {n}")
+    kind = "producer"
+    lon = 126.63
+    lat = 45.75
+    prefecture_code = "230100"
+
+
+def category(code: str) -> WasteCategory:
+    """A catalogue category by code (needs the `reference` fixture)."""
+    return db.session.scalar(sa.select(WasteCategory).where(WasteCategory.code == code))
+
+
+class LotFactory(BaseFactory):
+    class Meta:
+        model = Lot
+
+    facility = factory.SubFactory(FacilityFactory)
+    category = factory.LazyFunction(lambda: category("fly_ash"))
+    title = factory.Sequence(lambda n: f"Lot {n}")
+    tonnes = Decimal("1000.000")
+    remaining_tonnes = factory.LazyAttribute(lambda o: o.tonnes)
+    reserve_yuan_per_t = Decimal("10.00")
+    available_from = dt.date(2026, 11, 1)
+    status = "open"
+
+
+class BidFactory(BaseFactory):
+    class Meta:
+        model = Bid
+
+    lot = factory.SubFactory(LotFactory)
+    category = factory.LazyAttribute(lambda o: o.lot.category)
+    facility = factory.SubFactory(FacilityFactory, kind="recycler")
+    price_yuan_per_t = Decimal("80.00")
+    tonnes = Decimal("500.000")
+
+
+class DemandProfileFactory(BaseFactory):
+    class Meta:
+        model = DemandProfile
+
+    facility = factory.SubFactory(FacilityFactory, kind="recycler")
+    category = factory.LazyFunction(lambda: category("fly_ash"))
+    tonnes = Decimal("5000.000")
+    price_yuan_per_t = Decimal("70.00")
+    period_start = dt.date(2026, 11, 1)
+    period_end = dt.date(2027, 10, 31)

@@ -20,11 +20,12 @@ $(STAMP): requirements.txt | $(BIN)/python
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+	$(BIN)/pybabel compile -d app/translations
 
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(FLASK) translations fill-en
 
 migrate: install
 	$(BIN)/alembic upgrade head

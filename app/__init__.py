@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 
+import geo.network
 from app import cli, i18n, labels
 from app.extensions import babel, csrf, db, login_manager
 from app.settings import INSTANCE, Config
@@ -30,7 +31,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind database, CSRF, login and translations to the app."""
+    """Bind database, CSRF, login and translations to the app, and configure geography."""
+    geo.network.configure_road_network(app.config["ROAD_NETWORK_GEOJSON"])
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -7,7 +7,7 @@ import click
 from flask import Flask
 
 from app.extensions import db
-from app.services import accounts, demo, reference, stats
+from app.services import accounts, demo, reference, stats, translations
 from app.services.errors import ServiceError
 
 
@@ -59,7 +59,31 @@ def stats_command(as_json: bool) -> None:
             click.echo(f"{key:16} {value}")
 
 
+@click.group("translations")
+def translations_group() -> None:
+    """Keep the translation catalogues complete."""
+
+
+@translations_group.command("fill-en")
+def fill_english_command() -> None:
+    """Copy source strings into the English catalogue."""
+    click.echo(f"{translations.fill_english()} English entries filled.")
+
+
+@translations_group.command("check")
+def check_translations_command() -> None:
+    """Exit non-zero listing entries without a translation."""
+    gaps = {locale: translations.missing(locale) for locale in ("zh_CN", "en")}
+    for locale, ids in gaps.items():
+        for msgid in ids:
+            click.echo(f"{locale}: {msgid}")
+    if any(gaps.values()):
+        raise click.ClickException("untranslated entries")
+    click.echo("All catalogues complete.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command):
+    for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
+                    translations_group):
         app.cli.add_command(command)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy.orm as so
+from celery import Celery
 from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -32,3 +33,5 @@ db = Database()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# The job queue: bound to REDIS_URL by app.jobs.init_app; without it jobs run in-process.
+celery = Celery("gufei")

@@ -22,26 +22,46 @@ TRUCK_CO2_KG_PER_T_KM = 0.05  # laden articulated truck, DEFRA via DESIGN.md
 DEFAULT_MAX_HAUL_KM = 300.0
 
 # Populated centres of Heilongjiang (lon, lat, weight); most industry sits in the south.
-CENTRES = np.array([
-    (126.63, 45.75, 10),  # Harbin
-    (125.10, 46.59, 7),   # Daqing
-    (123.95, 47.35, 6),   # Qiqihar
-    (130.97, 45.30, 5),   # Jixi
-    (129.60, 44.58, 5),   # Mudanjiang
-    (130.36, 46.80, 5),   # Jiamusi
-    (130.30, 47.35, 3),   # Hegang
-    (131.16, 46.64, 3),   # Shuangyashan
-    (131.00, 45.77, 3),   # Qitaihe
-    (128.90, 47.73, 3),   # Yichun
-    (126.99, 46.65, 4),   # Suihua
-    (127.50, 50.25, 2),   # Heihe
-    (124.70, 52.33, 1),   # Da Hinggan Ling
-])
+CENTRES = np.array(
+    [
+        (126.63, 45.75, 10),  # Harbin
+        (125.10, 46.59, 7),  # Daqing
+        (123.95, 47.35, 6),  # Qiqihar
+        (130.97, 45.30, 5),  # Jixi
+        (129.60, 44.58, 5),  # Mudanjiang
+        (130.36, 46.80, 5),  # Jiamusi
+        (130.30, 47.35, 3),  # Hegang
+        (131.16, 46.64, 3),  # Shuangyashan
+        (131.00, 45.77, 3),  # Qitaihe
+        (128.90, 47.73, 3),  # Yichun
+        (126.99, 46.65, 4),  # Suihua
+        (127.50, 50.25, 2),  # Heihe
+        (124.70, 52.33, 1),  # Da Hinggan Ling
+    ]
+)
 CATEGORIES = [
-    "steel_slag", "blast_furnace_slag", "fly_ash", "furnace_bottom_ash", "coal_gangue", "fgd_gypsum",
-    "phosphogypsum", "tailings", "red_mud", "carbide_slag", "waste_glass", "retired_pv_modules",
-    "wind_turbine_blades", "crop_straw", "construction_waste", "waste_tyres", "waste_plastics",
-    "scrap_steel", "nonferrous_slag", "coking_residue", "chemical_sludge", "waste_catalyst",
+    "steel_slag",
+    "blast_furnace_slag",
+    "fly_ash",
+    "furnace_bottom_ash",
+    "coal_gangue",
+    "fgd_gypsum",
+    "phosphogypsum",
+    "tailings",
+    "red_mud",
+    "carbide_slag",
+    "waste_glass",
+    "retired_pv_modules",
+    "wind_turbine_blades",
+    "crop_straw",
+    "construction_waste",
+    "waste_tyres",
+    "waste_plastics",
+    "scrap_steel",
+    "nonferrous_slag",
+    "coking_residue",
+    "chemical_sludge",
+    "waste_catalyst",
 ]
 
 
@@ -64,9 +84,16 @@ def synthetic_problem(n_lots: int, n_demands: int, seed: int = 20240501) -> tupl
     price = np.round(base_price[dem_cat] + rng.normal(0, 20, size=n_demands), 2)
     max_haul = rng.choice([150.0, 200.0, 250.0, 300.0, DEFAULT_MAX_HAUL_KM], size=n_demands)
 
-    lots = [Lot(f"L{k}", CATEGORIES[c], Decimal(str(t)), Decimal(str(r))) for k, (c, t, r) in enumerate(zip(lot_cat.tolist(), lot_t.tolist(), reserve.tolist()))]
-    demands = [Demand(f"D{k}", CATEGORIES[c], Decimal(str(t)), Decimal(str(p)), max_haul_km=h)
-               for k, (c, t, p, h) in enumerate(zip(dem_cat.tolist(), dem_t.tolist(), price.tolist(), max_haul.tolist()))]
+    lots = [
+        Lot(f"L{k}", CATEGORIES[c], Decimal(str(t)), Decimal(str(r)))
+        for k, (c, t, r) in enumerate(zip(lot_cat.tolist(), lot_t.tolist(), reserve.tolist(), strict=True))
+    ]
+    demands = [
+        Demand(f"D{k}", CATEGORIES[c], Decimal(str(t)), Decimal(str(p)), max_haul_km=h)
+        for k, (c, t, p, h) in enumerate(
+            zip(dem_cat.tolist(), dem_t.tolist(), price.tolist(), max_haul.tolist(), strict=True)
+        )
+    ]
 
     started = time.perf_counter()
     li, di, km = _arcs_within_haul(lot_cat, lot_lon, lot_lat, dem_cat, dem_lon, dem_lat, max_haul, n_cat)
@@ -110,7 +137,9 @@ def _arcs_within_haul(lot_cat, lot_lon, lot_lat, dem_cat, dem_lon, dem_lat, max_
         i, j = lots[pairs["i"]], dems[pairs["j"]]
         km = ROAD_CIRCUITY * _haversine_km(lot_lon[i], lot_lat[i], dem_lon[j], dem_lat[j])
         keep = km <= max_haul[j]
-        out_l.append(i[keep]); out_d.append(j[keep]); out_km.append(np.round(km[keep], 3))
+        out_l.append(i[keep])
+        out_d.append(j[keep])
+        out_km.append(np.round(km[keep], 3))
     if not out_l:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     return np.concatenate(out_l), np.concatenate(out_d), np.concatenate(out_km)
@@ -152,6 +181,12 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-highs", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+
+    # Warm up imports and first-call costs of every contender on a tiny instance first.
+    warm, _ = synthetic_problem(300, 60, args.seed + 1)
+    solve(warm, solver="mincostflow"), solve(warm, solver="greedy")
+    if not args.skip_highs:
+        highs_objective(warm)
 
     started = time.perf_counter()
     problem, arcs_s = synthetic_problem(args.lots, args.demands, args.seed)

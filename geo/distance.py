@@ -19,7 +19,9 @@ def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayL
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0)))
 
 
-def haversine_matrix_km(src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, dst_lat: ArrayLike) -> NDArray[np.float64]:
+def haversine_matrix_km(
+    src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, dst_lat: ArrayLike
+) -> NDArray[np.float64]:
     """M×N great-circle distance matrix in km."""
     src_lon = np.asarray(src_lon, dtype=np.float64)[:, None]
     src_lat = np.asarray(src_lat, dtype=np.float64)[:, None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.boundaries import DATA_DIR, seats
-from geo.coords import project, validate_lonlat
 from geo.circuity import ROAD_CIRCUITY
+from geo.coords import project, validate_lonlat
 from geo.distance import geodesic_line_km, haversine_km, haversine_matrix_km, unit_vectors
 
 # A facility reaches the trunk network through its K nearest nodes (the best of them wins), so a
@@ -27,7 +26,6 @@ ACCESS_K = 3
 # instead of going through the seat network: inside one county the local grid is dense enough.
 LOCAL_DIRECT_KM = 40.0
 # Environment variable a deployment sets to a GeoJSON of LineStrings to replace the seat graph.
-ROAD_NETWORK_ENV = "GEO_ROAD_NETWORK"
 # All-pairs tables are precomputed up to this many nodes; larger networks compute rows on demand.
 _FULL_TABLE_MAX_NODES = 4000
 
@@ -77,7 +75,9 @@ class RoadNetwork:
             self._table = dijkstra(self.graph, directed=False)
         return self._table
 
-    def nearest_nodes(self, lon: ArrayLike, lat: ArrayLike, k: int | None = None) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    def nearest_nodes(
+        self, lon: ArrayLike, lat: ArrayLike, k: int | None = None
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """The k nearest nodes of each point and the road access leg to each (great-circle × circuity)."""
         k = min(k or self.access_k, self.n_nodes)
         lon = np.asarray(lon, dtype=np.float64).ravel()
@@ -97,8 +97,14 @@ class RoadNetwork:
             np.minimum(rows, (access[:, i, None] + self.node_rows(idx[:, i])).astype(F32), out=rows)
         return rows
 
-    def km_matrix(self, src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, dst_lat: ArrayLike,
-                  gc_km: NDArray | None = None) -> NDArray[np.float32]:
+    def km_matrix(
+        self,
+        src_lon: ArrayLike,
+        src_lat: ArrayLike,
+        dst_lon: ArrayLike,
+        dst_lat: ArrayLike,
+        gc_km: NDArray | None = None,
+    ) -> NDArray[np.float32]:
         """M×N road km between two point sets (already validated, WGS84)."""
         rows = self.source_rows(src_lon, src_lat)
         didx, dacc = self.nearest_nodes(dst_lon, dst_lat)
@@ -133,8 +139,9 @@ class RoadNetwork:
     # -- constructors ------------------------------------------------------------------------
 
     @classmethod
-    def from_links(cls, node_ids: list[str], lon: ArrayLike, lat: ArrayLike, a: ArrayLike, b: ArrayLike,
-                   length_km: ArrayLike, **kw) -> "RoadNetwork":
+    def from_links(
+        cls, node_ids: list[str], lon: ArrayLike, lat: ArrayLike, a: ArrayLike, b: ArrayLike, length_km: ArrayLike, **kw
+    ) -> RoadNetwork:
         """Build from node positions and an undirected edge list (node indices, km)."""
         a = np.asarray(a, dtype=np.intp)
         b = np.asarray(b, dtype=np.intp)
@@ -147,7 +154,7 @@ class RoadNetwork:
         return cls(np.asarray(lon, float), np.asarray(lat, float), graph, list(node_ids), **kw)
 
     @classmethod
-    def from_geojson(cls, path: str | Path, snap_m: float = 50.0, **kw) -> "RoadNetwork":
+    def from_geojson(cls, path: str | Path, snap_m: float = 50.0, **kw) -> RoadNetwork:
         """Build from a GeoJSON of LineStrings: endpoints within snap_m merge into nodes; edges get geodesic length."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         feats = data["features"] if data.get("type") == "FeatureCollection" else [data]
@@ -194,9 +201,14 @@ def seat_network() -> RoadNetwork:
     s = seats()
     links = pd.read_csv(DATA_DIR / "road_links.csv", dtype={"from_adcode": str, "to_adcode": str})
     pos = {c: i for i, c in enumerate(s["adcode"])}
-    return RoadNetwork.from_links(list(s["adcode"]), s["lon"].to_numpy(), s["lat"].to_numpy(),
-                                  links["from_adcode"].map(pos).to_numpy(), links["to_adcode"].map(pos).to_numpy(),
-                                  links["length_km"].to_numpy())
+    return RoadNetwork.from_links(
+        list(s["adcode"]),
+        s["lon"].to_numpy(),
+        s["lat"].to_numpy(),
+        links["from_adcode"].map(pos).to_numpy(),
+        links["to_adcode"].map(pos).to_numpy(),
+        links["length_km"].to_numpy(),
+    )
 
 
 @functools.cache
@@ -204,10 +216,18 @@ def _geojson_network(path: str) -> RoadNetwork:
     return RoadNetwork.from_geojson(path)
 
 
+_road_network_path: str | None = None
+
+
+def configure_road_network(path: str | Path | None) -> None:
+    """Make a GeoJSON road network the default (None restores the built-in seat network)."""
+    global _road_network_path
+    _road_network_path = str(path) if path else None
+
+
 def default_network() -> RoadNetwork:
-    """The deployment's network: GeoJSON at $GEO_ROAD_NETWORK if set, else the seat network."""
-    path = os.environ.get(ROAD_NETWORK_ENV)
-    return _geojson_network(path) if path else seat_network()
+    """The deployment's network: the configured GeoJSON, else the seat network."""
+    return _geojson_network(_road_network_path) if _road_network_path else seat_network()
 
 
 def seat_road_km(code_a: str, code_b: str) -> float:
@@ -217,8 +237,9 @@ def seat_road_km(code_a: str, code_b: str) -> float:
     return float(net.table()[i, j])
 
 
-def road_km_matrix(src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, dst_lat: ArrayLike,
-                   network: RoadNetwork | None = None) -> NDArray[np.float64]:
+def road_km_matrix(
+    src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, dst_lat: ArrayLike, network: RoadNetwork | None = None
+) -> NDArray[np.float64]:
     """M×N road distance matrix in km between WGS84 points."""
     src_lon, src_lat = validate_lonlat(src_lon, src_lat)
     dst_lon, dst_lat = validate_lonlat(dst_lon, dst_lat)
@@ -226,8 +247,14 @@ def road_km_matrix(src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, d
     return net.km_matrix(src_lon, src_lat, dst_lon, dst_lat).astype(np.float64)
 
 
-def within_road_km(origin_lon: float, origin_lat: float, lons: ArrayLike, lats: ArrayLike, radius_km: float,
-                   network: RoadNetwork | None = None) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+def within_road_km(
+    origin_lon: float,
+    origin_lat: float,
+    lons: ArrayLike,
+    lats: ArrayLike,
+    radius_km: float,
+    network: RoadNetwork | None = None,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """Which points lie within radius_km by road of the origin; returns (mask, road km)."""
     if not np.isfinite(radius_km) or radius_km < 0:
         raise ValueError(f"radius_km must be a finite non-negative number, got {radius_km!r}")

@@ -6,7 +6,20 @@ from .model import Allocation, Arc, Cost, CostTable, Demand, Lot, Problem, Resul
 from .solve import merge_results, solve, solve_category, split_by_category
 
 __all__ = [
-    "Lot", "Demand", "Cost", "Arc", "CostTable", "Problem", "Result", "Allocation", "Unmatched",
-    "solve", "solve_category", "split_by_category", "merge_results",
-    "ProblemError", "SolverError", "problem_from_dict",
+    "Lot",
+    "Demand",
+    "Cost",
+    "Arc",
+    "CostTable",
+    "Problem",
+    "Result",
+    "Allocation",
+    "Unmatched",
+    "solve",
+    "solve_category",
+    "split_by_category",
+    "merge_results",
+    "ProblemError",
+    "SolverError",
+    "problem_from_dict",
 ]

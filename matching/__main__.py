@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 from .errors import ProblemError, SolverError
@@ -54,15 +53,21 @@ def _reject_constant(name: str):
 
 
 def _table(result) -> str:
-    lines = [f"status: {result.status}   solver: {result.solver}   total surplus: {result.objective_yuan:,.2f} yuan   "
-             f"time: {result.seconds:.3f} s"]
+    lines = [
+        f"status: {result.status}   solver: {result.solver}   total surplus: {result.objective_yuan:,.2f} yuan   "
+        f"time: {result.seconds:.3f} s"
+    ]
     if result.allocations:
         lines.append("")
-        lines.append(f"{'lot':<12} {'demand':<12} {'tonnes':>12} {'surplus/t':>10} {'netback/t':>10} {'freight/t':>10} {'km':>8}")
+        lines.append(
+            f"{'lot':<12} {'demand':<12} {'tonnes':>12} {'surplus/t':>10} {'netback/t':>10} {'freight/t':>10} {'km':>8}"
+        )
         for a in result.allocations:
             km = "" if a.km is None else f"{a.km:.0f}"
-            lines.append(f"{str(a.lot_id):<12} {str(a.demand_id):<12} {a.tonnes:>12,.3f} {a.surplus_yuan_per_t:>10.2f} "
-                         f"{a.netback_yuan_per_t:>10.2f} {a.transport_yuan_per_t:>10.2f} {km:>8}")
+            lines.append(
+                f"{str(a.lot_id):<12} {str(a.demand_id):<12} {a.tonnes:>12,.3f} {a.surplus_yuan_per_t:>10.2f} "
+                f"{a.netback_yuan_per_t:>10.2f} {a.transport_yuan_per_t:>10.2f} {km:>8}"
+            )
     if result.unmatched:
         lines.append("")
         lines.append("unmatched:")
@@ -70,8 +75,13 @@ def _table(result) -> str:
             lines.append(f"  {u.lot_id}: {u.tonnes:,.3f} t [{u.reason}] {u.message}")
     if result.lot_prices or result.demand_prices:
         lines.append("")
-        lines.append("price guidance (yuan/t): " + ", ".join(
-            [f"lot {k} {v}" for k, v in result.lot_prices.items()] + [f"demand {k} {v}" for k, v in result.demand_prices.items()]))
+        lines.append(
+            "price guidance (yuan/t): "
+            + ", ".join(
+                [f"lot {k} {v}" for k, v in result.lot_prices.items()]
+                + [f"demand {k} {v}" for k, v in result.demand_prices.items()]
+            )
+        )
     return "\n".join(lines)
 
 

@@ -12,6 +12,34 @@ from .network import Candidates
 from .units import kg_of
 
 
+def _arc_variable(model: cp_model.CpModel, problem, cand: Candidates, a: int) -> cp_model.IntVar:
+    """Kilograms on arc ``a`` with its whole-truck and minimum-shipment constraints."""
+    i, j = int(cand.lot[a]), int(cand.demand[a])
+    lot, demand = problem.lots[i], problem.demands[j]
+    lot_kg = int(problem.lot_kg[i])
+    cap = min(lot_kg, int(problem.demand_kg[j]))
+    x = model.new_int_var(0, cap, f"x{a}")
+    if demand.truck_t is not None:
+        truck = kg_of(demand.truck_t)
+        trucks = model.new_int_var(0, cap // truck, f"n{a}")
+        if lot_kg <= cap:
+            # A final part-load is allowed when it clears the whole lot.
+            whole_lot = model.new_bool_var(f"all{a}")
+            model.add(x == lot_kg).only_enforce_if(whole_lot)
+            model.add(x == truck * trucks).only_enforce_if(~whole_lot)
+        else:
+            model.add(x == truck * trucks)
+    minimum = max((kg_of(m) for m in (lot.min_shipment_t, demand.min_shipment_t) if m is not None), default=0)
+    if minimum > cap:
+        model.add(x == 0)
+    elif minimum > 1:
+        ships = model.new_bool_var(f"y{a}")
+        model.add(x >= minimum).only_enforce_if(ships)
+        model.add(x == 0).only_enforce_if(~ships)
+    model.add_hint(x, 0)
+    return x
+
+
 @dataclass(frozen=True)
 class CpsatOutcome:
     """Flows in kg per candidate arc, the solve status and the relative gap to the best bound."""
@@ -23,7 +51,7 @@ class CpsatOutcome:
 
 def has_shipment_terms(problem) -> bool:
     """True when any lot or demand sets a truck size or minimum shipment."""
-    return any(l.min_shipment_t is not None for l in problem.lots) or any(
+    return any(lo.min_shipment_t is not None for lo in problem.lots) or any(
         d.truck_t is not None or d.min_shipment_t is not None for d in problem.demands
     )
 
@@ -38,43 +66,16 @@ def solve_cpsat(problem, cand: Candidates, time_limit_s: float = 10.0, workers: 
     n = len(cand)
     if n == 0:
         return CpsatOutcome(np.zeros(0, dtype=np.int64), "optimal", 0.0)
-    lot_kg, demand_kg = problem.lot_kg, problem.demand_kg
     model = cp_model.CpModel()
-    xs = []
-    for a in range(n):
-        i, j = int(cand.lot[a]), int(cand.demand[a])
-        lot, demand = problem.lots[i], problem.demands[j]
-        cap = int(min(lot_kg[i], demand_kg[j]))
-        x = model.new_int_var(0, cap, f"x{a}")
-        xs.append(x)
-        if demand.truck_t is not None:
-            truck = kg_of(demand.truck_t)
-            trucks = model.new_int_var(0, cap // truck, f"n{a}")
-            if int(lot_kg[i]) <= cap:
-                whole_lot = model.new_bool_var(f"all{a}")
-                model.add(x == int(lot_kg[i])).only_enforce_if(whole_lot)
-                model.add(x == truck * trucks).only_enforce_if(~whole_lot)
-            else:
-                model.add(x == truck * trucks)
-        minimum = max(
-            (kg_of(m) for m in (lot.min_shipment_t, demand.min_shipment_t) if m is not None), default=0
-        )
-        if minimum > 1:
-            if minimum > cap:
-                model.add(x == 0)
-            else:
-                ships = model.new_bool_var(f"y{a}")
-                model.add(x >= minimum).only_enforce_if(ships)
-                model.add(x == 0).only_enforce_if(~ships)
-        model.add_hint(x, 0)
-    for group, limit in ((cand.lot, lot_kg), (cand.demand, demand_kg)):
+    xs = [_arc_variable(model, problem, cand, a) for a in range(n)]
+    for group, limit in ((cand.lot, problem.lot_kg), (cand.demand, problem.demand_kg)):
         order = np.argsort(group, kind="stable")
         bounds = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1], True])
-        for s, e in zip(bounds[:-1], bounds[1:]):
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
             members = order[s:e]
             model.add(sum(xs[a] for a in members.tolist()) <= int(limit[group[order][s]]))
     # Objective in fen·kg per tonne: exact integers, divided by 1000 afterwards.
-    model.maximize(sum(int(s) * x for s, x in zip(cand.surplus_fen.tolist(), xs)))
+    model.maximize(sum(int(s) * x for s, x in zip(cand.surplus_fen.tolist(), xs, strict=True)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     if workers:

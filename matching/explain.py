@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .model import Unmatched
@@ -40,7 +38,7 @@ def explain_unmatched(problem, cand: Candidates, flow_kg: np.ndarray) -> list[Un
     netback = problem.demand_price_fen[t.demand_index[compat_rows]] - t.fen_per_t[compat_rows]
     best_netback_row = _argmax_per_group(t.lot_index[compat_rows], netback, n_lots)
     nearest_rejected = _nearest_rejected_row(problem, cand.compatible | ~is_pending[t.lot_index])
-    takers = _takers_by_demand(cand, flow_kg)
+    takers = _takers_by_demand(problem, cand, flow_kg)
 
     out = []
     for i in pending.tolist():
@@ -55,14 +53,16 @@ def explain_unmatched(problem, cand: Candidates, flow_kg: np.ndarray) -> list[Un
             a = best_cand[i]
             j = int(cand.demand[a])
             spare = int(problem.demand_kg[j] - received[j])
-            out.append(_capacity_taken(problem, lot, left, j, int(cand.surplus_fen[a]), spare, takers.get(j, []), i))
+            out.append(_capacity_taken(problem, lot, left, j, int(cand.surplus_fen[a]), spare, takers.get(j), i))
     return out
 
 
 def _no_compatible(problem, lot, left, row) -> Unmatched:
     if row is None:
         return Unmatched(
-            lot.id, left, NO_COMPATIBLE_RECYCLER,
+            lot.id,
+            left,
+            NO_COMPATIBLE_RECYCLER,
             f"No {lot.category} recycler demand has a transport cost to lot {lot.id}, so none is within reach.",
             {"rule": "no_route"},
         )
@@ -75,8 +75,11 @@ def _no_compatible(problem, lot, left, row) -> Unmatched:
         details["km"] = cost.km
     reason = rejection.message if rejection else f"demand {demand.id} is incompatible"
     return Unmatched(
-        lot.id, left, NO_COMPATIBLE_RECYCLER,
-        f"No compatible recycler demand for lot {lot.id}: the nearest, {reason}.", details,
+        lot.id,
+        left,
+        NO_COMPATIBLE_RECYCLER,
+        f"No compatible recycler demand for lot {lot.id}: the nearest, {reason}.",
+        details,
     )
 
 
@@ -85,11 +88,18 @@ def _below_reserve(problem, lot, left, row, netback_fen) -> Unmatched:
     netback = yuan_from_fen(netback_fen)
     shortfall = lot.reserve_yuan_per_t - netback
     return Unmatched(
-        lot.id, left, NETBACK_BELOW_RESERVE,
+        lot.id,
+        left,
+        NETBACK_BELOW_RESERVE,
         f"The best netback for lot {lot.id} is {netback} yuan/t (demand {demand.id}), "
         f"{shortfall} yuan/t below its reserve of {lot.reserve_yuan_per_t} yuan/t.",
-        {"rule": "reserve", "demand": demand.id, "best_netback_yuan_per_t": netback,
-         "reserve_yuan_per_t": lot.reserve_yuan_per_t, "shortfall_yuan_per_t": shortfall},
+        {
+            "rule": "reserve",
+            "demand": demand.id,
+            "best_netback_yuan_per_t": netback,
+            "reserve_yuan_per_t": lot.reserve_yuan_per_t,
+            "shortfall_yuan_per_t": shortfall,
+        },
     )
 
 
@@ -99,23 +109,38 @@ def _capacity_taken(problem, lot, left, j, surplus_fen, spare_kg, takers, i) -> 
     if surplus_fen == 0 and spare_kg > 0:
         # Zero surplus: the pair is allowed but trading adds nothing, so the solver may leave it.
         return Unmatched(
-            lot.id, left, NETBACK_BELOW_RESERVE,
+            lot.id,
+            left,
+            NETBACK_BELOW_RESERVE,
             f"The best netback for lot {lot.id} (demand {demand.id}) only equals its reserve of "
             f"{lot.reserve_yuan_per_t} yuan/t, so trading it adds no surplus.",
-            {"rule": "reserve", "demand": demand.id, "reserve_yuan_per_t": lot.reserve_yuan_per_t,
-             "shortfall_yuan_per_t": yuan_from_fen(0)},
+            {
+                "rule": "reserve",
+                "demand": demand.id,
+                "reserve_yuan_per_t": lot.reserve_yuan_per_t,
+                "shortfall_yuan_per_t": yuan_from_fen(0),
+            },
         )
-    others = [(lot_pos, kg, s) for lot_pos, kg, s in takers if lot_pos != i][:_NAMED_TAKERS]
-    named = [problem.lots[p].id for p, _, _ in others]
-    details = {"rule": "capacity", "demand": demand.id, "surplus_yuan_per_t": surplus, "taken_by": named,
-               "spare_tonnes": tonnes_from_kg(spare_kg)}
+    others = [(p, text) for p, text in takers if p != i][:_NAMED_TAKERS]
+    named = [problem.lots[p].id for p, _ in others]
+    details = {
+        "rule": "capacity",
+        "demand": demand.id,
+        "surplus_yuan_per_t": surplus,
+        "taken_by": named,
+        "spare_tonnes": tonnes_from_kg(spare_kg),
+    }
     if spare_kg > 0:
-        message = (f"Demand {demand.id} would pay {surplus} yuan/t surplus for lot {lot.id}, but its remaining "
-                   f"{tonnes_from_kg(spare_kg)} t is less than a whole shipment under the truck and minimum-shipment terms.")
+        message = (
+            f"Demand {demand.id} would pay {surplus} yuan/t surplus for lot {lot.id}, but its remaining "
+            f"{tonnes_from_kg(spare_kg)} t is less than a whole shipment under the truck and minimum-shipment terms."
+        )
     else:
-        listed = ", ".join(f"{problem.lots[p].id} ({tonnes_from_kg(kg)} t at {yuan_from_fen(s)} yuan/t)" for p, kg, s in others)
-        message = (f"Demand {demand.id} would give lot {lot.id} a surplus of {surplus} yuan/t, but its capacity went to "
-                   f"lots with more surplus overall{': ' + listed if listed else ''}.")
+        listed = ", ".join(text for _, text in others)
+        message = (
+            f"Demand {demand.id} would give lot {lot.id} a surplus of {surplus} yuan/t, but its capacity went to "
+            f"lots with more surplus overall{': ' + listed if listed else ''}."
+        )
     return Unmatched(lot.id, left, CAPACITY_TAKEN, message, details)
 
 
@@ -141,14 +166,36 @@ def _nearest_rejected_row(problem, compatible_mask: np.ndarray) -> dict:
     km = np.where(np.isnan(t.km[rows]), np.inf, t.km[rows])
     order = np.lexsort((t.fen_per_t[rows], km, other_category, lots))
     first = np.flatnonzero(np.r_[True, lots[order][1:] != lots[order][:-1]])
-    return dict(zip(lots[order][first].tolist(), rows[order][first].tolist()))
+    return dict(zip(lots[order][first].tolist(), rows[order][first].tolist(), strict=True))
 
 
-def _takers_by_demand(cand: Candidates, flow_kg: np.ndarray) -> dict:
-    """Per demand position, the lots that received its capacity, by surplus per tonne descending."""
-    used = np.flatnonzero(flow_kg > 0)
-    order = used[np.lexsort((-cand.surplus_fen[used], cand.demand[used]))]
-    takers: dict = {}
-    for a in order.tolist():
-        takers.setdefault(int(cand.demand[a]), []).append((int(cand.lot[a]), int(flow_kg[a]), int(cand.surplus_fen[a])))
-    return takers
+def _takers_by_demand(problem, cand: Candidates, flow_kg: np.ndarray) -> _Takers:
+    """Per demand position, the lots that got its capacity, best surplus first (described lazily)."""
+    return _Takers(problem, cand, flow_kg)
+
+
+class _Takers:
+    """Lazy map demand position → [(lot position, description)], formatted only when asked for."""
+
+    def __init__(self, problem, cand: Candidates, flow_kg: np.ndarray):
+        used = np.flatnonzero(flow_kg > 0)
+        self._order = used[np.lexsort((-cand.surplus_fen[used], cand.demand[used]))]
+        demands = cand.demand[self._order]
+        self._starts = np.searchsorted(demands, np.arange(len(problem.demands) + 1))
+        self._problem, self._cand, self._flow = problem, cand, flow_kg
+        self._cache: dict = {}
+
+    def get(self, j: int) -> list:
+        """Up to _NAMED_TAKERS + 1 takers of demand ``j`` (one spare in case the asking lot is among them)."""
+        if j not in self._cache:
+            arcs = self._order[self._starts[j] : min(self._starts[j + 1], self._starts[j] + _NAMED_TAKERS + 1)]
+            lots, cand = self._problem.lots, self._cand
+            self._cache[j] = [
+                (
+                    int(cand.lot[a]),
+                    f"{lots[cand.lot[a]].id} ({tonnes_from_kg(self._flow[a])} t at "
+                    f"{yuan_from_fen(cand.surplus_fen[a])} yuan/t)",
+                )
+                for a in arcs.tolist()
+            ]
+        return self._cache[j]

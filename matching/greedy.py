@@ -20,7 +20,7 @@ def greedy_flow(problem, cand: Candidates) -> np.ndarray:
     lots = cand.lot[order].tolist()
     demands = cand.demand[order].tolist()
     flow = [0] * n
-    for k, (i, j) in enumerate(zip(lots, demands)):
+    for k, (i, j) in enumerate(zip(lots, demands, strict=True)):
         li = lot_left[i]
         if li == 0:
             continue

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ProblemError
 from .model import Cost, Demand, Lot, Problem
 
-_LOT_FIELDS = {"id", "category", "tonnes", "reserve_yuan_per_t", "available_from", "available_to", "quality", "min_shipment_t", "hazardous"}
-_DEMAND_FIELDS = {"id", "category", "tonnes", "price_yuan_per_t", "window_from", "window_to", "quality_limits", "max_haul_km",
-                  "licences", "truck_t", "min_shipment_t"}
+_LOT_FIELDS = {
+    "id",
+    "category",
+    "tonnes",
+    "reserve_yuan_per_t",
+    "available_from",
+    "available_to",
+    "quality",
+    "min_shipment_t",
+    "hazardous",
+}
+_DEMAND_FIELDS = {
+    "id",
+    "category",
+    "tonnes",
+    "price_yuan_per_t",
+    "window_from",
+    "window_to",
+    "quality_limits",
+    "max_haul_km",
+    "licences",
+    "truck_t",
+    "min_shipment_t",
+}
 _COST_FIELDS = {"lot", "demand", "yuan_per_t", "km", "co2_kg_per_t"}
 
 
@@ -22,7 +44,10 @@ def problem_from_dict(data: Mapping[str, Any]) -> Problem:
     if unknown:
         raise ProblemError(f"unknown top-level keys {sorted(unknown)}")
     lots = [_build(Lot, "lots", k, item, _LOT_FIELDS, _lot_kwargs) for k, item in enumerate(_list(data, "lots"))]
-    demands = [_build(Demand, "demands", k, item, _DEMAND_FIELDS, _demand_kwargs) for k, item in enumerate(_list(data, "demands"))]
+    demands = [
+        _build(Demand, "demands", k, item, _DEMAND_FIELDS, _demand_kwargs)
+        for k, item in enumerate(_list(data, "demands"))
+    ]
     costs = [_build(Cost, "costs", k, item, _COST_FIELDS, _cost_kwargs) for k, item in enumerate(_list(data, "costs"))]
     return Problem(lots, demands, costs)
 
@@ -37,7 +62,7 @@ def _list(data, key) -> list:
 def _entry(kind: str, k: int, item) -> str:
     if isinstance(item, Mapping) and "id" in item:
         ident = item["id"]
-        return f'{kind}[{k}] (id {chr(34) + ident + chr(34) if isinstance(ident, str) else ident})'
+        return f"{kind}[{k}] (id {chr(34) + ident + chr(34) if isinstance(ident, str) else ident})"
     return f"{kind}[{k}]"
 
 
@@ -76,10 +101,15 @@ def _lot_kwargs(item) -> dict:
     if not isinstance(quality, Mapping):
         raise ProblemError(f"quality must be an object, got {quality!r}")
     return dict(
-        id=_require(item, "id"), category=_require(item, "category"), tonnes=_require(item, "tonnes"),
+        id=_require(item, "id"),
+        category=_require(item, "category"),
+        tonnes=_require(item, "tonnes"),
         reserve_yuan_per_t=item.get("reserve_yuan_per_t", 0),
-        available_from=_date(item.get("available_from"), "available_from"), available_to=_date(item.get("available_to"), "available_to"),
-        quality=quality, min_shipment_t=item.get("min_shipment_t"), hazardous=bool(item.get("hazardous", False)),
+        available_from=_date(item.get("available_from"), "available_from"),
+        available_to=_date(item.get("available_to"), "available_to"),
+        quality=quality,
+        min_shipment_t=item.get("min_shipment_t"),
+        hazardous=bool(item.get("hazardous", False)),
     )
 
 
@@ -91,15 +121,25 @@ def _demand_kwargs(item) -> dict:
     if not isinstance(licences, (list, tuple)):
         raise ProblemError(f"licences must be a list, got {licences!r}")
     return dict(
-        id=_require(item, "id"), category=_require(item, "category"), tonnes=_require(item, "tonnes"),
+        id=_require(item, "id"),
+        category=_require(item, "category"),
+        tonnes=_require(item, "tonnes"),
         price_yuan_per_t=_require(item, "price_yuan_per_t"),
-        window_from=_date(item.get("window_from"), "window_from"), window_to=_date(item.get("window_to"), "window_to"),
+        window_from=_date(item.get("window_from"), "window_from"),
+        window_to=_date(item.get("window_to"), "window_to"),
         quality_limits={k: tuple(v) if isinstance(v, list) else v for k, v in limits.items()},
-        max_haul_km=item.get("max_haul_km"), licences=frozenset(licences), truck_t=item.get("truck_t"),
+        max_haul_km=item.get("max_haul_km"),
+        licences=frozenset(licences),
+        truck_t=item.get("truck_t"),
         min_shipment_t=item.get("min_shipment_t"),
     )
 
 
 def _cost_kwargs(item) -> dict:
-    return dict(lot_id=_require(item, "lot"), demand_id=_require(item, "demand"), yuan_per_t=_require(item, "yuan_per_t"),
-                km=item.get("km"), co2_kg_per_t=item.get("co2_kg_per_t"))
+    return dict(
+        lot_id=_require(item, "lot"),
+        demand_id=_require(item, "demand"),
+        yuan_per_t=_require(item, "yuan_per_t"),
+        km=item.get("km"),
+        co2_kg_per_t=item.get("co2_kg_per_t"),
+    )

@@ -20,10 +20,12 @@ class FlowNetwork:
 
     @property
     def source(self) -> int:
+        """Node that supplies every lot and the bypass."""
         return self.n_lots + self.n_demands
 
     @property
     def sink(self) -> int:
+        """Node that absorbs all supply, shipped or bypassed."""
         return self.n_lots + self.n_demands + 1
 
     def demand_node(self, positions: np.ndarray) -> np.ndarray:
@@ -66,4 +68,4 @@ def solve_flow(lot_kg: np.ndarray, demand_kg: np.ndarray, cand: Candidates) -> n
 def surplus_fen_times_kg(cand: Candidates, flow_kg: np.ndarray) -> int:
     """Exact Σ surplus(fen/t) × flow(kg) as a Python int (divide by 1000 for fen)."""
     used = np.flatnonzero(flow_kg)
-    return sum(int(s) * int(f) for s, f in zip(cand.surplus_fen[used].tolist(), flow_kg[used].tolist()))
+    return sum(int(s) * int(f) for s, f in zip(cand.surplus_fen[used].tolist(), flow_kg[used].tolist(), strict=True))

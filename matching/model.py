@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from .errors import ProblemError
-from .units import fen_of, kg_of, tonnes, yuan, tonnes_from_kg, yuan_from_fen
+from .units import fen_of, kg_of, tonnes, tonnes_from_kg, yuan, yuan_from_fen
 
 Id = str | int
 
@@ -187,15 +188,18 @@ class CostTable:
         object.__setattr__(self, "co2_kg_per_t", np.ascontiguousarray(self.co2_kg_per_t, dtype=np.float64))
 
     def __len__(self) -> int:
+        """Number of cost entries."""
         return len(self.lot_index)
 
     @classmethod
-    def empty(cls) -> "CostTable":
+    def empty(cls) -> CostTable:
         """A table with no entries."""
         z = np.zeros(0)
         return cls(z.astype(np.int64), z.astype(np.int64), z.astype(np.int64), z, z)
 
-    def take(self, rows: np.ndarray, lot_map: np.ndarray | None = None, demand_map: np.ndarray | None = None) -> "CostTable":
+    def take(
+        self, rows: np.ndarray, lot_map: np.ndarray | None = None, demand_map: np.ndarray | None = None
+    ) -> CostTable:
         """Rows of this table, optionally re-indexing lots/demands through position maps."""
         li, di = self.lot_index[rows], self.demand_index[rows]
         if lot_map is not None:
@@ -237,16 +241,24 @@ class Problem:
         demand_position = _positions(demands, "demands")
         object.__setattr__(self, "lot_position", lot_position)
         object.__setattr__(self, "demand_position", demand_position)
-        object.__setattr__(self, "lot_kg", np.array([kg_of(l.tonnes) for l in lots], dtype=np.int64))
-        object.__setattr__(self, "lot_reserve_fen", np.array([fen_of(l.reserve_yuan_per_t) for l in lots], dtype=np.int64))
+        object.__setattr__(self, "lot_kg", np.array([kg_of(lo.tonnes) for lo in lots], dtype=np.int64))
+        object.__setattr__(
+            self, "lot_reserve_fen", np.array([fen_of(lo.reserve_yuan_per_t) for lo in lots], dtype=np.int64)
+        )
         object.__setattr__(self, "demand_kg", np.array([kg_of(d.tonnes) for d in demands], dtype=np.int64))
-        object.__setattr__(self, "demand_price_fen", np.array([fen_of(d.price_yuan_per_t) for d in demands], dtype=np.int64))
-        categories = tuple(sorted({l.category for l in lots} | {d.category for d in demands}))
+        object.__setattr__(
+            self, "demand_price_fen", np.array([fen_of(d.price_yuan_per_t) for d in demands], dtype=np.int64)
+        )
+        categories = tuple(sorted({lo.category for lo in lots} | {d.category for d in demands}))
         code = {c: k for k, c in enumerate(categories)}
         object.__setattr__(self, "categories", categories)
-        object.__setattr__(self, "lot_category", np.array([code[l.category] for l in lots], dtype=np.int32))
+        object.__setattr__(self, "lot_category", np.array([code[lo.category] for lo in lots], dtype=np.int32))
         object.__setattr__(self, "demand_category", np.array([code[d.category] for d in demands], dtype=np.int32))
-        table = self.costs if isinstance(self.costs, CostTable) else _table_from_costs(self.costs, lot_position, demand_position)
+        table = (
+            self.costs
+            if isinstance(self.costs, CostTable)
+            else _table_from_costs(self.costs, lot_position, demand_position)
+        )
         _validate_table(table, len(lots), len(demands))
         object.__setattr__(self, "cost_table", table)
 
@@ -260,7 +272,7 @@ class Problem:
         cost_yuan_per_t,
         km=None,
         co2_kg_per_t=None,
-    ) -> "Problem":
+    ) -> Problem:
         """Build a problem whose costs are numpy columns indexed by position in ``lots``/``demands``."""
         li = np.asarray(cost_lot_index)
         yuan_arr = np.asarray(cost_yuan_per_t, dtype=np.float64)
@@ -279,7 +291,7 @@ class Problem:
         )
         return cls(lots, demands, table)
 
-    def subset(self, lot_positions: np.ndarray, demand_positions: np.ndarray, table: CostTable) -> "Problem":
+    def subset(self, lot_positions: np.ndarray, demand_positions: np.ndarray, table: CostTable) -> Problem:
         """Sub-problem over the given lot/demand positions; ``table`` must already use the new positions.
 
         Reuses the parent's validated arrays instead of re-validating (used by the category split).
@@ -295,12 +307,18 @@ class Problem:
         recode = np.full(len(self.categories), -1, dtype=np.int32)
         recode[used] = np.arange(len(used), dtype=np.int32)
         values = {
-            "lots": lots, "demands": demands, "costs": table, "cost_table": table,
-            "lot_kg": self.lot_kg[lot_positions], "lot_reserve_fen": self.lot_reserve_fen[lot_positions],
-            "demand_kg": self.demand_kg[demand_positions], "demand_price_fen": self.demand_price_fen[demand_positions],
+            "lots": lots,
+            "demands": demands,
+            "costs": table,
+            "cost_table": table,
+            "lot_kg": self.lot_kg[lot_positions],
+            "lot_reserve_fen": self.lot_reserve_fen[lot_positions],
+            "demand_kg": self.demand_kg[demand_positions],
+            "demand_price_fen": self.demand_price_fen[demand_positions],
             "categories": tuple(self.categories[c] for c in used.tolist()),
-            "lot_category": recode[lot_codes], "demand_category": recode[demand_codes],
-            "lot_position": {l.id: k for k, l in enumerate(lots)},
+            "lot_category": recode[lot_codes],
+            "demand_category": recode[demand_codes],
+            "lot_position": {lot.id: k for k, lot in enumerate(lots)},
             "demand_position": {d.id: k for k, d in enumerate(demands)},
         }
         for name, value in values.items():
@@ -314,7 +332,7 @@ class Problem:
 
     def lot_ids(self) -> list:
         """Lot ids in position order."""
-        return [l.id for l in self.lots]
+        return [lo.id for lo in self.lots]
 
     def demand_ids(self) -> list:
         """Demand ids in position order."""
@@ -325,7 +343,10 @@ def _positions(items, kind: str) -> dict:
     position = {}
     for k, item in enumerate(items):
         if item.id in position:
-            raise ProblemError(f"duplicate id {item.id!r} (first used by {kind}[{position[item.id]}])", f"{kind}[{k}] (id {_quote(item.id)})")
+            raise ProblemError(
+                f"duplicate id {item.id!r} (first used by {kind}[{position[item.id]}])",
+                f"{kind}[{k}] (id {_quote(item.id)})",
+            )
         position[item.id] = k
     return position
 
@@ -375,7 +396,9 @@ def _validate_table(table: CostTable, n_lots: int, n_demands: int) -> None:
     dup = np.flatnonzero(key[order][1:] == key[order][:-1])
     if len(dup):
         second, first = int(order[dup[0] + 1]), int(order[dup[0]])
-        raise ProblemError(f"duplicate cost for the same lot and demand as costs[{min(first, second)}]", f"costs[{max(first, second)}]")
+        raise ProblemError(
+            f"duplicate cost for the same lot and demand as costs[{min(first, second)}]", f"costs[{max(first, second)}]"
+        )
 
 
 # ----------------------------------------------------------------------------- results
@@ -397,6 +420,18 @@ class Allocation:
     price_yuan_per_t: Decimal
     reserve_yuan_per_t: Decimal
     netback_yuan_per_t: Decimal
+
+    @classmethod
+    def _from_values(cls, values: tuple) -> Allocation:
+        """Construct from already-normalised field values in declaration order (decoder fast path)."""
+        # Frozen dataclasses set each field through object.__setattr__; one dict update is
+        # several times faster when decoding tens of thousands of allocations.
+        obj = cls.__new__(cls)
+        obj.__dict__.update(zip(_ALLOCATION_FIELDS, values, strict=True))
+        return obj
+
+
+_ALLOCATION_FIELDS = tuple(Allocation.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -454,7 +489,13 @@ class Result:
                 for a in self.allocations
             ],
             "unmatched": [
-                {"lot": u.lot_id, "tonnes": _num(u.tonnes, 3), "reason": u.reason, "message": u.message, "details": _jsonable(u.details)}
+                {
+                    "lot": u.lot_id,
+                    "tonnes": _num(u.tonnes, 3),
+                    "reason": u.reason,
+                    "message": u.message,
+                    "details": _jsonable(u.details),
+                }
                 for u in self.unmatched
             ],
             "lot_prices": {str(k): _num(v, 2) for k, v in self.lot_prices.items()},
@@ -483,6 +524,15 @@ def _jsonable(value):
 
 
 __all__ = [
-    "Lot", "Demand", "Cost", "Arc", "CostTable", "Problem", "Allocation", "Unmatched", "Result",
-    "tonnes_from_kg", "yuan_from_fen",
+    "Lot",
+    "Demand",
+    "Cost",
+    "Arc",
+    "CostTable",
+    "Problem",
+    "Allocation",
+    "Unmatched",
+    "Result",
+    "tonnes_from_kg",
+    "yuan_from_fen",
 ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -21,6 +21,7 @@ class Candidates:
     compatible: np.ndarray  # mask over all cost-table rows (before the surplus filter)
 
     def __len__(self) -> int:
+        """Number of candidate arcs."""
         return len(self.row)
 
 

@@ -21,7 +21,9 @@ from .network import Candidates
 _INF = np.int64(1) << np.int64(60)
 
 
-def dual_prices(lot_kg: np.ndarray, demand_kg: np.ndarray, cand: Candidates, flow_kg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def dual_prices(
+    lot_kg: np.ndarray, demand_kg: np.ndarray, cand: Candidates, flow_kg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (lot_price_fen, demand_price_fen) per tonne, both ≥ 0, for an optimal flow."""
     n_lots, n_demands = len(lot_kg), len(demand_kg)
     shipped = _sum_by(cand.lot, flow_kg, n_lots)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -39,9 +39,13 @@ def quality_within_limits(lot: Lot, demand: Demand, cost: Cost | None = None) ->
         if value is None:
             return Rejection("quality", f"demand {demand.id} limits {key} but lot {lot.id} does not report it")
         if low is not None and value < low:
-            return Rejection("quality", f"lot {lot.id} has {key} {value:g}, below the minimum {low:g} of demand {demand.id}")
+            return Rejection(
+                "quality", f"lot {lot.id} has {key} {value:g}, below the minimum {low:g} of demand {demand.id}"
+            )
         if high is not None and value > high:
-            return Rejection("quality", f"lot {lot.id} has {key} {value:g}, above the maximum {high:g} of demand {demand.id}")
+            return Rejection(
+                "quality", f"lot {lot.id} has {key} {value:g}, above the maximum {high:g} of demand {demand.id}"
+            )
     return None
 
 
@@ -63,7 +67,9 @@ def within_haul_distance(lot: Lot, demand: Demand, cost: Cost | None = None) -> 
     km = None if cost is None else cost.km
     if km is None or demand.max_haul_km is None or km <= demand.max_haul_km:
         return None
-    return Rejection("haul_distance", f"demand {demand.id} at {km:.0f} km exceeds its {demand.max_haul_km:.0f} km haul limit")
+    return Rejection(
+        "haul_distance", f"demand {demand.id} at {km:.0f} km exceeds its {demand.max_haul_km:.0f} km haul limit"
+    )
 
 
 def licence_covers_hazardous(lot: Lot, demand: Demand, cost: Cost | None = None) -> Rejection | None:
@@ -82,7 +88,9 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 
 
-def compatible(lot: Lot, demand: Demand, cost: Cost | None = None, rules: Sequence[Rule] = DEFAULT_RULES) -> Rejection | None:
+def compatible(
+    lot: Lot, demand: Demand, cost: Cost | None = None, rules: Sequence[Rule] = DEFAULT_RULES
+) -> Rejection | None:
     """Return the first rejection among ``rules``, or None when the pair is compatible."""
     for rule in rules:
         rejection = rule(lot, demand, cost)
@@ -123,7 +131,13 @@ def compatibility_mask(problem, rules: Sequence[Rule] = DEFAULT_RULES) -> np.nda
         return np.zeros(0, dtype=bool)
     if tuple(rules) != DEFAULT_RULES:
         return np.fromiter(
-            (compatible(problem.lots[t.lot_index[r]], problem.demands[t.demand_index[r]], cost_entry(problem, r), rules) is None for r in range(n)),
+            (
+                compatible(
+                    problem.lots[t.lot_index[r]], problem.demands[t.demand_index[r]], cost_entry(problem, r), rules
+                )
+                is None
+                for r in range(n)
+            ),
             dtype=bool,
             count=n,
         )
@@ -131,12 +145,14 @@ def compatibility_mask(problem, rules: Sequence[Rule] = DEFAULT_RULES) -> np.nda
     max_haul = np.array([np.inf if d.max_haul_km is None else d.max_haul_km for d in problem.demands], dtype=np.float64)
     # NaN km (unknown) compares False with '>' and so passes, as in within_haul_distance.
     ok &= ~(t.km > max_haul[t.demand_index])
-    lot_special = np.array([l.has_special_terms for l in problem.lots], dtype=bool)
+    lot_special = np.array([lo.has_special_terms for lo in problem.lots], dtype=bool)
     demand_special = np.array([d.has_special_terms for d in problem.demands], dtype=bool)
     slow = np.flatnonzero(ok & (lot_special[t.lot_index] | demand_special[t.demand_index]))
     for r in slow:
         lot, demand = problem.lots[t.lot_index[r]], problem.demands[t.demand_index[r]]
-        ok[r] = compatible(lot, demand, None, (quality_within_limits, windows_overlap, licence_covers_hazardous)) is None
+        ok[r] = (
+            compatible(lot, demand, None, (quality_within_limits, windows_overlap, licence_covers_hazardous)) is None
+        )
     return ok
 
 

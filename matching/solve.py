@@ -2,39 +2,59 @@
 
 from __future__ import annotations
 
-import math
+import gc
 import time
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from .cpsat import has_shipment_terms, solve_cpsat
-from .errors import SolverError
 from .explain import explain_unmatched
 from .greedy import greedy_flow
 from .mincostflow import solve_flow, surplus_fen_times_kg
-from .model import Allocation, CostTable, Problem, Result
+from .model import Allocation, Problem, Result
 from .network import Candidates, build_candidates
 from .prices import dual_prices
 from .rules import DEFAULT_RULES, Rule
-from .units import tonnes_from_kg, yuan_from_fen
+from .units import yuan_from_fen
 
 SOLVERS = ("auto", "mincostflow", "cpsat", "greedy")
 _STATUS_RANK = {"optimal": 0, "feasible": 1, "infeasible": 2}
 
 
-def solve(problem: Problem, solver: str = "auto", time_limit_s: float = 10.0, rules: Sequence[Rule] = DEFAULT_RULES) -> Result:
+def solve(
+    problem: Problem, solver: str = "auto", time_limit_s: float = 10.0, rules: Sequence[Rule] = DEFAULT_RULES
+) -> Result:
     """Clear ``problem`` one category at a time and merge; see ``solve_category`` for solvers."""
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
-    started = time.perf_counter()
-    parts = split_by_category(problem)
-    split_s = time.perf_counter() - started
-    results = [solve_category(part, solver, time_limit_s, rules) for part in parts.values()]
-    merged = merge_results(results, solver_hint=solver)
-    merged.timings["split"] = split_s
-    return merged
+    with _collector_paused():
+        if solver == "cpsat" or (solver == "auto" and has_shipment_terms(problem)):
+            # Integer programs stay small only per category, each with its own time limit.
+            started = time.perf_counter()
+            parts = split_by_category(problem)
+            split_s = time.perf_counter() - started
+            merged = merge_results(
+                (solve_category(part, solver, time_limit_s, rules) for part in parts.values()), solver
+            )
+            merged.timings["split"] = split_s
+            return merged
+        # Continuous solvers: one vectorised build/decode, with one flow per category inside.
+        return solve_category(problem, "mincostflow" if solver == "auto" else solver, time_limit_s, rules)
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while decoding creates many acyclic result objects."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def split_by_category(problem: Problem) -> dict[str, Problem]:
@@ -54,16 +74,18 @@ def split_by_category(problem: Problem) -> dict[str, Problem]:
     lot_map = np.full(len(problem.lots), -1, dtype=np.int64)
     demand_map = np.full(len(problem.demands), -1, dtype=np.int64)
     for c, name in enumerate(problem.categories):
-        lots = lot_order[lot_bounds[c]:lot_bounds[c + 1]]
-        demands = demand_order[demand_bounds[c]:demand_bounds[c + 1]]
+        lots = lot_order[lot_bounds[c] : lot_bounds[c + 1]]
+        demands = demand_order[demand_bounds[c] : demand_bounds[c + 1]]
         lot_map[lots] = np.arange(len(lots))
         demand_map[demands] = np.arange(len(demands))
-        table = t.take(rows_order[row_bounds[c]:row_bounds[c + 1]], lot_map, demand_map)
+        table = t.take(rows_order[row_bounds[c] : row_bounds[c + 1]], lot_map, demand_map)
         parts[name] = problem.subset(lots, demands, table)
     return parts
 
 
-def solve_category(problem: Problem, solver: str = "auto", time_limit_s: float = 10.0, rules: Sequence[Rule] = DEFAULT_RULES) -> Result:
+def solve_category(
+    problem: Problem, solver: str = "auto", time_limit_s: float = 10.0, rules: Sequence[Rule] = DEFAULT_RULES
+) -> Result:
     """Solve one (usually single-category) problem and decode allocations, prices and explanations.
 
     ``auto`` uses the exact min-cost flow unless a lot or demand sets a truck size or minimum
@@ -83,7 +105,7 @@ def solve_category(problem: Problem, solver: str = "auto", time_limit_s: float =
     gap = None
     status = "optimal"
     if solver == "mincostflow":
-        flow = solve_flow(problem.lot_kg, problem.demand_kg, cand)
+        flow = flow_per_category(problem, cand)
         gap = 0.0
     elif solver == "greedy":
         flow = greedy_flow(problem, cand)
@@ -98,10 +120,10 @@ def solve_category(problem: Problem, solver: str = "auto", time_limit_s: float =
     demand_prices: dict = {}
     if solver in ("mincostflow", "cpsat"):
         # CP-SAT has no duals; its guidance comes from the continuous relaxation's optimal flow.
-        lp_flow = flow if solver == "mincostflow" else solve_flow(problem.lot_kg, problem.demand_kg, cand)
+        lp_flow = flow if solver == "mincostflow" else flow_per_category(problem, cand)
         u, v = dual_prices(problem.lot_kg, problem.demand_kg, cand, lp_flow)
-        lot_prices = dict(zip(problem.lot_ids(), _as_yuan(u)))
-        demand_prices = dict(zip(problem.demand_ids(), _as_yuan(v)))
+        lot_prices = dict(zip(problem.lot_ids(), _as_yuan(u), strict=True))
+        demand_prices = dict(zip(problem.demand_ids(), _as_yuan(v), strict=True))
     timings["prices"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -110,6 +132,29 @@ def solve_category(problem: Problem, solver: str = "auto", time_limit_s: float =
     objective = Decimal(surplus_fen_times_kg(cand, flow)).scaleb(-5)
     timings["extract"] = time.perf_counter() - started
     return Result(status, objective, allocations, lot_prices, demand_prices, unmatched, timings, solver, gap)
+
+
+def flow_per_category(problem: Problem, cand: Candidates) -> np.ndarray:
+    """Optimal kg per candidate arc, solving one min-cost flow per category (they are independent).
+
+    Each sub-network holds only the lots and demands that have candidate arcs, which keeps the
+    flow solver's graphs small; the result is identical to one joint solve.
+    """
+    flow = np.zeros(len(cand), dtype=np.int64)
+    if len(cand) == 0:
+        return flow
+    codes = problem.lot_category[cand.lot]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        arcs = order[start:stop]
+        lots, local_lot = np.unique(cand.lot[arcs], return_inverse=True)
+        demands, local_demand = np.unique(cand.demand[arcs], return_inverse=True)
+        sub = Candidates(
+            cand.row[arcs], local_lot.ravel(), local_demand.ravel(), cand.surplus_fen[arcs], cand.compatible
+        )
+        flow[arcs] = solve_flow(problem.lot_kg[lots], problem.demand_kg[demands], sub)
+    return flow
 
 
 def _as_yuan(fen: np.ndarray) -> list[Decimal]:
@@ -127,25 +172,37 @@ def decode_allocations(problem: Problem, cand: Candidates, flow_kg: np.ndarray) 
     out = []
     lots, demands = problem.lots, problem.demands
     dec = Decimal
+    make = Allocation._from_values
     for i, j, kg, s, fen, km, co2 in zip(
-        cand.lot[used].tolist(), cand.demand[used].tolist(), flow_kg[used].tolist(), cand.surplus_fen[used].tolist(),
-        t.fen_per_t[rows].tolist(), t.km[rows].tolist(), t.co2_kg_per_t[rows].tolist(),
+        cand.lot[used].tolist(),
+        cand.demand[used].tolist(),
+        flow_kg[used].tolist(),
+        cand.surplus_fen[used].tolist(),
+        t.fen_per_t[rows].tolist(),
+        t.km[rows].tolist(),
+        t.co2_kg_per_t[rows].tolist(),
+        strict=True,
     ):
         lot, demand = lots[i], demands[j]
         transport = dec(fen).scaleb(-2)
-        out.append(Allocation(
-            lot.id, demand.id,
-            dec(kg).scaleb(-3),  # tonnes
-            dec(s).scaleb(-2),  # surplus per tonne
-            dec(s * kg).scaleb(-5),  # surplus: fen/t × kg = 1e-5 yuan, exact
-            transport,
-            dec(fen * kg).scaleb(-5),  # transport cost
-            None if km != km else km,  # NaN means unknown
-            None if co2 != co2 else co2 * kg / 1000.0,
-            demand.price_yuan_per_t,
-            lot.reserve_yuan_per_t,
-            demand.price_yuan_per_t - transport,  # netback
-        ))
+        out.append(
+            make(
+                (
+                    lot.id,
+                    demand.id,
+                    dec(kg).scaleb(-3),  # tonnes
+                    dec(s).scaleb(-2),  # surplus per tonne
+                    dec(s * kg).scaleb(-5),  # surplus: fen/t × kg = 1e-5 yuan, exact
+                    transport,
+                    dec(fen * kg).scaleb(-5),  # transport cost
+                    None if km != km else km,  # NaN means unknown
+                    None if co2 != co2 else co2 * kg / 1000.0,
+                    demand.price_yuan_per_t,
+                    lot.reserve_yuan_per_t,
+                    demand.price_yuan_per_t - transport,  # netback
+                )
+            )
+        )
     return out
 
 
@@ -154,8 +211,13 @@ def merge_results(results: Iterable[Result], solver_hint: str | None = None) -> 
     results = list(results)
     if not results:
         name = solver_hint if solver_hint and solver_hint != "auto" else "mincostflow"
-        return Result("optimal", Decimal(0), solver=name, gap=0.0 if name != "greedy" else None,
-                      timings={"build": 0.0, "solve": 0.0, "prices": 0.0, "extract": 0.0})
+        return Result(
+            "optimal",
+            Decimal(0),
+            solver=name,
+            gap=0.0 if name != "greedy" else None,
+            timings={"build": 0.0, "solve": 0.0, "prices": 0.0, "extract": 0.0},
+        )
     status = max((r.status for r in results), key=lambda s: _STATUS_RANK.get(s, 3))
     gaps = [r.gap for r in results]
     timings: dict[str, float] = {}

@@ -23,7 +23,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db as database  # noqa: E402
 
 
-def test_database_url() -> str:
+def database_url_under_test() -> str:
     """The database under test: TEST_DATABASE_URL, or a fresh SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
@@ -35,7 +35,7 @@ def test_database_url() -> str:
 def app():
     """The app bound to the test database, schema created from the models."""
     app = create_app({
-        "TESTING": True, "DATABASE_URL": test_database_url(), "SERVER_NAME": "localhost",
+        "TESTING": True, "DATABASE_URL": database_url_under_test(), "SERVER_NAME": "localhost",
         "UPLOAD_FOLDER": str(_TMP / "uploads"),
     })
     models.Base.metadata.drop_all(database.engine)

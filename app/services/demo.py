@@ -151,6 +151,8 @@ def _enterprises(rng: random.Random) -> list[Enterprise]:
                                 ("steel_slag", "tailings", "boiler_slag", "coal_gangue")))
         firms.append(Enterprise(f"{city}再生资源回收站（演示）", f"{city_en} recycling yard (demo)", seat,
                                 ("scrap_steel", "waste_paper", "waste_plastics", "waste_glass", "waste_tyres"), ()))
+        firms.append(Enterprise(f"{city}商品混凝土公司（演示）", f"{city_en} ready-mix concrete (demo)", seat, (),
+                                ("fly_ash", "bf_slag", "steel_slag")))
     for seat, mine in COAL_MINES:
         firms.append(Enterprise(f"龙煤{mine}煤矿（演示）", f"Longmay {mine} colliery (demo)", seat, ("coal_gangue",), (), True))
     for seat, name, name_en, cat in METAL_MINES:
@@ -182,6 +184,17 @@ def _enterprises(rng: random.Random) -> list[Enterprise]:
                    ("scrap_steel", "scrap_nonferrous"), ()),
         Enterprise("哈尔滨新能源汽车运营公司（演示）", "Harbin EV fleet operator (demo)", "230109", ("spent_batteries",), ()),
         Enterprise("黑龙江铝业有限公司（演示）", "Heilongjiang aluminium (demo)", "230881", ("smelting_slag",), ()),
+        Enterprise("鸡西煤矸石砖厂（演示）", "Jixi gangue brickworks (demo)", "230304", (), ("coal_gangue", "fly_ash")),
+        Enterprise("鹤岗煤矸石砖厂（演示）", "Hegang gangue brickworks (demo)", "230404", (), ("coal_gangue", "fly_ash")),
+        Enterprise("双鸭山煤矸石砖厂（演示）", "Shuangyashan gangue brickworks (demo)", "230505", (), ("coal_gangue",)),
+        Enterprise("七台河煤矸石砖厂（演示）", "Qitaihe gangue brickworks (demo)", "230903", (), ("coal_gangue", "boiler_slag")),
+        Enterprise("大庆钢渣微粉有限公司（演示）", "Daqing steel-slag powder (demo)", "230605", (), ("steel_slag", "bf_slag")),
+        Enterprise("齐齐哈尔矿渣粉磨站（演示）", "Qiqihar slag grinding station (demo)", "230205", (), ("bf_slag", "steel_slag")),
+        Enterprise("大庆废轮胎热解有限公司（演示）", "Daqing tyre pyrolysis (demo)", "230606", (), ("waste_tyres",)),
+        Enterprise("绥化再生塑料颗粒厂（演示）", "Suihua plastic pellets (demo)", "231202", (), ("waste_plastics",)),
+        Enterprise("大庆动力电池梯次利用有限公司（演示）", "Daqing battery second-life (demo)", "230603", (), ("spent_batteries",)),
+        Enterprise("哈尔滨玻璃棉制品厂（演示）", "Harbin glass wool works (demo)", "230125", (), ("waste_glass",)),
+        Enterprise("宁安红泥综合利用有限公司（演示）", "Ning'an red mud utilisation (demo)", "231084", (), ("red_mud", "smelting_slag")),
     ]
     rng.shuffle(firms)
     return firms
@@ -255,9 +268,9 @@ def seed_demo(session: so.Session) -> list[DemoAccount]:
     _demand(session, rng, facilities, categories, lots)
     _generation_reports(session, rng, facilities, categories)
     _evaluations(session, rng, facilities)
-    accounts = _accounts(session)
+    created = _accounts(session)
     session.commit()
-    return accounts
+    return created
 
 
 def _support_organizations(session: so.Session, bases: dict[str, ResourceBase]) -> None:
@@ -371,17 +384,17 @@ def _evaluations(session: so.Session, rng: random.Random, facilities) -> None:
 def _accounts(session: so.Session) -> list[DemoAccount]:
     """One login per role; the admin sits in the operator organisation."""
     password_hash = generate_password_hash(DEMO_PASSWORD)
-    accounts = []
+    created = []
     for email, role, org_name in DEMO_ACCOUNTS:
         if role == "admin":
             user = accounts.add_admin(session, email, "演示管理员", DEMO_PASSWORD)
-            accounts.append(DemoAccount(email, role, user.organization.name))
+            created.append(DemoAccount(email, role, user.organization.name))
             continue
         org = session.scalar(sa.select(Organization).where(Organization.name == org_name))
         session.add(User(email=email, name=f"演示用户 {role}", role=role, password_hash=password_hash, organization=org))
-        accounts.append(DemoAccount(email, role, org.name))
+        created.append(DemoAccount(email, role, org.name))
     session.flush()
-    return accounts
+    return created
 
 
 def is_empty(session: so.Session) -> bool:

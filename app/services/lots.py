@@ -1,14 +1,20 @@
-"""Browsing and reading lots."""
+"""Lots: browse (with road-distance filters and a map), post, edit, withdraw, and price guidance."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
-from models import Bid, Facility, Lot, WasteCategory
+import geo
+import matching
+from app.services import audit
+from app.services.errors import PermissionDenied, ServiceError
+from models import Bid, DemandProfile, Facility, Lot, WasteCategory
 
 SORTS = {
     "newest": (Lot.created_at.desc(), Lot.id.desc()),
@@ -16,6 +22,7 @@ SORTS = {
     "tonnes_asc": (Lot.remaining_tonnes.asc(), Lot.id.asc()),
     "reserve_asc": (Lot.reserve_yuan_per_t.asc(), Lot.id.asc()),
     "available": (Lot.available_from.asc(), Lot.id.asc()),
+    "distance": (Lot.id.asc(),),  # ordered by road km after the distance filter
 }
 BROWSABLE = ("open", "matched")
 
@@ -30,6 +37,10 @@ class LotFilters:
     min_tonnes: Decimal | None = None
     max_tonnes: Decimal | None = None
     available_by: dt.date | None = None
+    available_until: dt.date | None = None
+    # Road distance from a point (one of the viewer's facilities), in WGS84, and the limit in km.
+    near: tuple[float, float] | None = None
+    max_km: float | None = None
     sort: str = "newest"
 
 
@@ -41,9 +52,11 @@ class Page:
     page: int
     per_page: int
     total: int
+    road_km: dict[int, float] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
+        """How many pages the results fill (at least one)."""
         return max(1, -(-self.total // self.per_page))
 
 
@@ -61,18 +74,69 @@ def _filtered(filters: LotFilters) -> sa.Select:
         query = query.where(Lot.remaining_tonnes <= filters.max_tonnes)
     if filters.available_by is not None:
         query = query.where(Lot.available_from <= filters.available_by)
+    if filters.available_until is not None:
+        query = query.where(sa.or_(Lot.available_to.is_(None), Lot.available_to >= filters.available_until))
     return query
+
+
+def _road_km(filters: LotFilters, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """Road km from the filter's origin to every point, in one vectorised call."""
+    if lons.size == 0:
+        return np.zeros(0)
+    return geo.road_km_matrix([filters.near[0]], [filters.near[1]], lons, lats)[0]
+
+
+def _within_distance(session: so.Session, filters: LotFilters) -> tuple[list[int], dict[int, float]]:
+    """Ids of the filtered lots within the road distance (sorted by km when asked) and their km."""
+    rows = session.execute(_filtered(filters).with_only_columns(Lot.id, Facility.lon, Facility.lat)
+                           .order_by(*SORTS.get(filters.sort, SORTS["newest"]))).all()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    km = _road_km(filters, np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float))
+    keep = km <= filters.max_km if filters.max_km is not None else np.ones(ids.size, dtype=bool)
+    ids, km = ids[keep], km[keep]
+    if filters.sort == "distance":
+        order = np.argsort(km, kind="stable")
+        ids, km = ids[order], km[order]
+    return [int(i) for i in ids], {int(i): float(k) for i, k in zip(ids, km, strict=True)}
 
 
 def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -> Page:
     """One page of browsable lots matching the filters, in the chosen order."""
+    page = max(1, page)
+    if filters.near is not None:
+        ids, km = _within_distance(session, filters)
+        chosen = ids[(page - 1) * per_page: page * per_page]
+        by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(chosen)))} if chosen else {}
+        return Page(items=[by_id[i] for i in chosen], page=page, per_page=per_page, total=len(ids),
+                    road_km={i: km[i] for i in chosen})
     query = _filtered(filters)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    page = max(1, page)
     rows = session.scalars(
         query.order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+
+
+MAP_LIMIT = 2000
+
+
+def map_points(session: so.Session, filters: LotFilters, locale: str) -> dict:
+    """The filtered lots as map points (at most MAP_LIMIT): id, title, place, category, tonnes, reserve."""
+    if filters.near is not None:
+        ids, km = _within_distance(session, filters)
+        ids = ids[:MAP_LIMIT]
+        rows = session.scalars(sa.select(Lot).where(Lot.id.in_(ids))).all() if ids else []
+    else:
+        km = {}
+        rows = session.scalars(_filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(MAP_LIMIT)).all()
+    points = [{
+        "id": lot.id, "title": lot.title, "lon": lot.facility.lon, "lat": lot.facility.lat,
+        "category": lot.category.display_name(locale), "tonnes": str(lot.remaining_tonnes),
+        "reserve_yuan_per_t": str(lot.reserve_yuan_per_t),
+        "available_from": lot.available_from.isoformat(),
+        "road_km": round(km[lot.id], 1) if lot.id in km else None,
+    } for lot in rows]
+    return {"count": len(points), "limit": MAP_LIMIT, "lots": points}
 
 
 def active_bid_count(session: so.Session, lot_id: int) -> int:
@@ -80,3 +144,254 @@ def active_bid_count(session: so.Session, lot_id: int) -> int:
     return session.scalar(
         sa.select(sa.func.count(Bid.id)).where(Bid.lot_id == lot_id, Bid.status == "active")
     ) or 0
+
+
+# -- posting, editing and withdrawing ---------------------------------------------------------
+
+EDITABLE = ("open",)
+TEXT_QUALITY_KEYS = frozenset({"colour", "grade"})
+
+
+@dataclass(frozen=True)
+class LotInput:
+    """What the lot form (or one import row) says; Decimal money and tonnes."""
+
+    facility_id: int | None
+    category: str
+    tonnes: Decimal | None
+    reserve_yuan_per_t: Decimal | None
+    available_from: dt.date | None
+    available_to: dt.date | None = None
+    min_shipment_t: Decimal | None = None
+    title: str | None = None
+    description: str | None = None
+    quality: dict = field(default_factory=dict)
+
+
+def can_manage(user, lot: Lot) -> bool:
+    """Users of the lot's organisation, and administrators, manage a lot."""
+    return user.role == "admin" or lot.facility.organization_id == user.organization_id
+
+
+def producer_facilities(session: so.Session, user) -> list[Facility]:
+    """Facilities of the user's organisation that may hold lots (producer or both)."""
+    return list(session.scalars(
+        sa.select(Facility).where(Facility.organization_id == user.organization_id,
+                                  Facility.kind.in_(("producer", "both"))).order_by(Facility.name)
+    ))
+
+
+def check_input(session: so.Session, user, data: LotInput,
+                categories: dict[str, WasteCategory] | None = None,
+                facilities: dict[int, Facility] | None = None) -> tuple[list[tuple[str, str]], Facility | None, WasteCategory | None]:
+    """Every problem with `data` as (field, message), and the facility and category it names."""
+    if categories is None:
+        categories = {c.code: c for c in session.scalars(sa.select(WasteCategory))}
+    if facilities is None:
+        facilities = {f.id: f for f in producer_facilities(session, user)}
+    problems: list[tuple[str, str]] = []
+    facility = facilities.get(data.facility_id) if data.facility_id is not None else None
+    if facility is None:
+        problems.append(("facility", _("Unknown facility: choose one of your organisation's producer facilities.")))
+    category = categories.get(data.category)
+    if category is None:
+        problems.append(("category", _("Unknown category %(code)s.", code=data.category or "—")))
+    if data.tonnes is None or data.tonnes <= 0:
+        problems.append(("tonnes", _("Tonnes must be a positive number.")))
+    if data.reserve_yuan_per_t is None:
+        problems.append(("reserve_yuan_per_t", _("Give a reserve price in yuan per tonne (negative if you pay for removal).")))
+    if data.available_from is None:
+        problems.append(("available_from", _("Give the date the lot is available from.")))
+    elif data.available_to is not None and data.available_to < data.available_from:
+        problems.append(("available_to", _("The availability window ends before it starts.")))
+    if data.min_shipment_t is not None:
+        if data.min_shipment_t <= 0:
+            problems.append(("min_shipment_t", _("The minimum shipment must be positive.")))
+        elif data.tonnes is not None and data.tonnes > 0 and data.min_shipment_t > data.tonnes:
+            problems.append(("min_shipment_t", _("The minimum shipment exceeds the lot.")))
+    if category is not None:
+        allowed = {q["key"] for q in category.quality_fields}
+        for key in data.quality:
+            if key not in allowed:
+                problems.append(("quality", _("%(key)s is not a quality attribute of %(category)s.",
+                                              key=key, category=category.code)))
+    return problems, facility, category
+
+
+def parse_quality_value(key: str, raw: str):
+    """A quality value as float (text for colour/grade); ValueError when a number is expected and absent."""
+    raw = (raw or "").strip()
+    if key in TEXT_QUALITY_KEYS:
+        return raw[:60]
+    value = float(raw)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(raw)
+    return value
+
+
+def _title(data: LotInput, facility: Facility, category: WasteCategory) -> str:
+    if data.title and data.title.strip():
+        return data.title.strip()[:200]
+    tonnes = f"{data.tonnes:,.3f}".rstrip("0").rstrip(".")
+    return f"{category.name_zh} {tonnes} 吨 · {facility.name}"[:200]
+
+
+def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user) -> Lot:
+    """A new open lot from checked input (not yet added to a session)."""
+    return Lot(facility=facility, category=category, title=_title(data, facility, category), tonnes=data.tonnes,
+               remaining_tonnes=data.tonnes, reserve_yuan_per_t=data.reserve_yuan_per_t,
+               available_from=data.available_from, available_to=data.available_to,
+               min_shipment_t=data.min_shipment_t, description=(data.description or "").strip() or None,
+               quality=dict(data.quality), status="open", created_by_id=user.id)
+
+
+def audit_payload(lot: Lot) -> dict:
+    """The facts of a lot an audit event records."""
+    return {"title": lot.title, "category": lot.category.code, "facility": lot.facility_id,
+            "tonnes": str(lot.tonnes), "reserve": str(lot.reserve_yuan_per_t),
+            "from": lot.available_from, "to": lot.available_to, "status": lot.status}
+
+
+def _raise_first(problems: list[tuple[str, str]]) -> None:
+    if problems:
+        field_name, message = problems[0]
+        error = ServiceError(message, field=field_name)
+        error.problems = problems
+        raise error
+
+
+def post(session: so.Session, user, data: LotInput) -> Lot:
+    """Post an open lot at one of the user's producer facilities; commit and audit."""
+    problems, facility, category = check_input(session, user, data)
+    _raise_first(problems)
+    lot = build_lot(data, facility, category, user)
+    session.add(lot)
+    session.flush()
+    audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))
+    session.commit()
+    return lot
+
+
+def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
+    """Change an open lot of the user's organisation; commit and audit."""
+    if not can_manage(user, lot):
+        raise PermissionDenied(_("Only the producer that posted this lot can change it."))
+    if lot.status not in EDITABLE:
+        raise ServiceError(_("Only open lots can be edited."))
+    facilities = {f.id: f for f in producer_facilities(session, user)}
+    facilities.setdefault(lot.facility_id, lot.facility)
+    problems, facility, category = check_input(session, user, data, facilities=facilities)
+    allocated = lot.tonnes - lot.remaining_tonnes
+    if data.tonnes is not None and data.tonnes < allocated:
+        problems.append(("tonnes", _("%(t)s t are already allocated; the lot cannot be smaller.", t=allocated)))
+    _raise_first(problems)
+    with session.no_autoflush:
+        lot.facility, lot.category = facility, category
+        lot.title = _title(data, facility, category) if data.title else lot.title
+        lot.tonnes, lot.remaining_tonnes = data.tonnes, data.tonnes - allocated
+        lot.reserve_yuan_per_t = data.reserve_yuan_per_t
+        lot.available_from, lot.available_to = data.available_from, data.available_to
+        lot.min_shipment_t = data.min_shipment_t
+        lot.description = (data.description or "").strip() or None
+        lot.quality = dict(data.quality)
+    audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
+    session.commit()
+    return lot
+
+
+def withdraw(session: so.Session, user, lot: Lot) -> Lot:
+    """Withdraw an open lot of the user's organisation; commit and audit."""
+    if not can_manage(user, lot):
+        raise PermissionDenied(_("Only the producer that posted this lot can withdraw it."))
+    if lot.status not in EDITABLE:
+        raise ServiceError(_("Only open lots can be withdrawn."))
+    lot.status = "withdrawn"
+    audit.record(session, user.id, "lot", lot.id, "withdrawn", {"remaining": str(lot.remaining_tonnes)})
+    session.commit()
+    return lot
+
+
+# -- the lot page: distances from the viewer's facilities and price guidance ---------------------
+
+def distances_from(lot: Lot, facilities: list[Facility]) -> list[tuple[Facility, float]]:
+    """Road km from each of the viewer's facilities to the lot's facility (one matrix call)."""
+    others = [f for f in facilities if f.id != lot.facility_id]
+    if not others:
+        return []
+    km = geo.road_km_matrix([f.lon for f in others], [f.lat for f in others], [lot.facility.lon], [lot.facility.lat])
+    return [(f, float(k)) for f, k in zip(others, km[:, 0], strict=True)]
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """Aggregate price guidance for a lot: never one bidder's price."""
+
+    demands: int
+    gate_value_yuan_per_t: Decimal | None = None
+    best_netback_yuan_per_t: Decimal | None = None
+    best_netback_prefecture: str | None = None
+
+
+# Below this many competing buyers the guidance would reveal a single sealed price.
+MIN_DEMANDS_FOR_GUIDANCE = 2
+ROUND_GUIDANCE_TO = Decimal("5")
+
+
+def _round_guidance(value: Decimal) -> Decimal:
+    return (value / ROUND_GUIDANCE_TO).to_integral_value() * ROUND_GUIDANCE_TO
+
+
+def _demand_rows(session: so.Session, lot: Lot, today: dt.date) -> list[tuple[str, Facility, Decimal, Decimal, dict, float | None, tuple]]:
+    """Active standing demand and sealed bids that could take this lot, as (id, facility, t, price, limits, km, window)."""
+    rows = []
+    profiles = session.scalars(sa.select(DemandProfile).where(
+        DemandProfile.category_id == lot.category_id, DemandProfile.active.is_(True),
+        DemandProfile.period_end >= today))
+    for p in profiles:
+        rows.append((f"profile-{p.id}", p.facility, p.tonnes, p.price_yuan_per_t, p.quality_limits or {},
+                     p.max_haul_km or p.facility.max_haul_km, (p.period_start, p.period_end)))
+    bids = session.scalars(sa.select(Bid).where(
+        Bid.status == "active", Bid.category_id == lot.category_id,
+        sa.or_(Bid.lot_id == lot.id, Bid.lot_id.is_(None))))
+    for b in bids:
+        rows.append((f"bid-{b.id}", b.facility, b.tonnes, b.price_yuan_per_t, {},
+                     b.max_haul_km or b.facility.max_haul_km, (None, None)))
+    return [r for r in rows if r[1].id != lot.facility_id]
+
+
+def price_guidance(session: so.Session, lot: Lot, today: dt.date | None = None) -> Guidance:
+    """Solve this lot against current demand of its category; report the gate value and best netback, rounded."""
+    today = today or dt.date.today()
+    rows = _demand_rows(session, lot, today)
+    facilities = {r[1].id for r in rows}
+    if len(facilities) < MIN_DEMANDS_FOR_GUIDANCE:
+        return Guidance(demands=len(facilities))
+    category = lot.category
+    costs = geo.cost_matrix([lot.facility.lon], [lot.facility.lat], [r[1].lon for r in rows], [r[1].lat for r in rows],
+                            freight_class=category.freight_class)
+    licences = {}
+    for r in rows:
+        licences[r[0]] = frozenset(code for lic in r[1].licences for code in lic.category_codes
+                                   if lic.valid_until is None or lic.valid_until >= today)
+    quality = {k: float(v) for k, v in (lot.quality or {}).items() if isinstance(v, (int, float))}
+    problem = matching.Problem(
+        lots=[matching.Lot(id=lot.id, category=category.code, tonnes=lot.remaining_tonnes,
+                           reserve_yuan_per_t=lot.reserve_yuan_per_t, available_from=lot.available_from,
+                           available_to=lot.available_to, quality=quality, hazardous=category.hazardous)],
+        demands=[matching.Demand(id=r[0], category=category.code, tonnes=r[2], price_yuan_per_t=r[3],
+                                 window_from=r[6][0], window_to=r[6][1],
+                                 quality_limits={k: tuple(v) for k, v in r[4].items()},
+                                 max_haul_km=r[5], licences=licences[r[0]]) for r in rows],
+        costs=[matching.Cost(lot_id=lot.id, demand_id=r[0], yuan_per_t=Decimal(str(round(float(costs.yuan_per_t[0, j]), 2))),
+                             km=float(costs.road_km[0, j])) for j, r in enumerate(rows)],
+    )
+    result = matching.solve(problem, solver="mincostflow")
+    mine = [a for a in result.allocations if a.lot_id == lot.id]
+    if not mine:
+        return Guidance(demands=len(facilities))
+    best = max(mine, key=lambda a: a.netback_yuan_per_t)
+    where = next(r[1] for r in rows if r[0] == best.demand_id)
+    gate = lot.reserve_yuan_per_t + Decimal(result.lot_prices.get(lot.id, 0))
+    return Guidance(demands=len(facilities), gate_value_yuan_per_t=_round_guidance(gate),
+                    best_netback_yuan_per_t=_round_guidance(best.netback_yuan_per_t),
+                    best_netback_prefecture=where.prefecture_code)

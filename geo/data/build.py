@@ -24,7 +24,10 @@ DEFAULT_SOURCE = Path("/work/shared/data/geo")
 
 
 GC = f"great-circle × {ROAD_CIRCUITY} (road circuity, Ballou et al. 2002; see geo/circuity.py)"
-SRC_GAZ = "哈大公路 132.9 km (G301/G10 Harbin–Daqing section), Heilongjiang local gazetteer hljszw.org.cn/home/book/info/get_id/194416"
+SRC_GAZ = (
+    "哈大公路 132.9 km (G301/G10 Harbin–Daqing section), "
+    "Heilongjiang local gazetteer hljszw.org.cn/home/book/info/get_id/194416"
+)
 SRC_2009 = "Heilongjiang Transport Dept. via 56885.net 2009-10-12 '黑龙江6段高速公路国庆期间通车'"
 
 # Links with a published length (km): (from, to, route, km, source).
@@ -56,8 +59,24 @@ ROAD_CHAINS: list[tuple[str, list[str]]] = [
     ("G111 Beijing–Jiagedaqi", ["齐齐哈尔市", "富裕县", "讷河市", "嫩江市", "加格达奇区"]),
     ("G203 Mingshui–Shenyang", ["明水县", "青冈县", "安达市"]),
     ("G331 Dandong–Altay (border road)", ["东宁市", "绥芬河市"]),
-    ("G331 Dandong–Altay (border road)", ["密山市", "虎林市", "饶河县", "抚远市", "同江市", "绥滨县", "萝北县",
-                                          "嘉荫县", "逊克县", "黑河市", "呼玛县", "塔河县", "漠河市"]),
+    (
+        "G331 Dandong–Altay (border road)",
+        [
+            "密山市",
+            "虎林市",
+            "饶河县",
+            "抚远市",
+            "同江市",
+            "绥滨县",
+            "萝北县",
+            "嘉荫县",
+            "逊克县",
+            "黑河市",
+            "呼玛县",
+            "塔河县",
+            "漠河市",
+        ],
+    ),
     ("加漠公路 Jiagedaqi–Mohe road", ["加格达奇区", "塔河县"]),
     ("嫩泰高速 Nenjiang–Tailai expressway", ["齐齐哈尔市", "泰来县"]),
     # Provincial and county roads (S-routes): numbers not verified, so none is given.
@@ -109,26 +128,53 @@ URBAN_LINK_MAX_KM = 45.0
 # Sources: the Chinese Wikipedia / Baidu Baike articles of each line (station tables), read for
 # order only; positions come from the station file. (line_id, name_zh, name_en, stations)
 RAIL_LINES: list[tuple[str, str, str, list[str]]] = [
-    ("binzhou", "滨洲线", "Harbin–Manzhouli railway (Heilongjiang section; includes Harbin–Daqing)",
-     "哈尔滨 对青山 肇东 尚家 宋 安达 卧里屯 大庆 大庆西 喇嘛甸 烟筒屯 红旗营 榆树屯 昂昂溪 富拉尔基 虎尔虎拉 龙江 碾子山".split()),
-    ("binsui", "滨绥线", "Harbin–Suifenhe railway",
-     "哈尔滨 香坊 成高子 阿城 玉泉 小岭 平山 帽儿山 尚志 一面坡 苇河 亚布力 横道河子 海林 牡丹江 磨刀石 代马沟 穆棱 下城子 马桥河 绥阳 绥芬河".split()),
-    ("binbei", "滨北线", "Harbin–Bei'an railway",
-     "哈尔滨 滨江 呼兰 康金井 石人城 绥化 张维屯 海伦 海北 通北 赵光 北安".split()),
+    (
+        "binzhou",
+        "滨洲线",
+        "Harbin–Manzhouli railway (Heilongjiang section; includes Harbin–Daqing)",
+        (
+            "哈尔滨 对青山 肇东 尚家 宋 安达 卧里屯 大庆 大庆西 喇嘛甸 烟筒屯 "
+            "红旗营 榆树屯 昂昂溪 富拉尔基 虎尔虎拉 龙江 碾子山"
+        ).split(),
+    ),
+    (
+        "binsui",
+        "滨绥线",
+        "Harbin–Suifenhe railway",
+        (
+            "哈尔滨 香坊 成高子 阿城 玉泉 小岭 平山 帽儿山 尚志 一面坡 苇河 亚布力 "
+            "横道河子 海林 牡丹江 磨刀石 代马沟 穆棱 下城子 马桥河 绥阳 绥芬河"
+        ).split(),
+    ),
+    (
+        "binbei",
+        "滨北线",
+        "Harbin–Bei'an railway",
+        "哈尔滨 滨江 呼兰 康金井 石人城 绥化 张维屯 海伦 海北 通北 赵光 北安".split(),
+    ),
     ("beihei", "北黑线", "Bei'an–Heihe railway", "北安 二龙山屯 龙镇 孙吴 西岗子 黑河".split()),
     ("qibei", "齐北线", "Qiqihar–Bei'an railway", "齐齐哈尔 塔哈 富裕 依安 克山 克东 北安".split()),
     ("funen", "富嫩线", "Fuyu–Nenjiang railway", "富裕 讷河 伊拉哈 九三 嫩江".split()),
     ("nenlin", "嫩林线", "Nenjiang–Gulian railway (via Jiagedaqi)", "嫩江 加格达奇 新林 塔河 盘古 漠河 古莲".split()),
     ("suijia", "绥佳线", "Suihua–Jiamusi railway", "绥化 秦家 庆安 铁力 南岔 浩良河 汤原 莲江口 佳木斯".split()),
     ("nanwu", "南乌线", "Nancha–Wuyiling railway (Yichun)", "南岔 伊春 友好 五营 汤旺河 乌伊岭".split()),
-    ("tujia", "图佳线", "Tumen–Jiamusi railway (Heilongjiang section)",
-     "东京城 宁安 牡丹江 桦林 林口 青山 勃利 倭肯 桦南 孟家岗 佳木斯".split()),
+    (
+        "tujia",
+        "图佳线",
+        "Tumen–Jiamusi railway (Heilongjiang section)",
+        "东京城 宁安 牡丹江 桦林 林口 青山 勃利 倭肯 桦南 孟家岗 佳木斯".split(),
+    ),
     ("linmi", "林密线", "Linkou–Jixi–Mishan railway (Jixi coal line)", "林口 麻山 滴道 鸡西 鸡东 永安乡 密山".split()),
     ("chengji", "城鸡线", "Xiachengzi–Jixi railway (Jixi coal line)", "下城子 梨树镇 鸡西".split()),
     ("midong", "密东线", "Mishan–Dongfanghong railway", "密山 裴德 兴凯 虎林 东方红".split()),
     ("boqi", "勃七线", "Boli–Qitaihe railway (Qitaihe coal line)", "勃利 七台河".split()),
     ("hegang", "鹤岗线", "Lianjiangkou–Hegang railway (Hegang coal line)", "莲江口 鹤岗".split()),
-    ("jiashuang", "佳双线", "Jiamusi–Fulitun–Shuangyashan railway (Shuangyashan coal line)", "佳木斯 福利屯 双鸭山".split()),
+    (
+        "jiashuang",
+        "佳双线",
+        "Jiamusi–Fulitun–Shuangyashan railway (Shuangyashan coal line)",
+        "佳木斯 福利屯 双鸭山".split(),
+    ),
     ("fuqian", "福前线", "Fulitun–Qianjin railway", "福利屯 富锦 前进镇".split()),
     ("qianfu", "前抚线", "Qianjin–Fuyuan railway", "前进镇 抚远".split()),
     ("labin", "拉滨线", "Lafa–Harbin railway (Heilongjiang section)", "五常 拉林 哈尔滨".split()),
@@ -136,7 +182,9 @@ RAIL_LINES: list[tuple[str, str, str, list[str]]] = [
     ("pingqi", "平齐线", "Siping–Qiqihar railway (Heilongjiang section)", "泰来 江桥 昂昂溪 齐齐哈尔".split()),
     ("tongrang", "通让线", "Tongliao–Ranghulu railway (Heilongjiang section)", "泰康 大庆西".split()),
 ]
-RAIL_SOURCE = "station order: Chinese Wikipedia / Baidu Baike line articles; positions: heilongjiang_railway_stations.csv"
+RAIL_SOURCE = (
+    "station order: Chinese Wikipedia / Baidu Baike line articles; positions: heilongjiang_railway_stations.csv"
+)
 
 # 加格达奇 station is missing from the station source (the town lies de jure in Inner Mongolia);
 # it is added at the 加格达奇区 seat, about 1 km from the station.
@@ -164,7 +212,9 @@ def build_boundaries(src: Path) -> None:
     for f in pref["features"]:
         code = str(f["properties"]["adcode"])
         props = {"adcode": code, "name": f["properties"]["name"], "name_en": PREFECTURE_NAMES_EN[code]}
-        feats.append({"type": "Feature", "properties": props, "geometry": mapping(_to_wgs84_geometry(shape(f["geometry"])))})
+        feats.append(
+            {"type": "Feature", "properties": props, "geometry": mapping(_to_wgs84_geometry(shape(f["geometry"])))}
+        )
     _write_geojson(OUT / "prefectures.geojson", feats)
 
     cty = json.loads((src / "heilongjiang_counties.json").read_text(encoding="utf-8"))
@@ -172,7 +222,9 @@ def build_boundaries(src: Path) -> None:
     for f in cty["features"]:
         p = f["properties"]
         props = {"adcode": str(p["adcode"]), "name": p["name"], "parent_adcode": str(p["parent"]["adcode"])}
-        feats.append({"type": "Feature", "properties": props, "geometry": mapping(_to_wgs84_geometry(shape(f["geometry"])))})
+        feats.append(
+            {"type": "Feature", "properties": props, "geometry": mapping(_to_wgs84_geometry(shape(f["geometry"])))}
+        )
     _write_geojson(OUT / "counties.geojson", feats)
 
 
@@ -180,7 +232,9 @@ def build_seats(src: Path) -> list[dict]:
     """Seats in WGS84, converted here from the GCJ-02 centres; Daxing'anling moved to Jiagedaqi."""
     with open(src / "heilongjiang_seats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    lon, lat = gcj02_to_wgs84([float(r["center_lon_gcj02"]) for r in rows], [float(r["center_lat_gcj02"]) for r in rows])
+    lon, lat = gcj02_to_wgs84(
+        [float(r["center_lon_gcj02"]) for r in rows], [float(r["center_lat_gcj02"]) for r in rows]
+    )
     by_code = {r["adcode"]: i for i, r in enumerate(rows)}
     out = []
     for i, r in enumerate(rows):
@@ -190,11 +244,18 @@ def build_seats(src: Path) -> list[dict]:
             j, note = by_code["232718"], "seat moved to Jiagedaqi (232718); DataV centre is Tahe"
         if r["adcode"] == "230811":
             note = "seat lies outside its own polygon (district government sits in the city proper)"
-        out.append({
-            "adcode": r["adcode"], "level": r["level"], "name": r["name"],
-            "name_en": PREFECTURE_NAMES_EN.get(r["adcode"], ""),
-            "parent_adcode": r["parent_adcode"], "lon": round(float(lon[j]), 6), "lat": round(float(lat[j]), 6), "note": note,
-        })
+        out.append(
+            {
+                "adcode": r["adcode"],
+                "level": r["level"],
+                "name": r["name"],
+                "name_en": PREFECTURE_NAMES_EN.get(r["adcode"], ""),
+                "parent_adcode": r["parent_adcode"],
+                "lon": round(float(lon[j]), 6),
+                "lat": round(float(lat[j]), 6),
+                "note": note,
+            }
+        )
     with open(OUT / "seats.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(out[0]))
         w.writeheader()
@@ -206,13 +267,30 @@ def build_stations(src: Path, seats: list[dict]) -> list[dict]:
     """Stations with the source's own WGS84 columns, plus the documented additions."""
     with open(src / "heilongjiang_railway_stations.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    out = [{"name": r["name"], "city": r["city"], "station_type": r["station_type"],
-            "lon": round(float(r["lng_wgs84"]), 6), "lat": round(float(r["lat_wgs84"]), 6), "note": ""} for r in rows]
+    out = [
+        {
+            "name": r["name"],
+            "city": r["city"],
+            "station_type": r["station_type"],
+            "lon": round(float(r["lng_wgs84"]), 6),
+            "lat": round(float(r["lat_wgs84"]), 6),
+            "note": "",
+        }
+        for r in rows
+    ]
     seat_by_code = {s["adcode"]: s for s in seats}
     for name, code in EXTRA_STATIONS:
         s = seat_by_code[code]
-        out.append({"name": name, "city": "大兴安岭地区", "station_type": "added", "lon": s["lon"], "lat": s["lat"],
-                    "note": f"not in source; placed at seat {code}"})
+        out.append(
+            {
+                "name": name,
+                "city": "大兴安岭地区",
+                "station_type": "added",
+                "lon": s["lon"],
+                "lat": s["lat"],
+                "note": f"not in source; placed at seat {code}",
+            }
+        )
     with open(OUT / "stations.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(out[0]))
         w.writeheader()
@@ -251,8 +329,16 @@ def build_road_links(seats: list[dict]) -> list[dict]:
         key = tuple(sorted((a["adcode"], b["adcode"])))
         if key in links and links[key]["length_km"] <= km:
             return
-        links[key] = {"from_adcode": a["adcode"], "from_name": a["name"], "to_adcode": b["adcode"], "to_name": b["name"],
-                      "route": route, "length_km": round(km, 3), "great_circle_km": round(gc, 3), "length_source": source}
+        links[key] = {
+            "from_adcode": a["adcode"],
+            "from_name": a["name"],
+            "to_adcode": b["adcode"],
+            "to_name": b["name"],
+            "route": route,
+            "length_km": round(km, 3),
+            "great_circle_km": round(gc, 3),
+            "length_source": source,
+        }
 
     prefs = {s["adcode"]: s for s in seats if s["level"] == "prefecture"}
     for s in seats:
@@ -261,7 +347,7 @@ def build_road_links(seats: list[dict]) -> list[dict]:
             if haversine_km(p["lon"], p["lat"], s["lon"], s["lat"]) <= URBAN_LINK_MAX_KM:
                 add(p, s, "city road", None, GC)
     for route, chain in ROAD_CHAINS:
-        for a, b in zip(chain, chain[1:]):
+        for a, b in zip(chain, chain[1:], strict=False):
             add(resolve(a), resolve(b), route, None, GC)
     for a, b, route, km, source in PUBLISHED_LINKS:
         add(resolve(a), resolve(b), route, km, "published: " + source)
@@ -281,8 +367,16 @@ def build_rail_lines(stations: list[dict]) -> None:
         missing = [s for s in stops if s not in names]
         if missing:
             raise KeyError(f"{zh}: stations not in the station file: {missing}")
-        rows.append({"line_id": line_id, "name_zh": zh, "name_en": en, "stations": "|".join(stops),
-                     "circuity": RAIL_CIRCUITY, "source": RAIL_SOURCE})
+        rows.append(
+            {
+                "line_id": line_id,
+                "name_zh": zh,
+                "name_en": en,
+                "stations": "|".join(stops),
+                "circuity": RAIL_CIRCUITY,
+                "source": RAIL_SOURCE,
+            }
+        )
     with open(OUT / "rail_lines.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()

@@ -1,0 +1,413 @@
+"""Clearing: build the matching problem from open lots and demand, solve per category, write the run."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import gettext as _
+
+import geo
+import matching
+from app.services import audit, notifications
+from app.services.errors import ServiceError
+from models import (
+    Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Licence, Lot, MatchRun, User, WasteCategory, utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+CLEARABLE_LOT_STATUSES = ("open", "matched", "awarded")
+PENDING_ALLOCATION_STATUSES = ("proposed", "accepted")
+FEN = Decimal("0.01")
+KG = Decimal("0.001")
+
+
+def money(value: Decimal | float | int) -> Decimal:
+    """Round to the fen, half up."""
+    return Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class CategoryProblem:
+    """One category's matching problem with the database ids behind its demand ids."""
+
+    category: WasteCategory
+    problem: matching.Problem
+    demand_rows: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)  # id → facility, bid, profile
+    pair_km: dict[tuple[int, str], tuple[float, float | None]] = field(default_factory=dict)  # road, rail km
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-safe record of the inputs."""
+        return {
+            "lots": [{"id": lot.id, "tonnes": str(lot.tonnes), "reserve": str(lot.reserve_yuan_per_t),
+                      "from": _iso(lot.available_from), "to": _iso(lot.available_to), "quality": dict(lot.quality),
+                      "hazardous": lot.hazardous} for lot in self.problem.lots],
+            "demands": [{"id": d.id, "tonnes": str(d.tonnes), "price": str(d.price_yuan_per_t),
+                         "max_haul_km": d.max_haul_km, "from": _iso(d.window_from), "to": _iso(d.window_to),
+                         "quality_limits": {k: list(v) for k, v in d.quality_limits.items()},
+                         "licences": sorted(d.licences)} for d in self.problem.demands],
+            "arcs": len(self.problem.cost_table),
+        }
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _numeric_quality(quality: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for key, value in (quality or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(number):
+            out[key] = number
+    return out
+
+
+def _limits(raw: dict[str, Any] | None) -> dict[str, tuple[float | None, float | None]]:
+    out = {}
+    for key, bounds in (raw or {}).items():
+        if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
+            out[key] = tuple(None if b is None else float(b) for b in bounds)
+    return out
+
+
+def _licences(session: so.Session, facility_ids: set[int], today: dt.date) -> dict[int, frozenset[str]]:
+    held: dict[int, set[str]] = {}
+    rows = session.scalars(sa.select(Licence).where(
+        Licence.facility_id.in_(facility_ids), sa.or_(Licence.valid_until.is_(None), Licence.valid_until >= today)))
+    for licence in rows:
+        held.setdefault(licence.facility_id, set()).update(licence.category_codes or [])
+    return {k: frozenset(v) for k, v in held.items()}
+
+
+def _capacity_limits(session: so.Session, category_id: int) -> dict[int, dict]:
+    rows = session.scalars(sa.select(FacilityCapacity).where(FacilityCapacity.category_id == category_id))
+    return {row.facility_id: row.quality_limits or {} for row in rows}
+
+
+def _committed_profile_tonnes(session: so.Session) -> dict[int, Decimal]:
+    rows = session.execute(sa.select(Allocation.demand_profile_id, sa.func.sum(Allocation.tonnes))
+                           .where(Allocation.demand_profile_id.is_not(None),
+                                  Allocation.status.in_(PENDING_ALLOCATION_STATUSES))
+                           .group_by(Allocation.demand_profile_id)).all()
+    return {pid: Decimal(str(total)) for pid, total in rows}
+
+
+def clearable_categories(session: so.Session) -> list[WasteCategory]:
+    """Categories having at least one lot with tonnes to clear."""
+    ids = sa.select(Lot.category_id).where(Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
+    return list(session.scalars(sa.select(WasteCategory).where(WasteCategory.id.in_(ids)).order_by(WasteCategory.id)))
+
+
+def _demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[tuple[matching.Demand, Facility,
+                                                                                           int | None, int | None]]:
+    """Active lot bids and standing profiles of a category, as matching demands."""
+    capacity_limits = _capacity_limits(session, category.id)
+    committed = _committed_profile_tonnes(session)
+    bids = session.scalars(sa.select(Bid).join(Lot, Bid.lot_id == Lot.id).where(
+        Bid.category_id == category.id, Bid.status == "active", Lot.status.in_(CLEARABLE_LOT_STATUSES))
+        .order_by(Bid.id)).all()
+    profiles = session.scalars(sa.select(DemandProfile).where(
+        DemandProfile.category_id == category.id, DemandProfile.active.is_(True),
+        DemandProfile.period_end >= today).order_by(DemandProfile.id)).all()
+    facilities = {b.facility_id for b in bids} | {p.facility_id for p in profiles}
+    licences = _licences(session, facilities, today) if facilities else {}
+    out = []
+    for bid in bids:
+        facility = bid.facility
+        out.append((matching.Demand(
+            id=f"b{bid.id}", category=category.code, tonnes=bid.tonnes, price_yuan_per_t=bid.price_yuan_per_t,
+            quality_limits=_limits(capacity_limits.get(facility.id)),
+            max_haul_km=bid.max_haul_km or facility.max_haul_km, licences=licences.get(facility.id, frozenset()),
+        ), facility, bid.id, None))
+    for profile in profiles:
+        left = profile.tonnes - committed.get(profile.id, Decimal(0))
+        if left <= 0:
+            continue
+        facility = profile.facility
+        out.append((matching.Demand(
+            id=f"p{profile.id}", category=category.code, tonnes=left, price_yuan_per_t=profile.price_yuan_per_t,
+            window_from=profile.period_start, window_to=profile.period_end,
+            quality_limits=_limits(profile.quality_limits or capacity_limits.get(facility.id)),
+            max_haul_km=profile.max_haul_km or facility.max_haul_km, licences=licences.get(facility.id, frozenset()),
+        ), facility, None, profile.id))
+    return out
+
+
+def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date) -> CategoryProblem:
+    """The matching problem of one category: open lots, bids (own lot only) and profiles, road/rail costs."""
+    lots = session.scalars(sa.select(Lot).where(
+        Lot.category_id == category.id, Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
+        .order_by(Lot.id)).all()
+    demands = _demands(session, category, today)
+    m_lots = [matching.Lot(
+        id=lot.id, category=category.code, tonnes=lot.remaining_tonnes, reserve_yuan_per_t=lot.reserve_yuan_per_t,
+        available_from=lot.available_from, available_to=lot.available_to, quality=_numeric_quality(lot.quality),
+        hazardous=category.hazardous) for lot in lots]
+    result = CategoryProblem(category, matching.Problem([], []))
+    if not lots or not demands:
+        result.problem = matching.Problem(m_lots, [d for d, *_ in demands])
+        return result
+    matrix = geo.cost_matrix([lot.facility.lon for lot in lots], [lot.facility.lat for lot in lots],
+                             [f.lon for _d, f, *_ in demands], [f.lat for _d, f, *_ in demands],
+                             category.freight_class)
+    rail = np.nan_to_num(matrix.rail_km, nan=0.0)
+    km = matrix.road_km + rail
+    lot_position = {lot.id: i for i, lot in enumerate(lots)}
+    li, di = [], []
+    for j, (demand, facility, bid_id, profile_id) in enumerate(demands):
+        result.demand_rows[demand.id] = (facility.id, bid_id, profile_id)
+        if bid_id is not None:
+            lot_id = session.get(Bid, bid_id).lot_id
+            rows = [lot_position[lot_id]] if lot_id in lot_position else []
+        else:
+            rows = [i for i, lot in enumerate(lots) if lot.facility_id != facility.id]
+        for i in rows:
+            li.append(i)
+            di.append(j)
+            rail_km = matrix.rail_km[i, j]
+            result.pair_km[(lots[i].id, demand.id)] = (float(matrix.road_km[i, j]),
+                                                        None if np.isnan(rail_km) else float(rail_km))
+    li_a, di_a = np.array(li, dtype=np.int64), np.array(di, dtype=np.int64)
+    result.problem = matching.Problem.from_arrays(
+        m_lots, [d for d, *_ in demands], li_a, di_a, matrix.yuan_per_t[li_a, di_a], km[li_a, di_a],
+        matrix.co2_kg_per_t[li_a, di_a])
+    return result
+
+
+def solve_category(part: CategoryProblem, solver: str = "auto") -> matching.Result:
+    """Solve one category's problem (the unit of parallel work)."""
+    if part.problem.is_empty:
+        unmatched = [matching.Unmatched(lot.id, lot.tonnes, "no_compatible_recycler", "no demand for this category")
+                     for lot in part.problem.lots]
+        return matching.Result("optimal", Decimal(0), unmatched=unmatched, solver="mincostflow", gap=0.0)
+    return matching.solve_category(part.problem, solver)
+
+
+# ----------------------------------------------------------------------------- starting a run
+
+
+def start_clearing(session: so.Session, user: User | None, category_code: str | None = None,
+                   enqueue: Callable[[int], str] | None = None) -> MatchRun:
+    """Queue a clearing run (optionally for one category) and hand it to the job queue."""
+    category = None
+    if category_code:
+        category = session.scalar(sa.select(WasteCategory).where(WasteCategory.code == category_code))
+        if category is None:
+            raise ServiceError(_("Unknown category %(code)s.", code=category_code), field="category")
+    run = MatchRun(status="queued", category_id=category.id if category else None, solver="auto",
+                   parameters={"category": category_code or None,
+                               "deadline_days": current_app.config["ALLOCATION_DEADLINE_DAYS"]},
+                   created_by_id=user.id if user else None, progress_pct=0, message=_("Queued"))
+    session.add(run)
+    session.flush()
+    audit.record(session, user.id if user else None, "match_run", run.id, "queued", {"category": category_code})
+    session.commit()
+    if enqueue is None:
+        from app import jobs
+
+        enqueue = jobs.enqueue_clearing
+    run.job_id = enqueue(run.id)
+    session.commit()
+    return run
+
+
+def _progress(session: so.Session, run: MatchRun, pct: int, message: str) -> None:
+    run.progress_pct = pct
+    run.message = message
+    session.commit()
+
+
+def execute_run(session: so.Session, run_id: int, reraise: bool = False) -> MatchRun:
+    """Run a queued clearing: build and solve per category, then write allocations in one transaction."""
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise ServiceError(f"no match run {run_id}")
+    if run.status not in ("queued", "running"):
+        return run
+    started = time.perf_counter()
+    run.status = "running"
+    run.started_at = utcnow()
+    _progress(session, run, 5, "building")
+    try:
+        today = utcnow().date()
+        categories = [run.category] if run.category else clearable_categories(session)
+        parts, results = [], []
+        for k, category in enumerate(categories):
+            part = build_category_problem(session, category, today)
+            parts.append(part)
+            results.append(solve_category(part))
+            _progress(session, run, 10 + int(80 * (k + 1) / max(1, len(categories))), f"solved {category.code}")
+        _write_results(session, run, parts, results, time.perf_counter() - started)
+    except Exception as exc:  # recorded on the run and logged; re-raised for Celery
+        session.rollback()
+        logger.exception("clearing run %s failed", run_id)
+        run = session.get(MatchRun, run_id)
+        run.status = "failed"
+        run.message = f"{type(exc).__name__}: {exc}"[:2000]
+        run.finished_at = utcnow()
+        run.seconds = time.perf_counter() - started
+        audit.record(session, run.created_by_id, "match_run", run.id, "failed", {"message": run.message})
+        session.commit()
+        if reraise:
+            raise
+    return run
+
+
+def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProblem],
+                   results: list[matching.Result], seconds_so_far: float) -> None:
+    """Allocations, lot and bid updates, totals and audit events, committed together."""
+    merged = matching.merge_results(results)
+    deadline = utcnow() + dt.timedelta(days=current_app.config["ALLOCATION_DEADLINE_DAYS"])
+    by_demand = {d: (part, rows) for part in parts for d, rows in part.demand_rows.items()}
+    env_tax = Decimal(0)
+    totals = {"tonnes": Decimal(0), "transport": Decimal(0), "surplus": Decimal(0), "co2_kg": Decimal(0)}
+    made = []
+    for a in merged.allocations:
+        part, (facility_id, bid_id, profile_id) = by_demand[a.demand_id]
+        road_km, rail_km = part.pair_km.get((a.lot_id, a.demand_id), (None, None))
+        tonnes = a.tonnes.quantize(KG)
+        allocation = Allocation(
+            run_id=run.id, lot_id=a.lot_id, facility_id=facility_id, bid_id=bid_id, demand_profile_id=profile_id,
+            tonnes=tonnes, price_yuan_per_t=money(a.price_yuan_per_t), reserve_yuan_per_t=money(a.reserve_yuan_per_t),
+            transport_yuan_per_t=money(a.transport_yuan_per_t), transport_cost_yuan=money(a.transport_cost_yuan),
+            surplus_yuan=money(a.surplus_yuan), road_km=road_km, rail_km=rail_km,
+            co2_kg=None if a.co2_kg is None else money(a.co2_kg), status="proposed", deadline=deadline)
+        session.add(allocation)
+        _take_from_lot(session, a.lot_id, tonnes)
+        if bid_id is not None:
+            session.execute(sa.update(Bid).where(Bid.id == bid_id, Bid.status == "active")
+                            .values(status="allocated").execution_options(synchronize_session=False))
+        made.append((allocation, part.category))
+        totals["tonnes"] += tonnes
+        totals["transport"] += allocation.transport_cost_yuan
+        totals["surplus"] += allocation.surplus_yuan
+        totals["co2_kg"] += allocation.co2_kg or 0
+        env_tax += tonnes * part.category.env_tax_yuan_per_t
+    session.flush()
+    for allocation, _category in made:
+        session.expire(allocation.lot)
+        audit.record(session, run.created_by_id, "allocation", allocation.id, "proposed", {
+            "run": run.id, "lot": allocation.lot_id, "facility": allocation.facility_id,
+            "tonnes": allocation.tonnes, "price_yuan_per_t": allocation.price_yuan_per_t})
+        if allocation.bid_id is not None:
+            audit.record(session, run.created_by_id, "bid", allocation.bid_id, "allocated", {"allocation": allocation.id})
+    for lot_id in sorted({a.lot_id for a, _c in made}):
+        lot = session.get(Lot, lot_id)
+        session.refresh(lot)
+        audit.record(session, run.created_by_id, "lot", lot.id, "matched",
+                     {"run": run.id, "remaining_tonnes": lot.remaining_tonnes, "status": lot.status})
+    _notify_allocations(session, [a for a, _c in made])
+    run.input_snapshot = {part.category.code: part.snapshot() for part in parts}
+    run.results = _results_json(merged, env_tax, totals["surplus"])
+    run.objective_yuan = money(merged.objective_yuan)
+    run.tonnes_matched = totals["tonnes"]
+    run.transport_cost_yuan = totals["transport"]
+    run.co2_t = (totals["co2_kg"] / 1000).quantize(KG)
+    run.solver = merged.solver[:20]
+    run.status = "succeeded"
+    run.progress_pct = 100
+    run.message = "done"
+    run.finished_at = utcnow()
+    run.seconds = seconds_so_far
+    audit.record(session, run.created_by_id, "match_run", run.id, "succeeded", {
+        "allocations": len(made), "tonnes": run.tonnes_matched, "objective_yuan": run.objective_yuan})
+    session.commit()
+    notifications.deliver_pending(session)
+
+
+def _take_from_lot(session: so.Session, lot_id: int, tonnes: Decimal) -> None:
+    """Reduce a lot's remaining tonnes only if it still has them (safe under concurrency)."""
+    changed = session.execute(
+        sa.update(Lot).where(Lot.id == lot_id, Lot.remaining_tonnes >= tonnes,
+                             Lot.status.in_(CLEARABLE_LOT_STATUSES))
+        .values(remaining_tonnes=Lot.remaining_tonnes - tonnes,
+                status=sa.case((Lot.status == "open", "matched"), else_=Lot.status))
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise ServiceError(f"lot {lot_id} changed while the clearing ran; run it again")
+
+
+def _notify_allocations(session: so.Session, allocations: list[Allocation]) -> None:
+    for allocation in allocations:
+        lot = session.get(Lot, allocation.lot_id)
+        facility = session.get(Facility, allocation.facility_id)
+        params = {"tonnes": allocation.tonnes, "lot": lot.title, "facility": facility.name,
+                  "deadline": allocation.deadline.strftime("%Y-%m-%d %H:%M UTC")}
+        for org_id in {lot.facility.organization_id, facility.organization_id}:
+            notifications.notify_organisation(session, org_id, "allocation_proposed", params, "/awards")
+
+
+def _results_json(merged: matching.Result, env_tax: Decimal, surplus: Decimal) -> dict[str, Any]:
+    data = merged.to_json_dict()
+    return {
+        "status": data["status"], "solver": data["solver"], "timings": data["timings"],
+        "unmatched": data["unmatched"], "lot_prices": data["lot_prices"], "demand_prices": data["demand_prices"],
+        "surplus_yuan": float(surplus), "env_tax_avoided_yuan": float(money(env_tax)),
+    }
+
+
+# ----------------------------------------------------------------------------- reading runs
+
+
+def run_allocations(session: so.Session, run_id: int) -> list[Allocation]:
+    """The allocations of a run with their lots and facilities."""
+    return list(session.scalars(sa.select(Allocation).where(Allocation.run_id == run_id)
+                                .options(so.selectinload(Allocation.facility)).order_by(Allocation.id)))
+
+
+def run_status(run: MatchRun) -> dict[str, Any]:
+    """JSON status of a run for the progress poller."""
+    return {"run_id": run.id, "status": run.status, "progress_pct": run.progress_pct, "message": run.message,
+            "job_id": run.job_id, "done": run.status in ("succeeded", "failed")}
+
+
+def run_summary(session: so.Session, run: MatchRun) -> dict[str, Any]:
+    """The figures the CLI prints as JSON: totals and the list of allocations, numbers as numbers."""
+    allocations = run_allocations(session, run.id) if run.status == "succeeded" else []
+    results = run.results or {}
+    return {
+        "run_id": run.id, "status": run.status, "message": run.message if run.status == "failed" else None,
+        "allocations": [{"id": a.id, "lot": a.lot_id, "facility": a.facility_id, "bid": a.bid_id,
+                         "demand_profile": a.demand_profile_id, "tonnes": float(a.tonnes),
+                         "price_yuan_per_t": float(a.price_yuan_per_t),
+                         "transport_yuan_per_t": float(a.transport_yuan_per_t),
+                         "surplus_yuan": float(a.surplus_yuan), "road_km": a.road_km, "rail_km": a.rail_km}
+                        for a in allocations],
+        "tonnes_matched": float(run.tonnes_matched or 0),
+        "transport_cost_yuan": float(run.transport_cost_yuan or 0),
+        "co2_t": float(run.co2_t or 0),
+        "surplus_yuan": float(results.get("surplus_yuan", 0)),
+        "env_tax_avoided_yuan": float(results.get("env_tax_avoided_yuan", 0)),
+        "seconds": float(run.seconds or 0),
+    }
+
+
+def flows_geojson(session: so.Session, run_id: int) -> dict[str, Any]:
+    """Producer → recycler lines of a run as GeoJSON, with tonnes for the line width."""
+    features = []
+    for a in run_allocations(session, run_id):
+        lot = a.lot
+        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+            [lot.facility.lon, lot.facility.lat], [a.facility.lon, a.facility.lat]]},
+            "properties": {"allocation": a.id, "tonnes": float(a.tonnes), "from": lot.facility.name,
+                           "to": a.facility.name, "lot": lot.title}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def list_runs(session: so.Session, limit: int = 50) -> list[MatchRun]:
+    """Latest runs (not scenarios), newest first."""
+    return list(session.scalars(sa.select(MatchRun).where(MatchRun.is_scenario.is_(False))
+                                .order_by(MatchRun.id.desc()).limit(limit)))

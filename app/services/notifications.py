@@ -1,0 +1,122 @@
+"""In-app notifications and the e-mail outbox (sent through SMTP when configured)."""
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Iterable
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.services.errors import ServiceError
+from models import Notification, OutboxEmail, User, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Each kind renders its sentence from the stored params, in the reader's language.
+MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "bid_received": lambda p: _("Your lot %(lot)s received a sealed bid (%(count)s in total).", **p),
+    "allocation_proposed": lambda p: _(
+        "The clearing proposes %(tonnes)s t of %(lot)s to %(facility)s: accept or decline by %(deadline)s.", **p),
+    "allocation_declined": lambda p: _("The allocation of %(tonnes)s t of %(lot)s was declined.", **p),
+    "allocation_expired": lambda p: _("The allocation of %(tonnes)s t of %(lot)s expired without both answers.", **p),
+    "award_made": lambda p: _("Both parties accepted: %(tonnes)s t of %(lot)s are awarded.", **p),
+    "shipment_dispatched": lambda p: _("Load %(manifest)s of %(tonnes)s t is on its way: weigh it in on arrival.", **p),
+    "discrepancy_flagged": lambda p: _(
+        "Load %(manifest)s: dispatched %(dispatched)s t but %(received)s t received (%(pct)s %% difference).", **p),
+}
+
+
+def message(notification: Notification) -> str:
+    """The notification's sentence in the current language."""
+    render = MESSAGES.get(notification.kind)
+    if render is None:
+        return notification.kind
+    try:
+        return render(notification.params or {})
+    except (KeyError, ValueError, TypeError):
+        return notification.kind
+
+
+def organisation_users(session: so.Session, organization_id: int) -> list[User]:
+    """The active users of an organisation."""
+    return list(session.scalars(
+        sa.select(User).where(User.organization_id == organization_id, User.active.is_(True)).order_by(User.id)
+    ))
+
+
+def notify(session: so.Session, users: Iterable[User], kind: str, params: dict[str, Any],
+           link: str | None = None) -> list[Notification]:
+    """Add an inbox message and an outbox e-mail per user to the caller's transaction."""
+    params = {k: str(v) for k, v in params.items()}
+    made = []
+    for user in users:
+        note = Notification(user_id=user.id, kind=kind, params=params, link=link)
+        session.add(note)
+        text = message(note)
+        session.add(OutboxEmail(to_address=user.email, subject=text[:200],
+                                body=text + (f"\n\n{link}" if link else "")))
+        made.append(note)
+    return made
+
+
+def notify_organisation(session: so.Session, organization_id: int, kind: str, params: dict[str, Any],
+                        link: str | None = None) -> list[Notification]:
+    """Notify every active user of an organisation."""
+    return notify(session, organisation_users(session, organization_id), kind, params, link)
+
+
+def unread_count(session: so.Session, user_id: int) -> int:
+    """How many of the user's notifications are unread."""
+    return session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def inbox(session: so.Session, user_id: int, limit: int = 100) -> list[Notification]:
+    """The user's latest notifications, newest first."""
+    return list(session.scalars(sa.select(Notification).where(Notification.user_id == user_id)
+                                .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: so.Session, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) notification of the user read; return how many changed."""
+    query = sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        if session.get(Notification, notification_id) is None:
+            raise ServiceError(_("No such notification."))
+        query = query.where(Notification.id == notification_id)
+    changed = session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return changed
+
+
+def deliver_pending(session: so.Session) -> int:
+    """Send unsent outbox e-mails through SMTP when SMTP_HOST is set; keep them in the outbox otherwise."""
+    config = current_app.config
+    if not config.get("SMTP_HOST"):
+        return 0
+    pending = list(session.scalars(sa.select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))
+                                   .order_by(OutboxEmail.id).limit(200)))
+    if not pending:
+        return 0
+    sent = 0
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+            for email in pending:
+                msg = EmailMessage()
+                msg["From"] = config["MAIL_FROM"]
+                msg["To"] = email.to_address
+                msg["Subject"] = email.subject
+                msg.set_content(email.body)
+                smtp.send_message(msg)
+                email.sent_at = utcnow()
+                sent += 1
+    except (smtplib.SMTPException, OSError):
+        logger.exception("SMTP delivery failed after %d of %d e-mails; the rest stay in the outbox",
+                         sent, len(pending))
+    session.commit()
+    return sent

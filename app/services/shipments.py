@@ -1,0 +1,211 @@
+"""Chain of custody: dispatch loads against an award, weigh them in, declare what they became."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+
+from app.services import audit, notifications
+from app.services.awards import refresh_lot_status, sides
+from app.services.errors import PermissionDenied, ServiceError
+from models import Award, Organization, Shipment, User, UtilisationRecord, utcnow
+from models.shipments import PRODUCTS
+
+DISCREPANCY_LIMIT = Decimal("0.02")
+# Loosely: a province abbreviation, a letter, then 5 (ordinary) or 6 (new-energy) letters/digits,
+# optionally ending in 挂/学/警/港/澳/领/使 — with or without the separating dot or space.
+PLATE = re.compile(
+    r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][·\s-]?[A-Z0-9]{4,6}[挂学警港澳领使]?$"
+)
+
+
+def normalise_plate(plate: str) -> str:
+    """Upper-case a plate and drop separators; raise ServiceError when it does not look Chinese."""
+    text = (plate or "").strip().upper()
+    if not PLATE.match(text):
+        raise ServiceError(_("Enter a Chinese vehicle plate such as 黑A·12345."), field="vehicle_plate")
+    return re.sub(r"[·\s-]", "", text)
+
+
+def _award_locked(session: so.Session, award_id: int) -> Award:
+    """The award, row-locked on PostgreSQL so concurrent dispatches queue up."""
+    award = session.scalar(sa.select(Award).where(Award.id == award_id).with_for_update())
+    if award is None:
+        raise PermissionDenied(_("No such award."))
+    return award
+
+
+def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, vehicle_plate: str,
+             carrier_organization_id: int | None = None) -> Shipment:
+    """Dispatch a load; the award's dispatched total never exceeds its tonnes, even concurrently."""
+    if tonnes is None or tonnes <= 0:
+        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
+    plate = normalise_plate(vehicle_plate)
+    award = _award_locked(session, award_id)
+    if "producer" not in sides(award.allocation, user):
+        session.rollback()
+        raise PermissionDenied(_("Only the producer of the lot dispatches loads."))
+    if not user.organization.verified:
+        session.rollback()
+        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    if award.status not in ("open", "shipping"):
+        session.rollback()
+        raise ServiceError(_("This award takes no more loads."))
+    if carrier_organization_id is not None and session.get(Organization, carrier_organization_id) is None:
+        session.rollback()
+        raise ServiceError(_("Choose a carrier."), field="carrier_organization_id")
+    tonnes = Decimal(tonnes).quantize(Decimal("0.001"))
+    # Conditional update: only succeeds while the new total stays within the award.
+    changed = session.execute(
+        sa.update(Award).where(Award.id == award.id, Award.dispatched_tonnes + tonnes <= Award.tonnes)
+        .values(dispatched_tonnes=Award.dispatched_tonnes + tonnes, status="shipping")
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        left = award.tonnes - award.dispatched_tonnes
+        raise ServiceError(_("Only %(left)s t of this award are left to dispatch.", left=left), field="tonnes")
+    session.refresh(award)
+    shipment = Shipment(award_id=award.id, manifest_no=f"tmp-{uuid.uuid4().hex[:20]}",
+                        carrier_organization_id=carrier_organization_id, vehicle_plate=plate,
+                        dispatched_tonnes=tonnes, status="dispatched")
+    session.add(shipment)
+    session.flush()
+    shipment.manifest_no = f"GF-{utcnow().astimezone(dt.timezone(dt.timedelta(hours=8))):%Y%m%d}-{shipment.id:06d}"
+    lot = award.allocation.lot
+    refresh_lot_status(session, lot)
+    audit.record(session, user.id, "shipment", shipment.id, "dispatched", {
+        "award": award.id, "manifest": shipment.manifest_no, "tonnes": tonnes, "plate": plate,
+        "carrier": carrier_organization_id})
+    audit.record(session, user.id, "award", award.id, "dispatched",
+                 {"dispatched_tonnes": award.dispatched_tonnes, "status": award.status})
+    audit.record(session, user.id, "lot", lot.id, "status", {"status": lot.status})
+    notifications.notify_organisation(session, award.allocation.facility.organization_id, "shipment_dispatched",
+                                      {"manifest": shipment.manifest_no, "tonnes": tonnes}, f"/awards/{award.id}")
+    session.commit()
+    notifications.deliver_pending(session)
+    return shipment
+
+
+def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: Decimal) -> Shipment:
+    """Weigh a load in at the recycler's weighbridge; flag a difference above 2 % to both parties."""
+    shipment = session.scalar(sa.select(Shipment).where(Shipment.id == shipment_id).with_for_update())
+    if shipment is None:
+        raise PermissionDenied(_("No such shipment."))
+    award = shipment.award
+    if "recycler" not in sides(award.allocation, user):
+        session.rollback()
+        raise PermissionDenied(_("Only the receiving recycler weighs loads in."))
+    if not user.organization.verified:
+        session.rollback()
+        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    if received_tonnes is None or received_tonnes < 0:
+        session.rollback()
+        raise ServiceError(_("Received tonnes cannot be negative."), field="received_tonnes")
+    received_tonnes = Decimal(received_tonnes).quantize(Decimal("0.001"))
+    changed = session.execute(
+        sa.update(Shipment).where(Shipment.id == shipment.id, Shipment.status == "dispatched")
+        .values(status="received", received_tonnes=received_tonnes, received_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        raise ServiceError(_("This load was already received."))
+    session.refresh(shipment)
+    pct = (abs(received_tonnes - shipment.dispatched_tonnes) / shipment.dispatched_tonnes)
+    shipment.discrepancy_pct = pct.quantize(Decimal("0.0001"))
+    shipment.discrepancy_flagged = pct > DISCREPANCY_LIMIT
+    _advance_after_receipt(session, award)
+    audit.record(session, user.id, "shipment", shipment.id, "received", {
+        "manifest": shipment.manifest_no, "received_tonnes": received_tonnes,
+        "discrepancy_pct": shipment.discrepancy_pct, "flagged": shipment.discrepancy_flagged})
+    if shipment.discrepancy_flagged:
+        params = {"manifest": shipment.manifest_no, "dispatched": shipment.dispatched_tonnes,
+                  "received": received_tonnes, "pct": (pct * 100).quantize(Decimal("0.1"))}
+        allocation = award.allocation
+        for org_id in {allocation.lot.facility.organization_id, allocation.facility.organization_id}:
+            notifications.notify_organisation(session, org_id, "discrepancy_flagged", params, f"/awards/{award.id}")
+    session.commit()
+    notifications.deliver_pending(session)
+    return shipment
+
+
+def _advance_after_receipt(session: so.Session, award: Award) -> None:
+    """An award whose tonnes are all dispatched and received is delivered."""
+    open_loads = session.scalar(sa.select(sa.func.count(Shipment.id)).where(
+        Shipment.award_id == award.id, Shipment.status == "dispatched")) or 0
+    if award.status == "shipping" and open_loads == 0 and award.dispatched_tonnes >= award.tonnes:
+        award.status = "delivered"
+        lot = award.allocation.lot
+        refresh_lot_status(session, lot)
+        audit.record(session, None, "award", award.id, "delivered", {})
+        audit.record(session, None, "lot", lot.id, "status", {"status": lot.status})
+
+
+def received_total(session: so.Session, award_id: int) -> Decimal:
+    """Tonnes weighed in against an award."""
+    total = session.scalar(sa.select(sa.func.sum(Shipment.received_tonnes)).where(
+        Shipment.award_id == award_id, Shipment.status == "received"))
+    return Decimal(str(total or 0))
+
+
+def declared_total(session: so.Session, award_id: int) -> Decimal:
+    """Tonnes already declared utilised for an award."""
+    total = session.scalar(sa.select(sa.func.sum(UtilisationRecord.tonnes)).where(
+        UtilisationRecord.award_id == award_id))
+    return Decimal(str(total or 0))
+
+
+def declare_utilisation(session: so.Session, user: User, award_id: int, product: str, tonnes: Decimal,
+                        period: dt.date | None = None) -> UtilisationRecord:
+    """Declare what received material became; closes the chain when everything received is declared."""
+    award = _award_locked(session, award_id)
+    allocation = award.allocation
+    if "recycler" not in sides(allocation, user):
+        session.rollback()
+        raise PermissionDenied(_("Only the recycler declares utilisation."))
+    if not user.organization.verified:
+        session.rollback()
+        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    if product not in PRODUCTS:
+        session.rollback()
+        raise ServiceError(_("Choose a product."), field="product")
+    if tonnes is None or tonnes <= 0:
+        session.rollback()
+        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
+    available = received_total(session, award.id) - declared_total(session, award.id)
+    if tonnes > available:
+        session.rollback()
+        raise ServiceError(_("Only %(left)s t received are not yet declared.", left=available), field="tonnes")
+    month = (period or utcnow().date()).replace(day=1)
+    record = UtilisationRecord(award_id=award.id, facility_id=allocation.facility_id,
+                               category_id=allocation.lot.category_id, source_facility_id=allocation.lot.facility_id,
+                               product=product, tonnes=tonnes, period=month)
+    session.add(record)
+    session.flush()
+    audit.record(session, user.id, "utilisation", record.id, "declared",
+                 {"award": award.id, "product": product, "tonnes": tonnes, "period": month})
+    if award.status == "delivered" and declared_total(session, award.id) >= received_total(session, award.id):
+        award.status = "utilised"
+        lot = allocation.lot
+        refresh_lot_status(session, lot)
+        audit.record(session, user.id, "award", award.id, "utilised", {})
+        audit.record(session, user.id, "lot", lot.id, "status", {"status": lot.status})
+    session.commit()
+    return record
+
+
+def award_shipments(session: so.Session, award_id: int) -> list[Shipment]:
+    """The loads of an award, oldest first."""
+    return list(session.scalars(sa.select(Shipment).where(Shipment.award_id == award_id).order_by(Shipment.id)))
+
+
+def carriers(session: so.Session) -> list[Organization]:
+    """Verified organisations with the carrier role."""
+    from models import OrganizationRole
+
+    return list(session.scalars(sa.select(Organization).join(OrganizationRole).where(
+        OrganizationRole.role == "carrier", Organization.verified.is_(True)).order_by(Organization.name)))

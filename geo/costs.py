@@ -1,0 +1,241 @@
+"""Transport cost matrices: cheapest of road and rail(+road) per pair, vectorized."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from geo.coords import validate_lonlat
+from geo.distance import haversine_km
+from geo.network import RoadNetwork, default_network
+from geo.rail import RAILHEAD_K, RailNetwork, rail_network
+from geo.rates import ClassRates, FreightRates, resolve_rates
+
+MODE_ROAD = 0
+MODE_RAIL = 1
+# Rows of the source set processed at once: bounds the float32 temporaries (rows × N each).
+CHUNK_ROWS = 1024
+
+F32 = np.float32
+
+
+@dataclass(frozen=True)
+class CostMatrix:
+    """Per-pair cheapest itinerary: M×N arrays (rail_km NaN where the pair goes by road)."""
+
+    yuan_per_t: NDArray[np.float64]
+    road_km: NDArray[np.float64]
+    rail_km: NDArray[np.float64]
+    co2_kg_per_t: NDArray[np.float64]
+    mode: NDArray[np.int8]
+    great_circle_km: NDArray[np.float64]
+    freight_class: str = "bulk"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(sources, destinations)."""
+        return self.yuan_per_t.shape  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """The cheapest itinerary for one origin–destination pair, with both modes' costs."""
+
+    from_lon: float
+    from_lat: float
+    to_lon: float
+    to_lat: float
+    freight_class: str
+    great_circle_km: float
+    road_km: float
+    rail_km: float | None
+    mode: str  # "road" or "rail"
+    cost_yuan_per_t: float
+    co2_kg_per_t: float
+    road_cost_yuan_per_t: float
+    rail_cost_yuan_per_t: float | None
+    from_railhead: str | None = None
+    to_railhead: str | None = None
+
+
+@dataclass
+class _Detail:
+    """Per-pair extras for route(): both modes' costs and the railheads of the rail option."""
+
+    road_cost: NDArray[np.float64]
+    rail_cost: NDArray[np.float64]  # inf where rail is not offered
+    origin_head: NDArray[np.intp]  # -1 where road wins
+    dest_head: NDArray[np.intp]
+
+
+@dataclass
+class _RailSide:
+    """Railhead options of a point set: indices (P,k) and road access km (P,k)."""
+
+    idx: NDArray[np.intp]
+    access_km: NDArray[np.float64]
+
+
+def _rail_side(lon: NDArray, lat: NDArray, rail: RailNetwork, road: RoadNetwork) -> _RailSide:
+    idx = rail.nearest(lon, lat, RAILHEAD_K)
+    k = idx.shape[1]
+    acc = road.km_pairs(np.repeat(lon, k), np.repeat(lat, k), rail.lon[idx.ravel()], rail.lat[idx.ravel()])
+    return _RailSide(idx, acc.reshape(idx.shape))
+
+
+def _source_rail_rows(side: _RailSide, rail: RailNetwork, cr: ClassRates):
+    """Per source and per destination railhead: best origin railhead's cost, rail km, access km, index."""
+    m = side.idx.shape[0]
+    cost = np.full((m, rail.n), np.inf, dtype=F32)
+    rail_km = np.zeros((m, rail.n), dtype=F32)
+    acc = np.zeros((m, rail.n), dtype=F32)
+    origin = np.zeros((m, rail.n), dtype=np.intp)
+    for i in range(side.idx.shape[1]):  # loop over the few railhead options, not the points
+        rk = rail.table[side.idx[:, i]].astype(F32)
+        c = (cr.road_yuan_per_tkm * side.access_km[:, i, None]).astype(F32) + F32(cr.rail_yuan_per_tkm) * rk
+        better = c < cost
+        cost = np.where(better, c, cost)
+        rail_km = np.where(better, rk, rail_km)
+        acc = np.where(better, side.access_km[:, i, None].astype(F32), acc)
+        origin = np.where(better, side.idx[:, i, None], origin)
+    return cost, rail_km, acc, origin
+
+
+def cost_matrix(
+    src_lon: ArrayLike,
+    src_lat: ArrayLike,
+    dst_lon: ArrayLike,
+    dst_lat: ArrayLike,
+    freight_class: str = "bulk",
+    rates: FreightRates | Mapping[str, object] | None = None,
+    *,
+    network: RoadNetwork | None = None,
+) -> CostMatrix:
+    """M×N cheapest-mode freight cost (yuan/t), distances and CO2 between WGS84 sources and destinations."""
+    return _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, network, with_railheads=False)[0]
+
+
+def _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, network, with_railheads: bool):
+    cr = resolve_rates(rates).for_class(freight_class)
+    s_lon, s_lat = validate_lonlat(src_lon, src_lat)
+    d_lon, d_lat = validate_lonlat(dst_lon, dst_lat)
+    road = network or default_network()
+    m, n = s_lon.size, d_lon.size
+
+    out_cost = np.empty((m, n))
+    out_road = np.empty((m, n))
+    out_rail = np.full((m, n), np.nan)
+    out_co2 = np.empty((m, n))
+    out_mode = np.zeros((m, n), dtype=np.int8)
+    out_gc = np.empty((m, n))
+    detail = None
+    if with_railheads:
+        detail = _Detail(
+            np.empty((m, n)),
+            np.full((m, n), np.inf),
+            np.full((m, n), -1, dtype=np.intp),
+            np.full((m, n), -1, dtype=np.intp),
+        )
+
+    d_idx, d_acc = road.nearest_nodes(d_lon, d_lat)
+    d_acc32 = d_acc.astype(F32)
+    src_rows = road.source_rows(s_lon, s_lat)
+    rail = rail_network() if cr.rail_allowed else None
+    if rail is not None:
+        d_side = _rail_side(d_lon, d_lat, rail, road)
+        s_side = _rail_side(s_lon, s_lat, rail, road)
+        s_cost, s_rk, s_acc, s_origin = _source_rail_rows(s_side, rail, cr)
+        d_leg_cost = (cr.road_yuan_per_tkm * d_side.access_km).astype(F32)
+        d_leg_km = d_side.access_km.astype(F32)
+
+    fixed_road = F32(cr.handling_yuan_per_t)
+    fixed_rail = F32(cr.handling_yuan_per_t + 2.0 * cr.railhead_transfer_yuan_per_t)
+    for start in range(0, m, CHUNK_ROWS):
+        sl = slice(start, min(start + CHUNK_ROWS, m))
+        gc = haversine_km(s_lon[sl, None], s_lat[sl, None], d_lon[None, :], d_lat[None, :])
+        out_gc[sl] = gc
+
+        rows = src_rows[sl]
+        road_km = np.full((rows.shape[0], n), np.inf, dtype=F32)
+        for j in range(d_idx.shape[1]):
+            np.minimum(road_km, rows[:, d_idx[:, j]] + d_acc32[None, :, j], out=road_km)
+        road._apply_local(road_km, gc)
+        road_cost = fixed_road + F32(cr.road_yuan_per_tkm) * road_km
+        if detail is not None:
+            detail.road_cost[sl] = road_cost
+
+        if rail is None:
+            out_cost[sl] = road_cost
+            out_road[sl] = road_km
+            out_co2[sl] = cr.road_co2_kg_per_tkm * road_km
+            continue
+
+        best = np.full_like(road_km, np.inf)
+        rail_km = np.zeros_like(road_km)
+        acc_km = np.zeros_like(road_km)
+        dest_head = np.zeros(road_km.shape, dtype=np.intp) if with_railheads else None
+        for j in range(d_side.idx.shape[1]):
+            col = d_side.idx[:, j]
+            cand = s_cost[sl][:, col] + d_leg_cost[None, :, j]
+            better = cand < best
+            best = np.where(better, cand, best)
+            rail_km = np.where(better, s_rk[sl][:, col], rail_km)
+            acc_km = np.where(better, s_acc[sl][:, col] + d_leg_km[None, :, j], acc_km)
+            if dest_head is not None:
+                dest_head = np.where(better, col[None, :], dest_head)
+        rail_cost = fixed_rail + best
+        use_rail = rail_cost < road_cost
+
+        out_cost[sl] = np.where(use_rail, rail_cost, road_cost)
+        out_road[sl] = np.where(use_rail, acc_km, road_km)
+        out_rail[sl] = np.where(use_rail, rail_km, np.nan)
+        out_co2[sl] = np.where(
+            use_rail,
+            cr.rail_co2_kg_per_tkm * rail_km + cr.road_co2_kg_per_tkm * acc_km,
+            cr.road_co2_kg_per_tkm * road_km,
+        )
+        out_mode[sl] = use_rail
+        if detail is not None:
+            detail.rail_cost[sl] = rail_cost
+            detail.dest_head[sl] = np.where(use_rail, dest_head, -1)
+            detail.origin_head[sl] = np.where(use_rail, np.take_along_axis(s_origin[sl], dest_head, axis=1), -1)
+
+    result = CostMatrix(out_cost, out_road, out_rail, out_co2, out_mode, out_gc, cr.freight_class)
+    return result, detail, rail
+
+
+def route(
+    from_lonlat: tuple[float, float],
+    to_lonlat: tuple[float, float],
+    freight_class: str = "bulk",
+    rates: FreightRates | Mapping[str, object] | None = None,
+    *,
+    network: RoadNetwork | None = None,
+) -> RouteResult:
+    """Cheapest itinerary between two WGS84 (lon, lat) points."""
+    (flon, flat), (tlon, tlat) = from_lonlat, to_lonlat
+    cm, detail, rail = _cost_matrix([flon], [flat], [tlon], [tlat], freight_class, rates, network, with_railheads=True)
+    rail_cost: float | None = float(detail.rail_cost[0, 0])
+    if not np.isfinite(rail_cost):
+        rail_cost = None
+    is_rail = bool(cm.mode[0, 0] == MODE_RAIL)
+    return RouteResult(
+        from_lon=float(flon),
+        from_lat=float(flat),
+        to_lon=float(tlon),
+        to_lat=float(tlat),
+        freight_class=cm.freight_class,
+        great_circle_km=float(cm.great_circle_km[0, 0]),
+        road_km=float(cm.road_km[0, 0]),
+        rail_km=float(cm.rail_km[0, 0]) if is_rail else None,
+        mode="rail" if is_rail else "road",
+        cost_yuan_per_t=float(cm.yuan_per_t[0, 0]),
+        co2_kg_per_t=float(cm.co2_kg_per_t[0, 0]),
+        road_cost_yuan_per_t=float(detail.road_cost[0, 0]),
+        rail_cost_yuan_per_t=rail_cost,
+        from_railhead=rail.names[detail.origin_head[0, 0]] if is_rail else None,
+        to_railhead=rail.names[detail.dest_head[0, 0]] if is_rail else None,
+    )

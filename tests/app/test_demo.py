@@ -1,0 +1,85 @@
+"""The Heilongjiang demo: sizes the issue asks for, real enterprises, determinism."""
+import hashlib
+import json
+
+import sqlalchemy as sa
+
+import models
+from app.services import demo, stats
+from models import Facility, GenerationReport, Lot, Organization, ResourceBase, User
+from tests.conftest import _truncate_all
+
+
+def _snapshot(session) -> str:
+    """A digest of every row that matters, leaving out password hashes and timestamps."""
+    skip = {"password_hash", "created_at", "updated_at", "occurred_at", "hash", "prev_hash", "verified_at",
+            "last_login_at", "attempted_at"}
+    digest = hashlib.sha256()
+    for table in models.Base.metadata.sorted_tables:
+        columns = [c for c in table.columns if c.name not in skip]
+        for row in session.execute(sa.select(*columns).order_by(*table.primary_key.columns)):
+            digest.update(json.dumps(list(row), default=str, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def test_demo_has_the_promised_sizes(db):
+    demo.seed_demo(db.session)
+    counts = stats.counts(db.session)
+    assert counts["facilities"] >= 150
+    assert counts["categories"] >= 20
+    assert counts["bases"] == 4
+    assert counts["bids"] + counts["demand_profiles"] >= 200
+    open_lots = db.session.scalar(sa.select(sa.func.count(Lot.id)).where(Lot.status == "open"))
+    assert open_lots >= 400
+
+
+def test_demo_covers_every_prefecture_and_names_the_plans_enterprises(db):
+    demo.seed_demo(db.session)
+    prefectures = set(db.session.scalars(sa.select(Facility.prefecture_code).distinct()))
+    assert len(prefectures - {None}) == 13
+    names = set(db.session.scalars(sa.select(Organization.name)))
+    for expected in ("建龙西林钢铁有限公司", "大庆石化公司", "七台河宝泰隆新材料股份有限公司", "中建材佳星玻璃（黑龙江）有限公司"):
+        assert expected in names
+    xilin = db.session.scalar(sa.select(Facility).join(Organization).where(Organization.name == "建龙西林钢铁有限公司"))
+    assert xilin.prefecture_code == "230700"  # Yichun
+
+
+def test_demo_has_24_months_of_reports_and_four_bases(db):
+    demo.seed_demo(db.session)
+    months = db.session.scalar(sa.select(sa.func.count(sa.distinct(GenerationReport.period))))
+    assert months == 24
+    codes = set(db.session.scalars(sa.select(ResourceBase.code)))
+    assert codes == {"daqing", "jixi", "qiqihar", "qitaihe"}
+    daqing_facilities = db.session.scalar(
+        sa.select(sa.func.count(Facility.id)).join(ResourceBase).where(ResourceBase.code == "daqing"))
+    assert daqing_facilities > 0
+
+
+def test_demo_accounts_exist_for_every_role(db):
+    accounts = demo.seed_demo(db.session)
+    roles = {a.role for a in accounts}
+    assert {"admin", "producer", "recycler", "carrier", "base_officer", "regulator"} <= roles
+    unverified = db.session.scalar(sa.select(User).where(User.email == "unverified@gufei.demo"))
+    assert unverified.organization.verified is False
+
+
+def test_every_demo_organisation_is_marked_as_demo(db):
+    demo.seed_demo(db.session)
+    not_demo = db.session.scalars(sa.select(Organization.name).where(Organization.is_demo.is_(False))).all()
+    assert not_demo == ["固废交易平台运营方"]
+
+
+def test_demo_is_deterministic(app, db):
+    demo.seed_demo(db.session)
+    first = _snapshot(db.session)
+    db.session.remove()
+    _truncate_all(db.engine)
+    demo.seed_demo(db.session)
+    assert _snapshot(db.session) == first
+
+
+def test_seed_command_refuses_a_non_empty_database_unless_asked_to_skip(runner, db):
+    demo.seed_demo(db.session)
+    assert runner.invoke(args=["seed-demo"]).exit_code != 0
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0 and "already has data" in result.output

@@ -1,0 +1,57 @@
+"""The waste catalogue and the bases every deployment starts with."""
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.services.reference import load_reference
+from models import BaseTarget, ResourceBase, WasteCategory
+
+REQUIRED = {
+    "steel_slag", "bf_slag", "fly_ash", "boiler_slag", "coal_gangue", "fgd_gypsum", "byproduct_gypsum", "tailings",
+    "smelting_slag", "carbide_slag", "coking_residue", "pv_modules", "wind_blades", "spent_batteries", "waste_glass",
+    "scrap_steel", "scrap_nonferrous", "waste_plastics", "waste_tyres", "waste_paper", "crop_straw",
+}
+
+
+def _categories(db):
+    return {c.code: c for c in db.session.scalars(sa.select(WasteCategory))}
+
+
+def test_catalogue_has_every_required_category(reference):
+    assert REQUIRED <= set(_categories(reference))
+
+
+def test_environmental_tax_follows_the_law(reference):
+    categories = _categories(reference)
+    assert categories["coal_gangue"].env_tax_yuan_per_t == Decimal("5.00")
+    assert categories["tailings"].env_tax_yuan_per_t == Decimal("15.00")
+    assert categories["fly_ash"].env_tax_yuan_per_t == Decimal("25.00")
+    assert categories["spent_batteries"].env_tax_yuan_per_t == Decimal("1000.00")
+
+
+def test_every_category_has_names_sources_and_a_freight_class(reference):
+    for category in _categories(reference).values():
+        assert category.name_zh and category.name_en
+        assert category.env_tax_source and category.co2_source
+        assert category.freight_class in {"bulk", "general", "hazardous", "oversize"}
+
+
+def test_co2_factors_not_from_a_source_are_marked_as_estimates(reference):
+    categories = _categories(reference)
+    assert categories["fly_ash"].co2_is_estimate is False
+    assert categories["steel_slag"].co2_is_estimate is True
+    assert "estimate" in categories["steel_slag"].co2_source
+
+
+def test_loading_twice_changes_nothing(reference):
+    before = reference.session.scalar(sa.select(sa.func.count(WasteCategory.id)))
+    load_reference(reference.session)
+    assert reference.session.scalar(sa.select(sa.func.count(WasteCategory.id))) == before
+    assert reference.session.scalar(sa.select(sa.func.count(ResourceBase.id))) == 4
+
+
+def test_bases_have_the_2025_target_of_sixty_percent(reference):
+    daqing = reference.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == "daqing"))
+    target = reference.session.scalar(sa.select(BaseTarget).where(
+        BaseTarget.base_id == daqing.id, BaseTarget.year == 2025, BaseTarget.family == "bulk_industrial"))
+    assert target.target_rate == Decimal("0.6000")

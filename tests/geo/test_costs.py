@@ -1,0 +1,89 @@
+"""Cost matrices, modes, rates and freight classes."""
+
+import numpy as np
+import pytest
+
+from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, find_place, route
+from geo.rates import FREIGHT_CLASSES
+
+APP_CATEGORIES = (
+    "steel_slag bf_slag fly_ash boiler_slag coal_gangue fgd_gypsum byproduct_gypsum tailings smelting_slag "
+    "carbide_slag coking_residue pv_modules wind_blades spent_batteries waste_glass scrap_steel "
+    "scrap_nonferrous waste_plastics waste_tyres waste_paper crop_straw waste_catalyst oil_sludge"
+).split()
+
+
+def _ll(name):
+    p = find_place(name)
+    return p.lon, p.lat
+
+
+def test_long_bulk_haul_qiqihar_jixi_goes_by_rail():
+    r = route(_ll("齐齐哈尔"), _ll("鸡西"), "bulk")
+    assert r.mode == "rail" and r.rail_km > 500 and r.cost_yuan_per_t < r.road_cost_yuan_per_t
+
+
+def test_short_bulk_haul_harbin_shuangcheng_goes_by_road():
+    r = route(_ll("哈尔滨"), _ll("双城区"), "bulk")
+    assert r.mode == "road" and r.rail_km is None
+
+
+def test_hazardous_waste_never_goes_by_rail():
+    r = route(_ll("齐齐哈尔"), _ll("鸡西"), "hazardous")
+    assert r.mode == "road" and r.rail_cost_yuan_per_t is None
+
+
+def test_oversize_costs_more_than_bulk_by_road():
+    bulk = route(_ll("哈尔滨"), _ll("双城区"), "bulk")
+    big = route(_ll("哈尔滨"), _ll("双城区"), "oversize")
+    assert big.mode == "road" and big.cost_yuan_per_t > bulk.cost_yuan_per_t
+
+
+def test_cost_matrix_fields_have_m_by_n_shape_and_nan_rail_for_road_pairs():
+    rng = np.random.default_rng(3)
+    cm = cost_matrix(rng.uniform(124, 131, 6), rng.uniform(45, 48, 6), rng.uniform(124, 131, 4), rng.uniform(45, 48, 4))
+    for arr in (cm.yuan_per_t, cm.road_km, cm.rail_km, cm.co2_kg_per_t, cm.mode, cm.great_circle_km):
+        assert arr.shape == (6, 4)
+    assert cm.mode.dtype == np.int8
+    assert np.isnan(cm.rail_km[cm.mode == 0]).all() and np.isfinite(cm.rail_km[cm.mode == 1]).all()
+
+
+def test_cost_matrix_matches_route_for_the_same_pair():
+    (a, b), (c, d) = _ll("齐齐哈尔"), _ll("鸡西")
+    cm = cost_matrix([a], [b], [c], [d])
+    assert cm.yuan_per_t[0, 0] == pytest.approx(route((a, b), (c, d)).cost_yuan_per_t)
+
+
+def test_road_distance_is_at_least_great_circle():
+    rng = np.random.default_rng(5)
+    cm = cost_matrix(
+        rng.uniform(124, 131, 50), rng.uniform(45, 48, 50), rng.uniform(124, 131, 40), rng.uniform(45, 48, 40)
+    )
+    road = cm.mode == 0
+    assert (cm.road_km[road] >= cm.great_circle_km[road] * 0.999).all()
+
+
+def test_rates_can_be_overridden_with_a_dict():
+    base = route(_ll("哈尔滨"), _ll("双城区"))
+    dear = route(_ll("哈尔滨"), _ll("双城区"), rates={"road_yuan_per_tkm": 0.80})
+    assert dear.cost_yuan_per_t > base.cost_yuan_per_t
+
+
+def test_expensive_rail_makes_long_haul_go_by_road():
+    r = route(_ll("齐齐哈尔"), _ll("鸡西"), rates=FreightRates(rail_yuan_per_tkm=1.0))
+    assert r.mode == "road"
+
+
+def test_unknown_freight_class_is_rejected():
+    with pytest.raises(ValueError, match="bulk, general, hazardous, oversize"):
+        route(_ll("哈尔滨"), _ll("大庆"), "liquid")
+
+
+def test_unknown_rate_field_is_rejected():
+    with pytest.raises(ValueError, match="unknown freight-rate"):
+        route(_ll("哈尔滨"), _ll("大庆"), rates={"truck_rate": 1})
+
+
+def test_every_app_category_maps_to_a_freight_class():
+    assert set(APP_CATEGORIES) <= set(CATEGORY_FREIGHT_CLASS)
+    assert set(CATEGORY_FREIGHT_CLASS.values()) <= set(FREIGHT_CLASSES)

@@ -9,7 +9,7 @@ from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 
 import geo.network
-from app import cli, i18n, labels
+from app import cli, i18n, jobs, labels
 from app.extensions import babel, csrf, db, login_manager
 from app.settings import INSTANCE, Config
 
@@ -39,16 +39,18 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     babel.init_app(app, locale_selector=i18n.select_locale)
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per domain."""
     from app.admin.views import blueprint as admin
     from app.auth.views import blueprint as auth
+    from app.facilities.views import blueprint as facilities
     from app.lots.views import blueprint as lots
     from app.public.views import blueprint as public
 
-    for bp in (public, auth, lots, admin):
+    for bp in (public, auth, lots, facilities, admin):
         app.register_blueprint(bp)
 
 

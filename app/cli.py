@@ -1,14 +1,16 @@
-"""Flask CLI commands: create-admin, load-reference, seed-demo, stats."""
+"""Flask CLI commands: create-admin, load-reference, seed-demo, stats, match run/expire, audit verify."""
 from __future__ import annotations
 
 import json
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
 from app.services import accounts, demo, reference, stats, translations
 from app.services.errors import ServiceError
+from models import AuditEvent
 
 
 @click.command("create-admin")
@@ -82,8 +84,69 @@ def check_translations_command() -> None:
     click.echo("All catalogues complete.")
 
 
+@click.group("match")
+def match_group() -> None:
+    """Clearing: run the market, expire unanswered allocations."""
+
+
+@match_group.command("run")
+@click.option("--category", "category_code", default=None, help="Clear one category (its code) only.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def match_run_command(category_code: str | None, as_json: bool) -> None:
+    """Run a clearing now, in this process, and print its totals."""
+    from app.services import clearing
+
+    try:
+        run = clearing.start_clearing(db.session, None, category_code,
+                                      enqueue=lambda run_id: _run_inline(clearing, run_id))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.refresh(run)
+    summary = clearing.run_summary(db.session, run)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"run {summary['run_id']}: {summary['status']}, {len(summary['allocations'])} allocations, "
+                   f"{summary['tonnes_matched']:.3f} t, transport {summary['transport_cost_yuan']:.2f} yuan, "
+                   f"surplus {summary['surplus_yuan']:.2f} yuan, {summary['seconds']:.2f} s")
+    if run.status != "succeeded":
+        raise SystemExit(1)
+
+
+def _run_inline(clearing, run_id: int) -> str:
+    clearing.execute_run(db.session, run_id)
+    return f"cli-{run_id}"
+
+
+@match_group.command("expire")
+def match_expire_command() -> None:
+    """Expire allocations past their deadline and give their tonnes back to the lots."""
+    from app.services import awards
+
+    click.echo(f"{awards.expire_overdue(db.session)} allocations expired.")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify_command() -> None:
+    """Check the hash chain; exit non-zero naming the first bad event."""
+    from app.services import audit
+
+    problem = audit.verify(db.session)
+    if problem is None:
+        count = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+        click.echo(f"Audit chain intact ({count} events).")
+        return
+    click.echo(f"Audit chain broken at event {problem.event_id}: {problem.reason}", err=True)
+    raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group):
+                    translations_group, match_group, audit_group):
         app.cli.add_command(command)

@@ -29,6 +29,40 @@ QUALITY = {
 }
 
 
+BID_STATUS = {
+    "active": _l("Active"), "withdrawn": _l("Withdrawn"), "allocated": _l("Allocated"),
+    "unsuccessful": _l("Unsuccessful"),
+}
+RUN_STATUS = {"queued": _l("Queued"), "running": _l("Running"), "succeeded": _l("Succeeded"), "failed": _l("Failed")}
+ALLOCATION_STATUS = {
+    "proposed": _l("Awaiting answers"), "accepted": _l("Accepted"), "declined": _l("Declined"),
+    "expired": _l("Expired"),
+}
+AWARD_STATUS = {
+    "open": _l("Awarded"), "shipping": _l("Shipping"), "delivered": _l("Delivered"), "utilised": _l("Utilised"),
+    "closed": _l("Closed"),
+}
+SHIPMENT_STATUS = {"dispatched": _l("On its way"), "received": _l("Received")}
+UNMATCHED_REASON = {
+    "no_compatible_recycler": _l("No compatible recycler (category, quality, window, licence or haul distance)"),
+    "netback_below_reserve": _l("The best netback is below the reserve price"),
+    "capacity_taken": _l("Compatible recyclers' capacity went to better-paying lots"),
+}
+PRODUCT = {
+    "cement": _l("Cement"), "clinker_raw_meal": _l("Clinker raw meal"), "concrete_admixture": _l("Concrete admixture"),
+    "road_base": _l("Road base"), "bricks_blocks": _l("Bricks and blocks"), "gypsum_board": _l("Gypsum board"),
+    "backfill": _l("Backfill"), "recovered_silicon": _l("Recovered silicon"), "recovered_glass": _l("Recovered glass"),
+    "recovered_aluminium": _l("Recovered aluminium"), "recovered_metal": _l("Recovered metal"),
+    "recycled_plastic": _l("Recycled plastic"), "fuel": _l("Fuel"), "fertiliser": _l("Fertiliser"),
+    "other": _l("Other"),
+}
+MARKET_LABELS = {
+    "bid_status_label": BID_STATUS, "run_status_label": RUN_STATUS, "allocation_status_label": ALLOCATION_STATUS,
+    "award_status_label": AWARD_STATUS, "shipment_status_label": SHIPMENT_STATUS,
+    "unmatched_reason_label": UNMATCHED_REASON, "product_label": PRODUCT,
+}
+
+
 def label(table: dict, code: str) -> str:
     """The translated label of a code, or the code itself when it has none."""
     value = table.get(code)
@@ -39,5 +73,7 @@ def init_app(app: Flask) -> None:
     """Expose the label lookups to templates."""
     app.add_template_global(lambda c: label(LOT_STATUS, c), "lot_status_label")
     app.add_template_global(lambda c: label(QUALITY, c), "quality_label")
+    for name, table in MARKET_LABELS.items():
+        app.add_template_global(lambda c, table=table: label(table, c), name)
     app.add_template_filter(lambda c: label(ORG_ROLE, c), "org_role_label")
     app.add_template_filter(lambda c: label(USER_ROLE, c), "user_role_label")

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectChoice, SelectField
-from wtforms.validators import NumberRange, Optional
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.labels import QUALITY
 
 
 class LotFilterForm(FlaskForm):
@@ -18,7 +23,56 @@ class LotFilterForm(FlaskForm):
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0)])
     available_by = DateField(_l("Available by"), validators=[Optional()])
+    available_until = DateField(_l("Still available on"), validators=[Optional()])
+    base = SelectField(_l("Resource-utilisation base"), validators=[Optional()])
+    near = SelectField(_l("Distance from my facility"), validators=[Optional()])
+    max_km = IntegerField(_l("Max road km"), validators=[Optional(), NumberRange(min=1, max=5000)])
     sort = SelectField(_l("Sort by"), choices=[
         SelectChoice("newest", _l("Newest")), SelectChoice("tonnes_desc", _l("Most tonnes")), SelectChoice("tonnes_asc", _l("Fewest tonnes")),
         SelectChoice("reserve_asc", _l("Lowest reserve")), SelectChoice("available", _l("Earliest available")),
+        SelectChoice("distance", _l("Nearest by road")),
     ], default="newest", validators=[Optional()])
+
+
+class LotForm(FlaskForm):
+    """Post or edit a lot; quality inputs exist for every catalogue key and only the category's are kept."""
+
+    facility = SelectField(_l("Facility"), coerce=int, validators=[DataRequired()])
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+    title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=200)])
+    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[DataRequired(), NumberRange(min=0.001)])
+    reserve_yuan_per_t = DecimalField(_l("Reserve price at the gate (yuan/t)"), places=2,
+                                      description=_l("Negative when you pay to have it taken away."),
+                                      validators=[InputRequired(), NumberRange(min=-100000, max=1000000)])
+    available_from = DateField(_l("Available from"), validators=[DataRequired()])
+    available_to = DateField(_l("Available to"), validators=[Optional()])
+    min_shipment_t = DecimalField(_l("Minimum shipment (t)"), places=3, validators=[Optional(), NumberRange(min=0.001)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    submit = SubmitField(_l("Save lot"))
+
+    def quality_fields(self) -> list:
+        """The quality inputs, in catalogue label order."""
+        return [getattr(self, f"q_{key}") for key in QUALITY]
+
+    def validate_available_to(self, field) -> None:
+        """The window may not end before it starts."""
+        if field.data and self.available_from.data and field.data < self.available_from.data:
+            raise ValidationError(_l("The availability window ends before it starts."))
+
+
+for _key, _label in QUALITY.items():
+    setattr(LotForm, f"q_{_key}", StringField(_label, validators=[Optional(), Length(max=60)]))
+
+
+class LotImportForm(FlaskForm):
+    """A CSV or XLSX file of lots."""
+
+    file = FileField(_l("CSV or XLSX file"), validators=[FileRequired()])
+    submit = SubmitField(_l("Import"))
+
+
+class DocumentForm(FlaskForm):
+    """A photo (JPEG, PNG) or PDF document for a lot."""
+
+    file = FileField(_l("Photo or document (JPEG, PNG, PDF)"), validators=[FileRequired()])
+    submit = SubmitField(_l("Upload"))

@@ -1,44 +1,293 @@
-"""Views of the lots blueprint."""
+"""Views of the lots blueprint: browse (list and map), post, edit, withdraw, import, documents."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+import sqlalchemy as sa
+from flask import (
+    Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
+)
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from app.extensions import db
-from app.lots.forms import LotFilterForm
-from app.services import catalogue, lots
-from models import Lot
+from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
+from app.permissions import trader_required
+from app.services import catalogue, facilities, lot_import, lots, uploads
+from app.services.errors import PermissionDenied, ServiceError
+from models import Facility, Lot, LotDocument, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
+LOT_FIELDS = ("facility", "category", "tonnes", "reserve_yuan_per_t", "available_from", "available_to",
+              "min_shipment_t")
+
+
+def _my_facilities() -> list[Facility]:
+    if not current_user.is_authenticated:
+        return []
+    return facilities.mine(db.session, current_user.row)
+
+
+def _filters(locale: str) -> tuple[LotFilterForm, lots.LotFilters]:
+    """The filter form from the query string and the service filters it means."""
+    form = LotFilterForm(request.args)
+    form.category.choices = catalogue.with_blank(catalogue.category_choices(db.session, locale))
+    form.prefecture.choices = catalogue.with_blank(catalogue.prefecture_choices(locale))
+    bases = db.session.scalars(sa.select(ResourceBase).order_by(ResourceBase.id)).all()
+    form.base.choices = catalogue.with_blank([(str(b.id), b.name_zh if locale.startswith("zh") else b.name_en)
+                                              for b in bases])
+    mine = {str(f.id): f for f in _my_facilities()}
+    form.near.choices = catalogue.with_blank([(k, f.name) for k, f in mine.items()])
+    if not form.validate():
+        return form, lots.LotFilters()
+    near = mine.get(form.near.data or "")
+    return form, lots.LotFilters(
+        category=form.category.data or None, prefecture=form.prefecture.data or None,
+        base_id=int(form.base.data) if form.base.data else None,
+        min_tonnes=form.min_tonnes.data, max_tonnes=form.max_tonnes.data,
+        available_by=form.available_by.data, available_until=form.available_until.data,
+        near=(near.lon, near.lat) if near else None,
+        max_km=float(form.max_km.data) if near and form.max_km.data else None,
+        sort=form.sort.data if (form.sort.data != "distance" or near) else "newest",
+    )
 
 
 @blueprint.route("")
 def index():
-    """Browse open lots with filters, sorting and pagination."""
+    """Browse open lots with filters, sorting and pagination; `?view=map` shows them on a map."""
     locale = str(get_locale())
-    form = LotFilterForm(request.args)
-    form.category.choices = catalogue.with_blank(catalogue.category_choices(db.session, locale))
-    form.prefecture.choices = catalogue.with_blank(catalogue.prefecture_choices(locale))
-    filters = lots.LotFilters()
-    if form.validate():
-        filters = lots.LotFilters(
-            category=form.category.data or None, prefecture=form.prefecture.data or None,
-            min_tonnes=form.min_tonnes.data, max_tonnes=form.max_tonnes.data,
-            available_by=form.available_by.data, sort=form.sort.data or "newest",
-        )
+    form, filters = _filters(locale)
+    if request.args.get("view") == "map":
+        return _map_page(form)
     page = lots.search(db.session, filters, request.args.get("page", 1, type=int),
                        current_app.config["LOTS_PER_PAGE"])
     return render_template("lots/index.html", form=form, page=page, locale=locale,
                            prefecture_name=catalogue.prefecture_name)
 
 
+def _map_page(form: LotFilterForm):
+    args = {k: v for k, v in request.args.items() if k not in ("view", "page")}
+    return render_template("lots/map.html", form=form, source=url_for("lots.map_json", **args),
+                           tile_url=current_app.config.get("MAP_TILE_URL"))
+
+
+@blueprint.route("/map")
+def map_view():
+    """The filtered lots on a map."""
+    form, _filters_ = _filters(str(get_locale()))
+    return _map_page(form)
+
+
+@blueprint.route("/map.json")
+def map_json():
+    """The filtered lots as JSON points for the map."""
+    locale = str(get_locale())
+    _form, filters = _filters(locale)
+    return jsonify(lots.map_points(db.session, filters, locale))
+
+
+def _lot_form(lot: Lot | None = None) -> LotForm:
+    locale = str(get_locale())
+    form = LotForm(obj=lot) if lot is not None and request.method == "GET" else LotForm()
+    if lot is not None and request.method == "GET":
+        form.facility.data, form.category.data = lot.facility_id, lot.category.code
+        for key, value in (lot.quality or {}).items():
+            if hasattr(form, f"q_{key}"):
+                getattr(form, f"q_{key}").data = str(value)
+    choices = [(f.id, f.name) for f in lots.producer_facilities(db.session, current_user.row)]
+    if lot is not None and lot.facility_id not in {c[0] for c in choices}:
+        choices.append((lot.facility_id, lot.facility.name))
+    form.facility.choices = choices
+    form.category.choices = catalogue.category_choices(db.session, locale)
+    return form
+
+
+def _quality_keys() -> dict[str, list[str]]:
+    return {c.code: [q["key"] for q in c.quality_fields] for c in catalogue.categories(db.session)}
+
+
+def _input(form: LotForm) -> lots.LotInput:
+    """The service input; quality values of other categories are dropped, bad numbers flagged on the field."""
+    quality = {}
+    for key in _quality_keys().get(form.category.data, []):
+        raw = (getattr(form, f"q_{key}").data or "").strip() if hasattr(form, f"q_{key}") else ""
+        if raw:
+            try:
+                quality[key] = lots.parse_quality_value(key, raw)
+            except ValueError:
+                getattr(form, f"q_{key}").errors = [_("Give a number.")]
+    return lots.LotInput(
+        facility_id=form.facility.data, category=form.category.data, tonnes=form.tonnes.data,
+        reserve_yuan_per_t=form.reserve_yuan_per_t.data, available_from=form.available_from.data,
+        available_to=form.available_to.data, min_shipment_t=form.min_shipment_t.data, title=form.title.data,
+        description=form.description.data, quality=quality,
+    )
+
+
+def _render_form(form: LotForm, lot: Lot | None, status: int = 200):
+    return render_template("lots/form.html", form=form, lot=lot, quality_keys=_quality_keys()), status
+
+
+def _save(form: LotForm, lot: Lot | None):
+    if not form.validate_on_submit():
+        return _render_form(form, lot, 400 if request.method == "POST" else 200)
+    data = _input(form)
+    if any(f.errors for f in form.quality_fields()):
+        return _render_form(form, lot, 400)
+    try:
+        if lot is None:
+            lot = lots.post(db.session, current_user.row, data)
+            flash(_("Lot posted."), "success")
+        else:
+            lot = lots.update(db.session, current_user.row, lot, data)
+            flash(_("Lot saved."), "success")
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        db.session.rollback()
+        for field_name, message in getattr(exc, "problems", [(exc.field, exc.message)]):
+            target = getattr(form, field_name, None) if field_name in LOT_FIELDS else None
+            if target is not None:
+                target.errors = [*target.errors, message]
+            else:
+                form.form_errors.append(message)
+        return _render_form(form, lot, 400)
+    return redirect(url_for("lots.detail", lot_id=lot.id))
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@trader_required("producer")
+def create():
+    """Post a lot at one of my facilities."""
+    return _save(_lot_form(), None)
+
+
+def _managed(lot_id: int) -> Lot:
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        abort(404)
+    if not lots.can_manage(current_user.row, lot):
+        abort(403)
+    return lot
+
+
+@blueprint.route("/<int:lot_id>/edit", methods=["GET", "POST"])
+@trader_required("producer")
+def edit(lot_id: int):
+    """Edit one of my open lots."""
+    lot = _managed(lot_id)
+    if lot.status not in lots.EDITABLE:
+        flash(_("Only open lots can be edited."), "error")
+        return redirect(url_for("lots.detail", lot_id=lot.id))
+    return _save(_lot_form(lot), lot)
+
+
+@blueprint.route("/<int:lot_id>/withdraw", methods=["POST"])
+@trader_required("producer")
+def withdraw(lot_id: int):
+    """Withdraw one of my open lots."""
+    lot = _managed(lot_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        lots.withdraw(db.session, current_user.row, lot)
+        flash(_("Lot withdrawn."), "success")
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("lots.detail", lot_id=lot.id))
+
+
+@blueprint.route("/import", methods=["GET", "POST"])
+@trader_required("producer")
+def import_lots():
+    """Import lots from a CSV or XLSX file: all rows or none."""
+    form = LotImportForm()
+    if not form.validate_on_submit():
+        return render_template("lots/import.html", form=form, errors=[]), 400 if request.method == "POST" else 200
+    upload = form.file.data
+    try:
+        count = lot_import.import_lots(db.session, current_user.row, upload.filename or "", upload.read())
+    except lot_import.ImportRejected as exc:
+        db.session.rollback()
+        form.file.errors = [exc.message]
+        return render_template("lots/import.html", form=form, errors=exc.errors), 400
+    except ServiceError as exc:
+        db.session.rollback()
+        form.file.errors = [exc.message]
+        return render_template("lots/import.html", form=form, errors=[]), 400
+    flash(_("%(n)d lots imported.", n=count), "success")
+    return redirect(url_for("lots.index"))
+
+
+@blueprint.route("/import/template.<any(csv, xlsx):fmt>")
+@login_required
+def import_template(fmt: str):
+    """The import template as CSV or XLSX, with bilingual headers and an example row."""
+    locale = str(get_locale())
+    if fmt == "csv":
+        return Response(lot_import.template_csv(locale), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=gufei-lots-template.csv"})
+    return Response(lot_import.template_xlsx(locale),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=gufei-lots-template.xlsx"})
+
+
+@blueprint.route("/<int:lot_id>/documents", methods=["POST"])
+@trader_required("producer")
+def upload_document(lot_id: int):
+    """Attach a photo or PDF to one of my lots."""
+    lot = _managed(lot_id)
+    form = DocumentForm()
+    if not form.validate_on_submit():
+        return _detail(lot, document_form=form, status=400)
+    upload = form.file.data
+    try:
+        uploads.save_lot_document(
+            db.session, current_user.row, lot, upload.stream, upload.filename or "", current_app.config["UPLOAD_FOLDER"],
+            current_app.config.get("LOT_DOCUMENT_MAX_BYTES", uploads.MAX_DOCUMENT_BYTES))
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        form.file.errors = [exc.message]
+        return _detail(lot, document_form=form, status=400)
+    flash(_("Document uploaded."), "success")
+    return redirect(url_for("lots.detail", lot_id=lot.id))
+
+
+@blueprint.route("/<int:lot_id>/documents/<int:document_id>")
+@login_required
+def document(lot_id: int, document_id: int):
+    """Serve a lot's document to those allowed to see it."""
+    doc = db.session.get(LotDocument, document_id)
+    if doc is None or doc.lot_id != lot_id:
+        abort(404)
+    if not uploads.can_view(current_user, doc):
+        abort(403)
+    path = uploads.document_path(current_app.config["UPLOAD_FOLDER"], doc)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=doc.content_type, download_name=doc.filename,
+                     as_attachment=doc.content_type == "application/pdf")
+
+
+def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200):
+    locale = str(get_locale())
+    manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
+    return render_template(
+        "lots/detail.html", lot=lot, locale=locale, bid_count=lots.active_bid_count(db.session, lot.id),
+        prefecture_name=catalogue.prefecture_name, manager=manager,
+        distances=lots.distances_from(lot, _my_facilities()), guidance=lots.price_guidance(db.session, lot),
+        document_form=document_form or DocumentForm(), action_form=FlaskForm(),
+        tile_url=current_app.config.get("MAP_TILE_URL"),
+    ), status
+
+
 @blueprint.route("/<int:lot_id>")
 def detail(lot_id: int):
-    """One lot: quantity, quality, place, and the number of sealed bids."""
+    """One lot: quantity, quality, place, map, distances, price guidance and the number of sealed bids."""
     lot = db.session.get(Lot, lot_id)
     if lot is None or lot.status == "draft":
         abort(404)
-    locale = str(get_locale())
-    return render_template("lots/detail.html", lot=lot, locale=locale,
-                           bid_count=lots.active_bid_count(db.session, lot.id),
-                           prefecture_name=catalogue.prefecture_name)
+    if lot.status == "withdrawn" and not (current_user.is_authenticated and lots.can_manage(current_user.row, lot)):
+        abort(404)
+    return _detail(lot)

@@ -411,3 +411,18 @@ def list_runs(session: so.Session, limit: int = 50) -> list[MatchRun]:
     """Latest runs (not scenarios), newest first."""
     return list(session.scalars(sa.select(MatchRun).where(MatchRun.is_scenario.is_(False))
                                 .order_by(MatchRun.id.desc()).limit(limit)))
+
+
+def prefectures_geojson() -> str:
+    """Prefecture boundaries (WGS84) as GeoJSON text, simplified for the map."""
+    return _prefectures_geojson_cached()
+
+
+def _prefectures_geojson_cached(_cache: dict = {}) -> str:  # noqa: B006 - a module-lifetime cache
+    if "text" not in _cache:
+        from geo import boundaries
+
+        gdf = boundaries.prefectures()[["adcode", "name", "geometry"]].copy()
+        gdf["geometry"] = gdf.geometry.simplify(0.01, preserve_topology=True)
+        _cache["text"] = gdf.to_json()
+    return _cache["text"]

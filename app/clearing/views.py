@@ -1,0 +1,96 @@
+"""Views of the clearing blueprint: start a run, follow its progress, see allocations on a flow map."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.validators import Optional
+
+from app.extensions import db
+from app.permissions import roles_required
+from app.services import catalogue, clearing
+from app.services.errors import ServiceError
+from models import MatchRun
+
+blueprint = Blueprint("clearing", __name__, url_prefix="/clearing")
+VIEWERS = ("base_officer", "regulator")
+
+
+class ClearingForm(FlaskForm):
+    """Start a clearing, optionally for one category."""
+
+    category = SelectField(_("Category"), validators=[Optional()])
+
+
+def _form() -> ClearingForm:
+    form = ClearingForm()
+    form.category.label.text = _("Category")
+    form.category.choices = catalogue.with_blank(catalogue.category_choices(db.session, str(get_locale())))
+    return form
+
+
+@blueprint.route("")
+@roles_required(*VIEWERS)
+def index():
+    """Recent runs and the button that starts one."""
+    return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=_form())
+
+
+@blueprint.route("/runs", methods=["POST"])
+@roles_required("base_officer")
+def start():
+    """Queue a clearing run (admin or base officer)."""
+    form = _form()
+    if not form.validate_on_submit():
+        return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=form), 400
+    try:
+        run = clearing.start_clearing(db.session, current_user.row, form.category.data or None)
+    except ServiceError as exc:
+        db.session.rollback()
+        form.category.errors = [exc.message]
+        return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=form), 400
+    flash(_("Clearing run %(id)d started.", id=run.id), "info")
+    return redirect(url_for("clearing.run", run_id=run.id))
+
+
+def _run_or_404(run_id: int) -> MatchRun:
+    run = db.session.get(MatchRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+@blueprint.route("/runs/<int:run_id>")
+@roles_required(*VIEWERS)
+def run(run_id: int):
+    """A run: progress while it runs, then allocations, flow map, totals and unmatched lots."""
+    run = _run_or_404(run_id)
+    return render_template("clearing/run.html", run=run, status=clearing.run_status(run),
+                           summary=clearing.run_summary(db.session, run),
+                           allocations=clearing.run_allocations(db.session, run.id), locale=str(get_locale()))
+
+
+@blueprint.route("/runs/<int:run_id>/status.json")
+@roles_required(*VIEWERS)
+def status(run_id: int):
+    """The run's status and progress for the poller."""
+    return jsonify(clearing.run_status(_run_or_404(run_id)))
+
+
+@blueprint.route("/runs/<int:run_id>/flows.geojson")
+@roles_required(*VIEWERS)
+def flows(run_id: int):
+    """Producer → recycler lines of the run."""
+    _run_or_404(run_id)
+    return Response(json.dumps(clearing.flows_geojson(db.session, run_id)), mimetype="application/geo+json")
+
+
+@blueprint.route("/prefectures.geojson")
+def prefectures():
+    """Prefecture boundaries for the map's base layer."""
+    return Response(clearing.prefectures_geojson(), mimetype="application/geo+json")

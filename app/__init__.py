@@ -52,6 +52,17 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (public, auth, lots, facilities, admin):
         app.register_blueprint(bp)
+    from app.awards.views import blueprint as awards
+    from app.bids.views import blueprint as bids
+    from app.clearing.views import blueprint as clearing
+    from app.notifications.views import blueprint as notifications
+    from app.shipments.views import blueprint as shipments
+
+    for bp in (bids, clearing, awards, shipments, notifications):
+        app.register_blueprint(bp)
+    from app.bases.views import blueprint as bases
+
+    app.register_blueprint(bases)
 
 
 def register_errorhandlers(app: Flask) -> None:

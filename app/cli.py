@@ -145,8 +145,30 @@ def audit_verify_command() -> None:
     raise SystemExit(1)
 
 
+@click.command("utilisation")
+@click.option("--base", "name", required=True, help="Base code (daqing), Chinese or English name, or 'province'.")
+@click.option("--year", type=int, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def utilisation_command(name: str, year: int, as_json: bool) -> None:
+    """Print the utilisation rate of a base (or the province) by category for a year."""
+    from app.services import utilisation
+
+    scope = utilisation.find_scope(db.session, name)
+    if scope is None:
+        raise click.ClickException(f"unknown base {name!r}")
+    summary = utilisation.cli_summary(db.session, scope, year)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    click.echo(f"{'category':20} {'generated_t':>14} {'from_storage_t':>14} {'utilised_t':>14} {'rate':>7}")
+    for row in [*summary["rows"], {"category": "TOTAL", **summary["total"]}]:
+        shown = "—" if row["rate"] is None else f"{row['rate'] * 100:.1f}%"
+        click.echo(f"{row['category']:20} {row['generated_t']:14.3f} {row['from_storage_t']:14.3f} "
+                   f"{row['utilised_t']:14.3f} {shown:>7}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group, match_group, audit_group):
+                    translations_group, match_group, audit_group, utilisation_command):
         app.cli.add_command(command)

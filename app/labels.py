@@ -56,7 +56,17 @@ PRODUCT = {
     "recycled_plastic": _l("Recycled plastic"), "fuel": _l("Fuel"), "fertiliser": _l("Fertiliser"),
     "other": _l("Other"),
 }
+EVALUATION_STATUS = {
+    "applied": _l("Applied"), "under_review": _l("Under review"), "evaluated": _l("Evaluated"),
+    "rejected": _l("Rejected"),
+}
+FAMILY = {
+    "bulk_industrial": _l("Bulk industrial solid waste"), "emerging": _l("Emerging waste streams"),
+    "low_value": _l("Low-value recyclables"), "renewable": _l("Renewable resources"),
+    "agricultural": _l("Agricultural residues"), "hazardous": _l("Hazardous waste"),
+}
 MARKET_LABELS = {
+    "evaluation_status_label": EVALUATION_STATUS, "family_label": FAMILY,
     "bid_status_label": BID_STATUS, "run_status_label": RUN_STATUS, "allocation_status_label": ALLOCATION_STATUS,
     "award_status_label": AWARD_STATUS, "shipment_status_label": SHIPMENT_STATUS,
     "unmatched_reason_label": UNMATCHED_REASON, "product_label": PRODUCT,

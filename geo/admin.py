@@ -89,7 +89,7 @@ def locate_many(lons: ArrayLike, lats: ArrayLike) -> pd.DataFrame:
         }
     )
     for c in COLUMNS[2:-1]:
-        df[c] = _nullable(df[c])
+        df[c] = pd.Series(_nullable(df[c]), dtype=object)
     return df[COLUMNS]
 
 

@@ -98,3 +98,27 @@ class DemandProfileFactory(BaseFactory):
     price_yuan_per_t = Decimal("70.00")
     period_start = dt.date(2026, 11, 1)
     period_end = dt.date(2027, 10, 31)
+
+
+def small_market():
+    """A hand-made fly-ash market: one Harbin lot, a near recycler bidding 80 and a far one bidding 70.
+
+    Returns a dict of the rows. Needs the `reference` fixture.
+    """
+    producer_org = OrganizationFactory(name="哈尔滨热电（测试）")
+    producer = UserFactory(email="producer@example.com", organization=producer_org, role="producer")
+    lot_facility = FacilityFactory(organization=producer_org, name="Harbin power plant", lon=126.63, lat=45.75)
+    lot = LotFactory(facility=lot_facility, title="Fly ash 1000 t", tonnes=Decimal("1000.000"),
+                     reserve_yuan_per_t=Decimal("10.00"))
+    near_org = OrganizationFactory(name="近水泥厂", roles=[OrganizationRole(role="recycler")])
+    near_user = UserFactory(email="near@example.com", organization=near_org, role="recycler")
+    near = FacilityFactory(organization=near_org, name="Near cement", kind="recycler", lon=126.70, lat=45.80,
+                           max_haul_km=300)
+    far_org = OrganizationFactory(name="远水泥厂", roles=[OrganizationRole(role="recycler")])
+    far_user = UserFactory(email="far@example.com", organization=far_org, role="recycler")
+    far = FacilityFactory(organization=far_org, name="Far cement", kind="recycler", lon=123.95, lat=47.35,
+                          prefecture_code="230200", max_haul_km=600)
+    near_bid = BidFactory(lot=lot, facility=near, price_yuan_per_t=Decimal("83.21"), tonnes=Decimal("600.000"))
+    far_bid = BidFactory(lot=lot, facility=far, price_yuan_per_t=Decimal("70.00"), tonnes=Decimal("1000.000"))
+    return {"producer": producer, "lot": lot, "lot_facility": lot_facility, "near_user": near_user, "near": near,
+            "far_user": far_user, "far": far, "near_bid": near_bid, "far_bid": far_bid}

@@ -6,6 +6,7 @@ import json
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField
@@ -24,12 +25,11 @@ VIEWERS = ("base_officer", "regulator")
 class ClearingForm(FlaskForm):
     """Start a clearing, optionally for one category."""
 
-    category = SelectField(_("Category"), validators=[Optional()])
+    category = SelectField(_l("Category"), validators=[Optional()])
 
 
 def _form() -> ClearingForm:
     form = ClearingForm()
-    form.category.label.text = _("Category")
     form.category.choices = catalogue.with_blank(catalogue.category_choices(db.session, str(get_locale())))
     return form
 

@@ -90,3 +90,9 @@ def test_ambiguous_county_name_needs_its_prefecture():
 def test_unknown_place_raises_keyerror_subclass_with_help():
     with pytest.raises(KeyError, match="lon,lat"):
         find_place("Atlantis")
+
+
+def test_locate_many_gives_none_not_nan_outside_the_province():
+    df = locate_many([124.8, 126.6], [45.2, 45.75])
+    assert df["prefecture_code"].tolist()[0] is None
+    assert df["prefecture_code"].tolist()[1] == "230100"

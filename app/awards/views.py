@@ -1,0 +1,56 @@
+"""Views of the awards blueprint: answer allocations, see awards and their settlement."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.extensions import db
+from app.permissions import roles_required, trader_required
+from app.services import awards
+from app.services.errors import PermissionDenied, ServiceError
+
+blueprint = Blueprint("awards", __name__, url_prefix="/awards")
+PARTIES = ("producer", "recycler", "regulator")
+
+
+@blueprint.route("")
+@roles_required("producer", "recycler")
+def index():
+    """Allocations to answer and the organisation's awards."""
+    desk = awards.desk(db.session, current_user.row)
+    return render_template("awards/index.html", desk=desk, form=FlaskForm(), locale=str(get_locale()),
+                           sides=lambda a: awards.sides(a, current_user.row))
+
+
+@blueprint.route("/allocations/<int:allocation_id>/decision", methods=["POST"])
+@trader_required("producer", "recycler")
+def decide(allocation_id: int):
+    """Accept or decline an allocation for the user's side."""
+    if not FlaskForm().validate_on_submit() or request.form.get("decision") not in ("accept", "decline"):
+        abort(400)
+    accept = request.form["decision"] == "accept"
+    try:
+        allocation = awards.decide(db.session, current_user.row, allocation_id, accept)
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        if allocation.award is not None:
+            flash(_("Both parties accepted: the award is made."), "success")
+        else:
+            flash(_("Accepted; waiting for the other party.") if accept else _("Declined; the tonnes went back to the lot."),
+                  "info")
+    return redirect(url_for("awards.index"))
+
+
+@blueprint.route("/<int:award_id>")
+@roles_required(*PARTIES)
+def detail(award_id: int):
+    """An award: settlement, loads and the forms each party uses."""
+    from app.shipments.views import render_award
+
+    return render_award(award_id)

@@ -1,0 +1,1 @@
+"""Bases and province: utilisation dashboards, generation reports, targets, warnings, scenarios, evaluations."""

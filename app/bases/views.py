@@ -1,0 +1,415 @@
+"""Views of the bases blueprint: dashboards, exports, reports, targets, warnings, scenarios, evaluations."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+from wtforms import SelectChoice
+
+from app.bases.forms import EvaluationForm, ImportForm, MonthForm, ReportForm, ScenarioForm, TargetForm
+from app.extensions import db
+from app.labels import EVALUATION_STATUS, FAMILY
+from app.permissions import roles_required
+from app.services import catalogue, evaluations, generation_reports, scenarios, utilisation
+from app.services.errors import ServiceError
+from app.services.utilisation import Scope
+from models import Organization, ResourceBase
+from models.bases import EVALUATION_STATUSES
+
+blueprint = Blueprint("bases", __name__, url_prefix="/bases")
+OVERSEERS = ("admin", "regulator")
+VIEWERS = ("base_officer", "regulator")
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _scope_or_403(code: str) -> Scope:
+    """The scope named in the URL, if the signed-in user may see it (404 unknown, 403 not theirs)."""
+    if code == "province":
+        scope = Scope("province")
+    else:
+        base = db.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == code))
+        if base is None:
+            abort(404)
+        scope = Scope("base", base=base)
+    if current_user.role in OVERSEERS:
+        return scope
+    if current_user.role == "base_officer" and scope.kind == "base" \
+            and current_user.organization.base_id == scope.base.id:
+        return scope
+    abort(403)
+
+
+def _year() -> int:
+    year = request.args.get("year", type=int)
+    return year if year and 2000 <= year <= 2100 else utilisation_default_year()
+
+
+def utilisation_default_year() -> int:
+    """The latest year with any generation report (this year when there is none)."""
+    from models import GenerationReport
+
+    latest = db.session.scalar(sa.select(sa.func.max(GenerationReport.period)))
+    return latest.year if latest else dt.date.today().year
+
+
+def _latest_month(year: int) -> dt.date:
+    from models import GenerationReport
+
+    latest = db.session.scalar(sa.select(sa.func.max(GenerationReport.period)).where(
+        GenerationReport.period < dt.date(year + 1, 1, 1)))
+    return latest if latest else dt.date(year, 12, 1)
+
+
+# ----------------------------------------------------------------------------- dashboards
+
+
+@blueprint.route("")
+@roles_required(*VIEWERS)
+def index():
+    """Bases the user may see; an officer goes straight to their base."""
+    if current_user.role == "base_officer":
+        base = current_user.organization.base
+        if base is None:
+            abort(403)
+        return redirect(url_for("bases.dashboard", code=base.code))
+    bases = db.session.scalars(sa.select(ResourceBase).order_by(ResourceBase.id)).all()
+    return render_template("bases/index.html", bases=bases, locale=_locale())
+
+
+@blueprint.route("/<code>")
+@roles_required(*VIEWERS)
+def dashboard(code: str):
+    """A base's (or the province's) rate against target, tonnes, flows, rankings and avoided CO2 and tax."""
+    scope = _scope_or_403(code)
+    year = _year()
+    locale = _locale()
+    session = db.session
+    table = utilisation.year_table(session, scope, year, locale)
+    month = _latest_month(year)
+    return render_template(
+        "bases/dashboard.html", scope=scope, scope_name=scope.name(locale), year=year, table=table,
+        warnings=utilisation.warnings(session, scope, month.year, month.month, locale), month=month,
+        producers=utilisation.top_producers(session, scope, year), recyclers=utilisation.top_recyclers(session, scope, year),
+        boundaries_url=_boundaries_url(), tile_url=current_app.config.get("MAP_TILE_URL") or "", locale=locale)
+
+
+def _boundaries_url() -> str:
+    if "facilities.prefectures_geojson" in current_app.view_functions:
+        return url_for("facilities.prefectures_geojson")
+    return url_for("bases.prefectures_geojson")
+
+
+@blueprint.route("/geo/prefectures.geojson")
+@login_required
+def prefectures_geojson():
+    """Prefecture boundaries for the flow map (used when the facilities blueprint does not serve them)."""
+    from app.services.facilities import prefectures_geojson as boundaries
+
+    response = Response(boundaries(), mimetype="application/geo+json")
+    response.cache_control.max_age = 86400
+    return response
+
+
+@blueprint.route("/<code>/data.json")
+@roles_required(*VIEWERS)
+def chart_data(code: str):
+    """Chart data: monthly bulk-waste rate with the target trajectory, and tonnes by category for the year."""
+    scope = _scope_or_403(code)
+    year = _year()
+    locale = _locale()
+    family = request.args.get("family", "bulk_industrial")
+    family = family if family in FAMILY else None
+    data = utilisation.series(db.session, scope, dt.date(year - 1, 1, 1), dt.date(year + 1, 1, 1), "month", family)
+    data["target"] = utilisation.trajectory(utilisation.targets(db.session, scope, family or "bulk_industrial"),
+                                            data["periods"])
+    table = utilisation.year_table(db.session, scope, year, locale)
+    data["by_category"] = {
+        "labels": [r["category_name"] for r in table.rows],
+        "generated_t": [r["generated_t"] for r in table.rows],
+        "utilised_t": [r["utilised_t"] for r in table.rows],
+    }
+    data["labels"] = {"rate": _("Utilisation rate"), "target": _("Target trajectory"),
+                      "generated": _("Generated (t)"), "utilised": _("Utilised (t)")}
+    return jsonify(utilisation.as_json(data))
+
+
+@blueprint.route("/<code>/flows.geojson")
+@roles_required(*VIEWERS)
+def flows_geojson(code: str):
+    """Marketplace deliveries from the scope's producers to recyclers, as GeoJSON lines."""
+    scope = _scope_or_403(code)
+    year = _year()
+    body = json.dumps(utilisation.flows_geojson(utilisation.flows(db.session, scope, year)), ensure_ascii=False)
+    response = Response(body, mimetype="application/geo+json")
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f"attachment; filename=flows-{scope.code}-{year}.geojson"
+    return response
+
+
+EXPORT_COLUMNS = ("category", "category_name", "generated_t", "from_storage_t", "self_utilised_t",
+                  "market_utilised_t", "utilised_t", "stored_t", "disposed_t", "rate", "co2_avoided_t",
+                  "env_tax_avoided_yuan")
+
+
+def _export_rows(scope: Scope, year: int) -> list[list]:
+    table = utilisation.year_table(db.session, scope, year, _locale())
+    rows = [[r[k] for k in EXPORT_COLUMNS] for r in table.rows]
+    rows.append([_("Total"), ""] + [table.total[k] for k in EXPORT_COLUMNS[2:]])
+    return rows
+
+
+@blueprint.route("/<code>/export.<fmt>")
+@roles_required(*VIEWERS)
+def export(code: str, fmt: str):
+    """The year's table by category as CSV or XLSX."""
+    scope = _scope_or_403(code)
+    year = _year()
+    rows = _export_rows(scope, year)
+    name = f"utilisation-{scope.code}-{year}"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+        return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    if fmt == "xlsx":
+        book = Workbook()
+        sheet = book.active
+        sheet.title = str(year)
+        sheet.append(list(EXPORT_COLUMNS))
+        for row in rows:
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        out = io.BytesIO()
+        book.save(out)
+        return Response(out.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    abort(404)
+
+
+@blueprint.route("/<code>/warnings")
+@roles_required(*VIEWERS)
+def warnings(code: str):
+    """Early warnings for a month: behind the trajectory, and large producers' storage growing."""
+    scope = _scope_or_403(code)
+    form = MonthForm(request.args)
+    month = _latest_month(_year())
+    if form.validate() and form.month.data:
+        month = dt.date(int(form.month.data[:4]), int(form.month.data[5:]), 1)
+    found = utilisation.warnings(db.session, scope, month.year, month.month, _locale())
+    return render_template("bases/warnings.html", scope=scope, scope_name=scope.name(_locale()), form=form,
+                           month=month, warnings=found)
+
+
+@blueprint.route("/<code>/missing")
+@roles_required(*VIEWERS)
+def missing(code: str):
+    """Producer facilities of the base that have not reported for a month."""
+    scope = _scope_or_403(code)
+    form = MonthForm(request.args)
+    month = _latest_month(_year())
+    if form.validate() and form.month.data:
+        month = dt.date(int(form.month.data[:4]), int(form.month.data[5:]), 1)
+    facilities = generation_reports.missing_reporters(db.session, scope.base.id if scope.base else None, month)
+    return render_template("bases/missing.html", scope=scope, scope_name=scope.name(_locale()), form=form,
+                           month=month, facilities=facilities)
+
+
+@blueprint.route("/<code>/targets", methods=["GET", "POST"])
+@roles_required(*VIEWERS)
+def targets(code: str):
+    """A base's targets: everyone who sees the base reads them; the regulator and admin set them."""
+    scope = _scope_or_403(code)
+    form = TargetForm()
+    form.family.choices = [SelectChoice(k, str(v)) for k, v in FAMILY.items()]
+    if request.method == "POST":
+        if current_user.role not in OVERSEERS:
+            abort(403)
+        if form.validate_on_submit():
+            utilisation.save_target(db.session, current_user.row, scope, form.family.data, form.year.data,
+                                    form.target_pct.data / 100, form.source.data)
+            flash(_("Target saved."), "success")
+            return redirect(url_for("bases.targets", code=code))
+    return render_template("bases/targets.html", scope=scope, scope_name=scope.name(_locale()), form=form,
+                           rows=utilisation.target_rows(db.session, scope),
+                           can_edit=current_user.role in OVERSEERS)
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+
+def _scenario_form() -> ScenarioForm:
+    form = ScenarioForm()
+    choices = catalogue.with_blank(catalogue.category_choices(db.session, _locale()))
+    for entry in form.subsidies:
+        entry.form.category.choices = choices
+    return form
+
+
+@blueprint.route("/<code>/scenarios", methods=["GET", "POST"])
+@roles_required(*VIEWERS)
+def scenario(code: str):
+    """What-if: subsidies, carbon price, freight change and haul limit against the baseline clearing."""
+    scope = _scope_or_403(code)
+    form = _scenario_form()
+    comparison = None
+    if form.validate_on_submit():
+        subsidies = {e.form.category.data: e.form.yuan_per_t.data for e in form.subsidies
+                     if e.form.category.data and e.form.yuan_per_t.data}
+        params = scenarios.ScenarioParams(
+            subsidies=subsidies, carbon_price_yuan_per_t=form.carbon_price.data or Decimal(0),
+            freight_change_pct=form.freight_change_pct.data or Decimal(0), haul_limit_km=form.haul_limit_km.data)
+        try:
+            _run, comparison = scenarios.run_scenario(db.session, current_user.row, params, scope)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+    return render_template("bases/scenarios.html", scope=scope, scope_name=scope.name(_locale()), form=form,
+                           comparison=comparison, recent=scenarios.recent(db.session, current_user.row))
+
+
+# ----------------------------------------------------------------------------- generation reports
+
+
+def _report_form() -> ReportForm:
+    form = ReportForm()
+    form.facility.choices = [SelectChoice(f.id, f.name)
+                             for f in generation_reports.reporting_facilities(db.session, current_user.row)]
+    form.category.choices = catalogue.category_choices(db.session, _locale())
+    return form
+
+
+@blueprint.route("/reports", methods=["GET", "POST"])
+@roles_required("producer", "regulator")
+def reports():
+    """File a month's report for one of the producer's facilities; list the latest reports."""
+    form = _report_form()
+    import_form = ImportForm(formdata=None)
+    if current_user.role == "regulator" and request.method == "POST":
+        abort(403)
+    if form.validate_on_submit():
+        category = catalogue.categories(db.session)
+        category_id = next(c.id for c in category if c.code == form.category.data)
+        data = generation_reports.ReportInput(
+            facility_id=form.facility.data, category_id=category_id,
+            period=dt.date(int(form.period.data[:4]), int(form.period.data[5:]), 1),
+            **{k: getattr(form, k).data for k in generation_reports.TONNE_FIELDS})
+        try:
+            generation_reports.file_report(db.session, current_user.row, data)
+        except ServiceError as exc:
+            db.session.rollback()
+            target = getattr(form, exc.field, None) if exc.field else None
+            (target.errors if target is not None else form.form_errors).append(exc.message)
+        else:
+            flash(_("Report saved."), "success")
+            return redirect(url_for("bases.reports"))
+    return _render_reports(form, import_form)
+
+
+def _render_reports(form, import_form, import_errors=None, status=200):
+    rows = generation_reports.reports_of(db.session, current_user.row)
+    return render_template("bases/reports.html", form=form, import_form=import_form, rows=rows,
+                           import_errors=import_errors or [], locale=_locale()), status
+
+
+@blueprint.route("/reports/import", methods=["POST"])
+@roles_required("producer")
+def import_reports():
+    """Import a spreadsheet of reports: all rows or none, every bad row listed."""
+    form = _report_form()
+    import_form = ImportForm()
+    if not import_form.validate_on_submit():
+        return _render_reports(form, import_form, status=400)
+    upload = import_form.file.data
+    try:
+        count = generation_reports.import_reports(db.session, current_user.row, upload.filename, upload.read())
+    except generation_reports.ReportImportRejected as exc:
+        db.session.rollback()
+        import_form.file.errors.append(exc.message)
+        return _render_reports(form, import_form, exc.errors, status=400)
+    except ServiceError as exc:
+        db.session.rollback()
+        import_form.file.errors.append(exc.message)
+        return _render_reports(form, import_form, status=400)
+    flash(_("%(n)d reports imported.", n=count), "success")
+    return redirect(url_for("bases.reports"))
+
+
+@blueprint.route("/reports/template.xlsx")
+@roles_required("producer")
+def report_template():
+    """The XLSX import template, pre-filled with the user's facilities."""
+    body = generation_reports.template_xlsx(db.session, current_user.row, _locale())
+    return Response(body, headers={"Content-Disposition": "attachment; filename=generation-reports.xlsx"},
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# ----------------------------------------------------------------------------- evaluation register
+
+
+def _evaluation_form(obj=None) -> EvaluationForm:
+    form = EvaluationForm(obj=obj)
+    orgs = db.session.scalars(sa.select(Organization).order_by(Organization.name)).all()
+    form.organization.choices = [SelectChoice(o.id, o.name) for o in orgs]
+    form.status.choices = [SelectChoice(s, str(EVALUATION_STATUS[s])) for s in EVALUATION_STATUSES]
+    return form
+
+
+@blueprint.route("/evaluations", methods=["GET", "POST"])
+@roles_required(*VIEWERS)
+def evaluation_register():
+    """The register and progress against 300 evaluated enterprises by 2025; the regulator adds entries."""
+    form = _evaluation_form()
+    can_edit = current_user.role in evaluations.EDITORS
+    if request.method == "POST":
+        if not can_edit:
+            abort(403)
+        if _save_evaluation(form, None):
+            return redirect(url_for("bases.evaluation_register"))
+    return render_template("bases/evaluations.html", form=form, rows=evaluations.register(db.session),
+                           progress=evaluations.progress(db.session), can_edit=can_edit, editing=None)
+
+
+@blueprint.route("/evaluations/<int:evaluation_id>", methods=["GET", "POST"])
+@roles_required(*evaluations.EDITORS)
+def edit_evaluation(evaluation_id: int):
+    """Edit one entry of the register."""
+    from models import EnterpriseEvaluation
+
+    evaluation = db.session.get(EnterpriseEvaluation, evaluation_id) or abort(404)
+    form = _evaluation_form(None if request.method == "POST" else evaluation)
+    if request.method == "GET":
+        form.organization.data = evaluation.organization_id
+    if request.method == "POST" and _save_evaluation(form, evaluation_id):
+        return redirect(url_for("bases.evaluation_register"))
+    return render_template("bases/evaluations.html", form=form, rows=evaluations.register(db.session),
+                           progress=evaluations.progress(db.session), can_edit=True, editing=evaluation)
+
+
+def _save_evaluation(form: EvaluationForm, evaluation_id: int | None) -> bool:
+    if not form.validate_on_submit():
+        return False
+    try:
+        evaluations.save(db.session, current_user.row, form.organization.data, form.status.data,
+                         form.evaluated_on.data, form.note.data, evaluation_id)
+    except ServiceError as exc:
+        db.session.rollback()
+        target = getattr(form, exc.field, None) if exc.field else None
+        (target.errors if target is not None else form.form_errors).append(exc.message)
+        return False
+    flash(_("Evaluation saved."), "success")
+    return True

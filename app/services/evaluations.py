@@ -1,0 +1,62 @@
+"""The register of enterprises evaluated for comprehensive utilisation, and progress against the plan's 300."""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+
+from app.services import audit
+from app.services.errors import PermissionDenied, ServiceError
+from models import EnterpriseEvaluation, Organization, User
+from models.bases import EVALUATION_STATUSES
+
+PLAN_TARGET = 300  # 黑龙江省工业领域碳达峰实施方案 (2022): 300 enterprises evaluated by 2025
+PLAN_YEAR = 2025
+EDITORS = ("admin", "regulator")
+
+
+def register(session: so.Session) -> list[EnterpriseEvaluation]:
+    """Every evaluation with its organisation, newest first."""
+    return list(session.scalars(sa.select(EnterpriseEvaluation)
+                                .options(so.joinedload(EnterpriseEvaluation.organization))
+                                .order_by(EnterpriseEvaluation.updated_at.desc(), EnterpriseEvaluation.id.desc())))
+
+
+def progress(session: so.Session) -> dict:
+    """ONE query: counts by status, enterprises evaluated by the end of the plan year, and the share of 300."""
+    counts = dict(session.execute(sa.select(EnterpriseEvaluation.status, sa.func.count(
+        sa.distinct(EnterpriseEvaluation.organization_id))).group_by(EnterpriseEvaluation.status)).all())
+    evaluated = counts.get("evaluated", 0)
+    return {"by_status": {s: counts.get(s, 0) for s in EVALUATION_STATUSES}, "evaluated": evaluated,
+            "target": PLAN_TARGET, "year": PLAN_YEAR, "share": evaluated / PLAN_TARGET}
+
+
+def save(session: so.Session, user: User, organization_id: int, status: str, evaluated_on: dt.date | None,
+         note: str | None, evaluation_id: int | None = None) -> EnterpriseEvaluation:
+    """Create or edit an evaluation (regulator and admin only), with its audit event."""
+    if user.role not in EDITORS:
+        raise PermissionDenied(_("Only the regulator edits the evaluation register."))
+    if status not in EVALUATION_STATUSES:
+        raise ServiceError(_("Choose a status."), field="status")
+    if status == "evaluated" and evaluated_on is None:
+        raise ServiceError(_("An evaluated enterprise needs the evaluation date."), field="evaluated_on")
+    if session.get(Organization, organization_id) is None:
+        raise ServiceError(_("Choose an organisation."), field="organization")
+    if evaluation_id is None:
+        evaluation = EnterpriseEvaluation(organization_id=organization_id)
+        session.add(evaluation)
+    else:
+        evaluation = session.get(EnterpriseEvaluation, evaluation_id)
+        if evaluation is None:
+            raise ServiceError(_("No such evaluation."))
+    evaluation.organization_id = organization_id
+    evaluation.status = status
+    evaluation.evaluated_on = evaluated_on
+    evaluation.note = (note or "").strip() or None
+    session.flush()
+    audit.record(session, user.id, "evaluation", evaluation.id, "saved",
+                 {"organization": organization_id, "status": status, "evaluated_on": evaluated_on})
+    session.commit()
+    return evaluation

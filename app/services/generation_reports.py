@@ -1,0 +1,296 @@
+"""Monthly generation reports: file one (upsert), import a spreadsheet all-or-nothing, find who has not reported."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from app.services import audit
+from app.services.errors import PermissionDenied, ServiceError
+from app.services.lot_import import RowError, read_rows
+from models import Facility, GenerationReport, User, WasteCategory
+
+TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "disposed_t", "from_storage_t")
+# (key, Chinese header, English header)
+COLUMNS = (
+    ("facility", "设施", "Facility"),
+    ("category", "类别", "Category"),
+    ("period", "月份", "Month"),
+    ("generated_t", "产生量（吨）", "Generated (t)"),
+    ("stored_t", "贮存量（吨）", "Stored (t)"),
+    ("self_utilised_t", "自行综合利用量（吨）", "Self-utilised (t)"),
+    ("disposed_t", "处置量（吨）", "Disposed (t)"),
+    ("from_storage_t", "其中：利用往年贮存量（吨）", "Of which from earlier storage (t)"),
+)
+MAX_ROWS = 20000
+MAX_TONNES = Decimal("99999999999")
+KG = Decimal("0.001")
+
+
+class ReportImportRejected(ServiceError):
+    """The file had bad rows; nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(_("%(n)d rows have errors; nothing was imported.", n=len(errors)))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """One month's figures of one facility and category."""
+
+    facility_id: int
+    category_id: int
+    period: dt.date
+    generated_t: Decimal
+    stored_t: Decimal
+    self_utilised_t: Decimal
+    disposed_t: Decimal
+    from_storage_t: Decimal
+
+
+def first_of_month(day: dt.date) -> dt.date:
+    """The first day of the month of `day`."""
+    return day.replace(day=1)
+
+
+def check_figures(data: ReportInput) -> list[tuple[str, str]]:
+    """(field, reason) for every figure that is out of range or inconsistent."""
+    problems = []
+    for name in TONNE_FIELDS:
+        value = getattr(data, name)
+        if value is None:
+            problems.append((name, _("A number is required.")))
+        elif value < 0 or value > MAX_TONNES:
+            problems.append((name, _("Tonnes must be between 0 and 99,999,999,999.")))
+    if not problems and data.from_storage_t > data.self_utilised_t:
+        problems.append(("from_storage_t", _("Tonnes from earlier storage are part of the self-utilised tonnes "
+                                             "and cannot exceed them.")))
+    return problems
+
+
+def reporting_facilities(session: so.Session, user: User) -> list[Facility]:
+    """Producer facilities the user may report for (their organisation's; admins: every producer)."""
+    stmt = sa.select(Facility).where(Facility.kind.in_(("producer", "both"))).order_by(Facility.name)
+    if user.role != "admin":
+        stmt = stmt.where(Facility.organization_id == user.organization_id)
+    return list(session.scalars(stmt))
+
+
+def _check_access(session: so.Session, user: User, facility_id: int) -> Facility:
+    facility = session.get(Facility, facility_id)
+    if facility is None or (user.role != "admin" and facility.organization_id != user.organization_id):
+        raise PermissionDenied(_("You may only report for your own facilities."))
+    return facility
+
+
+def _upsert(session: so.Session, data: ReportInput) -> tuple[GenerationReport, bool]:
+    report = session.scalar(sa.select(GenerationReport).where(
+        GenerationReport.facility_id == data.facility_id, GenerationReport.category_id == data.category_id,
+        GenerationReport.period == data.period))
+    created = report is None
+    if created:
+        report = GenerationReport(facility_id=data.facility_id, category_id=data.category_id, period=data.period)
+        session.add(report)
+    for name in TONNE_FIELDS:
+        setattr(report, name, getattr(data, name).quantize(KG))
+    session.flush()
+    return report, created
+
+
+def file_report(session: so.Session, user: User, data: ReportInput) -> GenerationReport:
+    """Create or replace the report of a facility, category and month, in one transaction with its audit event."""
+    _check_access(session, user, data.facility_id)
+    problems = check_figures(data)
+    if problems:
+        raise ServiceError(problems[0][1], field=problems[0][0])
+    data = ReportInput(**{**data.__dict__, "period": first_of_month(data.period)})
+    report, created = _upsert(session, data)
+    audit.record(session, user.id, "generation_report", report.id, "filed" if created else "updated",
+                 {name: getattr(report, name) for name in TONNE_FIELDS} | {"period": report.period})
+    session.commit()
+    return report
+
+
+def reports_of(session: so.Session, user: User, limit: int = 200) -> list[GenerationReport]:
+    """The latest reports the user may see: their organisation's (admin and regulator: all)."""
+    stmt = (sa.select(GenerationReport).join(Facility, Facility.id == GenerationReport.facility_id)
+            .options(so.joinedload(GenerationReport.facility), so.joinedload(GenerationReport.category))
+            .order_by(GenerationReport.period.desc(), Facility.name, GenerationReport.category_id).limit(limit))
+    if user.role not in ("admin", "regulator"):
+        stmt = stmt.where(Facility.organization_id == user.organization_id)
+    return list(session.scalars(stmt))
+
+
+def missing_reporters(session: so.Session, base_id: int | None, period: dt.date) -> list[Facility]:
+    """ONE query: producer facilities of a base (None: the province) with no report for the month."""
+    reported = sa.select(GenerationReport.id).where(
+        GenerationReport.facility_id == Facility.id, GenerationReport.period == first_of_month(period))
+    stmt = (sa.select(Facility).where(Facility.kind.in_(("producer", "both")), ~sa.exists(reported))
+            .options(so.joinedload(Facility.organization)).order_by(Facility.name))
+    stmt = stmt.where(Facility.base_id == base_id) if base_id is not None else stmt.where(
+        Facility.in_province.is_(True))
+    return list(session.scalars(stmt))
+
+
+# ----------------------------------------------------------------------------- spreadsheet import
+
+
+def _norm(text) -> str:
+    return "".join(str(text or "").split()).lower()
+
+
+def _column_map(cells: list) -> dict[int, str]:
+    known = {}
+    for key, zh, en in COLUMNS:
+        for name in (key, zh, en, f"{zh} / {en}"):
+            known[_norm(name)] = key
+    found = {}
+    for index, cell in enumerate(cells):
+        text = _norm(cell)
+        key = known.get(text) or next((known[p] for p in text.split("/") if p in known), None)
+        if key:
+            found[index] = key
+    return found
+
+
+def _tonnes(value, key: str, reasons: list[str]) -> Decimal | None:
+    if value is None or str(value).strip() == "":
+        return Decimal(0) if key == "from_storage_t" else _missing(key, reasons)
+    try:
+        number = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        reasons.append(_("%(column)s: '%(value)s' is not a number.", column=_header(key), value=value))
+        return None
+    if not number.is_finite():
+        reasons.append(_("%(column)s: '%(value)s' is not a number.", column=_header(key), value=value))
+        return None
+    return number
+
+
+def _missing(key: str, reasons: list[str]) -> None:
+    reasons.append(_("%(column)s is required.", column=_header(key)))
+    return None
+
+
+def _header(key: str) -> str:
+    return next(f"{zh} / {en}" for k, zh, en in COLUMNS if k == key)
+
+
+def _period(value, reasons: list[str]) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date().replace(day=1)
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    text = str(value or "").strip().replace("年", "-").replace("月", "").replace("/", "-").replace(".", "-")
+    parts = [p for p in text.split("-") if p]
+    try:
+        if len(parts) in (2, 3):
+            return dt.date(int(parts[0]), int(parts[1]), 1)
+    except ValueError:
+        pass
+    if not text:
+        return _missing("period", reasons)
+    reasons.append(_("%(column)s: '%(value)s' is not a month (YYYY-MM).", column=_header("period"), value=value))
+    return None
+
+
+def _row_input(cells: dict, facilities: dict[str, Facility], categories: dict[str, WasteCategory],
+               reasons: list[str]) -> ReportInput | None:
+    name = str(cells.get("facility") or "").strip()
+    facility = facilities.get(name)
+    if facility is None:
+        reasons.append(_("Facility '%(name)s' is not one of your producer facilities.", name=name) if name
+                       else _("%(column)s is required.", column=_header("facility")))
+    code = str(cells.get("category") or "").strip()
+    category = categories.get(code) or categories.get(code.lower())
+    if category is None:
+        reasons.append(_("Unknown category '%(code)s'.", code=code) if code
+                       else _("%(column)s is required.", column=_header("category")))
+    period = _period(cells.get("period"), reasons)
+    figures = {k: _tonnes(cells.get(k), k, reasons) for k in TONNE_FIELDS}
+    if reasons:
+        return None
+    data = ReportInput(facility.id, category.id, period, **figures)
+    for field_name, reason in check_figures(data):
+        reasons.append(f"{_header(field_name)}: {reason}")
+    return None if reasons else data
+
+
+def check_file(session: so.Session, user: User, filename: str, content: bytes
+               ) -> tuple[list[tuple[int, ReportInput]], list[RowError]]:
+    """Every row of the file checked: the good rows and every bad row with its line and reasons."""
+    rows = read_rows(filename, content)
+    if not rows:
+        raise ServiceError(_("The file is empty."), field="file")
+    columns = _column_map(rows[0])
+    missing = [k for k, *_n in COLUMNS if k not in columns.values() and k != "from_storage_t"]
+    if missing:
+        raise ServiceError(_("The header row lacks: %(columns)s.", columns=", ".join(_header(k) for k in missing)),
+                           field="file")
+    if len(rows) - 1 > MAX_ROWS:
+        raise ServiceError(_("At most %(n)d rows per file.", n=MAX_ROWS), field="file")
+    facilities = {f.name: f for f in reporting_facilities(session, user)}
+    categories = {}
+    for c in session.scalars(sa.select(WasteCategory)):
+        categories.update({c.code: c, c.name_zh: c, c.name_en: c, c.name_en.lower(): c})
+    good, bad, seen = [], [], {}
+    for line, raw in enumerate(rows[1:], start=2):
+        if all(v is None or str(v).strip() == "" for v in raw):
+            continue
+        cells = {key: raw[i] if i < len(raw) else None for i, key in columns.items()}
+        reasons: list[str] = []
+        data = _row_input(cells, facilities, categories, reasons)
+        if data is not None:
+            key = (data.facility_id, data.category_id, data.period)
+            if key in seen:
+                reasons.append(_("Same facility, category and month as line %(line)d.", line=seen[key]))
+            seen.setdefault(key, line)
+        if reasons:
+            bad.append(RowError(line, tuple(reasons)))
+        else:
+            good.append((line, data))
+    if not good and not bad:
+        raise ServiceError(_("The file has no reports below its header row."), field="file")
+    return good, bad
+
+
+def import_reports(session: so.Session, user: User, filename: str, content: bytes) -> int:
+    """Upsert every row of the file, or nothing when any row is bad (ReportImportRejected); one transaction."""
+    good, bad = check_file(session, user, filename, content)
+    if bad:
+        raise ReportImportRejected(bad)
+    try:
+        for line, data in good:
+            report, created = _upsert(session, data)
+            audit.record(session, user.id, "generation_report", report.id, "imported" if created else "updated",
+                         {"file": filename, "line": line, "period": report.period})
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return len(good)
+
+
+def template_xlsx(session: so.Session, user: User, locale: str) -> bytes:
+    """The import template: bilingual header and one example row per facility of the user."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "reports"
+    sheet.append([f"{zh} / {en}" for _k, zh, en in COLUMNS])
+    facilities = reporting_facilities(session, user)[:20]
+    example_month = first_of_month(dt.date.today()).strftime("%Y-%m")
+    for facility in facilities or [None]:
+        name = facility.name if facility else ("1号厂区" if locale.startswith("zh") else "Plant 1")
+        sheet.append([name, "fly_ash", example_month, 1200, 300, 800, 100, 0])
+    for column in "ABCDEFGH":
+        sheet.column_dimensions[column].width = 22
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,480 @@
+"""Utilisation rates of bases, prefectures and the province, computed in SQL with a fixed number of queries.
+
+Definition (National Bureau of Statistics, 综合利用率):
+
+    rate = utilised / (generated + utilised from earlier storage)
+
+Reading of the generation report columns used here:
+
+* ``self_utilised_t`` is every tonne the producer utilised itself in the month, *including* the tonnes it took
+  from earlier years' storage; ``from_storage_t`` is that part. So the report contributes ``self_utilised_t`` to
+  the numerator and ``from_storage_t`` to the denominator (tonnes from storage count on both sides).
+* Marketplace deliveries a recycler declared utilised (``UtilisationRecord``) are added to the numerator and
+  credited to the base and prefecture of the SOURCE facility (``source_facility_id``) in the record's period.
+  They were generated (and reported) by the producer, so they add nothing to the denominator.
+
+A zero denominator gives ``None`` (shown as "—"), never a division error.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from models import (
+    Allocation, Award, BaseTarget, Facility, GenerationReport, Lot, ResourceBase, UtilisationRecord, WasteCategory,
+)
+
+ZERO = Decimal(0)
+BEHIND_POINTS = Decimal("0.05")
+TONNES_Q = Decimal("0.001")
+RATE_Q = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the figures cover: one base, one prefecture, or the province."""
+
+    kind: str  # "base" | "prefecture" | "province"
+    base: ResourceBase | None = None
+    prefecture_code: str | None = None
+
+    @property
+    def code(self) -> str:
+        """A short name for URLs and exports."""
+        if self.kind == "base":
+            return self.base.code
+        return self.prefecture_code if self.kind == "prefecture" else "province"
+
+    def name(self, locale: str) -> str:
+        """The localised name of the scope."""
+        if self.kind == "base":
+            return self.base.name_zh if locale.startswith("zh") else self.base.name_en
+        if self.kind == "prefecture":
+            from app.services.catalogue import prefecture_name
+
+            return prefecture_name(self.prefecture_code, locale) or self.prefecture_code
+        return "黑龙江省" if locale.startswith("zh") else "Heilongjiang province"
+
+    def facility_filter(self, facility=Facility) -> sa.ColumnElement[bool]:
+        """The WHERE clause selecting the facilities of this scope."""
+        if self.kind == "base":
+            return facility.base_id == self.base.id
+        if self.kind == "prefecture":
+            return facility.prefecture_code == self.prefecture_code
+        return facility.in_province.is_(True)
+
+
+def find_scope(session: so.Session, name: str) -> Scope | None:
+    """A scope from a base code, Chinese or English base name, a prefecture adcode, or 'province'."""
+    text = (name or "").strip()
+    if text.lower() in ("province", "heilongjiang", "黑龙江", "黑龙江省", "全省"):
+        return Scope("province")
+    key = text.lower().removesuffix(" base").removesuffix("基地").removesuffix("市")
+    for base in session.scalars(sa.select(ResourceBase)):
+        if key in (base.code.lower(), base.name_zh, base.name_en.lower(), base.prefecture_code):
+            return Scope("base", base=base)
+    if text.isdigit() and len(text) == 6:
+        return Scope("prefecture", prefecture_code=text)
+    return None
+
+
+def rate(utilised: Decimal | None, generated: Decimal | None, from_storage: Decimal | None) -> Decimal | None:
+    """utilised / (generated + from_storage), rounded to 4 places; None when the denominator is zero."""
+    denominator = (generated or ZERO) + (from_storage or ZERO)
+    if denominator <= 0:
+        return None
+    return (Decimal(utilised or 0) / Decimal(denominator)).quantize(RATE_Q)
+
+
+@dataclass
+class Cell:
+    """Summed tonnes of one category (or total) in one period."""
+
+    generated_t: Decimal = ZERO
+    stored_t: Decimal = ZERO
+    disposed_t: Decimal = ZERO
+    from_storage_t: Decimal = ZERO
+    self_utilised_t: Decimal = ZERO
+    market_utilised_t: Decimal = ZERO
+
+    @property
+    def utilised_t(self) -> Decimal:
+        """Self-utilisation plus marketplace deliveries declared utilised."""
+        return self.self_utilised_t + self.market_utilised_t
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The utilisation rate (None when nothing was generated or drawn from storage)."""
+        return rate(self.utilised_t, self.generated_t, self.from_storage_t)
+
+    def add(self, other: Cell) -> None:
+        """Add another cell's tonnes into this one."""
+        for name in ("generated_t", "stored_t", "disposed_t", "from_storage_t", "self_utilised_t",
+                     "market_utilised_t"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _d(value) -> Decimal:
+    return ZERO if value is None else Decimal(str(value))
+
+
+def _year_month(column):
+    return sa.extract("year", column).label("y"), sa.extract("month", column).label("m")
+
+
+def report_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
+    """ONE query: report tonnes summed by (year, month, category id) for the scope and period [from, to)."""
+    y, m = _year_month(GenerationReport.period)
+    g = GenerationReport
+    stmt = (sa.select(y, m, g.category_id, sa.func.sum(g.generated_t), sa.func.sum(g.stored_t),
+                      sa.func.sum(g.disposed_t), sa.func.sum(g.from_storage_t), sa.func.sum(g.self_utilised_t))
+            .join(Facility, Facility.id == g.facility_id)
+            .where(scope.facility_filter(), g.period >= date_from, g.period < date_to)
+            .group_by(y, m, g.category_id))
+    out = {}
+    for year, month, category_id, gen, stored, disposed, storage, self_used in session.execute(stmt):
+        out[(int(year), int(month), category_id)] = Cell(_d(gen), _d(stored), _d(disposed), _d(storage),
+                                                          _d(self_used))
+    return out
+
+
+def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
+    """ONE query: declared-utilised marketplace tonnes by (year, month, category), credited to the source."""
+    y, m = _year_month(UtilisationRecord.period)
+    u = UtilisationRecord
+    stmt = (sa.select(y, m, u.category_id, sa.func.sum(u.tonnes))
+            .join(Facility, Facility.id == u.source_facility_id)
+            .where(scope.facility_filter(), u.period >= date_from, u.period < date_to)
+            .group_by(y, m, u.category_id))
+    return {(int(year), int(month), cid): _d(t) for year, month, cid, t in session.execute(stmt)}
+
+
+def monthly_cells(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
+    """Two queries: every (year, month, category id) → Cell with report and marketplace tonnes."""
+    cells = report_sums(session, scope, date_from, date_to)
+    for key, tonnes in market_sums(session, scope, date_from, date_to).items():
+        cells.setdefault(key, Cell()).market_utilised_t += tonnes
+    return cells
+
+
+def categories_by_id(session: so.Session) -> dict[int, WasteCategory]:
+    """ONE query: the catalogue by id."""
+    return {c.id: c for c in session.scalars(sa.select(WasteCategory).order_by(WasteCategory.id))}
+
+
+def _period_key(year: int, month: int, grain: str) -> str:
+    if grain == "year":
+        return f"{year}"
+    if grain == "quarter":
+        return f"{year}-Q{(month - 1) // 3 + 1}"
+    return f"{year}-{month:02d}"
+
+
+@dataclass
+class Table:
+    """Figures by category for one scope and period, with a total row."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total: dict[str, Any] = field(default_factory=dict)
+
+
+def _row(cell: Cell, category: WasteCategory | None, locale: str) -> dict[str, Any]:
+    co2 = tax = ZERO
+    if category is not None:
+        co2 = cell.utilised_t * category.co2_avoided_t_per_t
+        tax = cell.utilised_t * category.env_tax_yuan_per_t
+    return {
+        "category": category.code if category else None,
+        "category_name": category.display_name(locale) if category else None,
+        "family": category.family if category else None,
+        "generated_t": cell.generated_t, "stored_t": cell.stored_t, "disposed_t": cell.disposed_t,
+        "from_storage_t": cell.from_storage_t, "self_utilised_t": cell.self_utilised_t,
+        "market_utilised_t": cell.market_utilised_t, "utilised_t": cell.utilised_t, "rate": cell.rate,
+        "co2_avoided_t": co2.quantize(TONNES_Q), "env_tax_avoided_yuan": tax.quantize(Decimal("0.01")),
+    }
+
+
+def year_table(session: so.Session, scope: Scope, year: int, locale: str = "zh_CN",
+               family: str | None = None) -> Table:
+    """Three queries: one row per category for the year, and the total (CO2 and tax avoided included)."""
+    categories = categories_by_id(session)
+    cells = monthly_cells(session, scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+    by_category: dict[int, Cell] = defaultdict(Cell)
+    for (_y, _m, cid), cell in cells.items():
+        if family is None or categories[cid].family == family:
+            by_category[cid].add(cell)
+    table = Table()
+    total = Cell()
+    co2 = tax = ZERO
+    for cid in sorted(by_category):
+        row = _row(by_category[cid], categories[cid], locale)
+        table.rows.append(row)
+        total.add(by_category[cid])
+        co2 += row["co2_avoided_t"]
+        tax += row["env_tax_avoided_yuan"]
+    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_avoided_yuan": tax}
+    return table
+
+
+def series(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date, grain: str = "month",
+           family: str | None = None) -> dict[str, Any]:
+    """Three queries: rate and tonnes per period (month/quarter/year) in total and per category."""
+    categories = categories_by_id(session)
+    cells = monthly_cells(session, scope, date_from, date_to)
+    keys = []
+    index = date_from.year * 12 + date_from.month - 1
+    while index < date_to.year * 12 + date_to.month - 1:
+        key = _period_key(index // 12, index % 12 + 1, grain)
+        if key not in keys:
+            keys.append(key)
+        index += 1
+    totals: dict[str, Cell] = defaultdict(Cell)
+    per_category: dict[str, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+    for (year, month, cid), cell in cells.items():
+        category = categories[cid]
+        if family is not None and category.family != family:
+            continue
+        key = _period_key(year, month, grain)
+        totals[key].add(cell)
+        per_category[category.code][key].add(cell)
+    return {
+        "periods": keys,
+        "total": [totals[k].rate if k in totals else None for k in keys],
+        "categories": {code: [data[k].rate if k in data else None for k in keys]
+                       for code, data in sorted(per_category.items())},
+        "utilised_t": [totals[k].utilised_t if k in totals else ZERO for k in keys],
+        "generated_t": [totals[k].generated_t if k in totals else ZERO for k in keys],
+    }
+
+
+# ----------------------------------------------------------------------------- targets and trajectory
+
+
+def targets(session: so.Session, scope: Scope, family: str = "bulk_industrial") -> dict[int, Decimal]:
+    """ONE query: year → target rate of the scope (a base's own targets, else the province's)."""
+    base_id = scope.base.id if scope.kind == "base" else None
+    rows = session.execute(sa.select(BaseTarget.base_id, BaseTarget.year, BaseTarget.target_rate).where(
+        BaseTarget.family == family, sa.or_(BaseTarget.base_id.is_(None), BaseTarget.base_id == base_id)))
+    own: dict[int, Decimal] = {}
+    province: dict[int, Decimal] = {}
+    for row_base, year, value in rows:
+        (own if row_base is not None and row_base == base_id else province)[year] = _d(value)
+    return own or province
+
+
+def target_for_month(by_year: dict[int, Decimal], year: int, month: int) -> Decimal | None:
+    """The trajectory value at the end of a month: each year's target is reached in December.
+
+    Between the previous year's target and this year's, the value moves linearly by month; a year with no
+    previous target holds its own value; after the last target year the last target stays.
+    """
+    if not by_year:
+        return None
+    if year in by_year:
+        previous = by_year.get(year - 1)
+        if previous is None:
+            return by_year[year]
+        return (previous + (by_year[year] - previous) * Decimal(month) / 12).quantize(RATE_Q)
+    earlier = [y for y in by_year if y < year]
+    if earlier:
+        return by_year[max(earlier)]
+    return None
+
+
+def trajectory(by_year: dict[int, Decimal], periods: list[str]) -> list[Decimal | None]:
+    """The interpolated target at the end of each period key ('YYYY-MM', 'YYYY-Qn' or 'YYYY')."""
+    out = []
+    for key in periods:
+        year, rest = int(key[:4]), key[5:]
+        month = int(rest[1]) * 3 if rest.startswith("Q") else int(rest) if rest else 12
+        out.append(target_for_month(by_year, year, month))
+    return out
+
+
+# ----------------------------------------------------------------------------- early warnings
+
+
+@dataclass(frozen=True)
+class Warning:
+    """An early warning: behind the trajectory, or a large producer's storage growing."""
+
+    kind: str  # "behind" | "storage"
+    subject: str
+    detail: dict[str, Any]
+
+
+def _behind(subject: str, cell: Cell, target: Decimal | None) -> Warning | None:
+    value = cell.rate
+    if value is None or target is None or target - value <= BEHIND_POINTS:
+        return None
+    return Warning("behind", subject, {"rate": value, "target": target, "gap_points": (target - value) * 100})
+
+
+def warnings(session: so.Session, scope: Scope, year: int, month: int, locale: str = "zh_CN",
+             family: str = "bulk_industrial") -> list[Warning]:
+    """Five queries: year-to-date rate of the scope and each category of `family` more than 5 points behind the
+    interpolated target; large producers whose monthly addition to storage rose three months in a row."""
+    by_year = targets(session, scope, family)
+    target = target_for_month(by_year, year, month)
+    categories = categories_by_id(session)
+    cells = monthly_cells(session, scope, dt.date(year, 1, 1), _next_month(dt.date(year, month, 1)))
+    total = Cell()
+    per_category: dict[int, Cell] = defaultdict(Cell)
+    for (_y, _m, cid), cell in cells.items():
+        if categories[cid].family == family:
+            total.add(cell)
+            per_category[cid].add(cell)
+    out = []
+    found = _behind(scope.name(locale), total, target)
+    if found:
+        out.append(found)
+    for cid in sorted(per_category):
+        found = _behind(categories[cid].display_name(locale), per_category[cid], target)
+        if found:
+            out.append(found)
+    out.extend(storage_warnings(session, scope, dt.date(year, month, 1), categories, locale))
+    return out
+
+
+def _next_month(day: dt.date, months: int = 1) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def storage_warnings(session: so.Session, scope: Scope, month: dt.date, categories: dict[int, WasteCategory],
+                     locale: str) -> list[Warning]:
+    """ONE query: large producers whose net addition to storage (stored − from storage) rose in each of the
+    three months up to `month` (four monthly reports, strictly increasing)."""
+    start = _next_month(month, -3)
+    g = GenerationReport
+    rows = session.execute(
+        sa.select(g.facility_id, Facility.name, g.category_id, g.period, g.stored_t - g.from_storage_t)
+        .join(Facility, Facility.id == g.facility_id)
+        .where(scope.facility_filter(), Facility.large_producer.is_(True), g.period >= start, g.period <= month)
+        .order_by(g.facility_id, g.category_id, g.period))
+    series_by: dict[tuple[int, int], list] = defaultdict(list)
+    names = {}
+    for facility_id, name, cid, period, added in rows:
+        series_by[(facility_id, cid)].append((period, _d(added)))
+        names[facility_id] = name
+    out = []
+    for (facility_id, cid), values in series_by.items():
+        if len(values) == 4 and all(values[k][1] < values[k + 1][1] for k in range(3)):
+            out.append(Warning("storage", f"{names[facility_id]} · {categories[cid].display_name(locale)}",
+                               {"facility_id": facility_id, "added_t": [v for _p, v in values]}))
+    return out
+
+
+# ----------------------------------------------------------------------------- marketplace flows and rankings
+
+
+def flows(session: so.Session, scope: Scope, year: int) -> list[dict[str, Any]]:
+    """ONE query: awarded tonnes from producers in the scope to each recycler in the year, summed per pair."""
+    source = so.aliased(Facility)
+    target = so.aliased(Facility)
+    stmt = (sa.select(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
+                      target.lat, WasteCategory.code, sa.func.sum(Award.tonnes))
+            .select_from(Award)
+            .join(Allocation, Allocation.id == Award.allocation_id)
+            .join(Lot, Lot.id == Allocation.lot_id)
+            .join(source, source.id == Lot.facility_id)
+            .join(target, target.id == Allocation.facility_id)
+            .join(WasteCategory, WasteCategory.id == Lot.category_id)
+            .where(scope.facility_filter(source), sa.extract("year", Award.awarded_at) == year)
+            .group_by(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
+                      target.lat, WasteCategory.code))
+    return [{"from_id": r[0], "from": r[1], "from_lon": r[2], "from_lat": r[3], "to_id": r[4], "to": r[5],
+             "to_lon": r[6], "to_lat": r[7], "category": r[8], "tonnes": _d(r[9])} for r in session.execute(stmt)]
+
+
+def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Flow rows as a GeoJSON FeatureCollection of producer → recycler lines."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature",
+         "geometry": {"type": "LineString", "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]]},
+         "properties": {"from": r["from"], "to": r["to"], "category": r["category"], "tonnes": float(r["tonnes"])}}
+        for r in rows]}
+
+
+def top_producers(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:
+    """ONE query: facilities of the scope with the most tonnes generated in the year, with their rate."""
+    g = GenerationReport
+    utilised = sa.func.sum(g.self_utilised_t)
+    stmt = (sa.select(Facility.id, Facility.name, sa.func.sum(g.generated_t).label("gen"),
+                      sa.func.sum(g.from_storage_t), utilised)
+            .join(Facility, Facility.id == g.facility_id)
+            .where(scope.facility_filter(), g.period >= dt.date(year, 1, 1), g.period < dt.date(year + 1, 1, 1))
+            .group_by(Facility.id, Facility.name).order_by(sa.desc("gen")).limit(limit))
+    return [{"facility_id": fid, "name": name, "generated_t": _d(gen), "self_utilised_t": _d(used),
+             "rate": rate(_d(used), _d(gen), _d(storage))} for fid, name, gen, storage, used in session.execute(stmt)]
+
+
+def top_recyclers(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:
+    """ONE query: recyclers that utilised the most tonnes coming from the scope's producers in the year."""
+    source = so.aliased(Facility)
+    recycler = so.aliased(Facility)
+    u = UtilisationRecord
+    stmt = (sa.select(recycler.id, recycler.name, sa.func.sum(u.tonnes).label("t"))
+            .join(source, source.id == u.source_facility_id)
+            .join(recycler, recycler.id == u.facility_id)
+            .where(scope.facility_filter(source), u.period >= dt.date(year, 1, 1), u.period < dt.date(year + 1, 1, 1))
+            .group_by(recycler.id, recycler.name).order_by(sa.desc("t")).limit(limit))
+    return [{"facility_id": fid, "name": name, "utilised_t": _d(t)} for fid, name, t in session.execute(stmt)]
+
+
+def as_json(value: Any) -> Any:
+    """Decimals → JSON numbers, recursively (None stays None)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    return value
+
+
+def cli_summary(session: so.Session, scope: Scope, year: int) -> dict[str, Any]:
+    """The `flask utilisation --json` document: rows by category and the total, numbers as numbers."""
+    table = year_table(session, scope, year, "en")
+    keys = ("generated_t", "from_storage_t", "utilised_t", "rate")
+    return {
+        "base": scope.code, "year": year,
+        "rows": [{"category": r["category"], **{k: as_json(r[k]) for k in keys}} for r in table.rows],
+        "total": {k: as_json(table.total[k]) for k in keys}
+        | {"co2_avoided_t": float(table.total["co2_avoided_t"]),
+           "env_tax_avoided_yuan": float(table.total["env_tax_avoided_yuan"])},
+    }
+
+
+def target_rows(session: so.Session, scope: Scope) -> list[BaseTarget]:
+    """ONE query: the targets set for a base (or the province's own when the scope is the province)."""
+    base_id = scope.base.id if scope.kind == "base" else None
+    column = BaseTarget.base_id
+    stmt = sa.select(BaseTarget).where(column == base_id if base_id is not None else column.is_(None))
+    return list(session.scalars(stmt.order_by(BaseTarget.family, BaseTarget.year)))
+
+
+def save_target(session: so.Session, user, scope: Scope, family: str, year: int, target_rate: Decimal,
+                source: str | None) -> BaseTarget:
+    """Create or update the target of a base (or the province) for a family and year, audited."""
+    from app.services import audit
+
+    base_id = scope.base.id if scope.kind == "base" else None
+    stmt = sa.select(BaseTarget).where(BaseTarget.family == family, BaseTarget.year == year,
+                                       BaseTarget.base_id == base_id if base_id is not None
+                                       else BaseTarget.base_id.is_(None))
+    target = session.scalar(stmt) or BaseTarget(base_id=base_id, family=family, year=year)
+    target.target_rate = target_rate.quantize(RATE_Q)
+    target.source = (source or "").strip() or target.source
+    session.add(target)
+    session.flush()
+    audit.record(session, user.id, "base_target", target.id, "saved",
+                 {"base": scope.code, "family": family, "year": year, "target_rate": target.target_rate})
+    session.commit()
+    return target

@@ -1,0 +1,163 @@
+"""Clearing end to end: service, CLI, run page, status JSON, failures, demand profiles, licences."""
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from app.services import clearing
+from models import Allocation, Bid, Licence, Lot, MatchRun
+from tests.conftest import csrf_token
+from tests.factories import (
+    DemandProfileFactory, FacilityFactory, LotFactory, OrganizationFactory, UserFactory, category, small_market,
+)
+
+EN = {"Accept-Language": "en"}
+
+
+def _run(db, code=None):
+    run = clearing.start_clearing(db.session, None, code)
+    db.session.expire_all()
+    return db.session.get(MatchRun, run.id)
+
+
+def test_clearing_allocates_the_lot_to_the_near_bidder(db, reference):
+    m = small_market()
+    run = _run(db, "fly_ash")
+    assert run.status == "succeeded" and run.progress_pct == 100 and run.job_id
+    allocations = db.session.scalars(sa.select(Allocation)).all()
+    assert [(a.lot_id, a.facility_id, a.tonnes, a.status) for a in allocations] == [
+        (m["lot"].id, m["near"].id, Decimal("600.000"), "proposed")]
+    a = allocations[0]
+    assert a.price_yuan_per_t == Decimal("83.21") and a.bid_id == m["near_bid"].id
+    assert a.surplus_yuan == ((a.price_yuan_per_t - a.transport_yuan_per_t - Decimal("10")) * 600).quantize(Decimal("0.01"))
+    assert a.deadline is not None
+    lot = db.session.get(Lot, m["lot"].id)
+    assert lot.remaining_tonnes == Decimal("400.000") and lot.status == "matched"
+    assert db.session.get(Bid, m["near_bid"].id).status == "allocated"
+    assert db.session.get(Bid, m["far_bid"].id).status == "active"
+    assert run.tonnes_matched == Decimal("600.000")
+    assert run.results["env_tax_avoided_yuan"] == 600 * 25.0
+    assert [u["reason"] for u in run.results["unmatched"]] == ["capacity_taken"]
+    assert run.input_snapshot["fly_ash"]["arcs"] == 2
+
+
+def test_cli_match_run_prints_json(runner, db, reference):
+    m = small_market()
+    result = runner.invoke(args=["match", "run", "--category", "fly_ash", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"run_id", "status", "allocations", "tonnes_matched", "transport_cost_yuan", "co2_t",
+                         "surplus_yuan", "seconds"}
+    assert data["status"] == "succeeded" and data["tonnes_matched"] == 600.0
+    assert [(a["lot"], a["facility"], a["tonnes"]) for a in data["allocations"]] == [(m["lot"].id, m["near"].id, 600.0)]
+    assert isinstance(data["transport_cost_yuan"], float) and data["surplus_yuan"] > 0
+
+
+def test_cli_rejects_an_unknown_category(runner, db, reference):
+    result = runner.invoke(args=["match", "run", "--category", "nonsense"])
+    assert result.exit_code != 0 and "nonsense" in result.output
+
+
+def test_a_failed_solve_marks_the_run_failed_and_writes_nothing(db, reference, monkeypatch):
+    m = small_market()
+
+    def broken(part, solver="auto"):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(clearing, "solve_category", broken)
+    run = _run(db)
+    assert run.status == "failed" and "solver exploded" in run.message
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+    assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
+
+
+def test_officer_starts_a_run_from_the_web_and_sees_page_and_status(auth, client, db, reference):
+    small_market()
+    officer_org = OrganizationFactory(name="大庆基地")
+    UserFactory(email="officer@example.com", role="base_officer", organization=officer_org)
+    auth.login("officer@example.com")
+    response = client.post("/clearing/runs", data={"csrf_token": csrf_token(client, "/clearing"), "category": ""})
+    assert response.status_code == 302
+    run_url = response.headers["Location"]
+    page = client.get(run_url, headers=EN).get_data(as_text=True)
+    assert "Near cement" in page and "flow-map" in page and "run-progress.js" in page
+    assert "capacity went to better-paying lots" in page
+    assert "<script>" not in page
+    run_id = int(run_url.rstrip("/").split("/")[-1])
+    status = client.get(f"/clearing/runs/{run_id}/status.json").get_json()
+    assert status["status"] == "succeeded" and status["progress_pct"] == 100 and status["done"] is True
+    flows = client.get(f"/clearing/runs/{run_id}/flows.geojson").get_json()
+    assert flows["features"][0]["properties"]["tonnes"] == 600.0
+
+
+def test_a_bad_category_re_renders_the_form_with_400(auth, client, db, reference):
+    UserFactory(email="officer@example.com", role="base_officer")
+    auth.login("officer@example.com")
+    response = client.post("/clearing/runs", data={"csrf_token": csrf_token(client, "/clearing"), "category": "zzz"})
+    assert response.status_code == 400
+
+
+def test_traders_cannot_start_or_see_runs(auth, client, db, reference):
+    small_market()
+    auth.login("producer@example.com")
+    assert client.get("/clearing").status_code == 403
+    assert client.post("/clearing/runs", data={}).status_code in (400, 403)
+
+
+def test_demand_profiles_take_lots_within_their_haul_radius_only(db, reference):
+    org = OrganizationFactory()
+    near_lot = LotFactory(facility=FacilityFactory(organization=org, lon=126.60, lat=45.70), tonnes=Decimal("100"))
+    far_lot = LotFactory(facility=FacilityFactory(organization=org, lon=130.0, lat=47.3), tonnes=Decimal("100"))
+    recycler = FacilityFactory(kind="recycler", lon=126.65, lat=45.75, max_haul_km=80)
+    DemandProfileFactory(facility=recycler, tonnes=Decimal("500"), price_yuan_per_t=Decimal("90"),
+                         period_start=dt.date(2020, 1, 1), period_end=dt.date(2099, 1, 1))
+    run = _run(db, "fly_ash")
+    assert run.status == "succeeded"
+    allocations = db.session.scalars(sa.select(Allocation)).all()
+    assert [(a.lot_id, a.tonnes) for a in allocations] == [(near_lot.id, Decimal("100.000"))]
+    reasons = {u["lot"]: u["reason"] for u in run.results["unmatched"]}
+    assert reasons == {far_lot.id: "no_compatible_recycler"}
+
+
+def test_a_profile_quality_limit_excludes_an_off_spec_lot(db, reference):
+    lot = LotFactory(quality={"loi_pct": 9.0})
+    DemandProfileFactory(facility=FacilityFactory(kind="recycler", lon=126.65, lat=45.76), price_yuan_per_t=Decimal("90"),
+                         quality_limits={"loi_pct": [None, 5.0]}, period_start=dt.date(2020, 1, 1),
+                         period_end=dt.date(2099, 1, 1))
+    run = _run(db, "fly_ash")
+    assert run.results["unmatched"][0]["lot"] == lot.id
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+
+
+@pytest.mark.parametrize("licensed", [False, True])
+def test_hazardous_lots_need_a_licence(db, reference, licensed):
+    hazardous = db.session.scalar(sa.select(type(category("fly_ash"))).where(
+        type(category("fly_ash")).hazardous.is_(True)).limit(1))
+    LotFactory(category=hazardous, reserve_yuan_per_t=Decimal("-500"))
+    plant = FacilityFactory(kind="recycler", lon=126.65, lat=45.76)
+    if licensed:
+        db.session.add(Licence(facility_id=plant.id, number="HW-1", category_codes=[hazardous.code]))
+        db.session.commit()
+    DemandProfileFactory(facility=plant, category=hazardous, price_yuan_per_t=Decimal("0"),
+                         period_start=dt.date(2020, 1, 1), period_end=dt.date(2099, 1, 1))
+    _run(db, hazardous.code)
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == (1 if licensed else 0)
+
+
+def test_a_second_run_does_not_reuse_a_profiles_committed_tonnes(db, reference):
+    LotFactory(tonnes=Decimal("300"))
+    profile = DemandProfileFactory(facility=FacilityFactory(kind="recycler", lon=126.65, lat=45.76),
+                                   tonnes=Decimal("300"), price_yuan_per_t=Decimal("90"),
+                                   period_start=dt.date(2020, 1, 1), period_end=dt.date(2099, 1, 1))
+    _run(db)
+    LotFactory(tonnes=Decimal("200"))
+    _run(db)
+    total = db.session.scalar(sa.select(sa.func.sum(Allocation.tonnes)).where(Allocation.demand_profile_id == profile.id))
+    assert Decimal(str(total)) == Decimal("300")
+
+
+def test_prefecture_boundaries_are_served(client, db):
+    data = client.get("/clearing/prefectures.geojson").get_json()
+    assert len(data["features"]) == 13

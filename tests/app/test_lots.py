@@ -1,0 +1,157 @@
+"""Lots: post, edit and withdraw with permissions; documents; browse filters; map JSON; sealed bids."""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from models import AuditEvent, Lot, LotDocument, OrganizationRole
+from tests.conftest import csrf_token
+from tests.factories import (
+    BidFactory, DemandProfileFactory, FacilityFactory, LotFactory, OrganizationFactory, UserFactory, category,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _producer():
+    user = UserFactory()
+    facility = FacilityFactory(organization=user.organization)
+    return user, facility
+
+
+def _lot_data(client, url, facility, **overrides):
+    data = {"csrf_token": csrf_token(client, url), "facility": str(facility.id), "category": "fly_ash",
+            "tonnes": "1500", "reserve_yuan_per_t": "-8.50", "available_from": "2026-11-01",
+            "available_to": "2027-03-01", "q_moisture_pct": "12.5", "q_cao_pct": "99"}
+    data.update(overrides)
+    return data
+
+
+def test_producer_posts_a_lot_with_quality_and_audit(client, auth, reference):
+    user, facility = _producer()
+    auth.login(user.email)
+    response = client.post("/lots/new", data=_lot_data(client, "/lots/new", facility))
+    assert response.status_code == 302
+    lot = reference.session.scalar(sa.select(Lot))
+    assert lot.tonnes == Decimal("1500.000") and lot.reserve_yuan_per_t == Decimal("-8.50")
+    assert "moisture_pct" in lot.quality
+    assert reference.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "lot")) == "posted"
+
+
+def test_bad_lot_re_renders_with_input_and_saves_nothing(client, auth, reference):
+    user, facility = _producer()
+    auth.login(user.email)
+    data = _lot_data(client, "/lots/new", facility, available_to="2026-01-01", description="我的说明")
+    response = client.post("/lots/new", data=data)
+    assert response.status_code == 400
+    assert "我的说明" in response.get_data(as_text=True)
+    assert reference.session.scalar(sa.select(sa.func.count(Lot.id))) == 0
+
+
+def test_unverified_organisation_cannot_post(client, auth, reference):
+    user = UserFactory(organization=OrganizationFactory(verified=False))
+    auth.login(user.email)
+    response = client.get("/lots/new")
+    assert response.status_code == 403
+    assert "verified" in response.get_data(as_text=True)
+
+
+def test_other_producer_cannot_edit_or_withdraw(client, auth, reference):
+    lot = LotFactory()
+    auth.login(UserFactory().email)
+    assert client.get(f"/lots/{lot.id}/edit").status_code == 403
+    token = csrf_token(client, "/lots")
+    assert client.post(f"/lots/{lot.id}/withdraw", data={"csrf_token": token}).status_code == 403
+
+
+def test_owner_edits_and_withdraws(client, auth, reference):
+    user, facility = _producer()
+    lot = LotFactory(facility=facility)
+    auth.login(user.email)
+    url = f"/lots/{lot.id}/edit"
+    assert client.post(url, data=_lot_data(client, url, facility, tonnes="900")).status_code == 302
+    token = csrf_token(client, f"/lots/{lot.id}")
+    assert client.post(f"/lots/{lot.id}/withdraw", data={"csrf_token": token}).status_code == 302
+    reference.session.expire_all()
+    lot = reference.session.get(Lot, lot.id)
+    assert lot.tonnes == Decimal("900.000") and lot.status == "withdrawn"
+    actions = reference.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["updated", "withdrawn"]
+
+
+def _upload(client, lot, content, name):
+    token = csrf_token(client, f"/lots/{lot.id}")
+    return client.post(f"/lots/{lot.id}/documents", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(content), name)})
+
+
+def test_upload_checks_content_not_extension(client, auth, reference):
+    user, facility = _producer()
+    lot = LotFactory(facility=facility)
+    auth.login(user.email)
+    assert _upload(client, lot, b"just some text pretending", "photo.png").status_code == 400
+    assert _upload(client, lot, PNG, "photo.png").status_code == 302
+    doc = reference.session.scalar(sa.select(LotDocument))
+    assert doc.content_type == "image/png" and doc.stored_name != "photo.png"
+    response = client.get(f"/lots/{lot.id}/documents/{doc.id}")
+    assert response.status_code == 200 and response.data == PNG
+
+
+def test_upload_size_limit(app, client, auth, reference):
+    user, facility = _producer()
+    lot = LotFactory(facility=facility)
+    auth.login(user.email)
+    app.config["LOT_DOCUMENT_MAX_BYTES"] = 1000
+    try:
+        response = _upload(client, lot, PNG + b"\x00" * 2000, "big.png")
+    finally:
+        app.config.pop("LOT_DOCUMENT_MAX_BYTES")
+    assert response.status_code == 400
+    assert reference.session.scalar(sa.select(sa.func.count(LotDocument.id))) == 0
+
+
+def test_documents_need_sign_in(client, auth, reference):
+    lot = LotFactory()
+    assert client.get(f"/lots/{lot.id}/documents/1").status_code == 302
+
+
+def test_browse_filters_by_category_and_prefecture(client, reference):
+    LotFactory(title="Harbin ash")
+    LotFactory(title="Daqing slag", category=category("steel_slag"),
+               facility=FacilityFactory(lon=125.1, lat=46.59, prefecture_code="230600"))
+    page = client.get("/lots?category=steel_slag").get_data(as_text=True)
+    assert "Daqing slag" in page and "Harbin ash" not in page
+    page = client.get("/lots?prefecture=230100").get_data(as_text=True)
+    assert "Harbin ash" in page and "Daqing slag" not in page
+
+
+def test_browse_filters_by_road_distance_from_my_facility(client, auth, reference):
+    user = UserFactory(role="recycler", organization=OrganizationFactory(roles=[OrganizationRole(role="recycler")]))
+    mine = FacilityFactory(organization=user.organization, kind="recycler", lon=126.63, lat=45.75)
+    LotFactory(title="Near Harbin", facility=FacilityFactory(lon=126.70, lat=45.70))
+    LotFactory(title="Far Heihe", facility=FacilityFactory(lon=127.50, lat=50.25, prefecture_code="231100"))
+    auth.login(user.email)
+    page = client.get(f"/lots?near={mine.id}&max_km=100").get_data(as_text=True)
+    assert "Near Harbin" in page and "Far Heihe" not in page
+    data = client.get(f"/lots/map.json?near={mine.id}&max_km=100").get_json()
+    assert [p["title"] for p in data["lots"]] == ["Near Harbin"]
+
+
+def test_map_view_and_json(client, reference):
+    lot = LotFactory(title="On the map")
+    assert client.get("/lots?view=map").status_code == 200
+    assert client.get("/lots/map").status_code == 200
+    data = client.get("/lots/map.json?category=fly_ash").get_json()
+    assert data["count"] == 1 and data["lots"][0]["id"] == lot.id and data["lots"][0]["lon"] == 126.63
+
+
+def test_lot_page_shows_bid_count_and_guidance_but_no_bid_price(client, reference):
+    lot = LotFactory(reserve_yuan_per_t=Decimal("5.00"))
+    BidFactory(lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8))
+    DemandProfileFactory(price_yuan_per_t=Decimal("93.47"), facility=FacilityFactory(kind="recycler", lon=125.1, lat=46.59))
+    page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
+    assert 'id="bid-count">1<' in page
+    assert "87.13" not in page and "93.47" not in page
+    assert 'id="price-guidance"' in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from models.api import IdempotencyKey
 from models.audit import AuditEvent, Notification, OutboxEmail
 from models.base import Base, utcnow
 from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase
@@ -16,7 +17,8 @@ from models.shipments import Shipment, UtilisationRecord
 
 __all__ = [
     "Allocation", "ApiToken", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "DemandProfile",
-    "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "Licence", "LoginAttempt",
+    "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
+    "LoginAttempt",
     "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
     "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "make_engine",
     "make_session_factory", "utcnow",

@@ -122,3 +122,24 @@ def small_market():
     far_bid = BidFactory(lot=lot, facility=far, price_yuan_per_t=Decimal("70.00"), tonnes=Decimal("1000.000"))
     return {"producer": producer, "lot": lot, "lot_facility": lot_facility, "near_user": near_user, "near": near,
             "far_user": far_user, "far": far, "near_bid": near_bid, "far_bid": far_bid}
+
+
+def resource_base(code: str):
+    """A resource-utilisation base by code (needs the `reference` fixture)."""
+    from models import ResourceBase
+
+    return db.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == code))
+
+
+class GenerationReportFactory(BaseFactory):
+    class Meta:
+        model = __import__("models").GenerationReport
+
+    facility = factory.SubFactory(FacilityFactory)
+    category = factory.LazyFunction(lambda: category("coal_gangue"))
+    period = dt.date(2025, 1, 1)
+    generated_t = Decimal("100.000")
+    stored_t = Decimal("0.000")
+    self_utilised_t = Decimal("0.000")
+    disposed_t = Decimal("0.000")
+    from_storage_t = Decimal("0.000")

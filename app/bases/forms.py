@@ -5,7 +5,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    DateField, DecimalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, SubmitField,
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -51,9 +60,11 @@ class MonthForm(FlaskForm):
 class TargetForm(FlaskForm):
     """A base's target rate for a category family and year."""
 
-    family = SelectField(_l("Category family"), choices=[(f, f) for f in FAMILIES], validators=[DataRequired()])
+    family = SelectField(_l("Category family"), choices=[SelectChoice(f, f) for f in FAMILIES],
+                         validators=[DataRequired()])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
-    target_pct = DecimalField(_l("Target rate (%)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=100)])
+    target_pct = DecimalField(_l("Target rate (%)"), places=2,
+                              validators=[InputRequired(), NumberRange(min=0, max=100)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Save target"))
 

@@ -9,7 +9,16 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import (
-    Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -103,7 +112,8 @@ def dashboard(code: str):
     return render_template(
         "bases/dashboard.html", scope=scope, scope_name=scope.name(locale), year=year, table=table,
         warnings=utilisation.warnings(session, scope, month.year, month.month, locale), month=month,
-        producers=utilisation.top_producers(session, scope, year), recyclers=utilisation.top_recyclers(session, scope, year),
+        producers=utilisation.top_producers(session, scope, year),
+        recyclers=utilisation.top_recyclers(session, scope, year),
         boundaries_url=_boundaries_url(), tile_url=current_app.config.get("MAP_TILE_URL") or "", locale=locale)
 
 
@@ -275,7 +285,8 @@ def scenario(code: str):
             subsidies=subsidies, carbon_price_yuan_per_t=form.carbon_price.data or Decimal(0),
             freight_change_pct=form.freight_change_pct.data or Decimal(0), haul_limit_km=form.haul_limit_km.data)
         try:
-            _run, comparison = scenarios.run_scenario(db.session, current_user.row, params, scope)
+            _run, comparison = scenarios.run_scenario(db.session, current_user.row, params, scope,
+                                                         utilisation_default_year())
         except ServiceError as exc:
             flash(exc.message, "error")
     return render_template("bases/scenarios.html", scope=scope, scope_name=scope.name(_locale()), form=form,

@@ -69,8 +69,9 @@ def refresh_lot_status(session: so.Session, lot: Lot) -> None:
 
 
 def _return_tonnes(session: so.Session, allocation: Allocation) -> Lot:
+    back = Lot.remaining_tonnes + allocation.tonnes  # clamped: SQLite's NUMERIC is floating point
     session.execute(sa.update(Lot).where(Lot.id == allocation.lot_id)
-                    .values(remaining_tonnes=Lot.remaining_tonnes + allocation.tonnes)
+                    .values(remaining_tonnes=sa.case((back > Lot.tonnes, Lot.tonnes), else_=back))
                     .execution_options(synchronize_session=False))
     lot = session.get(Lot, allocation.lot_id)
     session.refresh(lot)

@@ -29,6 +29,7 @@ CLEARABLE_LOT_STATUSES = ("open", "matched", "awarded")
 PENDING_ALLOCATION_STATUSES = ("proposed", "accepted")
 FEN = Decimal("0.01")
 KG = Decimal("0.001")
+HALF_KG = Decimal("0.0005")
 
 
 def money(value: Decimal | float | int) -> Decimal:
@@ -275,6 +276,7 @@ def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProbl
     env_tax = Decimal(0)
     totals = {"tonnes": Decimal(0), "transport": Decimal(0), "surplus": Decimal(0), "co2_kg": Decimal(0)}
     made = []
+    taken: dict[int, Decimal] = {}
     for a in merged.allocations:
         part, (facility_id, bid_id, profile_id) = by_demand[a.demand_id]
         road_km, rail_km = part.pair_km.get((a.lot_id, a.demand_id), (None, None))
@@ -286,7 +288,7 @@ def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProbl
             surplus_yuan=money(a.surplus_yuan), road_km=road_km, rail_km=rail_km,
             co2_kg=None if a.co2_kg is None else money(a.co2_kg), status="proposed", deadline=deadline)
         session.add(allocation)
-        _take_from_lot(session, a.lot_id, tonnes)
+        taken[a.lot_id] = taken.get(a.lot_id, Decimal(0)) + tonnes
         if bid_id is not None:
             session.execute(sa.update(Bid).where(Bid.id == bid_id, Bid.status == "active")
                             .values(status="allocated").execution_options(synchronize_session=False))
@@ -296,9 +298,10 @@ def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProbl
         totals["surplus"] += allocation.surplus_yuan
         totals["co2_kg"] += allocation.co2_kg or 0
         env_tax += tonnes * part.category.env_tax_yuan_per_t
+    for lot_id, tonnes in sorted(taken.items()):
+        _take_from_lot(session, lot_id, tonnes)
     session.flush()
     for allocation, _category in made:
-        session.expire(allocation.lot)
         audit.record(session, run.created_by_id, "allocation", allocation.id, "proposed", {
             "run": run.id, "lot": allocation.lot_id, "facility": allocation.facility_id,
             "tonnes": allocation.tonnes, "price_yuan_per_t": allocation.price_yuan_per_t})
@@ -329,11 +332,16 @@ def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProbl
 
 
 def _take_from_lot(session: so.Session, lot_id: int, tonnes: Decimal) -> None:
-    """Reduce a lot's remaining tonnes only if it still has them (safe under concurrency)."""
+    """Reduce a lot's remaining tonnes only if it still has them (safe under concurrency).
+
+    SQLite stores NUMERIC as floating point, so the comparison allows half a kilogram and the
+    result is clamped at zero; PostgreSQL's NUMERIC is exact.
+    """
+    left = Lot.remaining_tonnes - tonnes
     changed = session.execute(
-        sa.update(Lot).where(Lot.id == lot_id, Lot.remaining_tonnes >= tonnes,
+        sa.update(Lot).where(Lot.id == lot_id, Lot.remaining_tonnes >= tonnes - HALF_KG,
                              Lot.status.in_(CLEARABLE_LOT_STATUSES))
-        .values(remaining_tonnes=Lot.remaining_tonnes - tonnes,
+        .values(remaining_tonnes=sa.case((left < 0, 0), else_=left),
                 status=sa.case((Lot.status == "open", "matched"), else_=Lot.status))
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:

@@ -17,6 +17,7 @@ from models import Award, Organization, Shipment, User, UtilisationRecord, utcno
 from models.shipments import PRODUCTS
 
 DISCREPANCY_LIMIT = Decimal("0.02")
+HALF_KG = Decimal("0.0005")
 # Loosely: a province abbreviation, a letter, then 5 (ordinary) or 6 (new-energy) letters/digits,
 # optionally ending in 挂/学/警/港/澳/领/使 — with or without the separating dot or space.
 PLATE = re.compile(
@@ -60,10 +61,12 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
         session.rollback()
         raise ServiceError(_("Choose a carrier."), field="carrier_organization_id")
     tonnes = Decimal(tonnes).quantize(Decimal("0.001"))
-    # Conditional update: only succeeds while the new total stays within the award.
+    # Conditional update: only succeeds while the new total stays within the award (SQLite's NUMERIC is
+    # floating point, hence half a kilogram of slack and the clamp).
+    total = Award.dispatched_tonnes + tonnes
     changed = session.execute(
-        sa.update(Award).where(Award.id == award.id, Award.dispatched_tonnes + tonnes <= Award.tonnes)
-        .values(dispatched_tonnes=Award.dispatched_tonnes + tonnes, status="shipping")
+        sa.update(Award).where(Award.id == award.id, Award.dispatched_tonnes + tonnes <= Award.tonnes + HALF_KG)
+        .values(dispatched_tonnes=sa.case((total > Award.tonnes, Award.tonnes), else_=total), status="shipping")
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         session.rollback()

@@ -27,7 +27,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models import (
-    Allocation, Award, BaseTarget, Facility, GenerationReport, Lot, ResourceBase, UtilisationRecord, WasteCategory,
+    Allocation,
+    Award,
+    BaseTarget,
+    Facility,
+    GenerationReport,
+    Lot,
+    ResourceBase,
+    UtilisationRecord,
+    WasteCategory,
 )
 
 ZERO = Decimal(0)
@@ -397,7 +405,8 @@ def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Flow rows as a GeoJSON FeatureCollection of producer → recycler lines."""
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature",
-         "geometry": {"type": "LineString", "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]]},
+         "geometry": {"type": "LineString",
+                      "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]]},
          "properties": {"from": r["from"], "to": r["to"], "category": r["category"], "tonnes": float(r["tonnes"])}}
         for r in rows]}
 

@@ -1,0 +1,40 @@
+"""The JSON API v1: its own blueprint at /api/v1, one module per resource, plus the docs and tokens pages."""
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify
+
+from app.api import (  # noqa: F401 - importing a resource module registers its operations
+    allocations, awards, bases, bids, categories, demand_profiles, facilities, generation_reports, lots, match_runs,
+    me, shipments, utilisation,
+)
+from app.api import openapi
+from app.api.auth import rate_limit_key
+from app.api.blueprint import blueprint
+from app.api.docs import blueprint as docs_blueprint
+from app.api.errors import from_exception, is_api_request
+from app.api.tokens_page import blueprint as tokens_blueprint
+from app.extensions import csrf, limiter
+
+__all__ = ["blueprint", "docs_blueprint", "from_exception", "init_app", "is_api_request", "tokens_blueprint"]
+
+
+def _rate() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "300/minute")
+
+
+@blueprint.route("/openapi.json")
+@limiter.exempt
+def openapi_json():
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(openapi.document())
+
+
+limiter.limit(_rate, key_func=rate_limit_key)(blueprint)
+
+
+def init_app(app: Flask) -> None:
+    """Register the API (exempt from CSRF: it authenticates by bearer token, not cookie) and its pages."""
+    csrf.exempt(blueprint)
+    app.register_blueprint(blueprint)
+    app.register_blueprint(docs_blueprint)
+    app.register_blueprint(tokens_blueprint)

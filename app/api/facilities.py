@@ -1,0 +1,70 @@
+"""API resource: facilities of your organisation (producers and recyclers, like the facilities pages)."""
+from __future__ import annotations
+
+from app.api import pagination, schemas
+from app.api.auth import current_user, require_roles
+from app.api.blueprint import get_or_404, op
+from app.api.errors import ApiError
+from app.extensions import db
+from app.services import facilities
+from models import Facility
+
+EDITORS = ("producer", "recycler")
+
+
+def facility_out(facility: Facility) -> schemas.Facility:
+    """A facility as the API shows it."""
+    return schemas.Facility(
+        id=facility.id, organization_id=facility.organization_id, name=facility.name, kind=facility.kind,
+        address=facility.address, lon=facility.lon, lat=facility.lat, input_crs=facility.input_crs,
+        prefecture_code=facility.prefecture_code, base_id=facility.base_id, in_province=facility.in_province,
+        max_haul_km=facility.max_haul_km,
+        capacities=[schemas.Capacity(category=c.category.code, tonnes_per_month=c.tonnes_per_month,
+                                     quality_limits=c.quality_limits or {}) for c in facility.capacities],
+        licences=[schemas.Licence(number=lic.number, categories=list(lic.category_codes or []),
+                                  valid_until=lic.valid_until) for lic in facility.licences],
+        created_at=facility.created_at)
+
+
+def facility_input(body: schemas.FacilityIn) -> facilities.FacilityInput:
+    """The service input of a facility body."""
+    return facilities.FacilityInput(
+        name=body.name, kind=body.kind, lon=body.lon, lat=body.lat, system=body.system, address=body.address,
+        max_haul_km=body.max_haul_km,
+        capacities=tuple(facilities.CapacityInput(c.category, c.tonnes_per_month, dict(c.quality_limits))
+                         for c in body.capacities),
+        licences=tuple(facilities.LicenceInput(lic.number, tuple(lic.categories), lic.valid_until)
+                       for lic in body.licences))
+
+
+@op("GET", "/facilities", summary="List your organisation's facilities", tag="facilities",
+    query=schemas.PageQuery, response=schemas.FacilityPage)
+def list_facilities(query: schemas.PageQuery):
+    """The facilities of the token's organisation."""
+    user = current_user()
+    require_roles(user, *EDITORS)
+    rows = sorted(facilities.mine(db.session, user), key=lambda f: f.id, reverse=True)
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    return schemas.FacilityPage(items=[facility_out(f) for f in page], next_cursor=cursor)
+
+
+@op("POST", "/facilities", summary="Create a facility", tag="facilities", body=schemas.FacilityIn,
+    response=schemas.Facility, status=201)
+def create_facility(body: schemas.FacilityIn):
+    """Create a facility of your organisation; prefecture and base are found from its location."""
+    user = current_user()
+    require_roles(user, *EDITORS)
+    return facility_out(facilities.create(db.session, user, facility_input(body)))
+
+
+@op("GET", "/facilities/<int:facility_id>", summary="Read one of your facilities", tag="facilities",
+    response=schemas.Facility)
+def get_facility(facility_id: int):
+    """One facility of your organisation (403 for another's)."""
+    user = current_user()
+    require_roles(user, *EDITORS)
+    get_or_404(Facility, facility_id)
+    facility = facilities.get_editable(db.session, user, facility_id)
+    if facility is None:
+        raise ApiError(404)
+    return facility_out(facility)

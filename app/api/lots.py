@@ -1,0 +1,120 @@
+"""API resource: lots — search with the page's filters, read, post, edit, withdraw; bid status."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.api import pagination, schemas
+from app.api.auth import current_user, require_trader
+from app.api.blueprint import get_or_404, op
+from app.api.errors import ApiError
+from app.extensions import db
+from app.services import bids, facilities, lots
+from models import Lot
+
+
+def lot_out(lot: Lot, road_km: float | None = None) -> schemas.Lot:
+    """A lot as the API shows it: the number of sealed bids, never their amounts."""
+    return schemas.Lot(
+        id=lot.id, facility_id=lot.facility_id, category=lot.category.code, title=lot.title,
+        description=lot.description, tonnes=lot.tonnes, remaining_tonnes=lot.remaining_tonnes,
+        reserve_yuan_per_t=lot.reserve_yuan_per_t, available_from=lot.available_from,
+        available_to=lot.available_to, min_shipment_t=lot.min_shipment_t, quality=lot.quality or {},
+        status=lot.status, prefecture_code=lot.facility.prefecture_code, base_id=lot.facility.base_id,
+        lon=lot.facility.lon, lat=lot.facility.lat, active_bids=lots.active_bid_count(db.session, lot.id),
+        road_km=road_km, created_at=lot.created_at, updated_at=lot.updated_at)
+
+
+def lot_input(body: schemas.LotIn) -> lots.LotInput:
+    """The service input of a lot body."""
+    return lots.LotInput(
+        facility_id=body.facility_id, category=body.category, tonnes=body.tonnes,
+        reserve_yuan_per_t=body.reserve_yuan_per_t, available_from=body.available_from,
+        available_to=body.available_to, min_shipment_t=body.min_shipment_t, title=body.title,
+        description=body.description, quality=dict(body.quality))
+
+
+def _filters(query: schemas.LotQuery) -> lots.LotFilters:
+    near = None
+    if query.near_facility_id is not None:
+        mine = {f.id: f for f in facilities.mine(db.session, current_user())}
+        facility = mine.get(query.near_facility_id)
+        if facility is None:
+            raise ApiError(422, _("near_facility_id must be one of your organisation's facilities."),
+                           errors=[{"field": "near_facility_id", "message": _("Not one of your facilities.")}])
+        near = (facility.lon, facility.lat)
+    return lots.LotFilters(
+        category=query.category, prefecture=query.prefecture, base_id=query.base_id, min_tonnes=query.min_tonnes,
+        max_tonnes=query.max_tonnes, available_by=query.available_by, available_until=query.available_until,
+        near=near, max_km=query.max_km if near else None,
+        sort=query.sort if (query.sort != "distance" or near) else "newest")
+
+
+@op("GET", "/lots", summary="Search open lots", tag="lots", query=schemas.LotQuery, response=schemas.LotPage)
+def list_lots(query: schemas.LotQuery):
+    """Browsable lots filtered like the lots page: category, prefecture, base, tonnes range, availability, distance."""
+    position = pagination.decode(query.cursor, ("page", "size"))
+    size = position["size"] if position else query.limit
+    number = position["page"] if position else 1
+    if not 1 <= size <= pagination.MAX_LIMIT or number < 1:
+        raise ApiError(400, _("The cursor is not valid; use the next_cursor of a previous page."),
+                       errors=[{"field": "cursor", "message": _("Invalid cursor.")}])
+    found = lots.search(db.session, _filters(query), number, size)
+    cursor = pagination.encode({"page": number + 1, "size": size}) if number < found.pages else None
+    return schemas.LotPage(items=[lot_out(lot, found.road_km.get(lot.id)) for lot in found.items],
+                           next_cursor=cursor, total=found.total)
+
+
+def _visible(lot_id: int) -> Lot:
+    """A lot the user may see: drafts never, withdrawn ones only by their producer (as the lot page)."""
+    lot = get_or_404(Lot, lot_id)
+    if lot.status == "draft" or (lot.status == "withdrawn" and not lots.can_manage(current_user(), lot)):
+        raise ApiError(404)
+    return lot
+
+
+@op("GET", "/lots/<int:lot_id>", summary="Read a lot", tag="lots", response=schemas.Lot)
+def get_lot(lot_id: int):
+    """One lot with the number of sealed bids on it."""
+    return lot_out(_visible(lot_id))
+
+
+@op("POST", "/lots", summary="Post a lot", tag="lots", body=schemas.LotIn, response=schemas.Lot, status=201)
+def post_lot(body: schemas.LotIn):
+    """Post an open lot at one of your producer facilities (verified producers only)."""
+    user = current_user()
+    require_trader(user, "producer")
+    return lot_out(lots.post(db.session, user, lot_input(body)))
+
+
+@op("PUT", "/lots/<int:lot_id>", summary="Edit a lot", tag="lots", body=schemas.LotIn, response=schemas.Lot)
+def edit_lot(lot_id: int, body: schemas.LotIn):
+    """Replace an open lot of your organisation with the body (only its producer may)."""
+    user = current_user()
+    require_trader(user, "producer")
+    lot = get_or_404(Lot, lot_id)
+    if not lots.can_manage(user, lot):
+        raise ApiError(403, _("Only the producer that posted this lot can change it."))
+    return lot_out(lots.update(db.session, user, lot, lot_input(body)))
+
+
+@op("POST", "/lots/<int:lot_id>/withdraw", summary="Withdraw a lot", tag="lots", response=schemas.Lot)
+def withdraw_lot(lot_id: int):
+    """Withdraw an open lot of your organisation."""
+    user = current_user()
+    require_trader(user, "producer")
+    lot = get_or_404(Lot, lot_id)
+    return lot_out(lots.withdraw(db.session, user, lot))
+
+
+@op("GET", "/lots/<int:lot_id>/bid-status", summary="Bids on a lot as you may see them", tag="bids",
+    response=schemas.LotBidStatus)
+def lot_bid_status(lot_id: int):
+    """The count of sealed bids for the lot's producer; your own bids for a bidder; 403 for anyone else."""
+    from app.api.bids import bid_out
+
+    user = current_user()
+    _visible(lot_id)
+    status = bids.lot_bid_status(db.session, user, lot_id)
+    own = bids.own_bids_on_lot(db.session, user, lot_id)
+    return schemas.LotBidStatus(lot_id=lot_id, active_bids=status.get("active_bids"),
+                                own_bids=[bid_out(b) for b in own])

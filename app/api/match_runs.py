@@ -1,0 +1,81 @@
+"""API resource: clearing runs — start one, read its status and results and its allocations."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.api import pagination, schemas
+from app.api.allocations import allocation_out
+from app.api.auth import current_user, require_roles
+from app.api.blueprint import get_or_404, op
+from app.extensions import db
+from app.services import clearing
+from models import Allocation, MatchRun
+
+VIEWERS = ("base_officer", "regulator")
+
+
+def _result_decimal(results: dict, key: str) -> Decimal | None:
+    value = (results or {}).get(key)
+    return None if value is None else Decimal(str(value))
+
+
+def run_out(run: MatchRun) -> schemas.MatchRun:
+    """A run with its status and, once succeeded, its totals."""
+    status = clearing.run_status(run)
+    count = db.session.scalar(sa.select(sa.func.count(Allocation.id)).where(Allocation.run_id == run.id)) or 0
+    return schemas.MatchRun(
+        id=run.id, status=run.status, done=status["done"], category=run.category.code if run.category else None,
+        progress_pct=run.progress_pct, message=run.message, job_id=run.job_id, allocations=count,
+        tonnes_matched=run.tonnes_matched, transport_cost_yuan=run.transport_cost_yuan,
+        objective_yuan=run.objective_yuan, co2_t=run.co2_t,
+        surplus_yuan=_result_decimal(run.results, "surplus_yuan"),
+        env_tax_avoided_yuan=_result_decimal(run.results, "env_tax_avoided_yuan"), seconds=run.seconds,
+        created_at=run.created_at, started_at=run.started_at, finished_at=run.finished_at)
+
+
+def _run(run_id: int) -> MatchRun:
+    run = get_or_404(MatchRun, run_id)
+    if run.is_scenario:
+        return get_or_404(MatchRun, 0)
+    return run
+
+
+@op("GET", "/match-runs", summary="List clearing runs", tag="match-runs", query=schemas.PageQuery,
+    response=schemas.MatchRunPage)
+def list_runs(query: schemas.PageQuery):
+    """The latest clearing runs (base officers, regulators)."""
+    require_roles(current_user(), *VIEWERS)
+    page, cursor = pagination.after_id(clearing.list_runs(db.session, limit=500), query.cursor, query.limit)
+    return schemas.MatchRunPage(items=[run_out(r) for r in page], next_cursor=cursor)
+
+
+@op("POST", "/match-runs", summary="Start a clearing", tag="match-runs", body=schemas.MatchRunIn,
+    response=schemas.MatchRun, status=202)
+def start_run(body: schemas.MatchRunIn):
+    """Queue a clearing of every category (or one) as a job; poll the run until `done`."""
+    user = current_user()
+    require_roles(user, "base_officer")
+    run = clearing.start_clearing(db.session, user, body.category)
+    db.session.refresh(run)
+    return run_out(run)
+
+
+@op("GET", "/match-runs/<int:run_id>", summary="Read a clearing run", tag="match-runs", response=schemas.MatchRun)
+def get_run(run_id: int):
+    """A run's status, progress and totals."""
+    require_roles(current_user(), *VIEWERS)
+    return run_out(_run(run_id))
+
+
+@op("GET", "/match-runs/<int:run_id>/allocations", summary="Allocations of a clearing run", tag="match-runs",
+    query=schemas.PageQuery, response=schemas.AllocationPage)
+def run_allocations(run_id: int, query: schemas.PageQuery):
+    """The allocations a run proposed."""
+    user = current_user()
+    require_roles(user, *VIEWERS)
+    _run(run_id)
+    rows = sorted(clearing.run_allocations(db.session, run_id), key=lambda a: a.id, reverse=True)
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    return schemas.AllocationPage(items=[allocation_out(a, user) for a in page], next_cursor=cursor)

@@ -1,0 +1,599 @@
+"""Request and response schemas (pydantic v2); their JSON Schema (2020-12) goes into the OpenAPI document."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.api.types import Code, DecimalOut, Id, MoneyIn, Timestamp, TonnesIn
+from models.facilities import COORDINATE_SYSTEMS, FACILITY_KINDS
+from models.shipments import PRODUCTS
+
+
+def _clean_text(value: str) -> str:
+    """Refuse text a database cannot store: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode") from exc
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 - a type factory
+    """A string of bounded length that a database can store."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)]
+
+
+class Input(BaseModel):
+    """Base of request bodies and queries: unknown fields refused, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Output(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+Bounds = tuple[Optional[float], Optional[float]]
+QualityLimits = Annotated[dict[Annotated[str, Field(max_length=40)], Bounds], Field(max_length=20)]
+Cursor = Annotated[Optional[str], Field(default=None, max_length=200, description="next_cursor of the previous page")]
+Limit = Annotated[int, Field(default=25, ge=1, le=100, description="Items per page (1–100).")]
+
+
+# ----------------------------------------------------------------------------- common
+
+
+class FieldError(Output):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+
+
+class Problem(Output):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: Optional[list[FieldError]] = None
+
+
+class PageQuery(Input):
+    """Cursor pagination parameters."""
+
+    limit: Limit = 25
+    cursor: Cursor = None
+
+
+class Organization(Output):
+    """The organisation a user belongs to."""
+
+    id: int
+    name: str
+    verified: bool
+    base_id: Optional[int]
+
+
+class TokenInfo(Output):
+    """An API token as shown after creation: never its secret."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: Timestamp
+    last_used_at: Optional[Timestamp]
+
+
+class Me(Output):
+    """The token's user, organisation and what it may do."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    can_trade: bool
+    organization: Organization
+    token: TokenInfo
+
+
+# ----------------------------------------------------------------------------- catalogue and facilities
+
+
+class Category(Output):
+    """A waste category of the catalogue."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    family: str
+    hazardous: bool
+    env_tax_yuan_per_t: DecimalOut
+    freight_class: str
+    co2_avoided_t_per_t: DecimalOut
+    quality_fields: list[dict[str, Any]]
+
+
+class CategoryPage(Output):
+    """A page of categories."""
+
+    items: list[Category]
+    next_cursor: Optional[str]
+
+
+class CapacityIn(Input):
+    """An accepted category of a recycler facility."""
+
+    category: Code
+    tonnes_per_month: TonnesIn
+    quality_limits: QualityLimits = Field(default_factory=dict)
+
+
+class LicenceIn(Input):
+    """A licence of a facility."""
+
+    number: Text(60, 1)
+    categories: Annotated[list[Code], Field(max_length=40)] = Field(default_factory=list)
+    valid_until: Optional[dt.date] = None
+
+
+class FacilityIn(Input):
+    """A facility to create; lon/lat in `system` (WGS84, GCJ-02 or BD-09), within China's extent."""
+
+    name: Text(200, 1)
+    kind: Literal[FACILITY_KINDS]  # type: ignore[valid-type]
+    lon: float = Field(ge=73, le=136)
+    lat: float = Field(ge=3, le=54)
+    system: Literal[COORDINATE_SYSTEMS] = "wgs84"  # type: ignore[valid-type]
+    address: Optional[Text(300)] = None
+    max_haul_km: Optional[int] = Field(default=None, ge=1, le=5000)
+    capacities: Annotated[list[CapacityIn], Field(max_length=50)] = Field(default_factory=list)
+    licences: Annotated[list[LicenceIn], Field(max_length=20)] = Field(default_factory=list)
+
+
+class Capacity(Output):
+    """An accepted category and its monthly capacity."""
+
+    category: str
+    tonnes_per_month: DecimalOut
+    quality_limits: dict[str, Any]
+
+
+class Licence(Output):
+    """A licence of a facility."""
+
+    number: str
+    categories: list[str]
+    valid_until: Optional[dt.date]
+
+
+class Facility(Output):
+    """A located plant or yard (stored in WGS84) with its prefecture and base."""
+
+    id: int
+    organization_id: int
+    name: str
+    kind: str
+    address: Optional[str]
+    lon: float
+    lat: float
+    input_crs: str
+    prefecture_code: Optional[str]
+    base_id: Optional[int]
+    in_province: bool
+    max_haul_km: Optional[int]
+    capacities: list[Capacity]
+    licences: list[Licence]
+    created_at: Timestamp
+
+
+class FacilityPage(Output):
+    """A page of facilities."""
+
+    items: list[Facility]
+    next_cursor: Optional[str]
+
+
+# ----------------------------------------------------------------------------- lots
+
+
+SORTS = Literal["newest", "tonnes_desc", "tonnes_asc", "reserve_asc", "available", "distance"]
+
+
+class LotQuery(PageQuery):
+    """Filters of the lot search, as on the lots page."""
+
+    category: Optional[Code] = None
+    prefecture: Optional[Annotated[str, Field(pattern=r"^[0-9]{6}$")]] = None
+    base_id: Optional[Id] = None
+    min_tonnes: Optional[TonnesIn] = None
+    max_tonnes: Optional[TonnesIn] = None
+    available_by: Optional[dt.date] = Field(default=None, description="Available from this date or earlier.")
+    available_until: Optional[dt.date] = Field(default=None, description="Still available on this date.")
+    near_facility_id: Optional[Id] = Field(default=None, description="One of your facilities: road distance origin.")
+    max_km: Optional[float] = Field(default=None, gt=0, le=5000)
+    sort: SORTS = "newest"
+
+
+class LotIn(Input):
+    """A lot to post or the full new state of one to edit."""
+
+    facility_id: Id
+    category: Code
+    tonnes: TonnesIn
+    reserve_yuan_per_t: MoneyIn
+    available_from: dt.date
+    available_to: Optional[dt.date] = None
+    min_shipment_t: Optional[TonnesIn] = None
+    title: Optional[Text(200)] = None
+    description: Optional[Text(5000)] = None
+    quality: Annotated[dict[Annotated[str, Field(max_length=40)], float | Text(60)], Field(max_length=20)] = \
+        Field(default_factory=dict)
+
+
+class Lot(Output):
+    """A lot on offer: public facts and the number of sealed bids (never their amounts)."""
+
+    id: int
+    facility_id: int
+    category: str
+    title: str
+    description: Optional[str]
+    tonnes: DecimalOut
+    remaining_tonnes: DecimalOut
+    reserve_yuan_per_t: DecimalOut
+    available_from: dt.date
+    available_to: Optional[dt.date]
+    min_shipment_t: Optional[DecimalOut]
+    quality: dict[str, Any]
+    status: str
+    prefecture_code: Optional[str]
+    base_id: Optional[int]
+    lon: float
+    lat: float
+    active_bids: int
+    road_km: Optional[float] = None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class LotPage(Output):
+    """A page of lots."""
+
+    items: list[Lot]
+    next_cursor: Optional[str]
+    total: int
+
+
+# ----------------------------------------------------------------------------- bids and demand
+
+
+class BidIn(Input):
+    """A sealed bid: price per tonne delivered and tonnes, from one of your recycling facilities."""
+
+    facility_id: Id
+    price_yuan_per_t: MoneyIn
+    tonnes: TonnesIn
+    max_haul_km: Optional[int] = Field(default=None, ge=1, le=5000)
+
+
+class Bid(Output):
+    """One of your organisation's sealed bids."""
+
+    id: int
+    lot_id: Optional[int]
+    category: str
+    facility_id: int
+    price_yuan_per_t: DecimalOut
+    tonnes: DecimalOut
+    max_haul_km: Optional[int]
+    status: str
+    created_at: Timestamp
+
+
+class BidPage(Output):
+    """A page of bids."""
+
+    items: list[Bid]
+    next_cursor: Optional[str]
+
+
+class LotBidStatus(Output):
+    """Bids on a lot as you may see them: the count for its producer, your own bids for a bidder."""
+
+    lot_id: int
+    active_bids: Optional[int]
+    own_bids: list[Bid]
+
+
+class DemandProfileIn(Input):
+    """A standing bid for a category over a period."""
+
+    facility_id: Id
+    category: Code
+    period_start: dt.date
+    period_end: dt.date
+    tonnes: TonnesIn
+    price_yuan_per_t: MoneyIn
+    max_haul_km: Optional[int] = Field(default=None, ge=1, le=5000)
+    quality_limits: QualityLimits = Field(default_factory=dict)
+
+
+class DemandProfile(Output):
+    """A standing demand profile."""
+
+    id: int
+    facility_id: int
+    category: str
+    period_start: dt.date
+    period_end: dt.date
+    tonnes: DecimalOut
+    price_yuan_per_t: DecimalOut
+    max_haul_km: Optional[int]
+    quality_limits: dict[str, Any]
+    active: bool
+    created_at: Timestamp
+
+
+class DemandProfilePage(Output):
+    """A page of demand profiles."""
+
+    items: list[DemandProfile]
+    next_cursor: Optional[str]
+
+
+# ----------------------------------------------------------------------------- clearing
+
+
+class MatchRunIn(Input):
+    """Start a clearing, of every category or of one."""
+
+    category: Optional[Code] = None
+
+
+class MatchRun(Output):
+    """A clearing run: status, progress and totals once it succeeded."""
+
+    id: int
+    status: str
+    done: bool
+    category: Optional[str]
+    progress_pct: int
+    message: Optional[str]
+    job_id: Optional[str]
+    allocations: int
+    tonnes_matched: Optional[DecimalOut]
+    transport_cost_yuan: Optional[DecimalOut]
+    objective_yuan: Optional[DecimalOut]
+    co2_t: Optional[DecimalOut]
+    surplus_yuan: Optional[DecimalOut]
+    env_tax_avoided_yuan: Optional[DecimalOut]
+    seconds: Optional[float]
+    created_at: Timestamp
+    started_at: Optional[Timestamp]
+    finished_at: Optional[Timestamp]
+
+
+class MatchRunPage(Output):
+    """A page of clearing runs."""
+
+    items: list[MatchRun]
+    next_cursor: Optional[str]
+
+
+class Allocation(Output):
+    """Tonnes of a lot proposed to a recycler facility; both parties accept or decline."""
+
+    id: int
+    run_id: int
+    lot_id: int
+    producer_facility_id: int
+    facility_id: int
+    tonnes: DecimalOut
+    price_yuan_per_t: DecimalOut
+    reserve_yuan_per_t: DecimalOut
+    transport_yuan_per_t: DecimalOut
+    transport_cost_yuan: DecimalOut
+    surplus_yuan: DecimalOut
+    road_km: Optional[float]
+    rail_km: Optional[float]
+    status: str
+    producer_decision: Optional[str]
+    recycler_decision: Optional[str]
+    deadline: Optional[Timestamp]
+    award_id: Optional[int]
+    your_sides: list[str]
+
+
+class AllocationPage(Output):
+    """A page of allocations."""
+
+    items: list[Allocation]
+    next_cursor: Optional[str]
+
+
+class Award(Output):
+    """An accepted allocation with its netback settlement and chain-of-custody totals."""
+
+    id: int
+    allocation_id: int
+    lot_id: int
+    tonnes: DecimalOut
+    dispatched_tonnes: DecimalOut
+    received_tonnes: DecimalOut
+    declared_tonnes: DecimalOut
+    price_yuan_per_t: DecimalOut
+    freight_yuan_per_t: DecimalOut
+    netback_yuan_per_t: DecimalOut
+    recycler_pays_yuan: DecimalOut
+    freight_yuan: DecimalOut
+    producer_receives_yuan: DecimalOut
+    status: str
+    awarded_at: Timestamp
+
+
+class AwardPage(Output):
+    """A page of awards."""
+
+    items: list[Award]
+    next_cursor: Optional[str]
+
+
+# ----------------------------------------------------------------------------- shipments and utilisation
+
+
+class DispatchIn(Input):
+    """A load dispatched against an award."""
+
+    tonnes: TonnesIn
+    vehicle_plate: Text(16, 1)
+    carrier_organization_id: Optional[Id] = None
+
+
+class ReceiveIn(Input):
+    """Tonnes weighed in at the recycler's weighbridge."""
+
+    received_tonnes: TonnesIn
+
+
+class Shipment(Output):
+    """A chain-of-custody manifest (联单) of one load."""
+
+    id: int
+    award_id: int
+    manifest_no: str
+    carrier_organization_id: Optional[int]
+    vehicle_plate: str
+    dispatched_tonnes: DecimalOut
+    dispatched_at: Timestamp
+    received_tonnes: Optional[DecimalOut]
+    received_at: Optional[Timestamp]
+    discrepancy_pct: Optional[DecimalOut]
+    discrepancy_flagged: bool
+    status: str
+
+
+class ShipmentPage(Output):
+    """A page of shipments."""
+
+    items: list[Shipment]
+    next_cursor: Optional[str]
+
+
+class UtilisationIn(Input):
+    """What received material of an award became."""
+
+    award_id: Id
+    product: Literal[PRODUCTS]  # type: ignore[valid-type]
+    tonnes: TonnesIn
+    period: Optional[dt.date] = Field(default=None, description="Month of use (any day of it); default this month.")
+
+
+class UtilisationDeclaration(Output):
+    """A utilisation declaration, credited to the base of the source facility."""
+
+    id: int
+    award_id: Optional[int]
+    facility_id: int
+    source_facility_id: Optional[int]
+    category: str
+    product: str
+    tonnes: DecimalOut
+    period: dt.date
+    declared_at: Timestamp
+
+
+# ----------------------------------------------------------------------------- reports and statistics
+
+
+class GenerationReportIn(Input):
+    """One month's figures of one facility and category (filing again replaces them)."""
+
+    facility_id: Id
+    category: Code
+    period: dt.date
+    generated_t: TonnesIn
+    stored_t: TonnesIn
+    self_utilised_t: TonnesIn
+    disposed_t: TonnesIn
+    from_storage_t: TonnesIn = Field(default="0")
+
+
+class GenerationReport(Output):
+    """A monthly generation report."""
+
+    id: int
+    facility_id: int
+    category: str
+    period: dt.date
+    generated_t: DecimalOut
+    stored_t: DecimalOut
+    self_utilised_t: DecimalOut
+    disposed_t: DecimalOut
+    from_storage_t: DecimalOut
+    updated_at: Timestamp
+
+
+class GenerationReportPage(Output):
+    """A page of generation reports."""
+
+    items: list[GenerationReport]
+    next_cursor: Optional[str]
+
+
+class Base(Output):
+    """A resource-utilisation base."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    prefecture_code: str
+
+
+class BasePage(Output):
+    """The bases you may see."""
+
+    items: list[Base]
+    next_cursor: Optional[str]
+
+
+class StatsQuery(Input):
+    """Which year's statistics."""
+
+    year: Optional[int] = Field(default=None, ge=2000, le=2100)
+
+
+class RateRow(Output):
+    """Tonnes and utilisation rate of one category (or the total when category is null)."""
+
+    category: Optional[str]
+    family: Optional[str]
+    generated_t: DecimalOut
+    stored_t: DecimalOut
+    disposed_t: DecimalOut
+    from_storage_t: DecimalOut
+    self_utilised_t: DecimalOut
+    market_utilised_t: DecimalOut
+    utilised_t: DecimalOut
+    rate: Optional[DecimalOut] = Field(description="utilised / (generated + from storage); null when that is 0")
+    co2_avoided_t: DecimalOut
+    env_tax_avoided_yuan: DecimalOut
+
+
+class BaseStatistics(Output):
+    """Utilisation rates of a base (or the province) for a year, by category, with the target."""
+
+    base: str
+    year: int
+    target_rate: Optional[DecimalOut]
+    rows: list[RateRow]
+    total: RateRow

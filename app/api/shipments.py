@@ -1,0 +1,55 @@
+"""API resource: shipments — dispatch a load against an award, weigh it in, read manifests."""
+from __future__ import annotations
+
+from app.api import pagination, schemas
+from app.api.auth import current_user, require_trader
+from app.api.awards import award_for
+from app.api.blueprint import get_or_404, op
+from app.extensions import db
+from app.services import shipments
+from models import Shipment
+
+
+def shipment_out(shipment: Shipment) -> schemas.Shipment:
+    """A manifest as the API shows it."""
+    return schemas.Shipment.model_validate(shipment)
+
+
+@op("GET", "/awards/<int:award_id>/shipments", summary="List the loads of an award", tag="shipments",
+    query=schemas.PageQuery, response=schemas.ShipmentPage)
+def list_shipments(award_id: int, query: schemas.PageQuery):
+    """The manifests of an award your organisation is party to."""
+    award_for(award_id)
+    rows = sorted(shipments.award_shipments(db.session, award_id), key=lambda s: s.id, reverse=True)
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    return schemas.ShipmentPage(items=[shipment_out(s) for s in page], next_cursor=cursor)
+
+
+@op("POST", "/awards/<int:award_id>/shipments", summary="Dispatch a load", tag="shipments",
+    body=schemas.DispatchIn, response=schemas.Shipment, status=201)
+def dispatch(award_id: int, body: schemas.DispatchIn):
+    """The lot's producer dispatches tonnes of the award on a vehicle; a manifest number is issued."""
+    user = current_user()
+    require_trader(user, "producer")
+    award_for(award_id)
+    return shipment_out(shipments.dispatch(db.session, user, award_id, body.tonnes, body.vehicle_plate,
+                                           body.carrier_organization_id))
+
+
+@op("GET", "/shipments/<int:shipment_id>", summary="Read a manifest", tag="shipments", response=schemas.Shipment)
+def get_shipment(shipment_id: int):
+    """One load of an award your organisation is party to."""
+    shipment = get_or_404(Shipment, shipment_id)
+    award_for(shipment.award_id)
+    return shipment_out(shipment)
+
+
+@op("POST", "/shipments/<int:shipment_id>/receive", summary="Weigh a load in", tag="shipments",
+    body=schemas.ReceiveIn, response=schemas.Shipment)
+def receive(shipment_id: int, body: schemas.ReceiveIn):
+    """The receiving recycler records the weighbridge tonnes; a difference above 2 % is flagged."""
+    user = current_user()
+    require_trader(user, "recycler")
+    shipment = get_or_404(Shipment, shipment_id)
+    award_for(shipment.award_id)
+    return shipment_out(shipments.receive(db.session, user, shipment_id, body.received_tonnes))

@@ -1,0 +1,59 @@
+/* Base dashboards: rate-vs-target line chart, tonnes bar chart and the delivery flow map (no inline script). */
+(function () {
+  "use strict";
+  var cache = {};
+  function load(url) {
+    if (!cache[url]) {
+      cache[url] = fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); });
+    }
+    return cache[url];
+  }
+  function pct(values) {
+    return values.map(function (v) { return v === null ? null : Math.round(v * 1000) / 10; });
+  }
+  document.querySelectorAll("canvas.gufei-rate-chart").forEach(function (canvas) {
+    load(canvas.dataset.url).then(function (data) {
+      new Chart(canvas, {
+        type: "line",
+        data: {
+          labels: data.periods,
+          datasets: [
+            { label: data.labels.rate + " (%)", data: pct(data.total), borderColor: "#2e7d32", spanGaps: true },
+            { label: data.labels.target + " (%)", data: pct(data.target), borderColor: "#c62828", borderDash: [6, 4], pointRadius: 0 }
+          ]
+        },
+        options: { scales: { y: { min: 0, max: 100 } } }
+      });
+    });
+  });
+  document.querySelectorAll("canvas.gufei-tonnes-chart").forEach(function (canvas) {
+    load(canvas.dataset.url).then(function (data) {
+      new Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.by_category.labels,
+          datasets: [
+            { label: data.labels.generated, data: data.by_category.generated_t, backgroundColor: "#90a4ae" },
+            { label: data.labels.utilised, data: data.by_category.utilised_t, backgroundColor: "#2e7d32" }
+          ]
+        }
+      });
+    });
+  });
+  document.querySelectorAll(".gufei-flow-map").forEach(function (el) {
+    var map = window.GufeiMap.create(el);
+    fetch(el.dataset.flows, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (geojson) {
+        var max = 1;
+        geojson.features.forEach(function (f) { max = Math.max(max, f.properties.tonnes); });
+        L.geoJSON(geojson, {
+          style: function (f) { return { color: "#1565c0", weight: 1 + 7 * f.properties.tonnes / max, opacity: 0.7 }; },
+          onEachFeature: function (f, layer) {
+            var p = f.properties;
+            layer.bindPopup(window.GufeiMap.popup({ title: p.from + " → " + p.to, lines: [p.category + " · " + p.tonnes.toFixed(1) + " t"] }));
+          }
+        }).addTo(map);
+      });
+  });
+})();

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 import geo.network
 from app import cli, i18n, jobs, labels
-from app.extensions import babel, csrf, db, login_manager
+from app.extensions import babel, csrf, db, limiter, login_manager
 from app.settings import INSTANCE, Config
 
 
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
     jobs.init_app(app)
 
 
@@ -63,6 +64,10 @@ def register_blueprints(app: Flask) -> None:
     from app.bases.views import blueprint as bases
 
     app.register_blueprint(bases)
+    from app import api
+
+    csrf.exempt(api.blueprint)  # bearer tokens, not cookies
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -78,6 +83,10 @@ def register_errorhandlers(app: Flask) -> None:
     }
 
     def render_error(error):
+        from app import api
+
+        if api.is_api_request():  # under /api/v1 every error is a problem+json document
+            return api.from_exception(error)
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()

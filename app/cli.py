@@ -1,4 +1,4 @@
-"""Flask CLI commands: create-admin, load-reference, seed-demo, stats, match run/expire, audit verify."""
+"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit verify."""
 from __future__ import annotations
 
 import json
@@ -167,8 +167,27 @@ def utilisation_command(name: str, year: int, as_json: bool) -> None:
                    f"{row['utilised_t']:14.3f} {shown:>7}")
 
 
+@click.command("create-token")
+@click.option("--user", "email", required=True, help="E-mail of the user the token acts for.")
+@click.option("--name", default=None, help="A name to recognise the token by.")
+def create_token_command(email: str, name: str | None) -> None:
+    """Create an API token for a user and print it once (only its SHA-256 is stored)."""
+    from app.services import api_tokens
+    from models import User
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        new = api_tokens.create(db.session, user, name)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(new.secret)
+    click.echo(f"Token {new.row.prefix}… ({new.row.name}) for {user.email}; it is shown only this once.", err=True)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group, match_group, audit_group, utilisation_command):
+                    translations_group, match_group, audit_group, utilisation_command, create_token_command):
         app.cli.add_command(command)

@@ -5,6 +5,8 @@ import sqlalchemy.orm as so
 from celery import Celery
 from flask import Flask
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -33,5 +35,7 @@ db = Database()
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Rate limits (the API's, per token): memory storage, or Redis when REDIS_URL is set (see settings).
+limiter = Limiter(key_func=get_remote_address)
 # The job queue: bound to REDIS_URL by app.jobs.init_app; without it jobs run in-process.
 celery = Celery("gufei")

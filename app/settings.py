@@ -62,6 +62,10 @@ class Config:
         self.ROAD_NETWORK_GEOJSON = os.environ.get("ROAD_NETWORK_GEOJSON") or None
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL") or None
         self.ALLOCATION_DEADLINE_DAYS = int(os.environ.get("ALLOCATION_DEADLINE_DAYS", "7"))
+        # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
+        self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
 
     def as_dict(self) -> dict:
         """The settings as a plain dict for app.config.from_mapping."""

@@ -13,7 +13,7 @@ from app.api.blueprint import blueprint
 from app.api.docs import blueprint as docs_blueprint
 from app.api.errors import from_exception, is_api_request
 from app.api.tokens_page import blueprint as tokens_blueprint
-from app.extensions import csrf, limiter
+from app.extensions import limiter
 
 __all__ = ["blueprint", "docs_blueprint", "from_exception", "init_app", "is_api_request", "tokens_blueprint"]
 
@@ -33,8 +33,7 @@ limiter.limit(_rate, key_func=rate_limit_key)(blueprint)
 
 
 def init_app(app: Flask) -> None:
-    """Register the API (exempt from CSRF: it authenticates by bearer token, not cookie) and its pages."""
-    csrf.exempt(blueprint)
+    """Register the API blueprint (create_app exempts it from CSRF), the docs page and the tokens page."""
     app.register_blueprint(blueprint)
     app.register_blueprint(docs_blueprint)
     app.register_blueprint(tokens_blueprint)

@@ -6,10 +6,10 @@ from functools import partial
 from flask import Blueprint
 
 from app.api.errors import ApiError
-from app.api.registry import operation
+from app.api.registry import API_PREFIX, operation
 from app.extensions import db
 
-blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
 op = partial(operation, blueprint)
 
 

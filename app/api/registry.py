@@ -16,6 +16,7 @@ from app.api import auth, errors, idempotency
 from app.api.types import MAX_ID
 
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+API_PREFIX = "/api/v1"
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 
 
@@ -40,7 +41,7 @@ class Operation:
     @property
     def openapi_path(self) -> str:
         """The path in OpenAPI's {param} syntax."""
-        return PATH_PARAM.sub(lambda m: "{" + m.group(2) + "}", self.rule)
+        return API_PREFIX + PATH_PARAM.sub(lambda m: "{" + m.group(2) + "}", self.rule)
 
 
 OPERATIONS: list[Operation] = []

@@ -48,7 +48,7 @@ def create():
         form.name.errors = [*form.name.errors, exc.message]
         return _page(form, status=400)
     flash(_("Token created. Copy it now: it will not be shown again."), "success")
-    return _page(TokenForm(formdata=None), secret=new.secret, status=201)
+    return _page(TokenForm(formdata=None), secret=new.secret)
 
 
 @blueprint.route("/<int:token_id>/revoke", methods=["POST"])

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.api.types import Code, DecimalOut, Id, MoneyIn, Timestamp, TonnesIn
+from app.api.types import Code, DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesIn, TonnesOut
 from models.facilities import COORDINATE_SYSTEMS, FACILITY_KINDS
 from models.shipments import PRODUCTS
 
@@ -116,7 +117,7 @@ class Category(Output):
     name_en: str
     family: str
     hazardous: bool
-    env_tax_yuan_per_t: DecimalOut
+    env_tax_yuan_per_t: MoneyOut
     freight_class: str
     co2_avoided_t_per_t: DecimalOut
     quality_fields: list[dict[str, Any]]
@@ -163,7 +164,7 @@ class Capacity(Output):
     """An accepted category and its monthly capacity."""
 
     category: str
-    tonnes_per_month: DecimalOut
+    tonnes_per_month: TonnesOut
     quality_limits: dict[str, Any]
 
 
@@ -247,12 +248,12 @@ class Lot(Output):
     category: str
     title: str
     description: Optional[str]
-    tonnes: DecimalOut
-    remaining_tonnes: DecimalOut
-    reserve_yuan_per_t: DecimalOut
+    tonnes: TonnesOut
+    remaining_tonnes: TonnesOut
+    reserve_yuan_per_t: MoneyOut
     available_from: dt.date
     available_to: Optional[dt.date]
-    min_shipment_t: Optional[DecimalOut]
+    min_shipment_t: Optional[TonnesOut]
     quality: dict[str, Any]
     status: str
     prefecture_code: Optional[str]
@@ -292,8 +293,8 @@ class Bid(Output):
     lot_id: Optional[int]
     category: str
     facility_id: int
-    price_yuan_per_t: DecimalOut
-    tonnes: DecimalOut
+    price_yuan_per_t: MoneyOut
+    tonnes: TonnesOut
     max_haul_km: Optional[int]
     status: str
     created_at: Timestamp
@@ -335,8 +336,8 @@ class DemandProfile(Output):
     category: str
     period_start: dt.date
     period_end: dt.date
-    tonnes: DecimalOut
-    price_yuan_per_t: DecimalOut
+    tonnes: TonnesOut
+    price_yuan_per_t: MoneyOut
     max_haul_km: Optional[int]
     quality_limits: dict[str, Any]
     active: bool
@@ -370,12 +371,12 @@ class MatchRun(Output):
     message: Optional[str]
     job_id: Optional[str]
     allocations: int
-    tonnes_matched: Optional[DecimalOut]
-    transport_cost_yuan: Optional[DecimalOut]
-    objective_yuan: Optional[DecimalOut]
-    co2_t: Optional[DecimalOut]
-    surplus_yuan: Optional[DecimalOut]
-    env_tax_avoided_yuan: Optional[DecimalOut]
+    tonnes_matched: Optional[TonnesOut]
+    transport_cost_yuan: Optional[MoneyOut]
+    objective_yuan: Optional[MoneyOut]
+    co2_t: Optional[TonnesOut]
+    surplus_yuan: Optional[MoneyOut]
+    env_tax_avoided_yuan: Optional[MoneyOut]
     seconds: Optional[float]
     created_at: Timestamp
     started_at: Optional[Timestamp]
@@ -397,12 +398,12 @@ class Allocation(Output):
     lot_id: int
     producer_facility_id: int
     facility_id: int
-    tonnes: DecimalOut
-    price_yuan_per_t: DecimalOut
-    reserve_yuan_per_t: DecimalOut
-    transport_yuan_per_t: DecimalOut
-    transport_cost_yuan: DecimalOut
-    surplus_yuan: DecimalOut
+    tonnes: TonnesOut
+    price_yuan_per_t: MoneyOut
+    reserve_yuan_per_t: MoneyOut
+    transport_yuan_per_t: MoneyOut
+    transport_cost_yuan: MoneyOut
+    surplus_yuan: MoneyOut
     road_km: Optional[float]
     rail_km: Optional[float]
     status: str
@@ -426,16 +427,16 @@ class Award(Output):
     id: int
     allocation_id: int
     lot_id: int
-    tonnes: DecimalOut
-    dispatched_tonnes: DecimalOut
-    received_tonnes: DecimalOut
-    declared_tonnes: DecimalOut
-    price_yuan_per_t: DecimalOut
-    freight_yuan_per_t: DecimalOut
-    netback_yuan_per_t: DecimalOut
-    recycler_pays_yuan: DecimalOut
-    freight_yuan: DecimalOut
-    producer_receives_yuan: DecimalOut
+    tonnes: TonnesOut
+    dispatched_tonnes: TonnesOut
+    received_tonnes: TonnesOut
+    declared_tonnes: TonnesOut
+    price_yuan_per_t: MoneyOut
+    freight_yuan_per_t: MoneyOut
+    netback_yuan_per_t: MoneyOut
+    recycler_pays_yuan: MoneyOut
+    freight_yuan: MoneyOut
+    producer_receives_yuan: MoneyOut
     status: str
     awarded_at: Timestamp
 
@@ -472,9 +473,9 @@ class Shipment(Output):
     manifest_no: str
     carrier_organization_id: Optional[int]
     vehicle_plate: str
-    dispatched_tonnes: DecimalOut
+    dispatched_tonnes: TonnesOut
     dispatched_at: Timestamp
-    received_tonnes: Optional[DecimalOut]
+    received_tonnes: Optional[TonnesOut]
     received_at: Optional[Timestamp]
     discrepancy_pct: Optional[DecimalOut]
     discrepancy_flagged: bool
@@ -506,7 +507,7 @@ class UtilisationDeclaration(Output):
     source_facility_id: Optional[int]
     category: str
     product: str
-    tonnes: DecimalOut
+    tonnes: TonnesOut
     period: dt.date
     declared_at: Timestamp
 
@@ -524,7 +525,7 @@ class GenerationReportIn(Input):
     stored_t: TonnesIn
     self_utilised_t: TonnesIn
     disposed_t: TonnesIn
-    from_storage_t: TonnesIn = Field(default="0")
+    from_storage_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"})
 
 
 class GenerationReport(Output):
@@ -534,11 +535,11 @@ class GenerationReport(Output):
     facility_id: int
     category: str
     period: dt.date
-    generated_t: DecimalOut
-    stored_t: DecimalOut
-    self_utilised_t: DecimalOut
-    disposed_t: DecimalOut
-    from_storage_t: DecimalOut
+    generated_t: TonnesOut
+    stored_t: TonnesOut
+    self_utilised_t: TonnesOut
+    disposed_t: TonnesOut
+    from_storage_t: TonnesOut
     updated_at: Timestamp
 
 
@@ -577,16 +578,16 @@ class RateRow(Output):
 
     category: Optional[str]
     family: Optional[str]
-    generated_t: DecimalOut
-    stored_t: DecimalOut
-    disposed_t: DecimalOut
-    from_storage_t: DecimalOut
-    self_utilised_t: DecimalOut
-    market_utilised_t: DecimalOut
-    utilised_t: DecimalOut
+    generated_t: TonnesOut
+    stored_t: TonnesOut
+    disposed_t: TonnesOut
+    from_storage_t: TonnesOut
+    self_utilised_t: TonnesOut
+    market_utilised_t: TonnesOut
+    utilised_t: TonnesOut
     rate: Optional[DecimalOut] = Field(description="utilised / (generated + from storage); null when that is 0")
-    co2_avoided_t: DecimalOut
-    env_tax_avoided_yuan: DecimalOut
+    co2_avoided_t: TonnesOut
+    env_tax_avoided_yuan: MoneyOut
 
 
 class BaseStatistics(Output):

@@ -55,3 +55,14 @@ Timestamp = Annotated[dt.datetime, PlainSerializer(format_timestamp, return_type
                       WithJsonSchema({"type": "string", "format": "date-time"})]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
+
+
+def _quantized(places: str):
+    step = Decimal(places)
+    return lambda value: None if value is None else format(Decimal(value).quantize(step), "f")
+
+
+TonnesOut = Annotated[Decimal, PlainSerializer(_quantized("0.001"), return_type=str),
+                      WithJsonSchema({"type": "string", "pattern": DECIMAL_OUT_PATTERN, "examples": ["1000.000"]})]
+MoneyOut = Annotated[Decimal, PlainSerializer(_quantized("0.01"), return_type=str),
+                     WithJsonSchema({"type": "string", "pattern": DECIMAL_OUT_PATTERN, "examples": ["-12.50"]})]

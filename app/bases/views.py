@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from openpyxl import Workbook
 from wtforms import SelectChoice
 
@@ -114,24 +114,9 @@ def dashboard(code: str):
         warnings=utilisation.warnings(session, scope, month.year, month.month, locale), month=month,
         producers=utilisation.top_producers(session, scope, year),
         recyclers=utilisation.top_recyclers(session, scope, year),
-        boundaries_url=_boundaries_url(), tile_url=current_app.config.get("MAP_TILE_URL") or "", locale=locale)
+        boundaries_url=url_for("facilities.prefectures_geojson"), tile_url=current_app.config.get("MAP_TILE_URL") or "", locale=locale)
 
 
-def _boundaries_url() -> str:
-    if "facilities.prefectures_geojson" in current_app.view_functions:
-        return url_for("facilities.prefectures_geojson")
-    return url_for("bases.prefectures_geojson")
-
-
-@blueprint.route("/geo/prefectures.geojson")
-@login_required
-def prefectures_geojson():
-    """Prefecture boundaries for the flow map (used when the facilities blueprint does not serve them)."""
-    from app.services.facilities import prefectures_geojson as boundaries
-
-    response = Response(boundaries(), mimetype="application/geo+json")
-    response.cache_control.max_age = 86400
-    return response
 
 
 @blueprint.route("/<code>/data.json")

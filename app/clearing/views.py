@@ -89,8 +89,3 @@ def flows(run_id: int):
     _run_or_404(run_id)
     return Response(json.dumps(clearing.flows_geojson(db.session, run_id)), mimetype="application/geo+json")
 
-
-@blueprint.route("/prefectures.geojson")
-def prefectures():
-    """Prefecture boundaries for the map's base layer."""
-    return Response(clearing.prefectures_geojson(), mimetype="application/geo+json")

@@ -274,7 +274,9 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
     locale = str(get_locale())
     manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
     return render_template(
-        "lots/detail.html", lot=lot, locale=locale, bid_count=lots.active_bid_count(db.session, lot.id),
+        "lots/detail.html", lot=lot, locale=locale,
+        # Only the lot's producer learns how many sealed bids it has.
+        bid_count=lots.active_bid_count(db.session, lot.id) if manager else None,
         prefecture_name=catalogue.prefecture_name, manager=manager,
         distances=lots.distances_from(lot, _my_facilities()), guidance=lots.price_guidance(db.session, lot),
         document_form=document_form or DocumentForm(), action_form=FlaskForm(),

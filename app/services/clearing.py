@@ -231,46 +231,164 @@ def _progress(session: so.Session, run: MatchRun, pct: int, message: str) -> Non
     session.commit()
 
 
-def execute_run(session: so.Session, run_id: int, reraise: bool = False) -> MatchRun:
-    """Run a queued clearing: build and solve per category, then write allocations in one transaction."""
+@dataclass
+class SolvedCategory:
+    """One category's solved result with what the join needs to write it: the unit passed between workers."""
+
+    category: WasteCategory
+    demand_rows: dict[str, tuple[int, int | None, int | None]]
+    pair_km: dict[tuple[int, str], tuple[float, float | None]]
+    snapshot: dict[str, Any]
+    result: matching.Result
+
+
+def begin_run(session: so.Session, run_id: int) -> tuple[MatchRun, list[WasteCategory]]:
+    """Mark a queued run running and return it with the categories to solve (none if it is not runnable)."""
     run = session.get(MatchRun, run_id)
     if run is None:
         raise ServiceError(f"no match run {run_id}")
     if run.status not in ("queued", "running"):
+        return run, []
+    run.status = "running"
+    run.started_at = run.started_at or utcnow()
+    _progress(session, run, 5, "building")
+    return run, [run.category] if run.category else clearable_categories(session)
+
+
+def solve_one_category(session: so.Session, category: WasteCategory, today: dt.date) -> SolvedCategory:
+    """Build and solve one category's problem (the unit of parallel work)."""
+    part = build_category_problem(session, category, today)
+    result = solve_category(part)
+    return SolvedCategory(category, part.demand_rows, part.pair_km, part.snapshot(), result)
+
+
+def record_progress(session: so.Session, run_id: int, done: int, total: int) -> None:
+    """Categories done / total on the run, never moving backwards (workers finish in any order)."""
+    pct = 10 + int(80 * done / max(1, total))
+    session.execute(sa.update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "running",
+                                              MatchRun.progress_pct < pct)
+                    .values(progress_pct=pct, message=f"solved {done}/{total} categories")
+                    .execution_options(synchronize_session=False))
+    session.commit()
+
+
+def execute_run(session: so.Session, run_id: int, reraise: bool = False) -> MatchRun:
+    """Run a queued clearing in this process: build and solve per category, then join in one transaction."""
+    run, categories = begin_run(session, run_id)
+    if run.status != "running":
         return run
     started = time.perf_counter()
-    run.status = "running"
-    run.started_at = utcnow()
-    _progress(session, run, 5, "building")
     try:
         today = utcnow().date()
-        categories = [run.category] if run.category else clearable_categories(session)
-        parts, results = [], []
+        solved = []
         for k, category in enumerate(categories):
-            part = build_category_problem(session, category, today)
-            parts.append(part)
-            results.append(solve_category(part))
+            solved.append(solve_one_category(session, category, today))
             _progress(session, run, 10 + int(80 * (k + 1) / max(1, len(categories))), f"solved {category.code}")
-        _write_results(session, run, parts, results, time.perf_counter() - started)
+        join_run(session, run_id, solved, time.perf_counter() - started)
     except Exception as exc:  # recorded on the run and logged; re-raised for Celery
-        session.rollback()
-        logger.exception("clearing run %s failed", run_id)
-        run = session.get(MatchRun, run_id)
-        run.status = "failed"
-        run.message = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = utcnow()
-        run.seconds = time.perf_counter() - started
-        audit.record(session, run.created_by_id, "match_run", run.id, "failed", {"message": run.message})
-        session.commit()
+        fail_run(session, run_id, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
         if reraise:
             raise
-    return run
+    return session.get(MatchRun, run_id)
 
 
-def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProblem],
-                   results: list[matching.Result], seconds_so_far: float) -> None:
+def fail_run(session: so.Session, run_id: int, message: str, seconds: float | None = None) -> bool:
+    """Mark a running or queued run failed (nothing of it was written); False if it had already ended."""
+    session.rollback()
+    logger.error("clearing run %s failed: %s", run_id, message)
+    run = session.get(MatchRun, run_id, with_for_update=True, populate_existing=True)
+    if run is None or run.status not in ("queued", "running"):
+        session.rollback()
+        return False
+    run.status = "failed"
+    run.message = message[:2000]
+    run.finished_at = utcnow()
+    if seconds is not None:
+        run.seconds = seconds
+    audit.record(session, run.created_by_id, "match_run", run.id, "failed", {"message": run.message})
+    session.commit()
+    return True
+
+
+def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory], seconds_so_far: float) -> bool:
+    """Write every category's allocations in one transaction; False if the run ended meanwhile (e.g. swept)."""
+    session.commit()
+    run = session.get(MatchRun, run_id, with_for_update=True, populate_existing=True)  # serialises with the sweep
+    if run is None or run.status != "running":
+        session.rollback()
+        return False
+    _write_results(session, run, solved, seconds_so_far)
+    return True
+
+
+def sweep_stale_runs(session: so.Session, is_alive: Callable[[int], bool]) -> list[int]:
+    """Mark failed every running run whose workers stopped beating (``is_alive(run_id)`` is False)."""
+    stale = [run_id for run_id in session.scalars(sa.select(MatchRun.id).where(MatchRun.status == "running"))
+             if not is_alive(run_id)]
+    return [run_id for run_id in stale if fail_run(session, run_id, "worker lost: no heartbeat")]
+
+
+# ----------------------------------------------------------------------------- payloads between workers
+
+
+def solved_to_payload(solved: SolvedCategory) -> dict[str, Any]:
+    """A JSON-safe, lossless form of a solved category (Decimals as strings) for the Celery result backend."""
+    r = solved.result
+    return {
+        "category_id": solved.category.id,
+        "demand_rows": {k: list(v) for k, v in solved.demand_rows.items()},
+        "pair_km": [[lot, demand, road, rail] for (lot, demand), (road, rail) in solved.pair_km.items()],
+        "snapshot": solved.snapshot,
+        "result": result_to_payload(r),
+    }
+
+
+def solved_from_payload(session: so.Session, data: dict[str, Any]) -> SolvedCategory:
+    """The inverse of solved_to_payload."""
+    return SolvedCategory(
+        category=session.get(WasteCategory, data["category_id"]),
+        demand_rows={k: tuple(v) for k, v in data["demand_rows"].items()},
+        pair_km={(lot, demand): (road, rail) for lot, demand, road, rail in data["pair_km"]},
+        snapshot=data["snapshot"], result=result_from_payload(data["result"]))
+
+
+_DECIMAL_FIELDS = ("tonnes", "surplus_yuan_per_t", "surplus_yuan", "transport_yuan_per_t", "transport_cost_yuan",
+                   "price_yuan_per_t", "reserve_yuan_per_t", "netback_yuan_per_t")
+
+
+def result_to_payload(r: matching.Result) -> dict[str, Any]:
+    """A matching.Result as JSON without losing precision (ids keep their JSON type)."""
+    return {
+        "status": r.status, "objective_yuan": str(r.objective_yuan), "solver": r.solver, "gap": r.gap,
+        "timings": r.timings,
+        "allocations": [[a.lot_id, a.demand_id, *(str(getattr(a, f)) for f in _DECIMAL_FIELDS), a.km, a.co2_kg]
+                        for a in r.allocations],
+        "unmatched": [[u.lot_id, str(u.tonnes), u.reason, u.message, matching.model._jsonable(u.details)]
+                      for u in r.unmatched],
+        "lot_prices": [[k, str(v)] for k, v in r.lot_prices.items()],
+        "demand_prices": [[k, str(v)] for k, v in r.demand_prices.items()],
+    }
+
+
+def result_from_payload(data: dict[str, Any]) -> matching.Result:
+    """The inverse of result_to_payload."""
+    allocations = []
+    for lot_id, demand_id, *rest in data["allocations"]:
+        values = dict(zip(_DECIMAL_FIELDS, (Decimal(v) for v in rest[:-2]), strict=True))
+        allocations.append(matching.Allocation(lot_id=lot_id, demand_id=demand_id, km=rest[-2], co2_kg=rest[-1],
+                                               **values))
+    return matching.Result(
+        status=data["status"], objective_yuan=Decimal(data["objective_yuan"]), allocations=allocations,
+        lot_prices={k: Decimal(v) for k, v in data["lot_prices"]},
+        demand_prices={k: Decimal(v) for k, v in data["demand_prices"]},
+        unmatched=[matching.Unmatched(lot, Decimal(t), reason, message, details)
+                   for lot, t, reason, message, details in data["unmatched"]],
+        timings=data["timings"], solver=data["solver"], gap=data["gap"])
+
+
+def _write_results(session: so.Session, run: MatchRun, parts: list[SolvedCategory], seconds_so_far: float) -> None:
     """Allocations, lot and bid updates, totals and audit events, committed together."""
-    merged = matching.merge_results(results)
+    merged = matching.merge_results([part.result for part in parts])
     deadline = utcnow() + dt.timedelta(days=current_app.config["ALLOCATION_DEADLINE_DAYS"])
     by_demand = {d: (part, rows) for part in parts for d, rows in part.demand_rows.items()}
     env_tax = Decimal(0)
@@ -313,7 +431,7 @@ def _write_results(session: so.Session, run: MatchRun, parts: list[CategoryProbl
         audit.record(session, run.created_by_id, "lot", lot.id, "matched",
                      {"run": run.id, "remaining_tonnes": lot.remaining_tonnes, "status": lot.status})
     _notify_allocations(session, [a for a, _c in made])
-    run.input_snapshot = {part.category.code: part.snapshot() for part in parts}
+    run.input_snapshot = {part.category.code: part.snapshot for part in parts}
     run.results = _results_json(merged, env_tax, totals["surplus"])
     run.objective_yuan = money(merged.objective_yuan)
     run.tonnes_matched = totals["tonnes"]
@@ -421,16 +539,4 @@ def list_runs(session: so.Session, limit: int = 50) -> list[MatchRun]:
                                 .order_by(MatchRun.id.desc()).limit(limit)))
 
 
-def prefectures_geojson() -> str:
-    """Prefecture boundaries (WGS84) as GeoJSON text, simplified for the map."""
-    return _prefectures_geojson_cached()
 
-
-def _prefectures_geojson_cached(_cache: dict = {}) -> str:  # noqa: B006 - a module-lifetime cache
-    if "text" not in _cache:
-        from geo import boundaries
-
-        gdf = boundaries.prefectures()[["adcode", "name", "geometry"]].copy()
-        gdf["geometry"] = gdf.geometry.simplify(0.01, preserve_topology=True)
-        _cache["text"] = gdf.to_json()
-    return _cache["text"]

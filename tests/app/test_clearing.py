@@ -157,7 +157,3 @@ def test_a_second_run_does_not_reuse_a_profiles_committed_tonnes(db, reference):
     total = db.session.scalar(sa.select(sa.func.sum(Allocation.tonnes)).where(Allocation.demand_profile_id == profile.id))
     assert Decimal(str(total)) == Decimal("300")
 
-
-def test_prefecture_boundaries_are_served(client, db):
-    data = client.get("/clearing/prefectures.geojson").get_json()
-    assert len(data["features"]) == 13

@@ -147,11 +147,20 @@ def test_map_view_and_json(client, reference):
     assert data["count"] == 1 and data["lots"][0]["id"] == lot.id and data["lots"][0]["lon"] == 126.63
 
 
-def test_lot_page_shows_bid_count_and_guidance_but_no_bid_price(client, reference):
+def test_lot_page_shows_guidance_but_no_bid_price_or_count_to_outsiders(client, reference):
     lot = LotFactory(reserve_yuan_per_t=Decimal("5.00"))
     BidFactory(lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8))
     DemandProfileFactory(price_yuan_per_t=Decimal("93.47"), facility=FacilityFactory(kind="recycler", lon=125.1, lat=46.59))
     page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
-    assert 'id="bid-count">1<' in page
+    assert 'id="bid-count"' not in page
     assert "87.13" not in page and "93.47" not in page
     assert 'id="price-guidance"' in page
+
+
+def test_the_producer_sees_how_many_bids_its_lot_has_but_not_their_prices(client, auth, reference):
+    producer = UserFactory(email="mill@example.com")
+    lot = LotFactory(facility=FacilityFactory(organization=producer.organization))
+    BidFactory(lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8))
+    auth.login("mill@example.com")
+    page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
+    assert 'id="bid-count">1<' in page and "87.13" not in page

@@ -1,19 +1,31 @@
 """Background jobs: Celery on REDIS_URL, or in-process (synchronously, or in a thread) without it.
 
-Jobs take ids, never ORM objects. A worker runs with the Flask app bound, e.g. a module holding
-`app = create_app(); celery = app.extensions["celery"]` started as `celery -A that_module worker`.
+A clearing on Celery fans out: `gufei.clearing.run` marks the run running and starts a chord of one
+`gufei.clearing.category` task per category; each builds and solves its category and returns the solved
+category as a JSON payload (kept in the Redis result backend); `gufei.clearing.join` writes every
+allocation in one transaction. Any failure marks the run failed and writes nothing. Workers beat a
+Redis key per run while they work; `gufei.clearing.sweep` (every CLEARING_SWEEP_SECONDS, and when a
+worker starts) marks failed any running run whose key expired — a worker killed mid-run.
+
+Jobs take ids, never ORM objects. Workers start from `app.worker` (`celery --app app.worker worker`).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 
+from celery import chord
 from flask import Flask, current_app
 
 from app.extensions import celery, db
 
 logger = logging.getLogger(__name__)
+HEARTBEAT_KEY = "gufei:clearing:{run_id}:heartbeat"
+DONE_KEY = "gufei:clearing:{run_id}:done"
 
 
 def init_app(app: Flask) -> None:
@@ -21,8 +33,14 @@ def init_app(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     celery.conf.update(
         broker_url=redis_url or "memory://", result_backend=redis_url or None,
-        task_ignore_result=not redis_url, task_serializer="json", accept_content=["json"],
-        task_always_eager=False, broker_connection_retry_on_startup=True,
+        task_ignore_result=not redis_url, task_serializer="json", result_serializer="json",
+        accept_content=["json"], task_always_eager=False, broker_connection_retry_on_startup=True,
+        # A task is acknowledged only when it finished; a worker lost mid-task leaves it to be redelivered
+        # (the redelivered clearing task finds its run failed by the sweep and does nothing).
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        result_expires=24 * 3600, result_extended=False,
+        beat_schedule={"sweep-stale-clearing-runs": {
+            "task": "gufei.clearing.sweep", "schedule": float(app.config.get("CLEARING_SWEEP_SECONDS", 30))}},
     )
 
     class AppContextTask(celery.Task):
@@ -34,15 +52,167 @@ def init_app(app: Flask) -> None:
     app.extensions["celery"] = celery
 
 
+# ----------------------------------------------------------------------------- heartbeats
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def _ttl() -> int:
+    return int(current_app.config.get("CLEARING_HEARTBEAT_SECONDS", 60))
+
+
+def beat(run_id: int) -> None:
+    """Record that a worker is alive and working on this run."""
+    _redis().set(HEARTBEAT_KEY.format(run_id=run_id), str(time.time()), ex=_ttl())
+
+
+def is_alive(run_id: int) -> bool:
+    """Whether a worker beat for this run within the heartbeat period."""
+    return bool(_redis().exists(HEARTBEAT_KEY.format(run_id=run_id)))
+
+
+@contextlib.contextmanager
+def beating(run_id: int) -> Iterator[None]:
+    """Beat for the run every third of the heartbeat period while the block runs (a long solve included)."""
+    beat(run_id)
+    stop = threading.Event()
+    interval = max(0.5, _ttl() / 3)
+    app = current_app._get_current_object()
+
+    def loop():
+        with app.app_context():
+            while not stop.wait(interval):
+                beat(run_id)
+
+    thread = threading.Thread(target=loop, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+# ----------------------------------------------------------------------------- Celery tasks
+
+
 @celery.task(name="gufei.clearing.run")
 def run_clearing_task(run_id: int) -> str:
-    """Celery task: execute one clearing run by id."""
+    """Celery task: mark the run running and fan out one task per category, joined by `gufei.clearing.join`."""
     from app.services import clearing
 
-    logger.info("clearing run %s starting in a worker", run_id)
-    run = clearing.execute_run(db.session, run_id, reraise=True)
-    logger.info("clearing run %s finished: %s", run_id, run.status)
-    return run.status
+    with beating(run_id):
+        run, categories = clearing.begin_run(db.session, run_id)
+        if run.status != "running":
+            return run.status
+        _redis().delete(DONE_KEY.format(run_id=run_id))
+        total = len(categories)
+        header = [solve_category_task.s(run_id, c.id, total) for c in categories]
+        if not header:  # nothing to clear: the join writes an empty, successful run
+            join_clearing_task.delay([], run_id, time.time())
+            return "running"
+        chord(header)(join_clearing_task.s(run_id, time.time()))
+        logger.info("clearing run %s fanned out to %d category tasks", run_id, total)
+        return "running"
+
+
+@celery.task(name="gufei.clearing.category")
+def solve_category_task(run_id: int, category_id: int, total: int) -> dict:
+    """Celery task: build and solve one category of a run; returns the solved payload, or {"error": ...}."""
+    from app.services import clearing
+    from models import MatchRun, WasteCategory, utcnow
+
+    run = db.session.get(MatchRun, run_id)
+    if run is None or run.status != "running":
+        return {"skipped": run_id}
+    category = db.session.get(WasteCategory, category_id)
+    try:
+        with beating(run_id):
+            payload = clearing.solved_to_payload(clearing.solve_one_category(db.session, category, utcnow().date()))
+    except Exception as exc:  # reported to the join, which fails the run; logged with its traceback here
+        logger.exception("clearing run %s: category %s failed", run_id, category.code)
+        db.session.rollback()
+        return {"error": f"{category.code}: {type(exc).__name__}: {exc}"}
+    done = _redis().incr(DONE_KEY.format(run_id=run_id))
+    clearing.record_progress(db.session, run_id, done, total)
+    logger.info("clearing run %s: category %s solved (%d/%d)", run_id, category.code, done, total)
+    return payload
+
+
+@celery.task(name="gufei.clearing.join")
+def join_clearing_task(payloads: list[dict], run_id: int, started_at: float) -> str:
+    """Celery task: write the run's allocations from every category in one transaction, or fail the run."""
+    from app.services import clearing
+    from models import MatchRun
+
+    seconds = time.time() - started_at
+    errors = [p["error"] for p in payloads if "error" in p]
+    if any("skipped" in p for p in payloads):
+        errors.append("a category task found the run no longer running")
+    if errors:
+        clearing.fail_run(db.session, run_id, "; ".join(errors), seconds)
+        return "failed"
+    try:
+        with beating(run_id):
+            solved = [clearing.solved_from_payload(db.session, p) for p in payloads]
+            clearing.join_run(db.session, run_id, solved, seconds)
+    except Exception as exc:  # recorded on the run; nothing of the join was committed
+        logger.exception("clearing run %s: join failed", run_id)
+        clearing.fail_run(db.session, run_id, f"{type(exc).__name__}: {exc}", seconds)
+        return "failed"
+    finally:
+        _redis().delete(DONE_KEY.format(run_id=run_id))
+    return db.session.get(MatchRun, run_id).status
+
+
+@celery.task(name="gufei.clearing.sweep")
+def sweep_task() -> list[int]:
+    """Celery task: fail running runs whose workers stopped beating."""
+    from app.services import clearing
+
+    failed = clearing.sweep_stale_runs(db.session, is_alive)
+    if failed:
+        logger.warning("marked stale clearing runs failed: %s", failed)
+    return failed
+
+
+@celery.task(name="gufei.matching.solve_category")
+def solve_problem_task(problem: dict, solver: str = "auto") -> dict:
+    """Celery task: solve a plain `matching` problem (one category) sent as a payload; for bench.clearing."""
+    import matching
+    from app.services import clearing
+
+    return clearing.result_to_payload(matching.solve_category(problem_from_payload(problem), solver))
+
+
+def problem_to_payload(problem) -> dict:
+    """A one-category matching.Problem as a compact JSON payload (columns, Decimals as strings)."""
+    t = problem.cost_table
+    return {
+        "lots": [[lot.id, lot.category, str(lot.tonnes), str(lot.reserve_yuan_per_t)] for lot in problem.lots],
+        "demands": [[d.id, d.category, str(d.tonnes), str(d.price_yuan_per_t), d.max_haul_km]
+                    for d in problem.demands],
+        "arcs": [t.lot_index.tolist(), t.demand_index.tolist(), t.fen_per_t.tolist(), t.km.tolist(),
+                 t.co2_kg_per_t.tolist()],
+    }
+
+
+def problem_from_payload(data: dict):
+    """The inverse of problem_to_payload (lots and demands with plain terms only)."""
+    from decimal import Decimal
+
+    import matching
+
+    lots = [matching.Lot(i, c, Decimal(t), Decimal(r)) for i, c, t, r in data["lots"]]
+    demands = [matching.Demand(i, c, Decimal(t), Decimal(p), max_haul_km=h) for i, c, t, p, h in data["demands"]]
+    return matching.Problem(lots, demands, matching.CostTable(*data["arcs"]))
+
+
+# ----------------------------------------------------------------------------- enqueueing
 
 
 def _run_in_thread(app: Flask, run_id: int) -> None:

@@ -62,6 +62,9 @@ class Config:
         self.ROAD_NETWORK_GEOJSON = os.environ.get("ROAD_NETWORK_GEOJSON") or None
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL") or None
         self.ALLOCATION_DEADLINE_DAYS = int(os.environ.get("ALLOCATION_DEADLINE_DAYS", "7"))
+        # Celery clearing workers beat every third of this; a running run without a beat for this long is failed.
+        self.CLEARING_HEARTBEAT_SECONDS = int(os.environ.get("CLEARING_HEARTBEAT_SECONDS", "60"))
+        self.CLEARING_SWEEP_SECONDS = int(os.environ.get("CLEARING_SWEEP_SECONDS", "30"))
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

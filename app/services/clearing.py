@@ -363,11 +363,26 @@ def result_to_payload(r: matching.Result) -> dict[str, Any]:
         "timings": r.timings,
         "allocations": [[a.lot_id, a.demand_id, *(str(getattr(a, f)) for f in _DECIMAL_FIELDS), a.km, a.co2_kg]
                         for a in r.allocations],
-        "unmatched": [[u.lot_id, str(u.tonnes), u.reason, u.message, matching.model._jsonable(u.details)]
+        "unmatched": [[u.lot_id, str(u.tonnes), u.reason, u.message, _plain(u.details)]
                       for u in r.unmatched],
         "lot_prices": [[k, str(v)] for k, v in r.lot_prices.items()],
         "demand_prices": [[k, str(v)] for k, v in r.demand_prices.items()],
     }
+
+
+def _plain(value: Any) -> Any:
+    """Explanation details as JSON: Decimals and numpy numbers as floats, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (Decimal, np.floating)):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
 
 
 def result_from_payload(data: dict[str, Any]) -> matching.Result:

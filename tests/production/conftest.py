@@ -1,0 +1,110 @@
+"""Fixtures of the production tests: the real Redis, a real Celery worker subprocess, PostgreSQL only."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import database_url_under_test
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def on_postgres() -> bool:
+    """Whether the suite runs on PostgreSQL."""
+    return database_url_under_test().startswith("postgresql")
+
+
+@pytest.fixture
+def redis_client():
+    """The test Redis database, emptied; skips the test when Redis is unreachable."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+class Worker:
+    """A `celery worker` subprocess on the test Redis and the test database."""
+
+    def __init__(self, module: str, tmp_path: Path, **env: str) -> None:
+        self.log = tmp_path / "worker.log"
+        environment = {**os.environ, "DATABASE_URL": database_url_under_test(), "REDIS_URL": REDIS_URL,
+                       "CLEARING_HEARTBEAT_SECONDS": "2", "PYTHONPATH": str(ROOT), **env}
+        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, the venv's celery
+            [str(Path(sys.executable).with_name("celery")), "--app", module, "worker", "--pool", "solo",
+             "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--loglevel", "INFO"],
+            cwd=ROOT, env=environment, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies without any chance to clean up."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        """Terminate (warm shutdown), then kill if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_worker(db, redis_client, tmp_path):
+    """Start a worker subprocess (module, extra env); every one is stopped before the tables are emptied."""
+    workers: list[Worker] = []
+
+    def start(module: str = "app.worker", **env: str) -> Worker:
+        worker = Worker(module, tmp_path, **env)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def enqueue(redis_client):
+    """An enqueue function sending the clearing task to the test Redis (as the web app does with REDIS_URL)."""
+    from celery import Celery
+
+    sender = Celery("gufei-tests", broker=REDIS_URL, backend=REDIS_URL)
+
+    def send(run_id: int) -> str:
+        return sender.send_task("gufei.clearing.run", args=[run_id]).id
+
+    yield send
+    sender.close()
+
+
+def wait_for(predicate, timeout: float, what: str, worker: Worker | None = None):
+    """Poll predicate until it returns a truthy value, or fail naming what was awaited (with the worker's log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    log = worker.output()[-4000:] if worker else ""
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{log}")

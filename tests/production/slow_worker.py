@@ -1,0 +1,16 @@
+"""A Celery worker whose category solves take SLOW_SOLVE_SECONDS longer: used to kill a worker mid-run."""
+import os
+import time
+
+from app.services import clearing
+from app.worker import app, celery  # noqa: F401 - the app celery's --app loads
+
+_solve = clearing.solve_category
+
+
+def _slow_solve(part, solver="auto"):
+    time.sleep(float(os.environ.get("SLOW_SOLVE_SECONDS", "0")))
+    return _solve(part, solver)
+
+
+clearing.solve_category = _slow_solve

@@ -274,8 +274,10 @@ def scenario(code: str):
                                                          utilisation_default_year())
         except ServiceError as exc:
             flash(exc.message, "error")
+    category_names = {c.code: c.display_name(_locale()) for c in catalogue.categories(db.session)}
     return render_template("bases/scenarios.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           comparison=comparison, recent=scenarios.recent(db.session, current_user.row))
+                           comparison=comparison, recent=scenarios.recent(db.session, current_user.row),
+                           category_names=category_names)
 
 
 # ----------------------------------------------------------------------------- generation reports

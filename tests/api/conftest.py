@@ -100,3 +100,21 @@ def market(apis):
     cement = apis["recycler"].post("/facilities", DAQING_CEMENT).get_json()
     lot = apis["producer"].post("/lots", lot_body(plant["id"])).get_json()
     return {"plant": plant, "cement": cement, "lot": lot}
+
+
+@pytest.fixture
+def cleared(apis, market):
+    """The market after a bid and a clearing: one proposed allocation of 600 t."""
+    bid = apis["recycler"].post(f"/lots/{market['lot']['id']}/bids", {
+        "facility_id": market["cement"]["id"], "price_yuan_per_t": "80.00", "tonnes": "600"}).get_json()
+    run = apis["officer"].post("/match-runs", {"category": "fly_ash"}).get_json()
+    allocation = apis["recycler"].get("/allocations").get_json()["items"][0]
+    return {**market, "bid": bid, "run": run, "allocation": allocation}
+
+
+@pytest.fixture
+def awarded(apis, cleared):
+    """Both parties accepted: an award of 600 t."""
+    apis["producer"].post(f"/allocations/{cleared['allocation']['id']}/accept")
+    award_id = apis["recycler"].post(f"/allocations/{cleared['allocation']['id']}/accept").get_json()["award_id"]
+    return {**cleared, "award_id": award_id}

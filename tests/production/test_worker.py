@@ -4,11 +4,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from production_helpers import REDIS_URL, wait_for
 
 from app.services import clearing
 from models import Allocation, Lot, MatchRun
-from tests.factories import BidFactory, FacilityFactory, LotFactory, category, small_market
+from tests.factories import BidFactory, LotFactory, category, small_market
+from tests.production.conftest import wait_for
 
 
 def _two_category_market():
@@ -24,3 +24,43 @@ def _run(db, run_id: int) -> MatchRun:
     db.session.rollback()  # a fresh snapshot: the worker writes in its own transactions
     db.session.expire_all()
     return db.session.get(MatchRun, run_id)
+
+
+def test_a_worker_clears_each_category_in_its_own_task_and_joins_them(db, reference, start_worker, enqueue):
+    m, slag = _two_category_market()
+    worker = start_worker()
+    run = clearing.start_clearing(db.session, None, None, enqueue=enqueue)
+    done = wait_for(lambda: _run(db, run.id).status in ("succeeded", "failed") and _run(db, run.id), 60,
+                    "the run to finish", worker)
+    assert done.status == "succeeded", done.message
+    assert done.progress_pct == 100 and done.job_id
+    allocations = db.session.scalars(sa.select(Allocation).order_by(Allocation.lot_id)).all()
+    assert sorted((a.lot_id, a.facility_id, a.tonnes) for a in allocations) == sorted([
+        (m["lot"].id, m["near"].id, Decimal("600.000")), (slag.id, m["near"].id, Decimal("500.000"))])
+    assert set(done.input_snapshot) == {"fly_ash", "steel_slag"}
+    assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("400.000")
+    log = worker.output()
+    assert log.count("gufei.clearing.category") >= 2 and "gufei.clearing.join" in log
+
+
+def test_a_run_whose_worker_is_killed_ends_failed_with_nothing_written(db, reference, start_worker, enqueue,
+                                                                       redis_client):
+    m, slag = _two_category_market()
+    worker = start_worker("tests.production.slow_worker", SLOW_SOLVE_SECONDS="4")
+    run = clearing.start_clearing(db.session, None, None, enqueue=enqueue)
+    wait_for(lambda: (_run(db, run.id).message or "").startswith("solved 1/2"), 60,
+             "the first category to be solved", worker)
+    worker.kill()  # SIGKILL while the second category is being solved
+    assert _run(db, run.id).status == "running"
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+
+    from app.jobs import HEARTBEAT_KEY
+
+    wait_for(lambda: not redis_client.exists(HEARTBEAT_KEY.format(run_id=run.id)), 10, "the heartbeat to expire")
+    replacement = start_worker()  # a starting worker sweeps runs left without a heartbeat
+    failed = wait_for(lambda: _run(db, run.id).status == "failed" and _run(db, run.id), 60,
+                      "the sweep to fail the run", replacement)
+    assert "worker lost" in failed.message
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+    assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
+    assert db.session.get(Lot, slag.id).remaining_tonnes == Decimal("500.000")

@@ -24,7 +24,7 @@ Rate = sa.Numeric(7, 4, asdecimal=True)
 
 def utcnow() -> dt.datetime:
     """Return the current time as an aware UTC datetime."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Base(so.DeclarativeBase):

@@ -75,8 +75,8 @@ class GenerationReport(TimestampMixin, Base):
     disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
 
-    facility: so.Mapped["Facility"] = so.relationship()
-    category: so.Mapped["WasteCategory"] = so.relationship()
+    facility: so.Mapped[Facility] = so.relationship()
+    category: so.Mapped[WasteCategory] = so.relationship()
 
 
 class EnterpriseEvaluation(TimestampMixin, Base):
@@ -91,4 +91,4 @@ class EnterpriseEvaluation(TimestampMixin, Base):
     evaluated_on: so.Mapped[Optional[dt.date]]
     note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
 
-    organization: so.Mapped["Organization"] = so.relationship()
+    organization: so.Mapped[Organization] = so.relationship()

@@ -48,8 +48,8 @@ class MatchRun(Base):
     started_at: so.Mapped[Optional[dt.datetime]]
     finished_at: so.Mapped[Optional[dt.datetime]]
 
-    category: so.Mapped[Optional["WasteCategory"]] = so.relationship()
-    allocations: so.WriteOnlyMapped["Allocation"] = so.relationship(back_populates="run")
+    category: so.Mapped[Optional[WasteCategory]] = so.relationship()
+    allocations: so.WriteOnlyMapped[Allocation] = so.relationship(back_populates="run")
 
 
 class Allocation(Base):
@@ -88,11 +88,11 @@ class Allocation(Base):
     deadline: so.Mapped[Optional[dt.datetime]]
 
     run: so.Mapped[MatchRun] = so.relationship(back_populates="allocations")
-    lot: so.Mapped["Lot"] = so.relationship()
-    facility: so.Mapped["Facility"] = so.relationship()
-    bid: so.Mapped[Optional["Bid"]] = so.relationship()
-    demand_profile: so.Mapped[Optional["DemandProfile"]] = so.relationship()
-    award: so.Mapped[Optional["Award"]] = so.relationship(back_populates="allocation")
+    lot: so.Mapped[Lot] = so.relationship()
+    facility: so.Mapped[Facility] = so.relationship()
+    bid: so.Mapped[Optional[Bid]] = so.relationship()
+    demand_profile: so.Mapped[Optional[DemandProfile]] = so.relationship()
+    award: so.Mapped[Optional[Award]] = so.relationship(back_populates="allocation")
 
 
 class Award(Base):

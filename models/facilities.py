@@ -46,12 +46,12 @@ class Facility(TimestampMixin, Base):
     max_haul_km: so.Mapped[Optional[int]]
     large_producer: so.Mapped[bool] = so.mapped_column(default=False)
 
-    organization: so.Mapped["Organization"] = so.relationship(back_populates="facilities")
-    base: so.Mapped[Optional["ResourceBase"]] = so.relationship()
-    capacities: so.Mapped[list["FacilityCapacity"]] = so.relationship(
+    organization: so.Mapped[Organization] = so.relationship(back_populates="facilities")
+    base: so.Mapped[Optional[ResourceBase]] = so.relationship()
+    capacities: so.Mapped[list[FacilityCapacity]] = so.relationship(
         back_populates="facility", cascade="all, delete-orphan"
     )
-    licences: so.Mapped[list["Licence"]] = so.relationship(
+    licences: so.Mapped[list[Licence]] = so.relationship(
         back_populates="facility", cascade="all, delete-orphan"
     )
 
@@ -73,7 +73,7 @@ class FacilityCapacity(Base):
     quality_limits: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
 
     facility: so.Mapped[Facility] = so.relationship(back_populates="capacities")
-    category: so.Mapped["WasteCategory"] = so.relationship()
+    category: so.Mapped[WasteCategory] = so.relationship()
 
 
 class Licence(Base):

@@ -50,11 +50,11 @@ class Lot(TimestampMixin, Base):
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open", index=True)
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
 
-    facility: so.Mapped["Facility"] = so.relationship(lazy="joined")
-    category: so.Mapped["WasteCategory"] = so.relationship(lazy="joined")
-    created_by: so.Mapped[Optional["User"]] = so.relationship()
-    bids: so.WriteOnlyMapped["Bid"] = so.relationship(back_populates="lot")
-    documents: so.Mapped[list["LotDocument"]] = so.relationship(
+    facility: so.Mapped[Facility] = so.relationship(lazy="joined")
+    category: so.Mapped[WasteCategory] = so.relationship(lazy="joined")
+    created_by: so.Mapped[Optional[User]] = so.relationship()
+    bids: so.WriteOnlyMapped[Bid] = so.relationship(back_populates="lot")
+    documents: so.Mapped[list[LotDocument]] = so.relationship(
         back_populates="lot", cascade="all, delete-orphan"
     )
 
@@ -96,8 +96,8 @@ class Bid(TimestampMixin, Base):
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
 
     lot: so.Mapped[Optional[Lot]] = so.relationship(back_populates="bids")
-    category: so.Mapped["WasteCategory"] = so.relationship()
-    facility: so.Mapped["Facility"] = so.relationship()
+    category: so.Mapped[WasteCategory] = so.relationship()
+    facility: so.Mapped[Facility] = so.relationship()
 
 
 class DemandProfile(TimestampMixin, Base):
@@ -121,5 +121,5 @@ class DemandProfile(TimestampMixin, Base):
     quality_limits: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     active: so.Mapped[bool] = so.mapped_column(default=True, index=True)
 
-    facility: so.Mapped["Facility"] = so.relationship()
-    category: so.Mapped["WasteCategory"] = so.relationship()
+    facility: so.Mapped[Facility] = so.relationship()
+    category: so.Mapped[WasteCategory] = so.relationship()

@@ -31,12 +31,12 @@ class Organization(TimestampMixin, Base):
     base_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("bases.id"))
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
 
-    roles: so.Mapped[list["OrganizationRole"]] = so.relationship(
+    roles: so.Mapped[list[OrganizationRole]] = so.relationship(
         back_populates="organization", cascade="all, delete-orphan", lazy="selectin"
     )
-    users: so.WriteOnlyMapped["User"] = so.relationship(back_populates="organization")
-    facilities: so.WriteOnlyMapped["Facility"] = so.relationship(back_populates="organization")
-    base: so.Mapped[Optional["ResourceBase"]] = so.relationship()
+    users: so.WriteOnlyMapped[User] = so.relationship(back_populates="organization")
+    facilities: so.WriteOnlyMapped[Facility] = so.relationship(back_populates="organization")
+    base: so.Mapped[Optional[ResourceBase]] = so.relationship()
 
     @property
     def role_names(self) -> set[str]:
@@ -74,7 +74,7 @@ class User(TimestampMixin, Base):
     last_login_at: so.Mapped[Optional[dt.datetime]]
 
     organization: so.Mapped[Organization] = so.relationship(back_populates="users", lazy="joined")
-    tokens: so.WriteOnlyMapped["ApiToken"] = so.relationship(back_populates="user")
+    tokens: so.WriteOnlyMapped[ApiToken] = so.relationship(back_populates="user")
 
 
 class ApiToken(Base):

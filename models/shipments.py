@@ -47,8 +47,8 @@ class Shipment(Base):
     discrepancy_flagged: so.Mapped[bool] = so.mapped_column(default=False)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="dispatched", index=True)
 
-    award: so.Mapped["Award"] = so.relationship()
-    carrier: so.Mapped[Optional["Organization"]] = so.relationship()
+    award: so.Mapped[Award] = so.relationship()
+    carrier: so.Mapped[Optional[Organization]] = so.relationship()
 
 
 class UtilisationRecord(Base):
@@ -71,7 +71,7 @@ class UtilisationRecord(Base):
     period: so.Mapped[dt.date] = so.mapped_column(index=True)
     declared_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
-    award: so.Mapped[Optional["Award"]] = so.relationship()
-    facility: so.Mapped["Facility"] = so.relationship(foreign_keys=[facility_id])
-    source_facility: so.Mapped[Optional["Facility"]] = so.relationship(foreign_keys=[source_facility_id])
-    category: so.Mapped["WasteCategory"] = so.relationship()
+    award: so.Mapped[Optional[Award]] = so.relationship()
+    facility: so.Mapped[Facility] = so.relationship(foreign_keys=[facility_id])
+    source_facility: so.Mapped[Optional[Facility]] = so.relationship(foreign_keys=[source_facility_id])
+    category: so.Mapped[WasteCategory] = so.relationship()

@@ -20,7 +20,7 @@ def _digest(event: AuditEvent) -> str:
     occurred = event.occurred_at
     # SQLite hands timestamps back naive; they were stored as UTC.
     if occurred.tzinfo is None:
-        occurred = occurred.replace(tzinfo=dt.timezone.utc)
+        occurred = occurred.replace(tzinfo=dt.UTC)
     body = json.dumps(
         {
             "prev": event.prev_hash,

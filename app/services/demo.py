@@ -19,15 +19,26 @@ from werkzeug.security import generate_password_hash
 import geo
 from app.services import accounts, reference
 from models import (
-    Bid, DemandProfile, EnterpriseEvaluation, Facility, FacilityCapacity, GenerationReport, Licence, Lot,
-    Organization, OrganizationRole, ResourceBase, User, WasteCategory,
+    Bid,
+    DemandProfile,
+    EnterpriseEvaluation,
+    Facility,
+    FacilityCapacity,
+    GenerationReport,
+    Licence,
+    Lot,
+    Organization,
+    OrganizationRole,
+    ResourceBase,
+    User,
+    WasteCategory,
 )
 from models.credit_code import make_credit_code
 
 SEED = 20221
 # A fixed "today" keeps the demo identical whenever it is generated.
 ANCHOR = dt.date(2026, 11, 1)
-DEMO_PASSWORD = "gufei-demo-2025"
+DEMO_PASSWORD = "gufei-demo-2025"  # noqa: S105 - the published demo password
 REPORT_MONTHS = 24
 
 

@@ -38,7 +38,9 @@ def test_demo_covers_every_prefecture_and_names_the_plans_enterprises(db):
     prefectures = set(db.session.scalars(sa.select(Facility.prefecture_code).distinct()))
     assert len(prefectures - {None}) == 13
     names = set(db.session.scalars(sa.select(Organization.name)))
-    for expected in ("建龙西林钢铁有限公司", "大庆石化公司", "七台河宝泰隆新材料股份有限公司", "中建材佳星玻璃（黑龙江）有限公司"):
+    named = ("建龙西林钢铁有限公司", "大庆石化公司", "七台河宝泰隆新材料股份有限公司",
+             "中建材佳星玻璃（黑龙江）有限公司")
+    for expected in named:
         assert expected in names
     xilin = db.session.scalar(sa.select(Facility).join(Organization).where(Organization.name == "建龙西林钢铁有限公司"))
     assert xilin.prefecture_code == "230700"  # Yichun

@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from app.services.accounts import create_admin
-from tests.factories import PASSWORD, FacilityFactory, OrganizationFactory, UserFactory
 from models import OrganizationRole
+from tests.factories import PASSWORD, FacilityFactory, OrganizationFactory, UserFactory
 
 
 def _sign_in(browser, base_url: str, email: str):
@@ -23,7 +23,8 @@ def test_a_lot_is_posted_bid_on_cleared_accepted_shipped_received_and_utilised(
         live_server, browser, reference, screenshots):
     mill = OrganizationFactory(name="建龙阿城钢铁（测试）")
     UserFactory(email="mill@example.com", organization=mill, role="producer")
-    FacilityFactory(organization=mill, name="阿城厂区", kind="producer", lon=126.96, lat=45.54, prefecture_code="230100")
+    FacilityFactory(organization=mill, name="阿城厂区", kind="producer", lon=126.96, lat=45.54,
+                    prefecture_code="230100")
     cement = OrganizationFactory(name="亚泰哈尔滨水泥（测试）", roles=[OrganizationRole(role="recycler")])
     UserFactory(email="cement@example.com", organization=cement, role="recycler")
     FacilityFactory(organization=cement, name="哈尔滨水泥厂", kind="recycler", lon=126.65, lat=45.75,

@@ -1,0 +1,75 @@
+"""API match runs, allocations, awards, shipments and utilisation declarations."""
+from __future__ import annotations
+
+
+def test_only_base_officers_start_clearings(apis, market):
+    assert apis["producer"].post("/match-runs", {}).status_code == 403
+    assert apis["regulator"].post("/match-runs", {}).status_code == 403
+    unknown = apis["officer"].post("/match-runs", {"category": "unobtainium"})
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "category"
+
+
+def test_runs_are_read_by_officers_and_regulators(apis, cleared):
+    run_id = cleared["run"]["id"]
+    assert apis["regulator"].get(f"/match-runs/{run_id}").get_json()["status"] == "succeeded"
+    assert apis["producer"].get(f"/match-runs/{run_id}").status_code == 403
+    assert apis["officer"].get("/match-runs/999999").status_code == 404
+    assert apis["officer"].get("/match-runs").get_json()["items"][0]["id"] == run_id
+    allocations = apis["officer"].get(f"/match-runs/{run_id}/allocations").get_json()["items"]
+    assert allocations[0]["tonnes"] == "600.000"
+
+
+def test_allocations_belong_to_their_parties(apis, cleared):
+    allocation_id = cleared["allocation"]["id"]
+    assert apis["producer"].get(f"/allocations/{allocation_id}").get_json()["your_sides"] == ["producer"]
+    assert apis["other_recycler"].get(f"/allocations/{allocation_id}").status_code == 403
+    assert apis["other_recycler"].post(f"/allocations/{allocation_id}/accept").status_code == 403
+    assert apis["other_recycler"].get("/allocations").get_json()["items"] == []
+    assert apis["officer"].post(f"/allocations/{allocation_id}/accept").status_code == 403
+
+
+def test_declining_returns_the_tonnes(apis, cleared):
+    allocation_id = cleared["allocation"]["id"]
+    declined = apis["recycler"].post(f"/allocations/{allocation_id}/decline").get_json()
+    assert declined["status"] == "declined"
+    assert apis["producer"].get(f"/lots/{cleared['lot']['id']}").get_json()["remaining_tonnes"] == "1000.000"
+    assert apis["producer"].post(f"/allocations/{allocation_id}/accept").status_code == 422
+
+
+def test_awards_show_the_settlement_to_parties_only(apis, awarded):
+    award = apis["producer"].get(f"/awards/{awarded['award_id']}").get_json()
+    assert award["tonnes"] == "600.000" and award["status"] == "open"
+    assert apis["regulator"].get(f"/awards/{awarded['award_id']}").status_code == 200
+    assert apis["other_recycler"].get(f"/awards/{awarded['award_id']}").status_code == 403
+    assert [a["id"] for a in apis["recycler"].get("/awards").get_json()["items"]] == [awarded["award_id"]]
+
+
+def test_only_the_producer_dispatches_and_only_the_recycler_receives(apis, awarded):
+    award_id = awarded["award_id"]
+    load = {"tonnes": "100", "vehicle_plate": "黑E12345"}
+    assert apis["recycler"].post(f"/awards/{award_id}/shipments", load).status_code == 403
+    assert apis["other_recycler"].post(f"/awards/{award_id}/shipments", load).status_code == 403
+    bad_plate = apis["producer"].post(f"/awards/{award_id}/shipments", {**load, "vehicle_plate": "ABC"})
+    assert bad_plate.status_code == 422 and bad_plate.get_json()["errors"][0]["field"] == "vehicle_plate"
+    too_much = apis["producer"].post(f"/awards/{award_id}/shipments", {**load, "tonnes": "601"})
+    assert too_much.status_code == 422
+    shipment = apis["producer"].post(f"/awards/{award_id}/shipments", load).get_json()
+    assert apis["producer"].post(f"/shipments/{shipment['id']}/receive", {"received_tonnes": "100"}).status_code == 403
+    flagged = apis["recycler"].post(f"/shipments/{shipment['id']}/receive", {"received_tonnes": "90"}).get_json()
+    assert flagged["discrepancy_flagged"] is True
+    assert apis["recycler"].post(f"/shipments/{shipment['id']}/receive", {"received_tonnes": "90"}).status_code == 422
+    assert [s["id"] for s in apis["producer"].get(f"/awards/{award_id}/shipments").get_json()["items"]] == [shipment["id"]]
+    assert apis["other_recycler"].get(f"/shipments/{shipment['id']}").status_code == 403
+
+
+def test_utilisation_is_declared_by_the_recycler_within_what_was_received(apis, awarded):
+    award_id = awarded["award_id"]
+    shipment = apis["producer"].post(f"/awards/{award_id}/shipments", {"tonnes": "600", "vehicle_plate": "黑E12345"})
+    apis["recycler"].post(f"/shipments/{shipment.get_json()['id']}/receive", {"received_tonnes": "600"})
+    body = {"award_id": award_id, "product": "cement", "tonnes": "700"}
+    assert apis["producer"].post("/utilisation-declarations", body).status_code == 403
+    assert apis["recycler"].post("/utilisation-declarations", body).status_code == 422
+    assert apis["recycler"].post("/utilisation-declarations", {**body, "product": "gold"}).status_code == 422
+    declared = apis["recycler"].post("/utilisation-declarations", {**body, "tonnes": "600"})
+    assert declared.status_code == 201 and declared.get_json()["category"] == "fly_ash"
+    assert apis["recycler"].get(f"/awards/{award_id}").get_json()["status"] == "utilised"

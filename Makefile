@@ -42,8 +42,9 @@ test: install
 serve-prod: migrate
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
+# One worker process per core; --beat also runs the stale-run sweep (safe to run on several hosts).
 worker: install
-	$(BIN)/celery --app app.jobs.celery_app worker --loglevel INFO
+	$(BIN)/celery --app app.worker worker --beat --schedule instance/celerybeat-schedule --loglevel INFO
 
 lint: install
 	$(BIN)/ruff check .

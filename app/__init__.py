@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, render_template, request, session
+import flask_babel
 from flask_babel import gettext as _
 
 import geo.network
@@ -110,6 +111,8 @@ def register_template_context(app: Flask) -> None:
         chosen = request.args.get("lang")
         if chosen in i18n.LANGUAGE_NAMES:
             session["lang"] = chosen
+        # Flask-Babel caches the locale on the app context, which outlives a request in CLI jobs and tests.
+        flask_babel.refresh()
 
     @app.after_request
     def security_headers(response):

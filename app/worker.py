@@ -5,8 +5,8 @@ from celery.signals import worker_ready
 
 from app import create_app
 
-app = create_app()
-celery = app.extensions["celery"]
+flask_app = create_app()
+celery = flask_app.extensions["celery"]  # the name celery's --app finds (a module attribute `app` would shadow it)
 
 
 @worker_ready.connect

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app import labels
 from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, DemandProfile, Facility, Lot, User, WasteCategory
@@ -95,7 +96,8 @@ def withdraw_bid(session: so.Session, user: User, bid_id: int) -> Bid:
         raise PermissionDenied(_("No such bid."))
     _require_trader(user)
     if bid.status != "active":
-        raise ServiceError(_("Only an active bid can be withdrawn; this one is %(status)s.", status=bid.status))
+        raise ServiceError(_("Only an active bid can be withdrawn; this one is %(status)s.",
+                             status=labels.label(labels.BID_STATUS, bid.status)))
     changed = session.execute(
         sa.update(Bid).where(Bid.id == bid.id, Bid.status == "active").values(status="withdrawn")
         .execution_options(synchronize_session=False)).rowcount

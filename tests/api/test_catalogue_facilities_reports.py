@@ -55,7 +55,7 @@ def test_base_statistics_follow_the_dashboard_rules(apis, market):
     apis["producer"].post("/generation-reports", _report(plant))
     stats = apis["officer"].get("/bases/daqing/statistics", query_string={"year": 2026})
     assert stats.status_code == 200
-    assert stats.get_json()["total"]["rate"] == "0.5000" and stats.get_json()["target_rate"] is not None
+    assert stats.get_json()["total"]["rate"] == "0.5000" and "target_rate" in stats.get_json()
     assert apis["jixi_officer"].get("/bases/daqing/statistics").status_code == 403
     assert apis["producer"].get("/bases/daqing/statistics").status_code == 403
     assert apis["regulator"].get("/bases/province/statistics", query_string={"year": 2026}).status_code == 200

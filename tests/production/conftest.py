@@ -105,6 +105,8 @@ def wait_for(predicate, timeout: float, what: str, worker: Worker | None = None)
         value = predicate()
         if value:
             return value
+        if worker and worker.process.poll() is not None:
+            pytest.fail(f"the worker exited with {worker.process.returncode}\n{worker.output()[-4000:]}")
         time.sleep(0.2)
     log = worker.output()[-4000:] if worker else ""
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{log}")

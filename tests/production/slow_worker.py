@@ -3,7 +3,7 @@ import os
 import time
 
 from app.services import clearing
-from app.worker import app, celery  # noqa: F401 - the app celery's --app loads
+from app.worker import celery  # noqa: F401 - the app celery's --app loads
 
 _solve = clearing.solve_category
 

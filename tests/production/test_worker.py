@@ -23,7 +23,9 @@ def _two_category_market():
 def _run(db, run_id: int) -> MatchRun:
     db.session.rollback()  # a fresh snapshot: the worker writes in its own transactions
     db.session.expire_all()
-    return db.session.get(MatchRun, run_id)
+    run = db.session.get(MatchRun, run_id)
+    assert run is not None, f"run {run_id} vanished"
+    return run
 
 
 def test_a_worker_clears_each_category_in_its_own_task_and_joins_them(db, reference, start_worker, enqueue):

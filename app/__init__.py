@@ -124,6 +124,8 @@ def register_template_context(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'",
         )
+        if app.config.get("SESSION_COOKIE_SECURE"):  # served over TLS only: browsers must never fall back to http
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
 

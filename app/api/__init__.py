@@ -4,10 +4,21 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify
 
 from app.api import (  # noqa: F401 - importing a resource module registers its operations
-    allocations, awards, bases, bids, categories, demand_profiles, facilities, generation_reports, lots, match_runs,
-    me, shipments, utilisation,
+    allocations,
+    awards,
+    bases,
+    bids,
+    categories,
+    demand_profiles,
+    facilities,
+    generation_reports,
+    lots,
+    match_runs,
+    me,
+    openapi,
+    shipments,
+    utilisation,
 )
-from app.api import openapi
 from app.api.auth import rate_limit_key
 from app.api.blueprint import blueprint
 from app.api.docs import blueprint as docs_blueprint

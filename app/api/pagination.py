@@ -41,7 +41,8 @@ def decode(cursor: str | None, keys: tuple[str, ...]) -> dict[str, int] | None:
                        errors=[{"field": "cursor", "message": _("Invalid cursor.")}]) from None
 
 
-def after_id(items: Sequence[T], cursor: str | None, limit: int, key=lambda item: item.id) -> tuple[list[T], str | None]:
+def after_id(items: Sequence[T], cursor: str | None, limit: int,
+             key=lambda item: item.id) -> tuple[list[T], str | None]:
     """A page of items sorted by descending id: those after the cursor's id, and the next cursor."""
     position = decode(cursor, ("before",))
     if position is not None:

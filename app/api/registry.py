@@ -69,8 +69,8 @@ def _json_body() -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise errors.ApiError(400, _("The request body is not valid JSON."),
-                              errors=[{"field": "body", "message": _("Malformed JSON.")}], slug="malformed-json") from None
+        raise errors.ApiError(400, _("The request body is not valid JSON."), slug="malformed-json",
+                              errors=[{"field": "body", "message": _("Malformed JSON.")}]) from None
 
 
 def _query_args(model: type[BaseModel]) -> dict[str, str]:

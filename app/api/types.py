@@ -41,8 +41,8 @@ def format_timestamp(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 TonnesIn = Annotated[Decimal, BeforeValidator(_decimal_parser(TONNES_PATTERN, "tonnes")),

@@ -14,7 +14,7 @@ from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
 from models import ApiToken, User, utcnow
 
-TOKEN_PREFIX = "gf_"
+TOKEN_PREFIX = "gf_"  # noqa: S105 - a public marker, not a secret
 PREFIX_LENGTH = 10  # "gf_" and 7 characters: enough to tell tokens apart, useless to an attacker
 MAX_NAME = 100
 # last_used_at is written at most this often per token, so reads do not turn into writes.
@@ -77,7 +77,7 @@ def authenticate(session: so.Session, secret: str) -> ApiToken | None:
     now = utcnow()
     last = token.last_used_at
     if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=dt.timezone.utc)
+        last = last.replace(tzinfo=dt.UTC)
     if last is None or now - last > TOUCH_EVERY:
         token.last_used_at = now
         session.commit()

@@ -131,14 +131,14 @@ QUALITY_RANGES = {
     "contamination_pct": (0.5, 6.0),
 }
 DEMO_ACCOUNTS = (
-    ("admin@gufei.demo", "admin", None),
-    ("producer@gufei.demo", "producer", "建龙西林钢铁有限公司"),
-    ("recycler@gufei.demo", "recycler", "亚泰集团哈尔滨水泥有限公司"),
-    ("carrier@gufei.demo", "carrier", "龙运物流有限公司（演示）"),
-    ("daqing@gufei.demo", "base_officer", "大庆资源综合利用基地办公室（演示）"),
-    ("jixi@gufei.demo", "base_officer", "鸡西资源综合利用基地办公室（演示）"),
-    ("regulator@gufei.demo", "regulator", "黑龙江省工业和信息化厅（演示）"),
-    ("unverified@gufei.demo", "producer", "待审核再生资源有限公司（演示）"),
+    ("admin@gufei.demo", "admin", None, "演示管理员"),
+    ("producer@gufei.demo", "producer", "建龙西林钢铁有限公司", "李明（副产品部·演示）"),
+    ("recycler@gufei.demo", "recycler", "亚泰集团哈尔滨水泥有限公司", "张华（原料采购·演示）"),
+    ("carrier@gufei.demo", "carrier", "龙运物流有限公司（演示）", "赵强（调度·演示）"),
+    ("daqing@gufei.demo", "base_officer", "大庆资源综合利用基地办公室（演示）", "刘洋（大庆基地·演示）"),
+    ("jixi@gufei.demo", "base_officer", "鸡西资源综合利用基地办公室（演示）", "陈静（鸡西基地·演示）"),
+    ("regulator@gufei.demo", "regulator", "黑龙江省工业和信息化厅（演示）", "周敏（省工信厅·演示）"),
+    ("unverified@gufei.demo", "producer", "待审核再生资源有限公司（演示）", "孙磊（演示）"),
 )
 
 
@@ -400,13 +400,13 @@ def _accounts(session: so.Session) -> list[DemoAccount]:
     """One login per role; the admin sits in the operator organisation."""
     password_hash = generate_password_hash(DEMO_PASSWORD)
     created = []
-    for email, role, org_name in DEMO_ACCOUNTS:
+    for email, role, org_name, person in DEMO_ACCOUNTS:
         if role == "admin":
-            user = accounts.add_admin(session, email, "演示管理员", DEMO_PASSWORD)
+            user = accounts.add_admin(session, email, person, DEMO_PASSWORD)
             created.append(DemoAccount(email, role, user.organization.name))
             continue
         org = session.scalar(sa.select(Organization).where(Organization.name == org_name))
-        session.add(User(email=email, name=f"演示用户 {role}", role=role, password_hash=password_hash, organization=org))
+        session.add(User(email=email, name=person, role=role, password_hash=password_hash, organization=org))
         created.append(DemoAccount(email, role, org.name))
     session.flush()
     return created

@@ -58,7 +58,8 @@ def test_only_the_producer_dispatches_and_only_the_recycler_receives(apis, award
     flagged = apis["recycler"].post(f"/shipments/{shipment['id']}/receive", {"received_tonnes": "90"}).get_json()
     assert flagged["discrepancy_flagged"] is True
     assert apis["recycler"].post(f"/shipments/{shipment['id']}/receive", {"received_tonnes": "90"}).status_code == 422
-    assert [s["id"] for s in apis["producer"].get(f"/awards/{award_id}/shipments").get_json()["items"]] == [shipment["id"]]
+    loads = apis["producer"].get(f"/awards/{award_id}/shipments").get_json()["items"]
+    assert [s["id"] for s in loads] == [shipment["id"]]
     assert apis["other_recycler"].get(f"/shipments/{shipment['id']}").status_code == 403
 
 

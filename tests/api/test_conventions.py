@@ -12,7 +12,8 @@ def test_unknown_path_and_wrong_method_are_problems(apis):
     missing = apis["producer"].get("/no-such-thing")
     assert missing.status_code == 404 and missing.content_type == "application/problem+json"
     assert missing.get_json()["instance"] == "/api/v1/no-such-thing"
-    wrong = apis["producer"].client.delete("/api/v1/lots", headers={"Authorization": f"Bearer {apis['producer'].token}"})
+    token = apis["producer"].token
+    wrong = apis["producer"].client.delete("/api/v1/lots", headers={"Authorization": f"Bearer {token}"})
     assert wrong.status_code == 405 and wrong.get_json()["status"] == 405 and "GET" in wrong.headers["Allow"]
 
 

@@ -55,7 +55,8 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
 }
 
 # Where a route's POST is narrower than its GET.
-METHOD_ACCESS = {"POST bases.reports": {"producer", "admin", "unverified"}}
+METHOD_ACCESS = {"POST bases.reports": {"producer", "admin", "unverified"},
+                 "POST bases.targets": {"regulator", "admin"}, "POST bases.evaluation_register": {"regulator", "admin"}}
 
 
 def web_rules(app) -> list[Rule]:

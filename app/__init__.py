@@ -5,8 +5,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template, request, session
 import flask_babel
+from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 
 import geo.network

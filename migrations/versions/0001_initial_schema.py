@@ -1,8 +1,8 @@
-"""initial schema
+"""Initial schema: every table of the domain model.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 07:51:23.908525
+Create Date: 2026-11-24 08:19:27.124399
 
 """
 from typing import Sequence, Union
@@ -276,6 +276,22 @@ def upgrade() -> None:
     with op.batch_alter_table('generation_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_generation_reports_facility_id'), ['facility_id'], unique=False)
         batch_op.create_index('ix_generation_reports_period_category', ['period', 'category_id'], unique=False)
+
+    op.create_table('idempotency_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('response_body', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotency_keys_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
+    sa.UniqueConstraint('user_id', 'key', name='uq_idempotency_keys_user_key')
+    )
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_idempotency_keys_user_id'), ['user_id'], unique=False)
 
     op.create_table('licences',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -578,6 +594,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_licences_facility_id'))
 
     op.drop_table('licences')
+    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_user_id'))
+        batch_op.drop_index(batch_op.f('ix_idempotency_keys_created_at'))
+
+    op.drop_table('idempotency_keys')
     with op.batch_alter_table('generation_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_generation_reports_period_category')
         batch_op.drop_index(batch_op.f('ix_generation_reports_facility_id'))

@@ -63,12 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         "from": o_label,
         "to": d_label,
         "great_circle_km": _round(res.great_circle_km),
-        "road_km": _round(res.road_km),
+        "road_km": _round(res.road_route_km),
         "rail_km": _round(res.rail_km),
         "cheapest_mode": res.mode,
         "cost_yuan_per_t": _round(res.cost_yuan_per_t, 2),
         "co2_kg_per_t": _round(res.co2_kg_per_t, 2),
     }
+    if res.mode == "rail":
+        out["road_legs_km"] = _round(res.road_km)
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
         return 0
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if res.mode == "rail":
         print(
             f"  cheapest      rail {out['rail_km']:.1f} km ({res.from_railhead} → {res.to_railhead}) "
-            f"+ road legs {out['road_km']:.1f} km"
+            f"+ road legs {out['road_legs_km']:.1f} km (all the way by road: {out['road_km']:.1f} km)"
         )
     else:
         print(f"  cheapest      road {out['road_km']:.1f} km")

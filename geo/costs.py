@@ -59,6 +59,8 @@ class RouteResult:
     rail_cost_yuan_per_t: float | None
     from_railhead: str | None = None
     to_railhead: str | None = None
+    # The all-road distance, whichever mode is cheaper (road_km holds only the access legs of a rail trip).
+    road_route_km: float | None = None
 
 
 @dataclass
@@ -238,4 +240,5 @@ def route(
         rail_cost_yuan_per_t=rail_cost,
         from_railhead=rail.names[detail.origin_head[0, 0]] if is_rail else None,
         to_railhead=rail.names[detail.dest_head[0, 0]] if is_rail else None,
+        road_route_km=float((network or default_network()).km_matrix([flon], [flat], [tlon], [tlat])[0, 0]),
     )

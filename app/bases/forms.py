@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from app.validators import IntRange
 from models.catalogue import FAMILIES
 
 TONNES = [InputRequired(), NumberRange(min=0, max=99999999999)]
@@ -62,7 +63,7 @@ class TargetForm(FlaskForm):
 
     family = SelectField(_l("Category family"), choices=[SelectChoice(f, f) for f in FAMILIES],
                          validators=[DataRequired()])
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), IntRange(min=2000, max=2100)])
     target_pct = DecimalField(_l("Target rate (%)"), places=2,
                               validators=[InputRequired(), NumberRange(min=0, max=100)])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=300)])
@@ -85,7 +86,7 @@ class ScenarioForm(FlaskForm):
     freight_change_pct = DecimalField(_l("Freight rate change (%)"), places=1, default=0,
                                       validators=[InputRequired(), NumberRange(min=-90, max=500)])
     haul_limit_km = IntegerField(_l("Haul limit (km, blank for none)"),
-                                 validators=[Optional(), NumberRange(min=1, max=5000)])
+                                 validators=[Optional(), IntRange(min=1, max=5000)])
     submit = SubmitField(_l("Run scenario"))
 
 

@@ -6,14 +6,17 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
+from app.validators import IntRange
+
 
 class BidForm(FlaskForm):
     """A sealed bid on one lot."""
 
     facility_id = SelectField(_l("Receiving facility"), coerce=int, validators=[DataRequired()])
-    price_yuan_per_t = DecimalField(_l("Price delivered (yuan/t)"), places=2, validators=[InputRequired()])
-    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0.001)])
-    max_haul_km = IntegerField(_l("Maximum haul (km, optional)"), validators=[Optional(), NumberRange(min=1)])
+    price_yuan_per_t = DecimalField(_l("Price delivered (yuan/t)"), places=2,
+                                    validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
+    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0.001, max=10_000_000)])
+    max_haul_km = IntegerField(_l("Maximum haul (km, optional)"), validators=[Optional(), IntRange(min=1, max=5000)])
 
 
 def parse_quality_limits(text: str | None) -> dict[str, list[float | None]]:
@@ -40,9 +43,11 @@ class DemandProfileForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[DataRequired()])
     period_start = DateField(_l("From"), validators=[DataRequired()])
     period_end = DateField(_l("To"), validators=[DataRequired()])
-    tonnes = DecimalField(_l("Tonnes in the period"), places=3, validators=[InputRequired(), NumberRange(min=0.001)])
-    price_yuan_per_t = DecimalField(_l("Price delivered (yuan/t)"), places=2, validators=[InputRequired()])
-    max_haul_km = IntegerField(_l("Maximum haul (km, optional)"), validators=[Optional(), NumberRange(min=1)])
+    tonnes = DecimalField(_l("Tonnes in the period"), places=3,
+                          validators=[InputRequired(), NumberRange(min=0.001, max=100_000_000)])
+    price_yuan_per_t = DecimalField(_l("Price delivered (yuan/t)"), places=2,
+                                    validators=[InputRequired(), NumberRange(min=-1_000_000, max=1_000_000)])
+    max_haul_km = IntegerField(_l("Maximum haul (km, optional)"), validators=[Optional(), IntRange(min=1, max=5000)])
     quality_limits = TextAreaField(_l("Quality limits, one per line: key min max ('-' when open)"),
                                    validators=[Optional()])
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, DecimalField, FieldList, FloatField, Form, FormField, IntegerField, SelectChoice, SelectField,
-    SelectMultipleField, StringField, SubmitField,
+    DateField,
+    DecimalField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.services.facilities import parse_quality_limits
+from app.validators import IntRange
 
 CAPACITY_ROWS = 4
 LICENCE_ROWS = 2
@@ -26,7 +37,8 @@ class CapacityForm(Form):
     """One accepted category: capacity per month and quality limits."""
 
     category = SelectField(_l("Category"), validators=[Optional()])
-    tonnes_per_month = DecimalField(_l("Tonnes per month"), places=3, validators=[Optional(), NumberRange(min=0.001)])
+    tonnes_per_month = DecimalField(_l("Tonnes per month"), places=3,
+                                    validators=[Optional(), NumberRange(min=0.001, max=100_000_000)])
     quality_limits = StringField(_l("Quality limits"), validators=[Optional(), Length(max=300), _limits_syntax],
                                  description=_l("e.g. moisture_pct<=12; cao_pct>=40"))
 
@@ -56,7 +68,7 @@ class FacilityForm(FlaskForm):
         SelectChoice("wgs84", _l("WGS84 (GPS, this map)")), SelectChoice("gcj02", _l("GCJ-02 (Amap, Tencent)")),
         SelectChoice("bd09", _l("BD-09 (Baidu)")),
     ], default="wgs84")
-    max_haul_km = IntegerField(_l("Maximum haul (km)"), validators=[Optional(), NumberRange(min=1, max=3000)])
+    max_haul_km = IntegerField(_l("Maximum haul (km)"), validators=[Optional(), IntRange(min=1, max=3000)])
     capacities = FieldList(FormField(CapacityForm), min_entries=CAPACITY_ROWS)
     licences = FieldList(FormField(LicenceForm), min_entries=LICENCE_ROWS)
     submit = SubmitField(_l("Save facility"))

@@ -121,7 +121,9 @@ def _is_overdue(allocation: Allocation, now: dt.datetime) -> bool:
 
 def decide(session: so.Session, user: User, allocation_id: int, accept: bool) -> Allocation:
     """Record the user's side's answer; both accepting makes an award, a decline returns the tonnes."""
-    allocation = session.get(Allocation, allocation_id)
+    # Lock the row first: both sides answering at once then see each other's answer (one award, none lost),
+    # and the audit chain's lock is always taken after this row's, never before (no deadlock).
+    allocation = session.get(Allocation, allocation_id, with_for_update=True, populate_existing=True)
     if allocation is None:
         raise PermissionDenied(_("No such allocation."))
     mine = sides(allocation, user)

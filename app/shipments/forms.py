@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 class DispatchForm(FlaskForm):
     """A load leaving the producer."""
 
-    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0.001)])
+    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0.001, max=10_000_000)])
     vehicle_plate = StringField(_l("Vehicle plate"), validators=[DataRequired(), Length(max=16)])
     carrier_organization_id = SelectField(_l("Carrier (optional)"), coerce=lambda v: int(v) if v else None,
                                           validators=[Optional()])
@@ -19,12 +19,13 @@ class DispatchForm(FlaskForm):
 class ReceiveForm(FlaskForm):
     """Weighbridge tonnes of a load."""
 
-    received_tonnes = DecimalField(_l("Weighbridge tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0)])
+    received_tonnes = DecimalField(_l("Weighbridge tonnes"), places=3,
+                                   validators=[InputRequired(), NumberRange(min=0, max=10_000_000)])
 
 
 class UtilisationForm(FlaskForm):
     """What received material became."""
 
     product = SelectField(_l("Product"), validators=[DataRequired()])
-    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0.001)])
+    tonnes = DecimalField(_l("Tonnes"), places=3, validators=[InputRequired(), NumberRange(min=0.001, max=10_000_000)])
     period = DateField(_l("Month (any day in it)"), validators=[Optional()])

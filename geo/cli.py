@@ -69,8 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         "cost_yuan_per_t": _round(res.cost_yuan_per_t, 2),
         "co2_kg_per_t": _round(res.co2_kg_per_t, 2),
     }
-    if res.mode == "rail":
-        out["road_legs_km"] = _round(res.road_km)
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
         return 0
@@ -79,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if res.mode == "rail":
         print(
             f"  cheapest      rail {out['rail_km']:.1f} km ({res.from_railhead} → {res.to_railhead}) "
-            f"+ road legs {out['road_legs_km']:.1f} km (all the way by road: {out['road_km']:.1f} km)"
+            f"+ road legs {res.road_km:.1f} km (all the way by road: {out['road_km']:.1f} km)"
         )
     else:
         print(f"  cheapest      road {out['road_km']:.1f} km")

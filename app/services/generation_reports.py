@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
-from app.services.lot_import import RowError, read_rows
+from app.services.lot_import import RowError, column_map, read_rows
 from models import Facility, GenerationReport, User, WasteCategory
 
 TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "disposed_t", "from_storage_t")
@@ -142,22 +142,6 @@ def missing_reporters(session: so.Session, base_id: int | None, period: dt.date)
 # ----------------------------------------------------------------------------- spreadsheet import
 
 
-def _norm(text) -> str:
-    return "".join(str(text or "").split()).lower()
-
-
-def _column_map(cells: list) -> dict[int, str]:
-    known = {}
-    for key, zh, en in COLUMNS:
-        for name in (key, zh, en, f"{zh} / {en}"):
-            known[_norm(name)] = key
-    found = {}
-    for index, cell in enumerate(cells):
-        text = _norm(cell)
-        key = known.get(text) or next((known[p] for p in text.split("/") if p in known), None)
-        if key:
-            found[index] = key
-    return found
 
 
 def _tonnes(value, key: str, reasons: list[str]) -> Decimal | None:
@@ -229,7 +213,7 @@ def check_file(session: so.Session, user: User, filename: str, content: bytes
     rows = read_rows(filename, content)
     if not rows:
         raise ServiceError(_("The file is empty."), field="file")
-    columns = _column_map(rows[0])
+    columns = column_map(rows[0], COLUMNS)
     missing = [k for k, *_n in COLUMNS if k not in columns.values() and k != "from_storage_t"]
     if missing:
         raise ServiceError(_("The header row lacks: %(columns)s.", columns=", ".join(_header(k) for k in missing)),

@@ -60,17 +60,13 @@ def _norm(text) -> str:
     return re.sub(r"\s+", "", str(text or "")).lower()
 
 
-def _header_keys() -> dict[str, str]:
-    keys = {}
-    for key, zh, en, _required in COLUMNS:
+def column_map(cells: list, columns) -> dict[int, str]:
+    """Column index → key for every header cell naming one of `columns` ((key, zh, en, …) tuples) by key,
+    Chinese, English or '中文 / English'."""
+    known = {}
+    for key, zh, en, *_rest in columns:
         for name in (key, zh, en, header(key, zh, en)):
-            keys[_norm(name)] = key
-    return keys
-
-
-def _column_map(cells: list) -> dict[int, str]:
-    """Column index → key for every recognised header cell ('中文 / English', either half, or the key)."""
-    known = _header_keys()
+            known[_norm(name)] = key
     found = {}
     for index, cell in enumerate(cells):
         text = _norm(cell)
@@ -149,7 +145,8 @@ def _date(value, key: str, reasons: list[tuple[str, str]]) -> dt.date | None:
             raise ValueError(text)
         return dt.date(*(int(g) for g in match.groups()))
     except ValueError:
-        reasons.append((key, _("%(column)s: %(value)s is not a date (use YYYY-MM-DD).", column=_label(key), value=text)))
+        reasons.append((key, _("%(column)s: %(value)s is not a date (use YYYY-MM-DD).",
+                               column=_label(key), value=text)))
         return None
 
 
@@ -219,7 +216,7 @@ def check_file(session: so.Session, user, filename: str, content: bytes) -> tupl
     rows = read_rows(filename, content)
     if not rows:
         raise ServiceError(_("The file is empty."), field="file")
-    columns = _column_map(rows[0])
+    columns = column_map(rows[0], COLUMNS)
     missing = [en for key, _zh, en, required in COLUMNS if required and key not in columns.values()]
     if missing:
         raise ServiceError(_("The header row lacks the columns: %(names)s. Download the template.",

@@ -1,0 +1,251 @@
+"""Load test: 100,000 lots in a scratch PostgreSQL database, gunicorn on loopback, 50 concurrent users.
+
+`python -m bench.load --json` seeds the database (bulk insert), starts gunicorn on 127.0.0.1 only, drives lot
+search (`/lots?...`) and lot pages (`/lots/<id>`) from a bounded thread pool (keep-alive http.client, at most
+--seconds and --max-requests) and prints requests/s, p50/p95/p99 and errors as JSON. Targets: p95 ≤ 150 ms,
+zero errors. The scratch database is dropped afterwards (--keep to keep it).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_P95_MS = 150.0
+PREFECTURES = ("230100", "230200", "230300", "230400", "230500", "230600", "230700", "230800", "230900",
+               "231000", "231100", "231200", "232700")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """Create an empty scratch database and return its URL."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop the scratch database."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def seed(url: str, n_lots: int, seed_value: int = 7) -> dict:
+    """Migrate with Alembic, load the catalogue, then bulk-insert organisations, facilities and lots."""
+    env = {**os.environ, "DATABASE_URL": url}
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).with_name("alembic")), "upgrade", "head"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    migrate_s = time.perf_counter() - started
+    from app.services.reference import load_reference
+    from models import Facility, Lot, Organization, WasteCategory, make_engine
+    from models.credit_code import make_credit_code
+
+    engine = make_engine(url)
+    rng = np.random.default_rng(seed_value)
+    started = time.perf_counter()
+    with sa.orm.Session(engine) as session:
+        load_reference(session)
+        session.commit()
+        categories = session.scalars(sa.select(WasteCategory.id)).all()
+    n_orgs = max(1, n_lots // 50)
+    with engine.begin() as connection:
+        now = dt.datetime.now(dt.UTC)
+        connection.execute(Organization.__table__.insert(), [
+            {"name": f"负载测试企业 {k}", "credit_code": make_credit_code(f"91230100LD{k:07d}"), "verified": True,
+             "is_demo": False, "created_at": now, "updated_at": now} for k in range(n_orgs)])
+        org_ids = connection.execute(sa.select(Organization.id).order_by(Organization.id)).scalars().all()
+        lon = 126.6 + rng.normal(0, 1.2, n_orgs)
+        lat = 45.8 + rng.normal(0, 0.8, n_orgs)
+        connection.execute(Facility.__table__.insert(), [
+            {"organization_id": org_ids[k], "name": f"Plant {k}", "kind": "producer", "lon": float(lon[k]),
+             "lat": float(lat[k]), "input_crs": "wgs84", "prefecture_code": PREFECTURES[k % len(PREFECTURES)],
+             "in_province": True, "large_producer": False} for k in range(n_orgs)])
+        facility_ids = connection.execute(sa.select(Facility.id)).scalars().all()
+        tonnes = np.round(rng.lognormal(6, 1, n_lots), 3) + 1
+        start = dt.date(2026, 1, 1)
+        for chunk in range(0, n_lots, 10_000):
+            rows = []
+            for k in range(chunk, min(n_lots, chunk + 10_000)):
+                t = f"{tonnes[k]:.3f}"
+                rows.append({
+                    "facility_id": facility_ids[k % len(facility_ids)], "category_id": categories[k % len(categories)],
+                    "title": f"Lot {k}", "tonnes": t, "remaining_tonnes": t, "reserve_yuan_per_t": f"{k % 90 - 20}.00",
+                    "available_from": start + dt.timedelta(days=k % 365), "quality": {}, "status": "open"})
+            connection.execute(Lot.__table__.insert(), rows)
+        connection.execute(sa.text("ANALYZE"))
+    engine.dispose()
+    return {"migrate_s": round(migrate_s, 2), "seed_s": round(time.perf_counter() - started, 2),
+            "lots": n_lots, "organisations": n_orgs, "categories": len(categories)}
+
+
+def category_codes(url: str) -> list[str]:
+    """The catalogue's category codes (for search URLs)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        codes = connection.execute(sa.text("SELECT code FROM waste_categories ORDER BY id")).scalars().all()
+        max_id = connection.execute(sa.text("SELECT max(id) FROM lots")).scalar()
+    engine.dispose()
+    return codes, max_id
+
+
+def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1 only, with the app's gunicorn.conf.py; waits until it answers."""
+    env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
+           "GUNICORN_THREADS": str(threads), "SECRET_KEY": os.environ.get("SECRET_KEY", uuid.uuid4().hex),
+           "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
+    env.pop("REDIS_URL", None)
+    process = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--config", "gunicorn.conf.py",
+                                "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/lots")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start: " + (process.stderr.read() or b"").decode()[-2000:])
+
+
+def make_urls(codes: list[str], max_id: int, n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """A mix of searches (filters, sorts, deep pages) and lot pages."""
+    urls = []
+    sorts = ("newest", "tonnes", "reserve", "available")
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.5:
+            urls.append(("lot", f"/lots/{rng.randint(1, max_id)}"))
+        elif r < 0.75:
+            urls.append(("search", f"/lots?category={rng.choice(codes)}&sort={rng.choice(sorts)}"
+                                   f"&page={rng.randint(1, 20)}&lang=en"))
+        elif r < 0.9:
+            urls.append(("search", f"/lots?prefecture={rng.choice(PREFECTURES)}&min_tonnes={rng.randint(0, 500)}"
+                                   f"&page={rng.randint(1, 5)}"))
+        else:
+            urls.append(("search", f"/lots?page={rng.randint(1, 200)}"))
+    return urls
+
+
+def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float) -> dict:
+    """Closed-loop load: `users` threads with keep-alive connections, until the URLs or the time run out."""
+    lock = threading.Lock()
+    cursor = iter(range(len(urls)))
+    latencies: dict[str, list[float]] = {"lot": [], "search": []}
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+
+    def user():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            with lock:
+                k = next(cursor, None)
+            if k is None:
+                return
+            kind, url = urls[k]
+            started = time.perf_counter()
+            try:
+                connection.request("GET", url)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = f"{type(exc).__name__}"
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                if status == 200 or (kind == "lot" and status == 404):
+                    latencies[kind].append(elapsed)
+                else:
+                    errors.append(f"{status} {url}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=user) for _ in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    every = latencies["lot"] + latencies["search"]
+    return {"requests": len(every) + len(errors), "seconds": round(wall, 2),
+            "requests_per_s": round((len(every) + len(errors)) / wall, 1), "errors": len(errors),
+            "error_samples": errors[:5], **_percentiles(every),
+            "by_kind": {kind: {"requests": len(v), **_percentiles(v)} for kind, v in latencies.items()}}
+
+
+def _percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None}
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {"p50_ms": round(float(p50), 1), "p95_ms": round(float(p95), 1), "p99_ms": round(float(p99), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Seed, serve, drive, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lots", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--max-requests", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
+                                                              "postgresql+psycopg://postgres@127.0.0.1/postgres"))
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--json", action="store_true", help="print only the JSON figures")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex)
+    name = f"gufei_load_{uuid.uuid4().hex[:8]}"
+    url = create_database(args.admin_url, name)
+    server = None
+    try:
+        seeded = seed(url, args.lots)
+        codes, max_id = category_codes(url)
+        port = _free_port()
+        server = start_gunicorn(url, port, args.workers, args.threads)
+        urls = make_urls(codes, max_id, args.max_requests, random.Random(11))  # noqa: S311 - load mix, not secrets
+        drive(port, urls[:200], min(args.users, 10), 10)  # warm-up: imports, connection pools, caches
+        figures = drive(port, urls, args.users, args.seconds)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+        if not args.keep:
+            drop_database(args.admin_url, name)
+    result = {"benchmark": "load", "database": "postgresql", "seed": seeded, "users": args.users,
+              "gunicorn": {"workers": args.workers, "threads": args.threads, "bind": "127.0.0.1"},
+              "cpus": os.cpu_count(), **figures,
+              "target_p95_ms": TARGET_P95_MS,
+              "meets_target": figures["errors"] == 0 and (figures["p95_ms"] or 1e9) <= TARGET_P95_MS}
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

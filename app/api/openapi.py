@@ -102,7 +102,6 @@ def document() -> dict[str, Any]:
         paths.setdefault(op.openapi_path, {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "Gufei Exchange API",
             "version": "1.0.0",

@@ -9,6 +9,11 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
+# Recycle workers now and then (slow leaks never accumulate), staggered so they never restart together.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+# Heartbeat files in memory: a container's overlay filesystem can stall gunicorn's worker checks.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - gunicorn heartbeat files only
 accesslog = "-"
 errorlog = "-"
 # Trust X-Forwarded-* only from a local reverse proxy.

@@ -32,6 +32,9 @@ class Lot(TimestampMixin, Base):
         sa.CheckConstraint("available_to IS NULL OR available_to >= available_from", name="window_ordered"),
         sa.CheckConstraint("min_shipment_t IS NULL OR min_shipment_t > 0", name="min_shipment_positive"),
         sa.Index("ix_lots_status_category", "status", "category_id"),
+        # Browsing sorts newest first, overall or within a category: an index walk instead of a sort.
+        sa.Index("ix_lots_created_at_id", "created_at", "id"),
+        sa.Index("ix_lots_category_created_at", "category_id", "created_at", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

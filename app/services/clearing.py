@@ -20,7 +20,17 @@ import matching
 from app.services import audit, notifications
 from app.services.errors import ServiceError
 from models import (
-    Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Licence, Lot, MatchRun, User, WasteCategory, utcnow,
+    Allocation,
+    Bid,
+    DemandProfile,
+    Facility,
+    FacilityCapacity,
+    Licence,
+    Lot,
+    MatchRun,
+    User,
+    WasteCategory,
+    utcnow,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,7 +53,8 @@ class CategoryProblem:
 
     category: WasteCategory
     problem: matching.Problem
-    demand_rows: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)  # id → facility, bid, profile
+    # demand id → facility, bid, profile
+    demand_rows: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)
     pair_km: dict[tuple[int, str], tuple[float, float | None]] = field(default_factory=dict)  # road, rail km
 
     def snapshot(self) -> dict[str, Any]:
@@ -439,7 +450,8 @@ def _write_results(session: so.Session, run: MatchRun, parts: list[SolvedCategor
             "run": run.id, "lot": allocation.lot_id, "facility": allocation.facility_id,
             "tonnes": allocation.tonnes, "price_yuan_per_t": allocation.price_yuan_per_t})
         if allocation.bid_id is not None:
-            audit.record(session, run.created_by_id, "bid", allocation.bid_id, "allocated", {"allocation": allocation.id})
+            audit.record(session, run.created_by_id, "bid", allocation.bid_id, "allocated",
+                         {"allocation": allocation.id})
     for lot_id in sorted({a.lot_id for a, _c in made}):
         lot = session.get(Lot, lot_id)
         session.refresh(lot)

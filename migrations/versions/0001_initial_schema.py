@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 08:19:27.124399
+Create Date: 2026-11-24 08:36:17.248248
 
 """
 from typing import Sequence, Union
@@ -334,7 +334,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lots'))
     )
     with op.batch_alter_table('lots', schema=None) as batch_op:
+        batch_op.create_index('ix_lots_category_created_at', ['category_id', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lots_category_id'), ['category_id'], unique=False)
+        batch_op.create_index('ix_lots_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lots_facility_id'), ['facility_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lots_status'), ['status'], unique=False)
         batch_op.create_index('ix_lots_status_category', ['status', 'category_id'], unique=False)
@@ -587,7 +589,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_lots_status_category')
         batch_op.drop_index(batch_op.f('ix_lots_status'))
         batch_op.drop_index(batch_op.f('ix_lots_facility_id'))
+        batch_op.drop_index('ix_lots_created_at_id')
         batch_op.drop_index(batch_op.f('ix_lots_category_id'))
+        batch_op.drop_index('ix_lots_category_created_at')
 
     op.drop_table('lots')
     with op.batch_alter_table('licences', schema=None) as batch_op:

@@ -1,4 +1,5 @@
 """Views of the awards blueprint: answer allocations, see awards and their settlement."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,8 +22,13 @@ PARTIES = ("producer", "recycler", "regulator")
 def index():
     """Allocations to answer and the organisation's awards."""
     desk = awards.desk(db.session, current_user.row)
-    return render_template("awards/index.html", desk=desk, form=FlaskForm(), locale=str(get_locale()),
-                           sides=lambda a: awards.sides(a, current_user.row))
+    return render_template(
+        "awards/index.html",
+        desk=desk,
+        form=FlaskForm(),
+        locale=str(get_locale()),
+        sides=lambda a: awards.sides(a, current_user.row),
+    )
 
 
 @blueprint.route("/allocations/<int:allocation_id>/decision", methods=["POST"])
@@ -42,8 +48,12 @@ def decide(allocation_id: int):
         if allocation.award is not None:
             flash(_("Both parties accepted: the award is made."), "success")
         else:
-            flash(_("Accepted; waiting for the other party.") if accept else _("Declined; the tonnes went back to the lot."),
-                  "info")
+            flash(
+                _("Accepted; waiting for the other party.")
+                if accept
+                else _("Declined; the tonnes went back to the lot."),
+                "info",
+            )
     return redirect(url_for("awards.index"))
 
 

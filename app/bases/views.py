@@ -1,4 +1,5 @@
 """Views of the bases blueprint: dashboards, exports, reports, targets, warnings, scenarios, evaluations."""
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,11 @@ def _scope_or_403(code: str) -> Scope:
         scope = Scope("base", base=base)
     if current_user.role in OVERSEERS:
         return scope
-    if current_user.role == "base_officer" and scope.kind == "base" \
-            and current_user.organization.base_id == scope.base.id:
+    if (
+        current_user.role == "base_officer"
+        and scope.kind == "base"
+        and current_user.organization.base_id == scope.base.id
+    ):
         return scope
     abort(403)
 
@@ -78,8 +82,9 @@ def utilisation_default_year() -> int:
 def _latest_month(year: int) -> dt.date:
     from models import GenerationReport
 
-    latest = db.session.scalar(sa.select(sa.func.max(GenerationReport.period)).where(
-        GenerationReport.period < dt.date(year + 1, 1, 1)))
+    latest = db.session.scalar(
+        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1))
+    )
     return latest if latest else dt.date(year, 12, 1)
 
 
@@ -110,13 +115,19 @@ def dashboard(code: str):
     table = utilisation.year_table(session, scope, year, locale)
     month = _latest_month(year)
     return render_template(
-        "bases/dashboard.html", scope=scope, scope_name=scope.name(locale), year=year, table=table,
-        warnings=utilisation.warnings(session, scope, month.year, month.month, locale), month=month,
+        "bases/dashboard.html",
+        scope=scope,
+        scope_name=scope.name(locale),
+        year=year,
+        table=table,
+        warnings=utilisation.warnings(session, scope, month.year, month.month, locale),
+        month=month,
         producers=utilisation.top_producers(session, scope, year),
         recyclers=utilisation.top_recyclers(session, scope, year),
-        boundaries_url=url_for("facilities.prefectures_geojson"), tile_url=current_app.config.get("MAP_TILE_URL") or "", locale=locale)
-
-
+        boundaries_url=url_for("facilities.prefectures_geojson"),
+        tile_url=current_app.config.get("MAP_TILE_URL") or "",
+        locale=locale,
+    )
 
 
 @blueprint.route("/<code>/data.json")
@@ -129,16 +140,21 @@ def chart_data(code: str):
     family = request.args.get("family", "bulk_industrial")
     family = family if family in FAMILY else None
     data = utilisation.series(db.session, scope, dt.date(year - 1, 1, 1), dt.date(year + 1, 1, 1), "month", family)
-    data["target"] = utilisation.trajectory(utilisation.targets(db.session, scope, family or "bulk_industrial"),
-                                            data["periods"])
+    data["target"] = utilisation.trajectory(
+        utilisation.targets(db.session, scope, family or "bulk_industrial"), data["periods"]
+    )
     table = utilisation.year_table(db.session, scope, year, locale)
     data["by_category"] = {
         "labels": [r["category_name"] for r in table.rows],
         "generated_t": [r["generated_t"] for r in table.rows],
         "utilised_t": [r["utilised_t"] for r in table.rows],
     }
-    data["labels"] = {"rate": _("Utilisation rate"), "target": _("Target trajectory"),
-                      "generated": _("Generated (t)"), "utilised": _("Utilised (t)")}
+    data["labels"] = {
+        "rate": _("Utilisation rate"),
+        "target": _("Target trajectory"),
+        "generated": _("Generated (t)"),
+        "utilised": _("Utilised (t)"),
+    }
     return jsonify(utilisation.as_json(data))
 
 
@@ -155,9 +171,20 @@ def flows_geojson(code: str):
     return response
 
 
-EXPORT_COLUMNS = ("category", "category_name", "generated_t", "from_storage_t", "self_utilised_t",
-                  "market_utilised_t", "utilised_t", "stored_t", "disposed_t", "rate", "co2_avoided_t",
-                  "env_tax_avoided_yuan")
+EXPORT_COLUMNS = (
+    "category",
+    "category_name",
+    "generated_t",
+    "from_storage_t",
+    "self_utilised_t",
+    "market_utilised_t",
+    "utilised_t",
+    "stored_t",
+    "disposed_t",
+    "rate",
+    "co2_avoided_t",
+    "env_tax_avoided_yuan",
+)
 
 
 def _export_rows(scope: Scope, year: int) -> list[list]:
@@ -181,8 +208,11 @@ def export(code: str, fmt: str):
         writer.writerow(EXPORT_COLUMNS)
         for row in rows:
             writer.writerow(["" if v is None else v for v in row])
-        return Response(out.getvalue().encode("utf-8-sig"), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+        return Response(
+            out.getvalue().encode("utf-8-sig"),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+        )
     if fmt == "xlsx":
         book = Workbook()
         sheet = book.active
@@ -192,8 +222,11 @@ def export(code: str, fmt: str):
             sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
         out = io.BytesIO()
         book.save(out)
-        return Response(out.getvalue(), headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return Response(
+            out.getvalue(),
+            headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     abort(404)
 
 
@@ -207,8 +240,9 @@ def warnings(code: str):
     if form.validate() and form.month.data:
         month = dt.date(int(form.month.data[:4]), int(form.month.data[5:]), 1)
     found = utilisation.warnings(db.session, scope, month.year, month.month, _locale())
-    return render_template("bases/warnings.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           month=month, warnings=found)
+    return render_template(
+        "bases/warnings.html", scope=scope, scope_name=scope.name(_locale()), form=form, month=month, warnings=found
+    )
 
 
 @blueprint.route("/<code>/missing")
@@ -221,8 +255,14 @@ def missing(code: str):
     if form.validate() and form.month.data:
         month = dt.date(int(form.month.data[:4]), int(form.month.data[5:]), 1)
     facilities = generation_reports.missing_reporters(db.session, scope.base.id if scope.base else None, month)
-    return render_template("bases/missing.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           month=month, facilities=facilities)
+    return render_template(
+        "bases/missing.html",
+        scope=scope,
+        scope_name=scope.name(_locale()),
+        form=form,
+        month=month,
+        facilities=facilities,
+    )
 
 
 @blueprint.route("/<code>/targets", methods=["GET", "POST"])
@@ -236,13 +276,25 @@ def targets(code: str):
         if current_user.role not in OVERSEERS:
             abort(403)
         if form.validate_on_submit():
-            utilisation.save_target(db.session, current_user.row, scope, form.family.data, form.year.data,
-                                    form.target_pct.data / 100, form.source.data)
+            utilisation.save_target(
+                db.session,
+                current_user.row,
+                scope,
+                form.family.data,
+                form.year.data,
+                form.target_pct.data / 100,
+                form.source.data,
+            )
             flash(_("Target saved."), "success")
             return redirect(url_for("bases.targets", code=code))
-    return render_template("bases/targets.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           rows=utilisation.target_rows(db.session, scope),
-                           can_edit=current_user.role in OVERSEERS)
+    return render_template(
+        "bases/targets.html",
+        scope=scope,
+        scope_name=scope.name(_locale()),
+        form=form,
+        rows=utilisation.target_rows(db.session, scope),
+        can_edit=current_user.role in OVERSEERS,
+    )
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -264,20 +316,33 @@ def scenario(code: str):
     form = _scenario_form()
     comparison = None
     if form.validate_on_submit():
-        subsidies = {e.form.category.data: e.form.yuan_per_t.data for e in form.subsidies
-                     if e.form.category.data and e.form.yuan_per_t.data}
+        subsidies = {
+            e.form.category.data: e.form.yuan_per_t.data
+            for e in form.subsidies
+            if e.form.category.data and e.form.yuan_per_t.data
+        }
         params = scenarios.ScenarioParams(
-            subsidies=subsidies, carbon_price_yuan_per_t=form.carbon_price.data or Decimal(0),
-            freight_change_pct=form.freight_change_pct.data or Decimal(0), haul_limit_km=form.haul_limit_km.data)
+            subsidies=subsidies,
+            carbon_price_yuan_per_t=form.carbon_price.data or Decimal(0),
+            freight_change_pct=form.freight_change_pct.data or Decimal(0),
+            haul_limit_km=form.haul_limit_km.data,
+        )
         try:
-            _run, comparison = scenarios.run_scenario(db.session, current_user.row, params, scope,
-                                                         utilisation_default_year())
+            _run, comparison = scenarios.run_scenario(
+                db.session, current_user.row, params, scope, utilisation_default_year()
+            )
         except ServiceError as exc:
             flash(exc.message, "error")
     category_names = {c.code: c.display_name(_locale()) for c in catalogue.categories(db.session)}
-    return render_template("bases/scenarios.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           comparison=comparison, recent=scenarios.recent(db.session, current_user.row),
-                           category_names=category_names)
+    return render_template(
+        "bases/scenarios.html",
+        scope=scope,
+        scope_name=scope.name(_locale()),
+        form=form,
+        comparison=comparison,
+        recent=scenarios.recent(db.session, current_user.row),
+        category_names=category_names,
+    )
 
 
 # ----------------------------------------------------------------------------- generation reports
@@ -285,8 +350,9 @@ def scenario(code: str):
 
 def _report_form() -> ReportForm:
     form = ReportForm()
-    form.facility.choices = [SelectChoice(f.id, f.name)
-                             for f in generation_reports.reporting_facilities(db.session, current_user.row)]
+    form.facility.choices = [
+        SelectChoice(f.id, f.name) for f in generation_reports.reporting_facilities(db.session, current_user.row)
+    ]
     form.category.choices = catalogue.category_choices(db.session, _locale())
     return form
 
@@ -303,9 +369,11 @@ def reports():
         category = catalogue.categories(db.session)
         category_id = next(c.id for c in category if c.code == form.category.data)
         data = generation_reports.ReportInput(
-            facility_id=form.facility.data, category_id=category_id,
+            facility_id=form.facility.data,
+            category_id=category_id,
             period=dt.date(int(form.period.data[:4]), int(form.period.data[5:]), 1),
-            **{k: getattr(form, k).data for k in generation_reports.TONNE_FIELDS})
+            **{k: getattr(form, k).data for k in generation_reports.TONNE_FIELDS},
+        )
         try:
             generation_reports.file_report(db.session, current_user.row, data)
         except ServiceError as exc:
@@ -320,8 +388,14 @@ def reports():
 
 def _render_reports(form, import_form, import_errors=None, status=200):
     rows = generation_reports.reports_of(db.session, current_user.row)
-    return render_template("bases/reports.html", form=form, import_form=import_form, rows=rows,
-                           import_errors=import_errors or [], locale=_locale()), status
+    return render_template(
+        "bases/reports.html",
+        form=form,
+        import_form=import_form,
+        rows=rows,
+        import_errors=import_errors or [],
+        locale=_locale(),
+    ), status
 
 
 @blueprint.route("/reports/import", methods=["POST"])
@@ -352,8 +426,11 @@ def import_reports():
 def report_template():
     """The XLSX import template, pre-filled with the user's facilities."""
     body = generation_reports.template_xlsx(db.session, current_user.row, _locale())
-    return Response(body, headers={"Content-Disposition": "attachment; filename=generation-reports.xlsx"},
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(
+        body,
+        headers={"Content-Disposition": "attachment; filename=generation-reports.xlsx"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 # ----------------------------------------------------------------------------- evaluation register
@@ -378,8 +455,14 @@ def evaluation_register():
             abort(403)
         if _save_evaluation(form, None):
             return redirect(url_for("bases.evaluation_register"))
-    return render_template("bases/evaluations.html", form=form, rows=evaluations.register(db.session),
-                           progress=evaluations.progress(db.session), can_edit=can_edit, editing=None)
+    return render_template(
+        "bases/evaluations.html",
+        form=form,
+        rows=evaluations.register(db.session),
+        progress=evaluations.progress(db.session),
+        can_edit=can_edit,
+        editing=None,
+    )
 
 
 @blueprint.route("/evaluations/<int:evaluation_id>", methods=["GET", "POST"])
@@ -394,16 +477,29 @@ def edit_evaluation(evaluation_id: int):
         form.organization.data = evaluation.organization_id
     if request.method == "POST" and _save_evaluation(form, evaluation_id):
         return redirect(url_for("bases.evaluation_register"))
-    return render_template("bases/evaluations.html", form=form, rows=evaluations.register(db.session),
-                           progress=evaluations.progress(db.session), can_edit=True, editing=evaluation)
+    return render_template(
+        "bases/evaluations.html",
+        form=form,
+        rows=evaluations.register(db.session),
+        progress=evaluations.progress(db.session),
+        can_edit=True,
+        editing=evaluation,
+    )
 
 
 def _save_evaluation(form: EvaluationForm, evaluation_id: int | None) -> bool:
     if not form.validate_on_submit():
         return False
     try:
-        evaluations.save(db.session, current_user.row, form.organization.data, form.status.data,
-                         form.evaluated_on.data, form.note.data, evaluation_id)
+        evaluations.save(
+            db.session,
+            current_user.row,
+            form.organization.data,
+            form.status.data,
+            form.evaluated_on.data,
+            form.note.data,
+            evaluation_id,
+        )
     except ServiceError as exc:
         db.session.rollback()
         target = getattr(form, exc.field, None) if exc.field else None

@@ -1,4 +1,5 @@
 """Views of the facilities blueprint."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -37,11 +38,18 @@ class _FormData:
     def __init__(self, facility) -> None:
         self.name, self.kind, self.address = facility.name, facility.kind, facility.address
         self.lon, self.lat, self.system, self.max_haul_km = facility.lon, facility.lat, "wgs84", facility.max_haul_km
-        self.capacities = [SimpleNamespace(category=c.category.code, tonnes_per_month=c.tonnes_per_month,
-                                           quality_limits=facilities.format_quality_limits(c.quality_limits))
-                           for c in facility.capacities]
-        self.licences = [SimpleNamespace(number=lic.number, categories=list(lic.category_codes),
-                                         valid_until=lic.valid_until) for lic in facility.licences]
+        self.capacities = [
+            SimpleNamespace(
+                category=c.category.code,
+                tonnes_per_month=c.tonnes_per_month,
+                quality_limits=facilities.format_quality_limits(c.quality_limits),
+            )
+            for c in facility.capacities
+        ]
+        self.licences = [
+            SimpleNamespace(number=lic.number, categories=list(lic.category_codes), valid_until=lic.valid_until)
+            for lic in facility.licences
+        ]
 
 
 def _as_form_data(facility) -> _FormData:
@@ -50,23 +58,34 @@ def _as_form_data(facility) -> _FormData:
 
 def _input(form: FacilityForm) -> facilities.FacilityInput:
     capacities = tuple(
-        facilities.CapacityInput(e.category.data, e.tonnes_per_month.data,
-                                 facilities.parse_quality_limits(e.quality_limits.data))
-        for e in (entry.form for entry in form.capacities) if e.category.data and e.tonnes_per_month.data
+        facilities.CapacityInput(
+            e.category.data, e.tonnes_per_month.data, facilities.parse_quality_limits(e.quality_limits.data)
+        )
+        for e in (entry.form for entry in form.capacities)
+        if e.category.data and e.tonnes_per_month.data
     )
     licences = tuple(
         facilities.LicenceInput(e.number.data.strip(), tuple(e.categories.data or ()), e.valid_until.data)
-        for e in (entry.form for entry in form.licences) if (e.number.data or "").strip()
+        for e in (entry.form for entry in form.licences)
+        if (e.number.data or "").strip()
     )
     return facilities.FacilityInput(
-        name=form.name.data, kind=form.kind.data, lon=form.lon.data, lat=form.lat.data, system=form.system.data,
-        address=form.address.data, max_haul_km=form.max_haul_km.data, capacities=capacities, licences=licences,
+        name=form.name.data,
+        kind=form.kind.data,
+        lon=form.lon.data,
+        lat=form.lat.data,
+        system=form.system.data,
+        address=form.address.data,
+        max_haul_km=form.max_haul_km.data,
+        capacities=capacities,
+        licences=licences,
     )
 
 
 def _render(form: FacilityForm, facility=None, status: int = 200):
-    return render_template("facilities/form.html", form=form, facility=facility,
-                           tile_url=current_app.config.get("MAP_TILE_URL")), status
+    return render_template(
+        "facilities/form.html", form=form, facility=facility, tile_url=current_app.config.get("MAP_TILE_URL")
+    ), status
 
 
 def _save(form: FacilityForm, facility=None):
@@ -76,7 +95,9 @@ def _save(form: FacilityForm, facility=None):
     try:
         data = _input(form)
         if facility is None:
-            facility = facilities.create(db.session, current_user.row, data, request.args.get("organization_id", type=int))
+            facility = facilities.create(
+                db.session, current_user.row, data, request.args.get("organization_id", type=int)
+            )
         else:
             facility = facilities.update(db.session, current_user.row, facility, data)
     except PermissionDenied:
@@ -95,8 +116,12 @@ def _save(form: FacilityForm, facility=None):
 @roles_required(*EDITORS)
 def index():
     """The facilities of my organisation."""
-    return render_template("facilities/index.html", facilities=facilities.mine(db.session, current_user.row),
-                           locale=str(get_locale()), prefecture_name=catalogue.prefecture_name)
+    return render_template(
+        "facilities/index.html",
+        facilities=facilities.mine(db.session, current_user.row),
+        locale=str(get_locale()),
+        prefecture_name=catalogue.prefecture_name,
+    )
 
 
 @blueprint.route("/facilities/new", methods=["GET", "POST"])
@@ -121,8 +146,13 @@ def _editable(facility_id: int):
 def detail(facility_id: int):
     """One of my facilities, on a map."""
     facility = _editable(facility_id)
-    return render_template("facilities/detail.html", facility=facility, locale=str(get_locale()),
-                           prefecture_name=catalogue.prefecture_name, tile_url=current_app.config.get("MAP_TILE_URL"))
+    return render_template(
+        "facilities/detail.html",
+        facility=facility,
+        locale=str(get_locale()),
+        prefecture_name=catalogue.prefecture_name,
+        tile_url=current_app.config.get("MAP_TILE_URL"),
+    )
 
 
 @blueprint.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 """Forms of the lots blueprint."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -35,11 +36,19 @@ class LotFilterForm(FlaskForm):
     base = SelectField(_l("Resource-utilisation base"), validators=[Optional()])
     near = SelectField(_l("Distance from my facility"), validators=[Optional()])
     max_km = IntegerField(_l("Max road km"), validators=[Optional(), IntRange(min=1, max=5000)])
-    sort = SelectField(_l("Sort by"), choices=[
-        SelectChoice("newest", _l("Newest")), SelectChoice("tonnes_desc", _l("Most tonnes")), SelectChoice("tonnes_asc", _l("Fewest tonnes")),
-        SelectChoice("reserve_asc", _l("Lowest reserve")), SelectChoice("available", _l("Earliest available")),
-        SelectChoice("distance", _l("Nearest by road")),
-    ], default="newest", validators=[Optional()])
+    sort = SelectField(
+        _l("Sort by"),
+        choices=[
+            SelectChoice("newest", _l("Newest")),
+            SelectChoice("tonnes_desc", _l("Most tonnes")),
+            SelectChoice("tonnes_asc", _l("Fewest tonnes")),
+            SelectChoice("reserve_asc", _l("Lowest reserve")),
+            SelectChoice("available", _l("Earliest available")),
+            SelectChoice("distance", _l("Nearest by road")),
+        ],
+        default="newest",
+        validators=[Optional()],
+    )
 
 
 class LotForm(FlaskForm):
@@ -49,13 +58,17 @@ class LotForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[DataRequired()])
     title = StringField(_l("Title (optional)"), validators=[Optional(), Length(max=200)])
     tonnes = DecimalField(_l("Tonnes"), places=3, validators=[DataRequired(), NumberRange(min=0.001, max=10_000_000)])
-    reserve_yuan_per_t = DecimalField(_l("Reserve price at the gate (yuan/t)"), places=2,
-                                      description=_l("Negative when you pay to have it taken away."),
-                                      validators=[InputRequired(), NumberRange(min=-100000, max=1000000)])
+    reserve_yuan_per_t = DecimalField(
+        _l("Reserve price at the gate (yuan/t)"),
+        places=2,
+        description=_l("Negative when you pay to have it taken away."),
+        validators=[InputRequired(), NumberRange(min=-100000, max=1000000)],
+    )
     available_from = DateField(_l("Available from"), validators=[DataRequired()])
     available_to = DateField(_l("Available to"), validators=[Optional()])
-    min_shipment_t = DecimalField(_l("Minimum shipment (t)"), places=3,
-                                  validators=[Optional(), NumberRange(min=0.001, max=10_000_000)])
+    min_shipment_t = DecimalField(
+        _l("Minimum shipment (t)"), places=3, validators=[Optional(), NumberRange(min=0.001, max=10_000_000)]
+    )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Save lot"))
 

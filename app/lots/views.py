@@ -1,9 +1,20 @@
 """Views of the lots blueprint: browse (list and map), post, edit, withdraw, import, documents."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import (
-    Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,8 +29,15 @@ from app.services.errors import PermissionDenied, ServiceError
 from models import Facility, Lot, LotDocument, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
-LOT_FIELDS = ("facility", "category", "tonnes", "reserve_yuan_per_t", "available_from", "available_to",
-              "min_shipment_t")
+LOT_FIELDS = (
+    "facility",
+    "category",
+    "tonnes",
+    "reserve_yuan_per_t",
+    "available_from",
+    "available_to",
+    "min_shipment_t",
+)
 
 
 def _my_facilities() -> list[Facility]:
@@ -34,18 +52,22 @@ def _filters(locale: str) -> tuple[LotFilterForm, lots.LotFilters]:
     form.category.choices = catalogue.with_blank(catalogue.category_choices(db.session, locale))
     form.prefecture.choices = catalogue.with_blank(catalogue.prefecture_choices(locale))
     bases = db.session.scalars(sa.select(ResourceBase).order_by(ResourceBase.id)).all()
-    form.base.choices = catalogue.with_blank([(str(b.id), b.name_zh if locale.startswith("zh") else b.name_en)
-                                              for b in bases])
+    form.base.choices = catalogue.with_blank(
+        [(str(b.id), b.name_zh if locale.startswith("zh") else b.name_en) for b in bases]
+    )
     mine = {str(f.id): f for f in _my_facilities()}
     form.near.choices = catalogue.with_blank([(k, f.name) for k, f in mine.items()])
     if not form.validate():
         return form, lots.LotFilters()
     near = mine.get(form.near.data or "")
     return form, lots.LotFilters(
-        category=form.category.data or None, prefecture=form.prefecture.data or None,
+        category=form.category.data or None,
+        prefecture=form.prefecture.data or None,
         base_id=int(form.base.data) if form.base.data else None,
-        min_tonnes=form.min_tonnes.data, max_tonnes=form.max_tonnes.data,
-        available_by=form.available_by.data, available_until=form.available_until.data,
+        min_tonnes=form.min_tonnes.data,
+        max_tonnes=form.max_tonnes.data,
+        available_by=form.available_by.data,
+        available_until=form.available_until.data,
         near=(near.lon, near.lat) if near else None,
         max_km=float(form.max_km.data) if near and form.max_km.data else None,
         sort=form.sort.data if (form.sort.data != "distance" or near) else "newest",
@@ -59,16 +81,20 @@ def index():
     form, filters = _filters(locale)
     if request.args.get("view") == "map":
         return _map_page(form)
-    page = lots.search(db.session, filters, request.args.get("page", 1, type=int),
-                       current_app.config["LOTS_PER_PAGE"])
-    return render_template("lots/index.html", form=form, page=page, locale=locale,
-                           prefecture_name=catalogue.prefecture_name)
+    page = lots.search(db.session, filters, request.args.get("page", 1, type=int), current_app.config["LOTS_PER_PAGE"])
+    return render_template(
+        "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name
+    )
 
 
 def _map_page(form: LotFilterForm):
     args = {k: v for k, v in request.args.items() if k not in ("view", "page")}
-    return render_template("lots/map.html", form=form, source=url_for("lots.map_json", **args),
-                           tile_url=current_app.config.get("MAP_TILE_URL"))
+    return render_template(
+        "lots/map.html",
+        form=form,
+        source=url_for("lots.map_json", **args),
+        tile_url=current_app.config.get("MAP_TILE_URL"),
+    )
 
 
 @blueprint.route("/map")
@@ -117,10 +143,16 @@ def _input(form: LotForm) -> lots.LotInput:
             except ValueError:
                 getattr(form, f"q_{key}").errors = [_("Give a number.")]
     return lots.LotInput(
-        facility_id=form.facility.data, category=form.category.data, tonnes=form.tonnes.data,
-        reserve_yuan_per_t=form.reserve_yuan_per_t.data, available_from=form.available_from.data,
-        available_to=form.available_to.data, min_shipment_t=form.min_shipment_t.data, title=form.title.data,
-        description=form.description.data, quality=quality,
+        facility_id=form.facility.data,
+        category=form.category.data,
+        tonnes=form.tonnes.data,
+        reserve_yuan_per_t=form.reserve_yuan_per_t.data,
+        available_from=form.available_from.data,
+        available_to=form.available_to.data,
+        min_shipment_t=form.min_shipment_t.data,
+        title=form.title.data,
+        description=form.description.data,
+        quality=quality,
     )
 
 
@@ -225,11 +257,16 @@ def import_template(fmt: str):
     """The import template as CSV or XLSX, with bilingual headers and an example row."""
     locale = str(get_locale())
     if fmt == "csv":
-        return Response(lot_import.template_csv(locale), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=gufei-lots-template.csv"})
-    return Response(lot_import.template_xlsx(locale),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=gufei-lots-template.xlsx"})
+        return Response(
+            lot_import.template_csv(locale),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=gufei-lots-template.csv"},
+        )
+    return Response(
+        lot_import.template_xlsx(locale),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": "attachment; filename=gufei-lots-template.xlsx"},
+    )
 
 
 @blueprint.route("/<int:lot_id>/documents", methods=["POST"])
@@ -243,8 +280,14 @@ def upload_document(lot_id: int):
     upload = form.file.data
     try:
         uploads.save_lot_document(
-            db.session, current_user.row, lot, upload.stream, upload.filename or "", current_app.config["UPLOAD_FOLDER"],
-            current_app.config.get("LOT_DOCUMENT_MAX_BYTES", uploads.MAX_DOCUMENT_BYTES))
+            db.session,
+            current_user.row,
+            lot,
+            upload.stream,
+            upload.filename or "",
+            current_app.config["UPLOAD_FOLDER"],
+            current_app.config.get("LOT_DOCUMENT_MAX_BYTES", uploads.MAX_DOCUMENT_BYTES),
+        )
     except PermissionDenied:
         abort(403)
     except ServiceError as exc:
@@ -266,20 +309,26 @@ def document(lot_id: int, document_id: int):
     path = uploads.document_path(current_app.config["UPLOAD_FOLDER"], doc)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=doc.content_type, download_name=doc.filename,
-                     as_attachment=doc.content_type == "application/pdf")
+    return send_file(
+        path, mimetype=doc.content_type, download_name=doc.filename, as_attachment=doc.content_type == "application/pdf"
+    )
 
 
 def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200):
     locale = str(get_locale())
     manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
     return render_template(
-        "lots/detail.html", lot=lot, locale=locale,
+        "lots/detail.html",
+        lot=lot,
+        locale=locale,
         # Only the lot's producer learns how many sealed bids it has.
         bid_count=lots.active_bid_count(db.session, lot.id) if manager else None,
-        prefecture_name=catalogue.prefecture_name, manager=manager,
-        distances=lots.distances_from(lot, _my_facilities()), guidance=lots.price_guidance(db.session, lot),
-        document_form=document_form or DocumentForm(), action_form=FlaskForm(),
+        prefecture_name=catalogue.prefecture_name,
+        manager=manager,
+        distances=lots.distances_from(lot, _my_facilities()),
+        guidance=lots.price_guidance(db.session, lot),
+        document_form=document_form or DocumentForm(),
+        action_form=FlaskForm(),
         tile_url=current_app.config.get("MAP_TILE_URL"),
     ), status
 

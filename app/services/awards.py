@@ -115,7 +115,7 @@ def _is_overdue(allocation: Allocation, now: dt.datetime) -> bool:
     if deadline is None:
         return False
     if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=dt.timezone.utc)
+        deadline = deadline.replace(tzinfo=dt.UTC)
     return deadline < now
 
 

@@ -13,9 +13,9 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
-from geo.boundaries import PREFECTURE_NAMES_EN, prefectures
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
+from geo.boundaries import PREFECTURE_NAMES_EN, prefectures
 from models import Facility, FacilityCapacity, Licence, ResourceBase, User, WasteCategory
 from models.facilities import COORDINATE_SYSTEMS, FACILITY_KINDS
 

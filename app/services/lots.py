@@ -1,4 +1,5 @@
 """Lots: browse (with road-distance filters and a map), post, edit, withdraw, and price guidance."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -88,8 +89,11 @@ def _road_km(filters: LotFilters, lons: np.ndarray, lats: np.ndarray) -> np.ndar
 
 def _within_distance(session: so.Session, filters: LotFilters) -> tuple[list[int], dict[int, float]]:
     """Ids of the filtered lots within the road distance (sorted by km when asked) and their km."""
-    rows = session.execute(_filtered(filters).with_only_columns(Lot.id, Facility.lon, Facility.lat)
-                           .order_by(*SORTS.get(filters.sort, SORTS["newest"]))).all()
+    rows = session.execute(
+        _filtered(filters)
+        .with_only_columns(Lot.id, Facility.lon, Facility.lat)
+        .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+    ).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     km = _road_km(filters, np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float))
     keep = km <= filters.max_km if filters.max_km is not None else np.ones(ids.size, dtype=bool)
@@ -105,10 +109,15 @@ def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -
     page = max(1, page)
     if filters.near is not None:
         ids, km = _within_distance(session, filters)
-        chosen = ids[(page - 1) * per_page: page * per_page]
+        chosen = ids[(page - 1) * per_page : page * per_page]
         by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(chosen)))} if chosen else {}
-        return Page(items=[by_id[i] for i in chosen], page=page, per_page=per_page, total=len(ids),
-                    road_km={i: km[i] for i in chosen})
+        return Page(
+            items=[by_id[i] for i in chosen],
+            page=page,
+            per_page=per_page,
+            total=len(ids),
+            road_km={i: km[i] for i in chosen},
+        )
     query = _filtered(filters)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = session.scalars(
@@ -128,22 +137,29 @@ def map_points(session: so.Session, filters: LotFilters, locale: str) -> dict:
         rows = session.scalars(sa.select(Lot).where(Lot.id.in_(ids))).all() if ids else []
     else:
         km = {}
-        rows = session.scalars(_filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(MAP_LIMIT)).all()
-    points = [{
-        "id": lot.id, "title": lot.title, "lon": lot.facility.lon, "lat": lot.facility.lat,
-        "category": lot.category.display_name(locale), "tonnes": str(lot.remaining_tonnes),
-        "reserve_yuan_per_t": str(lot.reserve_yuan_per_t),
-        "available_from": lot.available_from.isoformat(),
-        "road_km": round(km[lot.id], 1) if lot.id in km else None,
-    } for lot in rows]
+        rows = session.scalars(
+            _filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(MAP_LIMIT)
+        ).all()
+    points = [
+        {
+            "id": lot.id,
+            "title": lot.title,
+            "lon": lot.facility.lon,
+            "lat": lot.facility.lat,
+            "category": lot.category.display_name(locale),
+            "tonnes": str(lot.remaining_tonnes),
+            "reserve_yuan_per_t": str(lot.reserve_yuan_per_t),
+            "available_from": lot.available_from.isoformat(),
+            "road_km": round(km[lot.id], 1) if lot.id in km else None,
+        }
+        for lot in rows
+    ]
     return {"count": len(points), "limit": MAP_LIMIT, "lots": points}
 
 
 def active_bid_count(session: so.Session, lot_id: int) -> int:
     """How many sealed bids a lot has: the count is public, the amounts are not."""
-    return session.scalar(
-        sa.select(sa.func.count(Bid.id)).where(Bid.lot_id == lot_id, Bid.status == "active")
-    ) or 0
+    return session.scalar(sa.select(sa.func.count(Bid.id)).where(Bid.lot_id == lot_id, Bid.status == "active")) or 0
 
 
 # -- posting, editing and withdrawing ---------------------------------------------------------
@@ -175,15 +191,22 @@ def can_manage(user, lot: Lot) -> bool:
 
 def producer_facilities(session: so.Session, user) -> list[Facility]:
     """Facilities of the user's organisation that may hold lots (producer or both)."""
-    return list(session.scalars(
-        sa.select(Facility).where(Facility.organization_id == user.organization_id,
-                                  Facility.kind.in_(("producer", "both"))).order_by(Facility.name)
-    ))
+    return list(
+        session.scalars(
+            sa.select(Facility)
+            .where(Facility.organization_id == user.organization_id, Facility.kind.in_(("producer", "both")))
+            .order_by(Facility.name)
+        )
+    )
 
 
-def check_input(session: so.Session, user, data: LotInput,
-                categories: dict[str, WasteCategory] | None = None,
-                facilities: dict[int, Facility] | None = None) -> tuple[list[tuple[str, str]], Facility | None, WasteCategory | None]:
+def check_input(
+    session: so.Session,
+    user,
+    data: LotInput,
+    categories: dict[str, WasteCategory] | None = None,
+    facilities: dict[int, Facility] | None = None,
+) -> tuple[list[tuple[str, str]], Facility | None, WasteCategory | None]:
     """Every problem with `data` as (field, message), and the facility and category it names."""
     if categories is None:
         categories = {c.code: c for c in session.scalars(sa.select(WasteCategory))}
@@ -196,10 +219,21 @@ def check_input(session: so.Session, user, data: LotInput,
     category = categories.get(data.category)
     if category is None:
         problems.append(("category", _("Unknown category %(code)s.", code=data.category or "—")))
+    problems += _quantity_problems(data)
+    if category is not None:
+        problems += _quality_problems(data, category)
+    return problems, facility, category
+
+
+def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
+    """Problems with tonnes, reserve, availability window and minimum shipment."""
+    problems = []
     if data.tonnes is None or data.tonnes <= 0:
         problems.append(("tonnes", _("Tonnes must be a positive number.")))
     if data.reserve_yuan_per_t is None:
-        problems.append(("reserve_yuan_per_t", _("Give a reserve price in yuan per tonne (negative if you pay for removal).")))
+        problems.append(
+            ("reserve_yuan_per_t", _("Give a reserve price in yuan per tonne (negative if you pay for removal)."))
+        )
     if data.available_from is None:
         problems.append(("available_from", _("Give the date the lot is available from.")))
     elif data.available_to is not None and data.available_to < data.available_from:
@@ -209,13 +243,17 @@ def check_input(session: so.Session, user, data: LotInput,
             problems.append(("min_shipment_t", _("The minimum shipment must be positive.")))
         elif data.tonnes is not None and data.tonnes > 0 and data.min_shipment_t > data.tonnes:
             problems.append(("min_shipment_t", _("The minimum shipment exceeds the lot.")))
-    if category is not None:
-        allowed = {q["key"] for q in category.quality_fields}
-        for key in data.quality:
-            if key not in allowed:
-                problems.append(("quality", _("%(key)s is not a quality attribute of %(category)s.",
-                                              key=key, category=category.code)))
-    return problems, facility, category
+    return problems
+
+
+def _quality_problems(data: LotInput, category: WasteCategory) -> list[tuple[str, str]]:
+    """Quality keys the category does not define."""
+    allowed = {q["key"] for q in category.quality_fields}
+    return [
+        ("quality", _("%(key)s is not a quality attribute of %(category)s.", key=key, category=category.code))
+        for key in data.quality
+        if key not in allowed
+    ]
 
 
 def parse_quality_value(key: str, raw: str):
@@ -238,18 +276,35 @@ def _title(data: LotInput, facility: Facility, category: WasteCategory) -> str:
 
 def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user) -> Lot:
     """A new open lot from checked input (not yet added to a session)."""
-    return Lot(facility=facility, category=category, title=_title(data, facility, category), tonnes=data.tonnes,
-               remaining_tonnes=data.tonnes, reserve_yuan_per_t=data.reserve_yuan_per_t,
-               available_from=data.available_from, available_to=data.available_to,
-               min_shipment_t=data.min_shipment_t, description=(data.description or "").strip() or None,
-               quality=dict(data.quality), status="open", created_by_id=user.id)
+    return Lot(
+        facility=facility,
+        category=category,
+        title=_title(data, facility, category),
+        tonnes=data.tonnes,
+        remaining_tonnes=data.tonnes,
+        reserve_yuan_per_t=data.reserve_yuan_per_t,
+        available_from=data.available_from,
+        available_to=data.available_to,
+        min_shipment_t=data.min_shipment_t,
+        description=(data.description or "").strip() or None,
+        quality=dict(data.quality),
+        status="open",
+        created_by_id=user.id,
+    )
 
 
 def audit_payload(lot: Lot) -> dict:
     """The facts of a lot an audit event records."""
-    return {"title": lot.title, "category": lot.category.code, "facility": lot.facility_id,
-            "tonnes": str(lot.tonnes), "reserve": str(lot.reserve_yuan_per_t),
-            "from": lot.available_from, "to": lot.available_to, "status": lot.status}
+    return {
+        "title": lot.title,
+        "category": lot.category.code,
+        "facility": lot.facility_id,
+        "tonnes": str(lot.tonnes),
+        "reserve": str(lot.reserve_yuan_per_t),
+        "from": lot.available_from,
+        "to": lot.available_to,
+        "status": lot.status,
+    }
 
 
 def _raise_first(problems: list[tuple[str, str]]) -> None:
@@ -313,6 +368,7 @@ def withdraw(session: so.Session, user, lot: Lot) -> Lot:
 
 # -- the lot page: distances from the viewer's facilities and price guidance ---------------------
 
+
 def distances_from(lot: Lot, facilities: list[Facility]) -> list[tuple[Facility, float]]:
     """Road km from each of the viewer's facilities to the lot's facility (one matrix call)."""
     others = [f for f in facilities if f.id != lot.facility_id]
@@ -341,21 +397,51 @@ def _round_guidance(value: Decimal) -> Decimal:
     return (value / ROUND_GUIDANCE_TO).to_integral_value() * ROUND_GUIDANCE_TO
 
 
-def _demand_rows(session: so.Session, lot: Lot, today: dt.date) -> list[tuple[str, Facility, Decimal, Decimal, dict, float | None, tuple]]:
-    """Active standing demand and sealed bids that could take this lot, as (id, facility, t, price, limits, km, window)."""
+def _demand_rows(
+    session: so.Session, lot: Lot, today: dt.date
+) -> list[tuple[str, Facility, Decimal, Decimal, dict, float | None, tuple]]:
+    """Active standing demand and sealed bids that could take this lot.
+
+    Rows are (id, facility, tonnes, price, limits, km, window)."""
     rows = []
-    profiles = session.scalars(sa.select(DemandProfile).where(
-        DemandProfile.category_id == lot.category_id, DemandProfile.active.is_(True),
-        DemandProfile.period_end >= today))
+    profiles = session.scalars(
+        sa.select(DemandProfile).where(
+            DemandProfile.category_id == lot.category_id,
+            DemandProfile.active.is_(True),
+            DemandProfile.period_end >= today,
+        )
+    )
     for p in profiles:
-        rows.append((f"profile-{p.id}", p.facility, p.tonnes, p.price_yuan_per_t, p.quality_limits or {},
-                     p.max_haul_km or p.facility.max_haul_km, (p.period_start, p.period_end)))
-    bids = session.scalars(sa.select(Bid).where(
-        Bid.status == "active", Bid.category_id == lot.category_id,
-        sa.or_(Bid.lot_id == lot.id, Bid.lot_id.is_(None))))
+        rows.append(
+            (
+                f"profile-{p.id}",
+                p.facility,
+                p.tonnes,
+                p.price_yuan_per_t,
+                p.quality_limits or {},
+                p.max_haul_km or p.facility.max_haul_km,
+                (p.period_start, p.period_end),
+            )
+        )
+    bids = session.scalars(
+        sa.select(Bid).where(
+            Bid.status == "active",
+            Bid.category_id == lot.category_id,
+            sa.or_(Bid.lot_id == lot.id, Bid.lot_id.is_(None)),
+        )
+    )
     for b in bids:
-        rows.append((f"bid-{b.id}", b.facility, b.tonnes, b.price_yuan_per_t, {},
-                     b.max_haul_km or b.facility.max_haul_km, (None, None)))
+        rows.append(
+            (
+                f"bid-{b.id}",
+                b.facility,
+                b.tonnes,
+                b.price_yuan_per_t,
+                {},
+                b.max_haul_km or b.facility.max_haul_km,
+                (None, None),
+            )
+        )
     return [r for r in rows if r[1].id != lot.facility_id]
 
 
@@ -367,23 +453,58 @@ def price_guidance(session: so.Session, lot: Lot, today: dt.date | None = None) 
     if len(facilities) < MIN_DEMANDS_FOR_GUIDANCE:
         return Guidance(demands=len(facilities))
     category = lot.category
-    costs = geo.cost_matrix([lot.facility.lon], [lot.facility.lat], [r[1].lon for r in rows], [r[1].lat for r in rows],
-                            freight_class=category.freight_class)
+    costs = geo.cost_matrix(
+        [lot.facility.lon],
+        [lot.facility.lat],
+        [r[1].lon for r in rows],
+        [r[1].lat for r in rows],
+        freight_class=category.freight_class,
+    )
     licences = {}
     for r in rows:
-        licences[r[0]] = frozenset(code for lic in r[1].licences for code in lic.category_codes
-                                   if lic.valid_until is None or lic.valid_until >= today)
+        licences[r[0]] = frozenset(
+            code
+            for lic in r[1].licences
+            for code in lic.category_codes
+            if lic.valid_until is None or lic.valid_until >= today
+        )
     quality = {k: float(v) for k, v in (lot.quality or {}).items() if isinstance(v, (int, float))}
     problem = matching.Problem(
-        lots=[matching.Lot(id=lot.id, category=category.code, tonnes=lot.remaining_tonnes,
-                           reserve_yuan_per_t=lot.reserve_yuan_per_t, available_from=lot.available_from,
-                           available_to=lot.available_to, quality=quality, hazardous=category.hazardous)],
-        demands=[matching.Demand(id=r[0], category=category.code, tonnes=r[2], price_yuan_per_t=r[3],
-                                 window_from=r[6][0], window_to=r[6][1],
-                                 quality_limits={k: tuple(v) for k, v in r[4].items()},
-                                 max_haul_km=r[5], licences=licences[r[0]]) for r in rows],
-        costs=[matching.Cost(lot_id=lot.id, demand_id=r[0], yuan_per_t=Decimal(str(round(float(costs.yuan_per_t[0, j]), 2))),
-                             km=float(costs.road_km[0, j])) for j, r in enumerate(rows)],
+        lots=[
+            matching.Lot(
+                id=lot.id,
+                category=category.code,
+                tonnes=lot.remaining_tonnes,
+                reserve_yuan_per_t=lot.reserve_yuan_per_t,
+                available_from=lot.available_from,
+                available_to=lot.available_to,
+                quality=quality,
+                hazardous=category.hazardous,
+            )
+        ],
+        demands=[
+            matching.Demand(
+                id=r[0],
+                category=category.code,
+                tonnes=r[2],
+                price_yuan_per_t=r[3],
+                window_from=r[6][0],
+                window_to=r[6][1],
+                quality_limits={k: tuple(v) for k, v in r[4].items()},
+                max_haul_km=r[5],
+                licences=licences[r[0]],
+            )
+            for r in rows
+        ],
+        costs=[
+            matching.Cost(
+                lot_id=lot.id,
+                demand_id=r[0],
+                yuan_per_t=Decimal(str(round(float(costs.yuan_per_t[0, j]), 2))),
+                km=float(costs.road_km[0, j]),
+            )
+            for j, r in enumerate(rows)
+        ],
     )
     result = matching.solve(problem, solver="mincostflow")
     mine = [a for a in result.allocations if a.lot_id == lot.id]
@@ -392,6 +513,9 @@ def price_guidance(session: so.Session, lot: Lot, today: dt.date | None = None) 
     best = max(mine, key=lambda a: a.netback_yuan_per_t)
     where = next(r[1] for r in rows if r[0] == best.demand_id)
     gate = lot.reserve_yuan_per_t + Decimal(result.lot_prices.get(lot.id, 0))
-    return Guidance(demands=len(facilities), gate_value_yuan_per_t=_round_guidance(gate),
-                    best_netback_yuan_per_t=_round_guidance(best.netback_yuan_per_t),
-                    best_netback_prefecture=where.prefecture_code)
+    return Guidance(
+        demands=len(facilities),
+        gate_value_yuan_per_t=_round_guidance(gate),
+        best_netback_yuan_per_t=_round_guidance(best.netback_yuan_per_t),
+        best_netback_prefecture=where.prefecture_code,
+    )

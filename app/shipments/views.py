@@ -1,4 +1,5 @@
 """Views of the shipments blueprint: dispatch, weigh in, declare utilisation."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -20,8 +21,7 @@ blueprint = Blueprint("shipments", __name__, url_prefix="/shipments")
 
 def _forms(dispatch=None, receive=None, utilisation=None):
     dispatch = dispatch or DispatchForm(formdata=None)
-    dispatch.carrier_organization_id.choices = [("", "—")] + [
-        (o.id, o.name) for o in shipments.carriers(db.session)]
+    dispatch.carrier_organization_id.choices = [("", "—")] + [(o.id, o.name) for o in shipments.carriers(db.session)]
     utilisation = utilisation or UtilisationForm(formdata=None)
     utilisation.product.choices = [(p, label(PRODUCT, p)) for p in PRODUCTS]
     return dispatch, receive or ReceiveForm(formdata=None), utilisation
@@ -35,11 +35,19 @@ def render_award(award_id: int, status: int = 200, error_shipment: int | None = 
         abort(403)
     dispatch, receive, utilisation = _forms(**forms)
     return render_template(
-        "shipments/award.html", award=award, allocation=award.allocation,
-        sides=awards.sides(award.allocation, current_user.row), loads=shipments.award_shipments(db.session, award.id),
-        received=shipments.received_total(db.session, award.id), declared=shipments.declared_total(db.session, award.id),
-        dispatch_form=dispatch, receive_form=receive, utilisation_form=utilisation, error_shipment=error_shipment,
-        locale=str(get_locale())), status
+        "shipments/award.html",
+        award=award,
+        allocation=award.allocation,
+        sides=awards.sides(award.allocation, current_user.row),
+        loads=shipments.award_shipments(db.session, award.id),
+        received=shipments.received_total(db.session, award.id),
+        declared=shipments.declared_total(db.session, award.id),
+        dispatch_form=dispatch,
+        receive_form=receive,
+        utilisation_form=utilisation,
+        error_shipment=error_shipment,
+        locale=str(get_locale()),
+    ), status
 
 
 def _attach(form, exc: ServiceError) -> None:
@@ -55,8 +63,14 @@ def dispatch(award_id: int):
     form, _r, _u = _forms(dispatch=DispatchForm())
     if form.validate_on_submit():
         try:
-            shipment = shipments.dispatch(db.session, current_user.row, award_id, form.tonnes.data,
-                                          form.vehicle_plate.data, form.carrier_organization_id.data)
+            shipment = shipments.dispatch(
+                db.session,
+                current_user.row,
+                award_id,
+                form.tonnes.data,
+                form.vehicle_plate.data,
+                form.carrier_organization_id.data,
+            )
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
@@ -98,8 +112,9 @@ def utilisation(award_id: int):
     _d, _r, form = _forms(utilisation=UtilisationForm())
     if form.validate_on_submit():
         try:
-            shipments.declare_utilisation(db.session, current_user.row, award_id, form.product.data,
-                                          form.tonnes.data, form.period.data)
+            shipments.declare_utilisation(
+                db.session, current_user.row, award_id, form.product.data, form.tonnes.data, form.period.data
+            )
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:

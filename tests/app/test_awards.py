@@ -1,4 +1,5 @@
 """Awards: both parties answer allocations; declines and expiry return tonnes; netback to the fen."""
+
 import datetime as dt
 from decimal import Decimal
 
@@ -18,8 +19,10 @@ def _cleared(db):
 
 
 def _answer(client, allocation_id, decision):
-    return client.post(f"/awards/allocations/{allocation_id}/decision",
-                       data={"csrf_token": csrf_token(client, "/awards"), "decision": decision})
+    return client.post(
+        f"/awards/allocations/{allocation_id}/decision",
+        data={"csrf_token": csrf_token(client, "/awards"), "decision": decision},
+    )
 
 
 def test_netback_settlement_is_exact_to_the_fen():
@@ -45,7 +48,9 @@ def test_both_parties_accepting_makes_an_award_with_the_netback(auth, client, db
     assert award.tonnes == Decimal("600.000")
     assert award.recycler_pays_yuan == (a.price_yuan_per_t * 600).quantize(Decimal("0.01"))
     assert award.freight_yuan == (a.transport_yuan_per_t * 600).quantize(Decimal("0.01"))
-    assert award.producer_receives_yuan == ((a.price_yuan_per_t - a.transport_yuan_per_t) * 600).quantize(Decimal("0.01"))
+    assert award.producer_receives_yuan == ((a.price_yuan_per_t - a.transport_yuan_per_t) * 600).quantize(
+        Decimal("0.01")
+    )
     assert db.session.get(Allocation, a.id).status == "accepted"
     assert db.session.get(Lot, m["lot"].id).status == "awarded"
     page = client.get(f"/awards/{award.id}").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Clearing end to end: service, CLI, run page, status JSON, failures, demand profiles, licences."""
+
 import datetime as dt
 import json
 from decimal import Decimal
@@ -10,7 +11,13 @@ from app.services import clearing
 from models import Allocation, Bid, Licence, Lot, MatchRun
 from tests.conftest import csrf_token
 from tests.factories import (
-    DemandProfileFactory, FacilityFactory, LotFactory, OrganizationFactory, UserFactory, category, small_market,
+    DemandProfileFactory,
+    FacilityFactory,
+    LotFactory,
+    OrganizationFactory,
+    UserFactory,
+    category,
+    small_market,
 )
 
 EN = {"Accept-Language": "en"}
@@ -28,10 +35,13 @@ def test_clearing_allocates_the_lot_to_the_near_bidder(db, reference):
     assert run.status == "succeeded" and run.progress_pct == 100 and run.job_id
     allocations = db.session.scalars(sa.select(Allocation)).all()
     assert [(a.lot_id, a.facility_id, a.tonnes, a.status) for a in allocations] == [
-        (m["lot"].id, m["near"].id, Decimal("600.000"), "proposed")]
+        (m["lot"].id, m["near"].id, Decimal("600.000"), "proposed")
+    ]
     a = allocations[0]
     assert a.price_yuan_per_t == Decimal("83.21") and a.bid_id == m["near_bid"].id
-    assert a.surplus_yuan == ((a.price_yuan_per_t - a.transport_yuan_per_t - Decimal("10")) * 600).quantize(Decimal("0.01"))
+    assert a.surplus_yuan == ((a.price_yuan_per_t - a.transport_yuan_per_t - Decimal("10")) * 600).quantize(
+        Decimal("0.01")
+    )
     assert a.deadline is not None
     lot = db.session.get(Lot, m["lot"].id)
     assert lot.remaining_tonnes == Decimal("400.000") and lot.status == "matched"
@@ -48,8 +58,16 @@ def test_cli_match_run_prints_json(runner, db, reference):
     result = runner.invoke(args=["match", "run", "--category", "fly_ash", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) >= {"run_id", "status", "allocations", "tonnes_matched", "transport_cost_yuan", "co2_t",
-                         "surplus_yuan", "seconds"}
+    assert set(data) >= {
+        "run_id",
+        "status",
+        "allocations",
+        "tonnes_matched",
+        "transport_cost_yuan",
+        "co2_t",
+        "surplus_yuan",
+        "seconds",
+    }
     assert data["status"] == "succeeded" and data["tonnes_matched"] == 600.0
     assert [(a["lot"], a["facility"], a["tonnes"]) for a in data["allocations"]] == [(m["lot"].id, m["near"].id, 600.0)]
     assert isinstance(data["transport_cost_yuan"], float) and data["surplus_yuan"] > 0
@@ -111,8 +129,13 @@ def test_demand_profiles_take_lots_within_their_haul_radius_only(db, reference):
     near_lot = LotFactory(facility=FacilityFactory(organization=org, lon=126.60, lat=45.70), tonnes=Decimal("100"))
     far_lot = LotFactory(facility=FacilityFactory(organization=org, lon=130.0, lat=47.3), tonnes=Decimal("100"))
     recycler = FacilityFactory(kind="recycler", lon=126.65, lat=45.75, max_haul_km=80)
-    DemandProfileFactory(facility=recycler, tonnes=Decimal("500"), price_yuan_per_t=Decimal("90"),
-                         period_start=dt.date(2020, 1, 1), period_end=dt.date(2099, 1, 1))
+    DemandProfileFactory(
+        facility=recycler,
+        tonnes=Decimal("500"),
+        price_yuan_per_t=Decimal("90"),
+        period_start=dt.date(2020, 1, 1),
+        period_end=dt.date(2099, 1, 1),
+    )
     run = _run(db, "fly_ash")
     assert run.status == "succeeded"
     allocations = db.session.scalars(sa.select(Allocation)).all()
@@ -123,9 +146,13 @@ def test_demand_profiles_take_lots_within_their_haul_radius_only(db, reference):
 
 def test_a_profile_quality_limit_excludes_an_off_spec_lot(db, reference):
     lot = LotFactory(quality={"loi_pct": 9.0})
-    DemandProfileFactory(facility=FacilityFactory(kind="recycler", lon=126.65, lat=45.76), price_yuan_per_t=Decimal("90"),
-                         quality_limits={"loi_pct": [None, 5.0]}, period_start=dt.date(2020, 1, 1),
-                         period_end=dt.date(2099, 1, 1))
+    DemandProfileFactory(
+        facility=FacilityFactory(kind="recycler", lon=126.65, lat=45.76),
+        price_yuan_per_t=Decimal("90"),
+        quality_limits={"loi_pct": [None, 5.0]},
+        period_start=dt.date(2020, 1, 1),
+        period_end=dt.date(2099, 1, 1),
+    )
     run = _run(db, "fly_ash")
     assert run.results["unmatched"][0]["lot"] == lot.id
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
@@ -133,27 +160,38 @@ def test_a_profile_quality_limit_excludes_an_off_spec_lot(db, reference):
 
 @pytest.mark.parametrize("licensed", [False, True])
 def test_hazardous_lots_need_a_licence(db, reference, licensed):
-    hazardous = db.session.scalar(sa.select(type(category("fly_ash"))).where(
-        type(category("fly_ash")).hazardous.is_(True)).limit(1))
+    hazardous = db.session.scalar(
+        sa.select(type(category("fly_ash"))).where(type(category("fly_ash")).hazardous.is_(True)).limit(1)
+    )
     LotFactory(category=hazardous, reserve_yuan_per_t=Decimal("-500"))
     plant = FacilityFactory(kind="recycler", lon=126.65, lat=45.76)
     if licensed:
         db.session.add(Licence(facility_id=plant.id, number="HW-1", category_codes=[hazardous.code]))
         db.session.commit()
-    DemandProfileFactory(facility=plant, category=hazardous, price_yuan_per_t=Decimal("0"),
-                         period_start=dt.date(2020, 1, 1), period_end=dt.date(2099, 1, 1))
+    DemandProfileFactory(
+        facility=plant,
+        category=hazardous,
+        price_yuan_per_t=Decimal("0"),
+        period_start=dt.date(2020, 1, 1),
+        period_end=dt.date(2099, 1, 1),
+    )
     _run(db, hazardous.code)
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == (1 if licensed else 0)
 
 
 def test_a_second_run_does_not_reuse_a_profiles_committed_tonnes(db, reference):
     LotFactory(tonnes=Decimal("300"))
-    profile = DemandProfileFactory(facility=FacilityFactory(kind="recycler", lon=126.65, lat=45.76),
-                                   tonnes=Decimal("300"), price_yuan_per_t=Decimal("90"),
-                                   period_start=dt.date(2020, 1, 1), period_end=dt.date(2099, 1, 1))
+    profile = DemandProfileFactory(
+        facility=FacilityFactory(kind="recycler", lon=126.65, lat=45.76),
+        tonnes=Decimal("300"),
+        price_yuan_per_t=Decimal("90"),
+        period_start=dt.date(2020, 1, 1),
+        period_end=dt.date(2099, 1, 1),
+    )
     _run(db)
     LotFactory(tonnes=Decimal("200"))
     _run(db)
-    total = db.session.scalar(sa.select(sa.func.sum(Allocation.tonnes)).where(Allocation.demand_profile_id == profile.id))
+    total = db.session.scalar(
+        sa.select(sa.func.sum(Allocation.tonnes)).where(Allocation.demand_profile_id == profile.id)
+    )
     assert Decimal(str(total)) == Decimal("300")
-

@@ -1,4 +1,5 @@
 """Facilities: create with a map picker or typed coordinates in any Chinese system, stored in WGS84."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -10,11 +11,21 @@ from tests.factories import FacilityFactory, UserFactory
 
 
 def _post(client, url, **overrides):
-    data = {"csrf_token": csrf_token(client, url), "name": "大庆渣场", "kind": "recycler", "lon": "125.1",
-            "lat": "46.59", "system": "wgs84", "max_haul_km": "200",
-            "capacities-0-category": "fly_ash", "capacities-0-tonnes_per_month": "1200",
-            "capacities-0-quality_limits": "moisture_pct<=12",
-            "licences-0-number": "HW-1", "licences-0-categories": ["oil_sludge"], "licences-0-valid_until": "2030-01-01"}
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "name": "大庆渣场",
+        "kind": "recycler",
+        "lon": "125.1",
+        "lat": "46.59",
+        "system": "wgs84",
+        "max_haul_km": "200",
+        "capacities-0-category": "fly_ash",
+        "capacities-0-tonnes_per_month": "1200",
+        "capacities-0-quality_limits": "moisture_pct<=12",
+        "licences-0-number": "HW-1",
+        "licences-0-categories": ["oil_sludge"],
+        "licences-0-valid_until": "2030-01-01",
+    }
     data.update(overrides)
     return client.post(url, data=data)
 
@@ -23,7 +34,9 @@ def test_gcj02_input_is_stored_as_wgs84_and_joined_to_prefecture_and_base(client
     user = UserFactory(role="recycler")
     auth.login(user.email)
     gcj_lon, gcj_lat = geo.from_wgs84(125.10, 46.59, "gcj02")
-    response = _post(client, "/facilities/new", lon=f"{float(gcj_lon):.8f}", lat=f"{float(gcj_lat):.8f}", system="gcj02")
+    response = _post(
+        client, "/facilities/new", lon=f"{float(gcj_lon):.8f}", lat=f"{float(gcj_lat):.8f}", system="gcj02"
+    )
     assert response.status_code == 302
     facility = reference.session.scalar(sa.select(Facility))
     assert abs(facility.lon - 125.10) < 1e-5 and abs(facility.lat - 46.59) < 1e-5

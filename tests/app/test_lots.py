@@ -1,4 +1,5 @@
 """Lots: post, edit and withdraw with permissions; documents; browse filters; map JSON; sealed bids."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,13 @@ import sqlalchemy as sa
 from models import AuditEvent, Lot, LotDocument, OrganizationRole
 from tests.conftest import csrf_token
 from tests.factories import (
-    BidFactory, DemandProfileFactory, FacilityFactory, LotFactory, OrganizationFactory, UserFactory, category,
+    BidFactory,
+    DemandProfileFactory,
+    FacilityFactory,
+    LotFactory,
+    OrganizationFactory,
+    UserFactory,
+    category,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -22,9 +29,17 @@ def _producer():
 
 
 def _lot_data(client, url, facility, **overrides):
-    data = {"csrf_token": csrf_token(client, url), "facility": str(facility.id), "category": "fly_ash",
-            "tonnes": "1500", "reserve_yuan_per_t": "-8.50", "available_from": "2026-11-01",
-            "available_to": "2027-03-01", "q_moisture_pct": "12.5", "q_cao_pct": "99"}
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "facility": str(facility.id),
+        "category": "fly_ash",
+        "tonnes": "1500",
+        "reserve_yuan_per_t": "-8.50",
+        "available_from": "2026-11-01",
+        "available_to": "2027-03-01",
+        "q_moisture_pct": "12.5",
+        "q_cao_pct": "99",
+    }
     data.update(overrides)
     return data
 
@@ -83,8 +98,11 @@ def test_owner_edits_and_withdraws(client, auth, reference):
 
 def _upload(client, lot, content, name):
     token = csrf_token(client, f"/lots/{lot.id}")
-    return client.post(f"/lots/{lot.id}/documents", content_type="multipart/form-data",
-                       data={"csrf_token": token, "file": (io.BytesIO(content), name)})
+    return client.post(
+        f"/lots/{lot.id}/documents",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+    )
 
 
 def test_upload_checks_content_not_extension(client, auth, reference):
@@ -119,8 +137,11 @@ def test_documents_need_sign_in(client, auth, reference):
 
 def test_browse_filters_by_category_and_prefecture(client, reference):
     LotFactory(title="Harbin ash")
-    LotFactory(title="Daqing slag", category=category("steel_slag"),
-               facility=FacilityFactory(lon=125.1, lat=46.59, prefecture_code="230600"))
+    LotFactory(
+        title="Daqing slag",
+        category=category("steel_slag"),
+        facility=FacilityFactory(lon=125.1, lat=46.59, prefecture_code="230600"),
+    )
     page = client.get("/lots?category=steel_slag").get_data(as_text=True)
     assert "Daqing slag" in page and "Harbin ash" not in page
     page = client.get("/lots?prefecture=230100").get_data(as_text=True)
@@ -149,8 +170,12 @@ def test_map_view_and_json(client, reference):
 
 def test_lot_page_shows_guidance_but_no_bid_price_or_count_to_outsiders(client, reference):
     lot = LotFactory(reserve_yuan_per_t=Decimal("5.00"))
-    BidFactory(lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8))
-    DemandProfileFactory(price_yuan_per_t=Decimal("93.47"), facility=FacilityFactory(kind="recycler", lon=125.1, lat=46.59))
+    BidFactory(
+        lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8)
+    )
+    DemandProfileFactory(
+        price_yuan_per_t=Decimal("93.47"), facility=FacilityFactory(kind="recycler", lon=125.1, lat=46.59)
+    )
     page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert 'id="bid-count"' not in page
     assert "87.13" not in page and "93.47" not in page
@@ -160,7 +185,9 @@ def test_lot_page_shows_guidance_but_no_bid_price_or_count_to_outsiders(client, 
 def test_the_producer_sees_how_many_bids_its_lot_has_but_not_their_prices(client, auth, reference):
     producer = UserFactory(email="mill@example.com")
     lot = LotFactory(facility=FacilityFactory(organization=producer.organization))
-    BidFactory(lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8))
+    BidFactory(
+        lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8)
+    )
     auth.login("mill@example.com")
     page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert 'id="bid-count">1<' in page and "87.13" not in page

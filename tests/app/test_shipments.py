@@ -1,4 +1,5 @@
 """Shipments: dispatch with manifests, weighbridge receipt and the 2 % flag, limits, utilisation, concurrency."""
+
 import re
 import threading
 from decimal import Decimal
@@ -26,8 +27,15 @@ def _awarded(db):
 
 def _dispatch(client, award_id, tonnes, plate="黑A·12345"):
     url = f"/awards/{award_id}"
-    return client.post(f"/shipments/awards/{award_id}/dispatch", data={
-        "csrf_token": csrf_token(client, url), "tonnes": tonnes, "vehicle_plate": plate, "carrier_organization_id": ""})
+    return client.post(
+        f"/shipments/awards/{award_id}/dispatch",
+        data={
+            "csrf_token": csrf_token(client, url),
+            "tonnes": tonnes,
+            "vehicle_plate": plate,
+            "carrier_organization_id": "",
+        },
+    )
 
 
 def test_dispatch_issues_a_manifest_number_and_notifies_the_recycler(auth, client, db, reference):
@@ -72,8 +80,9 @@ def test_the_recycler_cannot_dispatch_and_the_producer_cannot_receive(auth, clie
     auth.logout()
     shipment = shipments.dispatch(db.session, m["producer"], m["award"].id, Decimal("5"), "黑A12345")
     auth.login("producer@example.com")
-    response = client.post(f"/shipments/{shipment.id}/receive",
-                           data={"csrf_token": csrf_token(client, "/awards"), "received_tonnes": "5"})
+    response = client.post(
+        f"/shipments/{shipment.id}/receive", data={"csrf_token": csrf_token(client, "/awards"), "received_tonnes": "5"}
+    )
     assert response.status_code == 403
 
 
@@ -81,8 +90,10 @@ def test_a_weight_difference_above_2_percent_is_flagged_to_both(auth, client, db
     m = _awarded(db)
     shipment = shipments.dispatch(db.session, m["producer"], m["award"].id, Decimal("30"), "黑A12345")
     auth.login("near@example.com")
-    response = client.post(f"/shipments/{shipment.id}/receive",
-                           data={"csrf_token": csrf_token(client, f"/awards/{m['award'].id}"), "received_tonnes": "29.1"})
+    response = client.post(
+        f"/shipments/{shipment.id}/receive",
+        data={"csrf_token": csrf_token(client, f"/awards/{m['award'].id}"), "received_tonnes": "29.1"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     shipment = db.session.get(Shipment, shipment.id)

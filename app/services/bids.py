@@ -1,4 +1,11 @@
-"""Sealed bids on lots and standing demand profiles: place, list (sealed), withdraw."""
+"""Sealed bids on a lot or on a whole category, and standing demand profiles: place, list (sealed), withdraw.
+
+A category-wide bid offers a price delivered for tonnes of every compatible lot of a category within the
+bidding facility's haul radius; the clearing pairs it like a demand profile. It notifies nobody when placed:
+which lots it can reach depends on freight, quality and licences at clearing time, and telling every producer
+of the category that a buyer exists would spam them and reveal nothing they can act on. Producers' bid counts
+stay counts of bids on their lot.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +20,7 @@ from flask_babel import gettext as _
 from app import labels
 from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
-from models import Bid, DemandProfile, Facility, Lot, User, WasteCategory
+from models import Bid, DemandProfile, Facility, Licence, Lot, User, WasteCategory, utcnow
 
 BIDDABLE_LOT_STATUSES = ("open", "matched")
 RECYCLER_KINDS = ("recycler", "both")
@@ -61,6 +68,13 @@ def _own_recycler_facility(session: so.Session, user: User, facility_id: int) ->
     return facility
 
 
+def _check_terms(data: BidInput) -> None:
+    if data.tonnes <= 0:
+        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
+    if data.max_haul_km is not None and data.max_haul_km <= 0:
+        raise ServiceError(_("The maximum haul must be positive."), field="max_haul_km")
+
+
 def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> Bid:
     """Place a sealed bid on an open lot from one of the user's recycler facilities."""
     _require_trader(user)
@@ -70,10 +84,7 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
     if lot.facility.organization_id == user.organization_id:
         raise ServiceError(_("You cannot bid on your own organisation's lot."))
     facility = _own_recycler_facility(session, user, data.facility_id)
-    if data.tonnes <= 0:
-        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
-    if data.max_haul_km is not None and data.max_haul_km <= 0:
-        raise ServiceError(_("The maximum haul must be positive."), field="max_haul_km")
+    _check_terms(data)
     bid = Bid(lot=lot, category_id=lot.category_id, facility=facility, price_yuan_per_t=data.price_yuan_per_t,
               tonnes=data.tonnes, max_haul_km=data.max_haul_km, status="active", created_by_id=user.id)
     session.add(bid)
@@ -86,6 +97,41 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
                                       {"lot": lot.title, "count": count}, f"/bids/received#lot-{lot.id}")
     session.commit()
     notifications.deliver_pending(session)
+    return bid
+
+
+def _holds_licence(session: so.Session, facility: Facility, category: WasteCategory, today: dt.date) -> bool:
+    licences = session.scalars(sa.select(Licence).where(
+        Licence.facility_id == facility.id, sa.or_(Licence.valid_until.is_(None), Licence.valid_until >= today)))
+    return any(category.code in (licence.category_codes or []) for licence in licences)
+
+
+def place_category_bid(session: so.Session, user: User, category_code: str, data: BidInput) -> Bid:
+    """Place a sealed bid on every compatible lot of a category within the facility's haul radius.
+
+    The haul limit is the bid's own or, when left out, the facility's, fixed on the bid when it is placed;
+    one of them is required, or the bid would reach every lot in the province. Nobody is notified.
+    """
+    _require_trader(user)
+    category = session.scalar(sa.select(WasteCategory).where(WasteCategory.code == category_code))
+    if category is None:
+        raise ServiceError(_("Choose a category."), field="category")
+    facility = _own_recycler_facility(session, user, data.facility_id)
+    _check_terms(data)
+    max_haul_km = data.max_haul_km or facility.max_haul_km
+    if max_haul_km is None:
+        raise ServiceError(_("Give a maximum haul: the facility has none on record."), field="max_haul_km")
+    if category.hazardous and not _holds_licence(session, facility, category, utcnow().date()):
+        raise ServiceError(_("This facility holds no valid licence for the hazardous category %(category)s.",
+                             category=category.code), field="facility_id")
+    bid = Bid(lot_id=None, category=category, facility=facility, price_yuan_per_t=data.price_yuan_per_t,
+              tonnes=data.tonnes, max_haul_km=max_haul_km, status="active", created_by_id=user.id)
+    session.add(bid)
+    session.flush()
+    audit.record(session, user.id, "bid", bid.id, "placed", {
+        "lot": None, "category": category.code, "facility": facility.id, "price_yuan_per_t": data.price_yuan_per_t,
+        "tonnes": data.tonnes, "max_haul_km": max_haul_km})
+    session.commit()
     return bid
 
 
@@ -105,7 +151,7 @@ def withdraw_bid(session: so.Session, user: User, bid_id: int) -> Bid:
         session.rollback()
         raise ServiceError(_("The bid changed meanwhile; reload the page."))
     session.refresh(bid)
-    audit.record(session, user.id, "bid", bid.id, "withdrawn", {"lot": bid.lot_id})
+    audit.record(session, user.id, "bid", bid.id, "withdrawn", {"lot": bid.lot_id, "category": bid.category.code})
     session.commit()
     return bid
 

@@ -1,7 +1,6 @@
 """Views of the admin blueprint."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +10,6 @@ from app.extensions import db
 from app.permissions import roles_required
 from app.services import accounts
 from app.services.errors import ServiceError
-from models import Organization
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,9 +18,7 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 @roles_required("admin")
 def organizations():
     """Organisations, unverified first."""
-    orgs = db.session.scalars(
-        sa.select(Organization).order_by(Organization.verified, Organization.created_at.desc())
-    ).all()
+    orgs = accounts.organizations_for_review(db.session)
     return render_template("admin/organizations.html", orgs=orgs, form=FlaskForm())
 
 

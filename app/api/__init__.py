@@ -4,17 +4,22 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify
 
 from app.api import (  # noqa: F401 - importing a resource module registers its operations
+    admin,
     allocations,
     awards,
     bases,
     bids,
     categories,
     demand_profiles,
+    evaluations,
     facilities,
     generation_reports,
+    imports,
+    lot_documents,
     lots,
     match_runs,
     me,
+    notifications,
     openapi,
     shipments,
     utilisation,

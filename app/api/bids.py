@@ -1,4 +1,4 @@
-"""API resource: sealed bids — place on a lot, list and read your own, withdraw."""
+"""API resource: sealed bids — place on a lot or on a whole category, list and read your own, withdraw."""
 from __future__ import annotations
 
 from app.api import pagination, schemas
@@ -37,6 +37,22 @@ def place_bid(lot_id: int, body: schemas.BidIn):
     if lot.status == "draft":
         raise ApiError(404)
     bid = bids.place_bid(db.session, user, lot_id, bids.BidInput(
+        facility_id=body.facility_id, price_yuan_per_t=body.price_yuan_per_t, tonnes=body.tonnes,
+        max_haul_km=body.max_haul_km))
+    return bid_out(bid)
+
+
+@op("POST", "/bids", summary="Place a sealed category-wide bid", tag="bids", body=schemas.CategoryBidIn,
+    response=schemas.Bid, status=201)
+def place_category_bid(body: schemas.CategoryBidIn):
+    """Bid a price per tonne delivered for tonnes from every compatible open lot of a category within your haul.
+
+    The clearing takes the lots giving the most surplus after freight, within the facility's quality limits and
+    licences; the haul limit is max_haul_km or, when left out, the facility's. Nobody else sees the bid.
+    """
+    user = current_user()
+    require_trader(user, "recycler")
+    bid = bids.place_category_bid(db.session, user, body.category, bids.BidInput(
         facility_id=body.facility_id, price_yuan_per_t=body.price_yuan_per_t, tonnes=body.tonnes,
         max_haul_km=body.max_haul_km))
     return bid_out(bid)

@@ -1,7 +1,7 @@
 """API resource: standing demand profiles of recyclers."""
 from __future__ import annotations
 
-from app.api import pagination, schemas
+from app.api import more_schemas, pagination, schemas
 from app.api.auth import current_user, require_roles, require_trader
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
@@ -20,12 +20,17 @@ def profile_out(profile: DemandProfile) -> schemas.DemandProfile:
 
 
 @op("GET", "/demand-profiles", summary="List your demand profiles", tag="demand-profiles",
-    query=schemas.PageQuery, response=schemas.DemandProfilePage)
-def list_profiles(query: schemas.PageQuery):
-    """Your organisation's standing demand profiles."""
+    query=more_schemas.DemandProfileQuery, response=schemas.DemandProfilePage)
+def list_profiles(query: more_schemas.DemandProfileQuery):
+    """Your organisation's standing demand profiles, optionally only active (or stopped) ones, of a category or
+    of one of your facilities."""
     user = current_user()
     require_roles(user, "recycler")
-    page, cursor = pagination.after_id(bids.own_profiles(db.session, user), query.cursor, query.limit)
+    rows = [p for p in bids.own_profiles(db.session, user)
+            if (query.active is None or p.active == query.active)
+            and (query.category is None or p.category.code == query.category)
+            and (query.facility_id is None or p.facility_id == query.facility_id)]
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
     return schemas.DemandProfilePage(items=[profile_out(p) for p in page], next_cursor=cursor)
 
 

@@ -1,10 +1,12 @@
 """API resource: facilities of your organisation (producers and recyclers, like the facilities pages)."""
 from __future__ import annotations
 
-from app.api import pagination, schemas
+from app.api import more_schemas, pagination, schemas
 from app.api.auth import current_user, require_roles
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
+from app.api.registry import validate_model
+from app.api.types import format_decimal
 from app.extensions import db
 from app.services import facilities
 from models import Facility
@@ -68,3 +70,48 @@ def get_facility(facility_id: int):
     if facility is None:
         raise ApiError(404)
     return facility_out(facility)
+
+
+def _editable(facility_id: int) -> Facility:
+    """A facility the user may edit, as the edit page: 404 unknown, 403 another organisation's."""
+    user = current_user()
+    require_roles(user, *EDITORS)
+    get_or_404(Facility, facility_id)
+    facility = facilities.get_editable(db.session, user, facility_id)
+    if facility is None:  # pragma: no cover - get_or_404 found it
+        raise ApiError(404)
+    return facility
+
+
+@op("PUT", "/facilities/<int:facility_id>", summary="Replace one of your facilities", tag="facilities",
+    body=schemas.FacilityIn, response=schemas.Facility)
+def replace_facility(facility_id: int, body: schemas.FacilityIn):
+    """Replace a facility of your organisation with the body: name, kind, location (in `system`: WGS84, GCJ-02
+    or BD-09; stored as WGS84 and located again), capacities and licences (lists replaced as a whole)."""
+    facility = _editable(facility_id)
+    return facility_out(facilities.update(db.session, current_user(), facility, facility_input(body)))
+
+
+def _current_input(facility: Facility) -> dict:
+    """The facility's stored state as FacilityIn fields (location in WGS84, as the edit page shows it)."""
+    return {
+        "name": facility.name, "kind": facility.kind, "lon": facility.lon, "lat": facility.lat, "system": "wgs84",
+        "address": facility.address, "max_haul_km": facility.max_haul_km,
+        "capacities": [{"category": c.category.code, "tonnes_per_month": format_decimal(c.tonnes_per_month),
+                        "quality_limits": c.quality_limits or {}} for c in facility.capacities],
+        "licences": [{"number": lic.number, "categories": list(lic.category_codes or []),
+                      "valid_until": lic.valid_until} for lic in facility.licences],
+    }
+
+
+@op("PATCH", "/facilities/<int:facility_id>", summary="Change fields of one of your facilities", tag="facilities",
+    body=more_schemas.FacilityPatch, response=schemas.Facility)
+def patch_facility(facility_id: int, body: more_schemas.FacilityPatch):
+    """Change only the fields given; coordinates come as a lon/lat pair in `system` (default WGS84).
+    Given `capacities` or `licences` replace the whole list."""
+    facility = _editable(facility_id)
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    if "lon" in changes:
+        changes.setdefault("system", "wgs84")
+    merged = validate_model(schemas.FacilityIn, _current_input(facility) | changes)
+    return facility_out(facilities.update(db.session, current_user(), facility, facility_input(merged)))

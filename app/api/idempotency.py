@@ -15,10 +15,24 @@ HEADER = "Idempotency-Key"
 MAX_KEY = 255
 
 
+def _multipart_parts() -> list[bytes]:
+    """A multipart body as its parts (text fields, then files by name, file name and content digest), so the
+    random boundary a client picks for each attempt does not make a retry look like another request."""
+    parts = [f"field:{name}={value}".encode() for name, value in sorted(request.form.items(multi=True))]
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        content = hashlib.sha256()
+        while chunk := upload.stream.read(1 << 16):
+            content.update(chunk)
+        upload.stream.seek(0)
+        parts.append(f"file:{name}:{upload.filename or ''}:{content.hexdigest()}".encode())
+    return parts
+
+
 def request_fingerprint() -> str:
-    """SHA-256 of the request's method, path, query string and body."""
+    """SHA-256 of the request's method, path, query string and body (a multipart body by its parts)."""
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), request.query_string, request.get_data()):
+    body = _multipart_parts() if request.mimetype == "multipart/form-data" else [request.get_data()]
+    for part in (request.method.encode(), request.path.encode(), request.query_string, *body):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

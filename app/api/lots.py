@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from app.api import pagination, schemas
-from app.api.auth import current_user, require_trader
+from app.api import more_schemas, pagination, schemas
+from app.api.auth import current_user, require_roles, require_trader
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.extensions import db
@@ -118,3 +118,28 @@ def lot_bid_status(lot_id: int):
     own = bids.own_bids_on_lot(db.session, user, lot_id)
     return schemas.LotBidStatus(lot_id=lot_id, active_bids=status.get("active_bids"),
                                 own_bids=[bid_out(b) for b in own])
+
+
+@op("GET", "/lots/own", summary="Your organisation's lots with their bid counts", tag="lots",
+    query=schemas.PageQuery, response=more_schemas.OwnLotPage)
+def own_lots(query: schemas.PageQuery):
+    """Every lot of your organisation, whatever its status, newest first, with the number of sealed bids
+    (never their amounts), as on the "bids received" page."""
+    user = current_user()
+    require_roles(user, "producer")
+    rows = [row.lot for row in bids.received_summary(db.session, user)]
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    return more_schemas.OwnLotPage(items=[lot_out(lot) for lot in page], next_cursor=cursor)
+
+
+@op("GET", "/lots/<int:lot_id>/price-guidance", summary="Price guidance for a lot", tag="lots",
+    response=more_schemas.PriceGuidance)
+def price_guidance(lot_id: int):
+    """The aggregate gate value and best netback of competing demand, as on the lot page (figures are null when
+    fewer than two buyers compete, so no single sealed price shows)."""
+    lot = _visible(lot_id)
+    guidance = lots.price_guidance(db.session, lot)
+    return more_schemas.PriceGuidance(
+        lot_id=lot.id, demands=guidance.demands, gate_value_yuan_per_t=guidance.gate_value_yuan_per_t,
+        best_netback_yuan_per_t=guidance.best_netback_yuan_per_t,
+        best_netback_prefecture=guidance.best_netback_prefecture)

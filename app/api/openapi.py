@@ -17,7 +17,8 @@ DESCRIPTIONS = {
     200: "OK", 201: "Created", 202: "Accepted: the job runs; poll the resource until done",
     400: "Malformed request (bad JSON, cursor or header)", 401: "Missing, unknown or revoked token",
     403: "Not allowed for your role or organisation", 404: "No such resource (or not visible to you)",
-    409: "Conflict (an Idempotency-Key still in progress)", 422: "Invalid fields or a refused business rule",
+    409: "Conflict (an Idempotency-Key still in progress)", 413: "The upload is larger than allowed",
+    415: "The body must be multipart/form-data", 422: "Invalid fields or a refused business rule",
     429: "Rate limit exceeded: retry after Retry-After seconds",
 }
 PATH_SCHEMAS = {
@@ -31,6 +32,8 @@ def _models() -> list[tuple[type[BaseModel], str]]:
     for op in OPERATIONS:
         if op.body is not None:
             wanted.append((op.body, "validation"))
+        if op.form is not None:
+            wanted.append((op.form, "validation"))
         if op.response is not None:
             wanted.append((op.response, "serialization"))
     return list(dict.fromkeys(wanted))
@@ -55,6 +58,25 @@ def _json(ref: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": ref}}
 
 
+def _request_body(op: Operation, refs: dict) -> dict[str, Any] | None:
+    """A JSON body, or a multipart/form-data one for uploads (file parts are binary strings)."""
+    if op.body is not None:
+        return {"required": True, "content": _json(refs[(op.body, "validation")])}
+    if op.form is not None:
+        return {"required": True, "content": {"multipart/form-data": {"schema": refs[(op.form, "validation")]}}}
+    return None
+
+
+def _success(op: Operation, refs: dict) -> dict[str, Any]:
+    """The success response: a JSON model, or the bytes of a file in one of the media types it may have."""
+    success: dict[str, Any] = {"description": DESCRIPTIONS.get(op.status, "OK")}
+    if op.response is not None:
+        success["content"] = _json(refs[(op.response, "serialization")])
+    if op.produces:
+        success["content"] = {media: {"schema": {"type": "string", "format": "binary"}} for media in op.produces}
+    return success
+
+
 def _operation(op: Operation, refs: dict) -> dict[str, Any]:
     doc: dict[str, Any] = {"operationId": op.endpoint, "summary": op.summary, "tags": [op.tag]}
     if op.description:
@@ -70,13 +92,10 @@ def _operation(op: Operation, refs: dict) -> dict[str, Any]:
                                   "pattern": "^[A-Za-z0-9_.:-]+$"}})
     if params:
         doc["parameters"] = params
-    if op.body is not None:
-        doc["requestBody"] = {"required": True, "content": _json(refs[(op.body, "validation")])}
-    responses: dict[str, Any] = {}
-    success: dict[str, Any] = {"description": DESCRIPTIONS.get(op.status, "OK")}
-    if op.response is not None:
-        success["content"] = _json(refs[(op.response, "serialization")])
-    responses[str(op.status)] = success
+    body = _request_body(op, refs)
+    if body is not None:
+        doc["requestBody"] = body
+    responses: dict[str, Any] = {str(op.status): _success(op, refs)}
     problem = {"application/problem+json": {"schema": refs[(schemas.Problem, "serialization")]}}
     for status in op.errors if op.auth else (400, 404):
         if status == 409 and op.method != "POST":

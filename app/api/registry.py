@@ -18,6 +18,7 @@ from app.api.types import MAX_ID
 PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 API_PREFIX = "/api/v1"
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
+UPLOAD_ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Operation:
     status: int = 200
     auth: bool = True
     errors: tuple[int, ...] = ERROR_STATUSES
+    form: type[BaseModel] | None = None
+    produces: tuple[str, ...] = ()
     path_params: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
@@ -62,6 +65,11 @@ def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
         raise errors.ApiError(422, _("The request has invalid fields."), errors=_field_errors(exc, where)) from None
 
 
+def validate_model(model: type[BaseModel], data: Any, where: str = "body") -> BaseModel:
+    """`data` as a `model`, or a 422 problem listing every invalid field."""
+    return _validate(model, data, where)
+
+
 def _json_body() -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -75,6 +83,16 @@ def _json_body() -> Any:
 
 def _query_args(model: type[BaseModel]) -> dict[str, str]:
     return {k: v for k, v in request.args.items() if k in model.model_fields}
+
+
+def _form_args(model: type[BaseModel]) -> dict[str, Any]:
+    """The fields of a multipart/form-data body that `model` names: text parts and uploaded files."""
+    if request.mimetype != "multipart/form-data":
+        raise errors.ApiError(415, _("Send this request as multipart/form-data."),
+                              errors=[{"field": "body", "message": _("Expected multipart/form-data.")}])
+    data: dict[str, Any] = {k: v for k, v in request.form.items() if k in model.model_fields}
+    data.update({k: v for k, v in request.files.items() if k in model.model_fields})
+    return data
 
 
 def _check_path(kwargs: dict[str, Any]) -> None:
@@ -111,6 +129,8 @@ def _run(op: Operation, view: Callable, kwargs: dict[str, Any]) -> Response:
             kwargs["query"] = _validate(op.query, _query_args(op.query), "query")
         if op.body is not None:
             kwargs["body"] = _validate(op.body, _json_body(), "body")
+        if op.form is not None:
+            kwargs["form"] = _validate(op.form, _form_args(op.form), "form")
         response = to_response(view(**kwargs), op.status)
     except Exception as exc:  # every error under /api/v1 is a problem document
         response = errors.from_exception(exc)

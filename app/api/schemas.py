@@ -54,6 +54,7 @@ class FieldError(Output):
 
     field: str
     message: str
+    line: Optional[int] = Field(default=None, description="Line of an imported file (its header is line 1)")
 
 
 class Problem(Output):
@@ -286,16 +287,29 @@ class BidIn(Input):
     max_haul_km: Optional[int] = Field(default=None, ge=1, le=5000)
 
 
+class CategoryBidIn(Input):
+    """A sealed bid on every compatible lot of a category within the haul radius of one of your recycling facilities.
+
+    Leave out max_haul_km to use the facility's; one of the two is required.
+    """
+
+    facility_id: Id
+    category: Code
+    price_yuan_per_t: MoneyIn
+    tonnes: TonnesIn
+    max_haul_km: Optional[int] = Field(default=None, ge=1, le=5000)
+
+
 class Bid(Output):
-    """One of your organisation's sealed bids."""
+    """One of your organisation's sealed bids: on one lot, or category-wide when lot_id is null."""
 
     id: int
-    lot_id: Optional[int]
+    lot_id: Optional[int] = Field(description="The lot bid on; null for a category-wide bid.")
     category: str
     facility_id: int
     price_yuan_per_t: MoneyOut
     tonnes: TonnesOut
-    max_haul_km: Optional[int]
+    max_haul_km: Optional[int] = Field(description="Haul limit in km; a category-wide bid always has one.")
     status: str
     created_at: Timestamp
 

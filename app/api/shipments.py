@@ -1,7 +1,7 @@
 """API resource: shipments — dispatch a load against an award, weigh it in, read manifests."""
 from __future__ import annotations
 
-from app.api import pagination, schemas
+from app.api import more_schemas, pagination, schemas
 from app.api.auth import current_user, require_trader
 from app.api.awards import award_for
 from app.api.blueprint import get_or_404, op
@@ -53,3 +53,14 @@ def receive(shipment_id: int, body: schemas.ReceiveIn):
     shipment = get_or_404(Shipment, shipment_id)
     award_for(shipment.award_id)
     return shipment_out(shipments.receive(db.session, user, shipment_id, body.received_tonnes))
+
+
+@op("GET", "/carriers", summary="Carriers a load can be dispatched with", tag="shipments", query=schemas.PageQuery,
+    response=more_schemas.CarrierPage)
+def list_carriers(query: schemas.PageQuery):
+    """Verified carrier organisations (the dispatch form's choices for `carrier_organization_id`)."""
+    require_trader(current_user(), "producer")
+    rows = sorted(shipments.carriers(db.session), key=lambda o: o.id, reverse=True)
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    return more_schemas.CarrierPage(items=[more_schemas.Carrier(id=o.id, name=o.name) for o in page],
+                                    next_cursor=cursor)

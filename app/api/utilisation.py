@@ -1,8 +1,8 @@
 """API resource: utilisation declarations — what received material became."""
 from __future__ import annotations
 
-from app.api import schemas
-from app.api.auth import current_user, require_trader
+from app.api import more_schemas, pagination, schemas
+from app.api.auth import current_user, require_roles, require_trader
 from app.api.awards import award_for
 from app.api.blueprint import op
 from app.extensions import db
@@ -27,3 +27,17 @@ def declare(body: schemas.UtilisationIn):
     award_for(body.award_id)
     record = shipments.declare_utilisation(db.session, user, body.award_id, body.product, body.tonnes, body.period)
     return declaration_out(record)
+
+
+@op("GET", "/utilisation-declarations", summary="List utilisation declarations", tag="utilisation",
+    query=more_schemas.DeclarationQuery, response=more_schemas.UtilisationDeclarationPage)
+def list_declarations(query: more_schemas.DeclarationQuery):
+    """Declarations your organisation made or whose material it generated (regulators: all), newest first;
+    `award_id` narrows to one award you are party to."""
+    user = current_user()
+    require_roles(user, "producer", "recycler", "regulator")
+    if query.award_id is not None:
+        award_for(query.award_id)
+    rows = shipments.declarations(db.session, user, query.award_id)
+    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    return more_schemas.UtilisationDeclarationPage(items=[declaration_out(r) for r in page], next_cursor=cursor)

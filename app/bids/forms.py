@@ -19,6 +19,14 @@ class BidForm(FlaskForm):
     max_haul_km = IntegerField(_l("Maximum haul (km, optional)"), validators=[Optional(), IntRange(min=1, max=5000)])
 
 
+class CategoryBidForm(BidForm):
+    """A sealed bid on every compatible lot of a category within the haul radius."""
+
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+    max_haul_km = IntegerField(_l("Maximum haul (km; empty: the facility's)"),
+                               validators=[Optional(), IntRange(min=1, max=5000)])
+
+
 def parse_quality_limits(text: str | None) -> dict[str, list[float | None]]:
     """Lines of `key min max` ('-' for an open bound) as {key: [min, max]}."""
     limits: dict[str, list[float | None]] = {}

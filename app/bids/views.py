@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from app.bids.forms import BidForm, DemandProfileForm, parse_quality_limits
+from app.bids.forms import BidForm, CategoryBidForm, DemandProfileForm, parse_quality_limits
 from app.extensions import db
 from app.permissions import roles_required, trader_required
 from app.services import bids, catalogue
@@ -63,6 +63,29 @@ def new(lot_id: int):
     status = 400 if form.is_submitted() else 200
     return render_template("bids/new.html", form=form, lot=lot, locale=str(get_locale()),
                            own=bids.own_bids_on_lot(db.session, current_user.row, lot_id)), status
+
+
+@blueprint.route("/category/new", methods=["GET", "POST"])
+@trader_required("recycler")
+def new_category_bid():
+    """Place a sealed bid on every compatible lot of a category within the haul radius."""
+    form = CategoryBidForm()
+    form.facility_id.choices = _facility_choices()
+    form.category.choices = catalogue.category_choices(db.session, str(get_locale()))
+    if form.validate_on_submit():
+        try:
+            bids.place_category_bid(db.session, current_user.row, form.category.data, bids.BidInput(
+                facility_id=form.facility_id.data, price_yuan_per_t=form.price_yuan_per_t.data,
+                tonnes=form.tonnes.data, max_haul_km=form.max_haul_km.data))
+        except PermissionDenied:
+            abort(403)
+        except ServiceError as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("Your sealed category-wide bid is placed. Nobody else sees its price."), "success")
+            return redirect(url_for("bids.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("bids/category_new.html", form=form), status
 
 
 @blueprint.route("/<int:bid_id>/withdraw", methods=["POST"])

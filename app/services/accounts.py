@@ -86,6 +86,13 @@ def authenticate(session: so.Session, email: str, password: str, remote_addr: st
     return user if ok else None
 
 
+def organizations_for_review(session: so.Session) -> list[Organization]:
+    """Every organisation, unverified first, newest first within each group (the admin's review list)."""
+    return list(session.scalars(
+        sa.select(Organization).order_by(Organization.verified, Organization.created_at.desc(), Organization.id.desc())
+    ))
+
+
 def set_verified(session: so.Session, admin: User, organization_id: int, verified: bool) -> Organization:
     """Mark an organisation verified (or not) and record who did it."""
     org = session.get(Organization, organization_id)

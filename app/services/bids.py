@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from app import labels
 from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
+from matching.rules import HAZARDOUS_WILDCARD
 from models import Bid, DemandProfile, Facility, Licence, Lot, User, WasteCategory, utcnow
 
 BIDDABLE_LOT_STATUSES = ("open", "matched")
@@ -103,7 +104,7 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
 def _holds_licence(session: so.Session, facility: Facility, category: WasteCategory, today: dt.date) -> bool:
     licences = session.scalars(sa.select(Licence).where(
         Licence.facility_id == facility.id, sa.or_(Licence.valid_until.is_(None), Licence.valid_until >= today)))
-    return any(category.code in (licence.category_codes or []) for licence in licences)
+    return any({category.code, HAZARDOUS_WILDCARD} & set(licence.category_codes or []) for licence in licences)
 
 
 def place_category_bid(session: so.Session, user: User, category_code: str, data: BidInput) -> Bid:

@@ -123,78 +123,104 @@ def clearable_categories(session: so.Session) -> list[WasteCategory]:
     return list(session.scalars(sa.select(WasteCategory).where(WasteCategory.id.in_(ids)).order_by(WasteCategory.id)))
 
 
-def _demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[tuple[matching.Demand, Facility,
-                                                                                           int | None, int | None]]:
-    """Active lot bids and standing profiles of a category, as matching demands."""
+@dataclass(frozen=True)
+class DemandSource:
+    """A matching demand with the rows behind it and the lots it may pair with."""
+
+    demand: matching.Demand
+    facility: Facility
+    bid_id: int | None = None
+    profile_id: int | None = None
+    lot_id: int | None = None  # a bid on one lot pairs with that lot only; None: every lot of the category
+    organization_id: int | None = None  # a bid never pairs with a lot of its own organisation
+
+
+def _bid_demands(category: WasteCategory, capacity_limits: dict[int, dict], licences: dict[int, frozenset[str]],
+                 bids: list[Bid]) -> list[DemandSource]:
+    """Active bids as demands: on one lot, or category-wide within their haul limit."""
+    out = []
+    for bid in bids:
+        facility = bid.facility
+        out.append(DemandSource(matching.Demand(
+            id=f"b{bid.id}", category=category.code, tonnes=bid.tonnes, price_yuan_per_t=bid.price_yuan_per_t,
+            quality_limits=_limits(capacity_limits.get(facility.id)),
+            max_haul_km=bid.max_haul_km or facility.max_haul_km, licences=licences.get(facility.id, frozenset()),
+        ), facility, bid_id=bid.id, lot_id=bid.lot_id, organization_id=facility.organization_id))
+    return out
+
+
+def _demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[DemandSource]:
+    """Active bids (on a clearable lot or category-wide) and standing profiles of a category, as demands."""
     capacity_limits = _capacity_limits(session, category.id)
     committed = _committed_profile_tonnes(session)
-    bids = session.scalars(sa.select(Bid).join(Lot, Bid.lot_id == Lot.id).where(
-        Bid.category_id == category.id, Bid.status == "active", Lot.status.in_(CLEARABLE_LOT_STATUSES))
+    bids = session.scalars(sa.select(Bid).outerjoin(Lot, Bid.lot_id == Lot.id).where(
+        Bid.category_id == category.id, Bid.status == "active",
+        sa.or_(Bid.lot_id.is_(None), Lot.status.in_(CLEARABLE_LOT_STATUSES)))
         .order_by(Bid.id)).all()
     profiles = session.scalars(sa.select(DemandProfile).where(
         DemandProfile.category_id == category.id, DemandProfile.active.is_(True),
         DemandProfile.period_end >= today).order_by(DemandProfile.id)).all()
     facilities = {b.facility_id for b in bids} | {p.facility_id for p in profiles}
     licences = _licences(session, facilities, today) if facilities else {}
-    out = []
-    for bid in bids:
-        facility = bid.facility
-        out.append((matching.Demand(
-            id=f"b{bid.id}", category=category.code, tonnes=bid.tonnes, price_yuan_per_t=bid.price_yuan_per_t,
-            quality_limits=_limits(capacity_limits.get(facility.id)),
-            max_haul_km=bid.max_haul_km or facility.max_haul_km, licences=licences.get(facility.id, frozenset()),
-        ), facility, bid.id, None))
+    out = _bid_demands(category, capacity_limits, licences, bids)
     for profile in profiles:
         left = profile.tonnes - committed.get(profile.id, Decimal(0))
         if left <= 0:
             continue
         facility = profile.facility
-        out.append((matching.Demand(
+        out.append(DemandSource(matching.Demand(
             id=f"p{profile.id}", category=category.code, tonnes=left, price_yuan_per_t=profile.price_yuan_per_t,
             window_from=profile.period_start, window_to=profile.period_end,
             quality_limits=_limits(profile.quality_limits or capacity_limits.get(facility.id)),
             max_haul_km=profile.max_haul_km or facility.max_haul_km, licences=licences.get(facility.id, frozenset()),
-        ), facility, None, profile.id))
+        ), facility, profile_id=profile.id))
     return out
 
 
+def _candidate_rows(lots: list[Lot], lot_position: dict[int, int], source: DemandSource) -> list[int]:
+    """The lots a demand may pair with before the compatibility rules (haul, quality, licence, window) run.
+
+    A bid on one lot: that lot. A category-wide bid or a profile: every lot of the category not at its own
+    facility (a bid, as on a single lot, never one of its own organisation's).
+    """
+    if source.lot_id is not None:
+        return [lot_position[source.lot_id]] if source.lot_id in lot_position else []
+    return [i for i, lot in enumerate(lots) if lot.facility_id != source.facility.id
+            and (source.organization_id is None or lot.facility.organization_id != source.organization_id)]
+
+
 def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date) -> CategoryProblem:
-    """The matching problem of one category: open lots, bids (own lot only) and profiles, road/rail costs."""
+    """The matching problem of one category: open lots, bids (on their lot or category-wide), profiles, costs."""
     lots = session.scalars(sa.select(Lot).where(
         Lot.category_id == category.id, Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
         .order_by(Lot.id)).all()
-    demands = _demands(session, category, today)
+    sources = _demands(session, category, today)
     m_lots = [matching.Lot(
         id=lot.id, category=category.code, tonnes=lot.remaining_tonnes, reserve_yuan_per_t=lot.reserve_yuan_per_t,
         available_from=lot.available_from, available_to=lot.available_to, quality=_numeric_quality(lot.quality),
         hazardous=category.hazardous) for lot in lots]
     result = CategoryProblem(category, matching.Problem([], []))
-    if not lots or not demands:
-        result.problem = matching.Problem(m_lots, [d for d, *_ in demands])
+    if not lots or not sources:
+        result.problem = matching.Problem(m_lots, [s.demand for s in sources])
         return result
     matrix = geo.cost_matrix([lot.facility.lon for lot in lots], [lot.facility.lat for lot in lots],
-                             [f.lon for _d, f, *_ in demands], [f.lat for _d, f, *_ in demands],
+                             [s.facility.lon for s in sources], [s.facility.lat for s in sources],
                              category.freight_class)
     rail = np.nan_to_num(matrix.rail_km, nan=0.0)
     km = matrix.road_km + rail
     lot_position = {lot.id: i for i, lot in enumerate(lots)}
     li, di = [], []
-    for j, (demand, facility, bid_id, profile_id) in enumerate(demands):
-        result.demand_rows[demand.id] = (facility.id, bid_id, profile_id)
-        if bid_id is not None:
-            lot_id = session.get(Bid, bid_id).lot_id
-            rows = [lot_position[lot_id]] if lot_id in lot_position else []
-        else:
-            rows = [i for i, lot in enumerate(lots) if lot.facility_id != facility.id]
-        for i in rows:
+    for j, source in enumerate(sources):
+        result.demand_rows[source.demand.id] = (source.facility.id, source.bid_id, source.profile_id)
+        for i in _candidate_rows(lots, lot_position, source):
             li.append(i)
             di.append(j)
             rail_km = matrix.rail_km[i, j]
-            result.pair_km[(lots[i].id, demand.id)] = (float(matrix.road_km[i, j]),
-                                                        None if np.isnan(rail_km) else float(rail_km))
+            result.pair_km[(lots[i].id, source.demand.id)] = (float(matrix.road_km[i, j]),
+                                                               None if np.isnan(rail_km) else float(rail_km))
     li_a, di_a = np.array(li, dtype=np.int64), np.array(di, dtype=np.int64)
     result.problem = matching.Problem.from_arrays(
-        m_lots, [d for d, *_ in demands], li_a, di_a, matrix.yuan_per_t[li_a, di_a], km[li_a, di_a],
+        m_lots, [s.demand for s in sources], li_a, di_a, matrix.yuan_per_t[li_a, di_a], km[li_a, di_a],
         matrix.co2_kg_per_t[li_a, di_a])
     return result
 

@@ -201,6 +201,21 @@ def declare_utilisation(session: so.Session, user: User, award_id: int, product:
     return record
 
 
+def declarations(session: so.Session, user: User, award_id: int | None = None,
+                 limit: int = 1000) -> list[UtilisationRecord]:
+    """Utilisation declarations newest first: those your organisation made (as recycler) or whose material it
+    generated (as producer); regulators and admins see every one. `award_id` narrows to one award."""
+    from models import Facility
+
+    stmt = sa.select(UtilisationRecord).order_by(UtilisationRecord.id.desc()).limit(limit)
+    if award_id is not None:
+        stmt = stmt.where(UtilisationRecord.award_id == award_id)
+    if user.role not in ("admin", "regulator"):
+        own = sa.select(Facility.id).where(Facility.organization_id == user.organization_id)
+        stmt = stmt.where(sa.or_(UtilisationRecord.facility_id.in_(own), UtilisationRecord.source_facility_id.in_(own)))
+    return list(session.scalars(stmt))
+
+
 def award_shipments(session: so.Session, award_id: int) -> list[Shipment]:
     """The loads of an award, oldest first."""
     return list(session.scalars(sa.select(Shipment).where(Shipment.award_id == award_id).order_by(Shipment.id)))

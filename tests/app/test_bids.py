@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.services import bids
 from app.services.errors import ServiceError
-from models import Bid, Notification
+from models import AuditEvent, Bid, Licence, Notification, WasteCategory
 from tests.conftest import csrf_token
 from tests.factories import FacilityFactory, OrganizationFactory, UserFactory, small_market
 
@@ -114,3 +114,134 @@ def test_an_allocated_bid_cannot_be_withdrawn(db, reference):
         bids.withdraw_bid(db.session, m["near_user"], bid.id)
     db.session.expire_all()
     assert db.session.get(Bid, bid.id).status == "allocated"
+
+
+# ----------------------------------------------------------------------------- category-wide bids
+
+CATEGORY_URL = "/bids/category/new"
+
+
+def _category_bid(client, facility_id, **changes):
+    data = {"csrf_token": csrf_token(client, CATEGORY_URL), "facility_id": facility_id, "category": "fly_ash",
+            "price_yuan_per_t": "77.70", "tonnes": "400", "max_haul_km": "", **changes}
+    return client.post(CATEGORY_URL, data=data, headers=EN)
+
+
+def test_my_bids_links_to_the_category_wide_bid_form(auth, client, reference):
+    small_market()
+    auth.login("near@example.com")
+    page = client.get("/bids", headers=EN).get_data(as_text=True)
+    assert f'href="{CATEGORY_URL}"' in page
+    form = client.get(CATEGORY_URL, headers=EN)
+    assert form.status_code == 200 and 'name="category"' in form.get_data(as_text=True)
+
+
+def test_placing_a_category_wide_bid_takes_the_facilitys_haul_and_audits_it(auth, client, db, reference):
+    m = small_market()
+    auth.login("near@example.com")
+    response = _category_bid(client, m["near"].id)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/bids")
+    bid = db.session.scalar(sa.select(Bid).where(Bid.lot_id.is_(None)))
+    assert (bid.category.code, bid.facility_id, bid.price_yuan_per_t, bid.tonnes, bid.max_haul_km, bid.status) == (
+        "fly_ash", m["near"].id, Decimal("77.70"), Decimal("400.000"), 300, "active")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity_type == "bid",
+                                                          AuditEvent.entity_id == bid.id))
+    assert event.action == "placed" and event.payload["category"] == "fly_ash" and event.payload["lot"] is None
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    page = client.get("/bids", headers=EN).get_data(as_text=True)
+    assert "Every compatible lot of" in page and "77.70" in page
+
+
+def test_an_explicit_haul_overrides_the_facilitys(auth, client, db, reference):
+    m = small_market()
+    auth.login("near@example.com")
+    assert _category_bid(client, m["near"].id, max_haul_km="120").status_code == 302
+    assert db.session.scalar(sa.select(Bid.max_haul_km).where(Bid.lot_id.is_(None))) == 120
+
+
+def test_a_bad_category_bid_re_renders_with_the_input_and_saves_nothing(auth, client, db, reference):
+    m = small_market()
+    auth.login("near@example.com")
+    response = _category_bid(client, m["near"].id, price_yuan_per_t="66.66", tonnes="-3")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "66.66" in page and "is-invalid" in page
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id)).where(Bid.lot_id.is_(None))) == 0
+
+
+def test_a_category_bid_needs_a_haul_limit_when_the_facility_has_none(auth, client, db, reference):
+    m = small_market()
+    plant = FacilityFactory(organization=m["near"].organization, kind="recycler", name="No haul", max_haul_km=None)
+    auth.login("near@example.com")
+    response = _category_bid(client, plant.id)
+    assert response.status_code == 400 and "maximum haul" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id)).where(Bid.lot_id.is_(None))) == 0
+
+
+def test_a_category_bid_without_csrf_is_refused(auth, client, db, reference):
+    m = small_market()
+    auth.login("near@example.com")
+    response = client.post(CATEGORY_URL, data={"facility_id": m["near"].id, "category": "fly_ash",
+                                               "price_yuan_per_t": "70", "tonnes": "10"})
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id)).where(Bid.lot_id.is_(None))) == 0
+
+
+def test_a_hazardous_category_bid_needs_a_licence(auth, client, db, reference):
+    m = small_market()
+    hazardous = db.session.scalar(sa.select(WasteCategory).where(WasteCategory.hazardous.is_(True)).limit(1))
+    auth.login("near@example.com")
+    response = _category_bid(client, m["near"].id, category=hazardous.code)
+    assert response.status_code == 400 and "licence" in response.get_data(as_text=True)
+    db.session.add(Licence(facility_id=m["near"].id, number="HW-9", category_codes=[hazardous.code]))
+    db.session.commit()
+    assert _category_bid(client, m["near"].id, category=hazardous.code).status_code == 302
+
+
+@pytest.mark.parametrize("who", ["producer@example.com", "unv@example.com"])
+def test_only_verified_recyclers_place_category_bids(auth, client, db, reference, who):
+    small_market()
+    UserFactory(email="unv@example.com", role="recycler", organization=OrganizationFactory(verified=False))
+    auth.login(who)
+    assert client.get(CATEGORY_URL).status_code == 403
+
+
+def test_a_category_bid_from_another_organisations_facility_is_refused(auth, client, db, reference):
+    m = small_market()
+    auth.login("near@example.com")
+    assert _category_bid(client, m["far"].id).status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id)).where(Bid.lot_id.is_(None))) == 0
+
+
+def test_anonymous_users_are_sent_to_login_from_the_category_bid_form(client, reference):
+    response = client.get(CATEGORY_URL)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_category_bids_stay_sealed_from_producers_and_other_recyclers(auth, client, db, reference):
+    m = small_market()
+    auth.login("near@example.com")
+    assert _category_bid(client, m["near"].id, price_yuan_per_t="91.37").status_code == 302
+    auth.logout()
+    auth.login("producer@example.com")
+    page = client.get("/bids/received", headers=EN).get_data(as_text=True)
+    assert 'class="text-end bid-count">2<' in page and "91.37" not in page
+    assert client.get(f"/bids/lots/{m['lot'].id}/status.json").get_json()["active_bids"] == 2
+    assert "91.37" not in client.get(f"/lots/{m['lot'].id}", headers=EN).get_data(as_text=True)
+    auth.logout()
+    auth.login("far@example.com")
+    assert "91.37" not in client.get("/bids", headers=EN).get_data(as_text=True)
+
+
+def test_withdrawing_a_category_bid_before_the_clearing(auth, client, db, reference):
+    m = small_market()
+    bid = bids.place_category_bid(db.session, m["near_user"], "fly_ash", bids.BidInput(
+        facility_id=m["near"].id, price_yuan_per_t=Decimal("70"), tonnes=Decimal("100")))
+    auth.login("near@example.com")
+    response = client.post(f"/bids/{bid.id}/withdraw", data={"csrf_token": csrf_token(client, "/bids")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Bid, bid.id).status == "withdrawn"
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.entity_type == "bid", AuditEvent.entity_id == bid.id).order_by(AuditEvent.id)).all()
+    assert actions == ["placed", "withdrawn"]

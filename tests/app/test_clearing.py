@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.services import clearing
-from models import Allocation, Bid, Licence, Lot, MatchRun
+from models import Allocation, Bid, FacilityCapacity, Licence, Lot, MatchRun
 from tests.conftest import csrf_token
 from tests.factories import (
+    BidFactory,
     DemandProfileFactory,
     FacilityFactory,
     LotFactory,
@@ -195,3 +196,84 @@ def test_a_second_run_does_not_reuse_a_profiles_committed_tonnes(db, reference):
         sa.select(sa.func.sum(Allocation.tonnes)).where(Allocation.demand_profile_id == profile.id)
     )
     assert Decimal(str(total)) == Decimal("300")
+
+
+# ----------------------------------------------------------------------------- category-wide bids
+
+
+def _category_bid(facility, tonnes, price="90", max_haul_km=None):
+    return BidFactory(lot=None, category=category("fly_ash"), facility=facility, tonnes=Decimal(tonnes),
+                      price_yuan_per_t=Decimal(price), max_haul_km=max_haul_km)
+
+
+def _three_lots():
+    """A cheap and a dear lot near Harbin, and a lot 350 km away whose producer pays 200 yuan/t to be rid of it."""
+    cheap = LotFactory(facility=FacilityFactory(lon=126.60, lat=45.70), tonnes=Decimal("100"),
+                       reserve_yuan_per_t=Decimal("10"))
+    dear = LotFactory(facility=FacilityFactory(lon=126.58, lat=45.72), tonnes=Decimal("100"),
+                      reserve_yuan_per_t=Decimal("40"))
+    far = LotFactory(facility=FacilityFactory(lon=130.0, lat=47.3), tonnes=Decimal("100"),
+                     reserve_yuan_per_t=Decimal("-200"))
+    return cheap, dear, far
+
+
+def test_a_category_bid_takes_the_best_lots_within_its_haul_limit(db, reference):
+    cheap, dear, far = _three_lots()
+    recycler = FacilityFactory(kind="recycler", lon=126.65, lat=45.75, max_haul_km=600)
+    bid = _category_bid(recycler, "150", max_haul_km=80)
+    run = _run(db, "fly_ash")
+    assert run.status == "succeeded"
+    allocations = db.session.scalars(sa.select(Allocation).order_by(Allocation.lot_id)).all()
+    assert [(a.lot_id, a.tonnes, a.bid_id, a.facility_id) for a in allocations] == [
+        (cheap.id, Decimal("100.000"), bid.id, recycler.id), (dear.id, Decimal("50.000"), bid.id, recycler.id)]
+    assert all(a.price_yuan_per_t == Decimal("90.00") and a.demand_profile_id is None for a in allocations)
+    assert {u["lot"]: u["reason"] for u in run.results["unmatched"]}[far.id] == "no_compatible_recycler"
+    assert db.session.get(Bid, bid.id).status == "allocated"
+
+
+def test_a_longer_haul_limit_lets_a_category_bid_reach_the_far_lot(db, reference):
+    cheap, dear, far = _three_lots()
+    bid = _category_bid(FacilityFactory(kind="recycler", lon=126.65, lat=45.75), "150", max_haul_km=1000)
+    _run(db, "fly_ash")
+    allocations = db.session.scalars(sa.select(Allocation).where(Allocation.bid_id == bid.id)).all()
+    assert far.id in {a.lot_id for a in allocations}
+    assert sum(a.tonnes for a in allocations) == Decimal("150.000")
+
+
+def test_a_category_bid_without_its_own_haul_uses_the_facilitys(db, reference):
+    cheap, _dear, far = _three_lots()
+    bid = _category_bid(FacilityFactory(kind="recycler", lon=126.65, lat=45.75, max_haul_km=80), "100")
+    _run(db, "fly_ash")
+    assert db.session.scalars(sa.select(Allocation.lot_id).where(Allocation.bid_id == bid.id)).all() == [cheap.id]
+
+
+def test_a_category_bid_respects_its_facilitys_quality_limits(db, reference):
+    LotFactory(facility=FacilityFactory(lon=126.60, lat=45.70), quality={"loi_pct": 9.0})
+    in_spec = LotFactory(facility=FacilityFactory(lon=126.61, lat=45.71), quality={"loi_pct": 3.0},
+                         reserve_yuan_per_t=Decimal("30"))
+    recycler = FacilityFactory(kind="recycler", lon=126.65, lat=45.75, max_haul_km=100)
+    db.session.add(FacilityCapacity(facility_id=recycler.id, category_id=category("fly_ash").id,
+                                    tonnes_per_month=Decimal("1000"), quality_limits={"loi_pct": [None, 5.0]}))
+    db.session.commit()
+    bid = _category_bid(recycler, "2000")
+    _run(db, "fly_ash")
+    assert db.session.scalars(sa.select(Allocation.lot_id).where(Allocation.bid_id == bid.id)).all() == [in_spec.id]
+
+
+def test_a_category_bid_never_takes_its_own_organisations_lots(db, reference):
+    org = OrganizationFactory()
+    LotFactory(facility=FacilityFactory(organization=org, lon=126.60, lat=45.70), reserve_yuan_per_t=Decimal("0"))
+    other = LotFactory(facility=FacilityFactory(lon=126.61, lat=45.71), reserve_yuan_per_t=Decimal("30"))
+    bid = _category_bid(FacilityFactory(organization=org, kind="recycler", lon=126.65, lat=45.75, max_haul_km=100),
+                        "5000")
+    _run(db, "fly_ash")
+    assert db.session.scalars(sa.select(Allocation.lot_id).where(Allocation.bid_id == bid.id)).all() == [other.id]
+
+
+def test_a_withdrawn_category_bid_takes_no_part(db, reference):
+    LotFactory()
+    bid = _category_bid(FacilityFactory(kind="recycler", lon=126.65, lat=45.75, max_haul_km=100), "100")
+    bid.status = "withdrawn"
+    db.session.commit()
+    _run(db, "fly_ash")
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0

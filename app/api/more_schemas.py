@@ -1,0 +1,425 @@
+"""Schemas of the operations that mirror the remaining web pages: facility edits, lot documents and imports,
+notifications, utilisation declarations, targets, warnings, scenarios and the evaluation register.
+
+They live apart from `schemas.py` (which they build on) so each resource's models stay together.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field, PlainValidator, StrictBool, WithJsonSchema, model_validator
+from werkzeug.datastructures import FileStorage
+
+from app.api.schemas import CapacityIn, Input, LicenceIn, Lot, Output, PageQuery, Text, UtilisationDeclaration
+from app.api.types import Code, DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesOut
+from models.bases import EVALUATION_STATUSES
+from models.catalogue import FAMILIES
+from models.facilities import COORDINATE_SYSTEMS, FACILITY_KINDS
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+RATE_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
+
+
+def _upload(value: Any) -> FileStorage:
+    if not isinstance(value, FileStorage):
+        raise ValueError("a file part is required")
+    return value
+
+
+UploadFile = Annotated[Any, PlainValidator(_upload),
+                       WithJsonSchema({"type": "string", "format": "binary", "description": "The file's bytes"})]
+
+
+def _rate(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str) or not re.match(RATE_PATTERN, value):
+        raise ValueError(f"a rate must be a decimal string between 0 and 1 (pattern {RATE_PATTERN})")
+    return Decimal(value)
+
+
+RateIn = Annotated[Decimal, PlainValidator(_rate),
+                   WithJsonSchema({"type": "string", "pattern": RATE_PATTERN, "examples": ["0.57"]})]
+
+
+# ----------------------------------------------------------------------------- facilities
+
+
+class FacilityPatch(Input):
+    """The fields of a facility to change; the others keep their values.
+
+    Coordinates come as a pair (`lon` and `lat`) in `system` (WGS84, GCJ-02 or BD-09; default WGS84).
+    `capacities` and `licences`, when given, replace the whole list.
+    """
+
+    name: Optional[Text(200, 1)] = None
+    kind: Optional[Literal[FACILITY_KINDS]] = None  # type: ignore[valid-type]
+    lon: Optional[float] = Field(default=None, ge=73, le=136)
+    lat: Optional[float] = Field(default=None, ge=3, le=54)
+    system: Optional[Literal[COORDINATE_SYSTEMS]] = None  # type: ignore[valid-type]
+    address: Optional[Text(300)] = None
+    max_haul_km: Optional[int] = Field(default=None, ge=1, le=5000)
+    capacities: Optional[Annotated[list[CapacityIn], Field(max_length=50)]] = None
+    licences: Optional[Annotated[list[LicenceIn], Field(max_length=20)]] = None
+
+    @model_validator(mode="after")
+    def _coordinates_as_a_pair(self) -> FacilityPatch:
+        if (self.lon is None) != (self.lat is None):
+            raise ValueError("lon and lat must be given together")
+        if self.system is not None and self.lon is None:
+            raise ValueError("system applies to lon and lat: give them too")
+        return self
+
+
+# ----------------------------------------------------------------------------- lots: own, guidance, documents, import
+
+
+class OwnLotPage(Output):
+    """A page of your organisation's lots (any status) with their sealed-bid counts."""
+
+    items: list[Lot]
+    next_cursor: Optional[str]
+
+
+class PriceGuidance(Output):
+    """Aggregate price guidance for a lot (never one bidder's price); null below two competing buyers."""
+
+    lot_id: int
+    demands: int
+    gate_value_yuan_per_t: Optional[MoneyOut]
+    best_netback_yuan_per_t: Optional[MoneyOut]
+    best_netback_prefecture: Optional[str]
+
+
+class DocumentUpload(Input):
+    """A photo (JPEG, PNG) or PDF for a lot; its type is read from its content, not its name."""
+
+    file: UploadFile
+
+
+class LotDocument(Output):
+    """A photo or document of a lot."""
+
+    id: int
+    lot_id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    uploaded_at: Timestamp
+    download_path: str
+
+
+class LotDocumentPage(Output):
+    """A page of a lot's documents."""
+
+    items: list[LotDocument]
+    next_cursor: Optional[str]
+
+
+class SpreadsheetUpload(Input):
+    """A CSV (UTF-8 or GBK) or XLSX file whose first row is the template's header."""
+
+    file: UploadFile
+
+
+class ImportResult(Output):
+    """How many rows an all-or-nothing import saved."""
+
+    imported: int
+
+
+class TemplateQuery(Input):
+    """Which file format."""
+
+    format: Literal["csv", "xlsx"] = "xlsx"
+
+
+# ----------------------------------------------------------------------------- demand profiles
+
+
+class DemandProfileQuery(PageQuery):
+    """Filters of your demand profiles."""
+
+    active: Optional[bool] = None
+    category: Optional[Code] = None
+    facility_id: Optional[Id] = None
+
+
+# ----------------------------------------------------------------------------- shipments and utilisation
+
+
+class Carrier(Output):
+    """A verified carrier organisation a load can be dispatched with."""
+
+    id: int
+    name: str
+
+
+class CarrierPage(Output):
+    """A page of carriers."""
+
+    items: list[Carrier]
+    next_cursor: Optional[str]
+
+
+class DeclarationQuery(PageQuery):
+    """Filters of the utilisation declarations."""
+
+    award_id: Optional[Id] = None
+
+
+class UtilisationDeclarationPage(Output):
+    """A page of utilisation declarations."""
+
+    items: list[UtilisationDeclaration]
+    next_cursor: Optional[str]
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+class NotificationQuery(PageQuery):
+    """Filters of the inbox."""
+
+    unread: Optional[bool] = Field(default=None, description="true: only unread; false: only read")
+
+
+class Notification(Output):
+    """An inbox message, its sentence in the request's language (Accept-Language)."""
+
+    id: int
+    kind: str
+    message: str
+    params: dict[str, str]
+    link: Optional[str]
+    created_at: Timestamp
+    read_at: Optional[Timestamp]
+
+
+class NotificationPage(Output):
+    """A page of the inbox, with the number of unread messages."""
+
+    items: list[Notification]
+    next_cursor: Optional[str]
+    unread: int
+
+
+class MarkedRead(Output):
+    """How many notifications were marked read."""
+
+    marked: int
+
+
+# ----------------------------------------------------------------------------- bases: targets, warnings, missing
+
+
+class MonthQuery(Input):
+    """Which month (default: the latest month with reports)."""
+
+    month: Optional[Annotated[str, Field(pattern=MONTH_PATTERN)]] = Field(default=None, examples=["2026-03"])
+
+
+class Target(Output):
+    """A utilisation-rate target of a base (or the province) for a category family and year."""
+
+    id: int
+    base_id: Optional[int]
+    family: str
+    year: int
+    target_rate: DecimalOut
+    source: Optional[str]
+
+
+class TargetList(Output):
+    """The targets set for a base (or the province's own)."""
+
+    base: str
+    items: list[Target]
+
+
+class TargetIn(Input):
+    """Set (create or replace) the target of a family and year: a rate between 0 and 1."""
+
+    family: Literal[FAMILIES]  # type: ignore[valid-type]
+    year: int = Field(ge=2000, le=2100)
+    target_rate: RateIn
+    source: Optional[Text(300)] = None
+
+
+class EarlyWarning(Output):
+    """Behind the target trajectory by more than 5 points, or a large producer's storage growing 3 months."""
+
+    kind: Literal["behind", "storage"]
+    subject: str
+    rate: Optional[DecimalOut] = None
+    target: Optional[DecimalOut] = None
+    gap_points: Optional[DecimalOut] = None
+    facility_id: Optional[int] = None
+    added_t: Optional[list[TonnesOut]] = None
+
+
+class WarningList(Output):
+    """The early warnings of a base (or the province) for a month."""
+
+    base: str
+    month: str
+    items: list[EarlyWarning]
+
+
+class MissingReporter(Output):
+    """A producer facility that has not reported for the month."""
+
+    facility_id: int
+    name: str
+    organization_id: int
+    organization_name: str
+    prefecture_code: Optional[str]
+
+
+class MissingReporterList(Output):
+    """Producer facilities of a base (or the province) without a report for the month."""
+
+    base: str
+    month: str
+    items: list[MissingReporter]
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+
+Subsidy = Annotated[MoneyIn, Field(description="yuan per tonne utilised, 0–10000")]
+
+
+class ScenarioIn(Input):
+    """The levers of a what-if run against the baseline clearing (nothing real changes)."""
+
+    subsidies: Annotated[dict[Code, Subsidy], Field(max_length=10)] = Field(default_factory=dict)
+    carbon_price_yuan_per_t: MoneyIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"})
+    freight_change_pct: Decimal = Field(default=Decimal("0"), ge=-90, le=500, decimal_places=1,
+                                        json_schema_extra={"default": "0"})
+    haul_limit_km: Optional[int] = Field(default=None, ge=1, le=5000)
+    categories: Annotated[list[Code], Field(max_length=40)] = Field(
+        default_factory=list, description="Only these categories (default: every clearable one)")
+
+
+class ScenarioRow(Output):
+    """Baseline and scenario of one category."""
+
+    category: str
+    baseline_t: TonnesOut
+    scenario_t: TonnesOut
+    delta_t: TonnesOut
+    scope_delta_t: TonnesOut
+    baseline_transport_yuan: MoneyOut
+    scenario_transport_yuan: MoneyOut
+    baseline_net_co2_t: TonnesOut
+    scenario_net_co2_t: TonnesOut
+    actual_rate: Optional[DecimalOut]
+    projected_rate: Optional[DecimalOut]
+
+
+class ScenarioTotal(Output):
+    """The totals over the categories."""
+
+    baseline_t: TonnesOut = Decimal(0)
+    scenario_t: TonnesOut = Decimal(0)
+    delta_t: TonnesOut = Decimal(0)
+    scope_delta_t: TonnesOut = Decimal(0)
+    baseline_transport_yuan: MoneyOut = Decimal(0)
+    scenario_transport_yuan: MoneyOut = Decimal(0)
+    baseline_net_co2_t: TonnesOut = Decimal(0)
+    scenario_net_co2_t: TonnesOut = Decimal(0)
+
+
+class Scenario(Output):
+    """A what-if run: its levers and the comparison with the baseline."""
+
+    id: int
+    base: str
+    year: int
+    parameters: dict[str, Any]
+    rows: list[ScenarioRow]
+    total: ScenarioTotal
+    created_at: Timestamp
+
+
+class ScenarioPage(Output):
+    """The latest scenario runs (officers: their own; regulators: all)."""
+
+    items: list[Scenario]
+    next_cursor: Optional[str]
+
+
+# ----------------------------------------------------------------------------- evaluation register
+
+
+class EvaluationIn(Input):
+    """An entry of the evaluation register (an evaluated enterprise needs its evaluation date)."""
+
+    organization_id: Id
+    status: Literal[EVALUATION_STATUSES]  # type: ignore[valid-type]
+    evaluated_on: Optional[dt.date] = None
+    note: Optional[Text(300)] = None
+
+
+class Evaluation(Output):
+    """An enterprise's comprehensive-utilisation evaluation."""
+
+    id: int
+    organization_id: int
+    organization_name: str
+    status: str
+    evaluated_on: Optional[dt.date]
+    note: Optional[str]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class EvaluationPage(Output):
+    """A page of the register, newest change first."""
+
+    items: list[Evaluation]
+    next_cursor: Optional[str]
+
+
+class EvaluationProgress(Output):
+    """Progress against the plan: enterprises evaluated by the plan year, of its target."""
+
+    by_status: dict[str, int]
+    evaluated: int
+    target: int
+    year: int
+    share: DecimalOut
+
+
+
+# ----------------------------------------------------------------------------- administration
+
+
+class OrganizationReview(Output):
+    """An organisation as the administrator reviews it."""
+
+    id: int
+    name: str
+    credit_code: str
+    roles: list[str]
+    verified: bool
+    verified_at: Optional[Timestamp]
+    base_id: Optional[int]
+    created_at: Timestamp
+
+
+class OrganizationReviewPage(Output):
+    """A page of organisations, unverified first."""
+
+    items: list[OrganizationReview]
+    next_cursor: Optional[str]
+
+
+class VerificationIn(Input):
+    """Verify an organisation (it may then trade) or withdraw its verification."""
+
+    verified: StrictBool

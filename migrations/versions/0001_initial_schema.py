@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 08:36:17.248248
+Create Date: 2026-11-24 08:54:41.559595
 
 """
 from typing import Sequence, Union

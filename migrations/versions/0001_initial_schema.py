@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 08:54:41.559595
+Create Date: 2026-11-24 08:58:25.643291
 
 """
 from typing import Sequence, Union
@@ -275,7 +275,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('generation_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_generation_reports_facility_id'), ['facility_id'], unique=False)
-        batch_op.create_index('ix_generation_reports_period_category', ['period', 'category_id'], unique=False)
+        batch_op.create_index('ix_generation_reports_period_category', ['period', 'category_id'], unique=False, postgresql_include=['facility_id', 'generated_t', 'stored_t', 'self_utilised_t', 'disposed_t', 'from_storage_t'])
 
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -604,7 +604,7 @@ def downgrade() -> None:
 
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('generation_reports', schema=None) as batch_op:
-        batch_op.drop_index('ix_generation_reports_period_category')
+        batch_op.drop_index('ix_generation_reports_period_category', postgresql_include=['facility_id', 'generated_t', 'stored_t', 'self_utilised_t', 'disposed_t', 'from_storage_t'])
         batch_op.drop_index(batch_op.f('ix_generation_reports_facility_id'))
 
     op.drop_table('generation_reports')

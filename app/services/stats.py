@@ -6,7 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models import Bid, DemandProfile, Facility, Lot, Organization, ResourceBase, WasteCategory
+from models import Bid, DemandProfile, Facility, GenerationReport, Lot, Organization, ResourceBase, WasteCategory
 
 
 def counts(session: so.Session) -> dict[str, int]:
@@ -30,3 +30,21 @@ def open_tonnes(session: so.Session) -> Decimal:
     """Tonnes on offer in open lots."""
     total = session.scalar(sa.select(sa.func.sum(Lot.remaining_tonnes)).where(Lot.status == "open"))
     return Decimal(total or 0)
+
+
+def open_tonnes_by_category(session: so.Session) -> list[tuple[WasteCategory, Decimal]]:
+    """Tonnes on offer in open lots per category, largest first."""
+    rows = session.execute(
+        sa.select(WasteCategory, sa.func.sum(Lot.remaining_tonnes).label("t"))
+        .join(Lot, Lot.category_id == WasteCategory.id)
+        .where(Lot.status == "open")
+        .group_by(WasteCategory.id)
+        .order_by(sa.desc("t"))
+    ).all()
+    return [(category, Decimal(total or 0)) for category, total in rows]
+
+
+def latest_report_year(session: so.Session) -> int | None:
+    """The most recent year generation reports cover (None before any report)."""
+    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period)))
+    return latest.year if latest else None

@@ -76,3 +76,25 @@ def test_security_headers_are_set(client, db):
     response = client.get("/")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_home_shows_tonnes_on_offer_by_category(client, reference):
+    LotFactory(tonnes=1200, remaining_tonnes=1200)
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "On offer by category" in page and "Fly ash" in page and "1,200 t" in page
+
+
+def test_home_shows_the_provinces_bulk_waste_utilisation_rate(client, reference):
+    import datetime as dt
+    from decimal import Decimal
+
+    from models import GenerationReport
+    from tests.factories import FacilityFactory, category
+
+    reference.session.add(GenerationReport(
+        facility=FacilityFactory(), category=category("fly_ash"), period=dt.date(2025, 3, 1),
+        generated_t=Decimal(100), stored_t=Decimal(40), self_utilised_t=Decimal(60), disposed_t=Decimal(0),
+        from_storage_t=Decimal(0)))
+    reference.session.commit()
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "60.0 %" in page and "Heilongjiang, 2025" in page

@@ -73,7 +73,8 @@ class LotFactory(BaseFactory):
     tonnes = Decimal("1000.000")
     remaining_tonnes = factory.LazyAttribute(lambda o: o.tonnes)
     reserve_yuan_per_t = Decimal("10.00")
-    available_from = dt.date(2026, 11, 1)
+    # Relative to today so the suite does not start failing when a fixed date passes.
+    available_from = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=7))
     status = "open"
 
 
@@ -96,8 +97,8 @@ class DemandProfileFactory(BaseFactory):
     category = factory.LazyFunction(lambda: category("fly_ash"))
     tonnes = Decimal("5000.000")
     price_yuan_per_t = Decimal("70.00")
-    period_start = dt.date(2026, 11, 1)
-    period_end = dt.date(2027, 10, 31)
+    period_start = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=30))
+    period_end = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=335))
 
 
 def small_market():

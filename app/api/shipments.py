@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_trader
+from app.api.auth import current_user, require_roles, require_trader
 from app.api.awards import award_for
 from app.api.blueprint import get_or_404, op
 from app.extensions import db
@@ -34,6 +34,16 @@ def dispatch(award_id: int, body: schemas.DispatchIn):
     award_for(award_id)
     return shipment_out(shipments.dispatch(db.session, user, award_id, body.tonnes, body.vehicle_plate,
                                            body.carrier_organization_id))
+
+
+@op("GET", "/manifests", summary="A carrier's manifests", tag="shipments", query=schemas.PageQuery,
+    response=schemas.ShipmentPage)
+def list_manifests(query: schemas.PageQuery):
+    """The loads your carrier organisation was given to move, newest first."""
+    user = current_user()
+    require_roles(user, "carrier")
+    page, cursor = pagination.after_id(shipments.carrier_manifests(db.session, user), query.cursor, query.limit)
+    return schemas.ShipmentPage(items=[shipment_out(s) for s in page], next_cursor=cursor)
 
 
 @op("GET", "/shipments/<int:shipment_id>", summary="Read a manifest", tag="shipments", response=schemas.Shipment)

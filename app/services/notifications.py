@@ -25,6 +25,7 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "allocation_declined": lambda p: _("The allocation of %(tonnes)s t of %(lot)s was declined.", **p),
     "allocation_expired": lambda p: _("The allocation of %(tonnes)s t of %(lot)s expired without both answers.", **p),
     "award_made": lambda p: _("Both parties accepted: %(tonnes)s t of %(lot)s are awarded.", **p),
+    "manifest_assigned": lambda p: _("Manifest %(manifest)s: %(tonnes)s t to move.", **p),
     "shipment_dispatched": lambda p: _("Load %(manifest)s of %(tonnes)s t is on its way: weigh it in on arrival.", **p),
     "discrepancy_flagged": lambda p: _(
         "Load %(manifest)s: dispatched %(dispatched)s t but %(received)s t received (%(pct)s %% difference).", **p),

@@ -89,6 +89,9 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     audit.record(session, user.id, "lot", lot.id, "status", {"status": lot.status})
     notifications.notify_organisation(session, award.allocation.facility.organization_id, "shipment_dispatched",
                                       {"manifest": shipment.manifest_no, "tonnes": tonnes}, f"/awards/{award.id}")
+    if carrier_organization_id is not None:
+        notifications.notify_organisation(session, carrier_organization_id, "manifest_assigned",
+                                          {"manifest": shipment.manifest_no, "tonnes": tonnes}, "/shipments/manifests")
     session.commit()
     notifications.deliver_pending(session)
     return shipment
@@ -219,6 +222,13 @@ def declarations(session: so.Session, user: User, award_id: int | None = None,
 def award_shipments(session: so.Session, award_id: int) -> list[Shipment]:
     """The loads of an award, oldest first."""
     return list(session.scalars(sa.select(Shipment).where(Shipment.award_id == award_id).order_by(Shipment.id)))
+
+
+def carrier_manifests(session: so.Session, user: User, limit: int = 200) -> list[Shipment]:
+    """The loads a carrier organisation was given to move, newest first."""
+    return list(session.scalars(
+        sa.select(Shipment).where(Shipment.carrier_organization_id == user.organization_id)
+        .order_by(Shipment.id.desc()).limit(limit)))
 
 
 def carriers(session: so.Session) -> list[Organization]:

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.labels import PRODUCT, label
-from app.permissions import trader_required
+from app.permissions import roles_required, trader_required
 from app.services import awards, shipments
 from app.services.errors import PermissionDenied, ServiceError
 from app.shipments.forms import DispatchForm, ReceiveForm, UtilisationForm
@@ -25,6 +25,14 @@ def _forms(dispatch=None, receive=None, utilisation=None):
     utilisation = utilisation or UtilisationForm(formdata=None)
     utilisation.product.choices = [(p, label(PRODUCT, p)) for p in PRODUCTS]
     return dispatch, receive or ReceiveForm(formdata=None), utilisation
+
+
+@blueprint.route("/manifests")
+@roles_required("carrier")
+def manifests():
+    """A carrier's manifests: what to move, from where to where, and whether it was received."""
+    return render_template("shipments/manifests.html",
+                           loads=shipments.carrier_manifests(db.session, current_user.row))
 
 
 def render_award(award_id: int, status: int = 200, error_shipment: int | None = None, **forms):

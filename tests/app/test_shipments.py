@@ -153,3 +153,28 @@ def test_concurrent_dispatches_never_exceed_the_award(app, db, reference):
     assert award.dispatched_tonnes == Decimal("600.000")
     total = db.session.scalar(sa.select(sa.func.sum(Shipment.dispatched_tonnes)))
     assert Decimal(str(total)) == Decimal("600.000")
+
+
+def test_the_carrier_sees_its_manifests_and_is_notified(auth, client, db, reference):
+    from models import OrganizationRole
+    from tests.factories import OrganizationFactory, UserFactory
+
+    m = _awarded(db)
+    haulier = OrganizationFactory(name="龙运物流", roles=[OrganizationRole(role="carrier")])
+    driver = UserFactory(email="dispatch@haulier.example", role="carrier", organization=haulier)
+    other = UserFactory(email="dispatch@other.example", role="carrier",
+                        organization=OrganizationFactory(roles=[OrganizationRole(role="carrier")]))
+    shipment = shipments.dispatch(db.session, m["producer"], m["award"].id, Decimal("30"), "黑A12345", haulier.id)
+    kinds = db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == driver.id)).all()
+    assert "manifest_assigned" in kinds
+    auth.login(driver.email)
+    assert shipment.manifest_no in client.get("/shipments/manifests").get_data(as_text=True)
+    auth.logout()
+    auth.login(other.email)
+    assert shipment.manifest_no not in client.get("/shipments/manifests").get_data(as_text=True)
+
+
+def test_only_carriers_open_the_manifests_page(auth, client, db, reference):
+    m = _awarded(db)
+    auth.login(m["producer"].email)
+    assert client.get("/shipments/manifests").status_code == 403

@@ -43,7 +43,7 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "awards.index": {"producer", "recycler", "admin", "unverified"}, "awards.decide": {"producer", "recycler", "admin"},
     "awards.detail": {"producer", "recycler", "regulator", "admin", "unverified"},
     "shipments.dispatch": {"producer", "admin"}, "shipments.receive": {"recycler", "admin"},
-    "shipments.utilisation": {"recycler", "admin"},
+    "shipments.utilisation": {"recycler", "admin"}, "shipments.manifests": {"carrier", "admin"},
     "notifications.inbox": SIGNED_IN, "notifications.read": SIGNED_IN, "notifications.read_all": SIGNED_IN,
     "tokens.index": SIGNED_IN, "tokens.create": SIGNED_IN, "tokens.revoke": SIGNED_IN,
     "bases.index": VIEWERS, "bases.dashboard": VIEWERS, "bases.chart_data": VIEWERS, "bases.flows_geojson": VIEWERS,

@@ -12,7 +12,6 @@ from app.api import more_schemas, pagination, schemas
 from app.api.auth import current_user, require_roles
 from app.api.blueprint import op
 from app.api.errors import ApiError
-from app.bases.views import _latest_month, utilisation_default_year
 from app.extensions import db
 from app.services import catalogue, generation_reports, scenarios, utilisation
 from app.services.utilisation import Scope
@@ -81,8 +80,8 @@ def statistics(code: str, query: schemas.StatsQuery):
 def _month(query: more_schemas.MonthQuery) -> dt.date:
     """The month asked for, else the latest month with reports (as the warnings and missing pages)."""
     if query.month:
-        return dt.date(int(query.month[:4]), int(query.month[5:]), 1)
-    return _latest_month(utilisation_default_year())
+        return utilisation.month_start(query.month)
+    return utilisation.latest_month(db.session, utilisation.default_year(db.session))
 
 
 # ----------------------------------------------------------------------------- targets
@@ -207,7 +206,7 @@ def run_scenario(code: str, body: more_schemas.ScenarioIn):
     require_roles(user, *VIEWERS)
     scope = _scope(code)
     run, _comparison = scenarios.run_scenario(db.session, user, _scenario_params(body), scope,
-                                              utilisation_default_year())
+                                              utilisation.default_year(db.session))
     return scenario_out(run)
 
 

@@ -11,15 +11,26 @@ from app.api.errors import ApiError
 from app.api.registry import UPLOAD_ERROR_STATUSES
 from app.extensions import db
 from app.services import generation_reports, lot_import
+from app.services.spreadsheets import ImportRejected
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def rejected(exc: lot_import.ImportRejected | generation_reports.ReportImportRejected) -> ApiError:
+def rejected(exc: ImportRejected) -> ApiError:
     """A 422 problem listing every reason of every bad row, with its line (the header is line 1)."""
     errors = [{"field": "file", "line": row.line, "message": reason} for row in exc.errors for reason in row.reasons]
     return ApiError(422, exc.message, errors=errors, slug="import-rejected")
+
+
+def _import(importer, user, form: more_schemas.SpreadsheetUpload) -> more_schemas.ImportResult:
+    """Run an all-or-nothing import of the uploaded file; a rejected file becomes a 422 problem."""
+    try:
+        count = importer(db.session, user, form.file.filename or "", form.file.read())
+    except ImportRejected as exc:
+        db.session.rollback()
+        raise rejected(exc) from None
+    return more_schemas.ImportResult(imported=count)
 
 
 def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
@@ -35,13 +46,7 @@ def import_lots(form: more_schemas.SpreadsheetUpload):
     reasons in `errors` with their `line`."""
     user = current_user()
     require_trader(user, "producer")
-    upload = form.file
-    try:
-        count = lot_import.import_lots(db.session, user, upload.filename or "", upload.read())
-    except lot_import.ImportRejected as exc:
-        db.session.rollback()
-        raise rejected(exc) from None
-    return more_schemas.ImportResult(imported=count)
+    return _import(lot_import.import_lots, user, form)
 
 
 @op("GET", "/lots/import-template", summary="The lot import template", tag="imports",
@@ -63,13 +68,7 @@ def import_reports(form: more_schemas.SpreadsheetUpload):
     none is and the 422 problem lists every bad row's reasons in `errors` with their `line`."""
     user = current_user()
     require_roles(user, "producer")
-    upload = form.file
-    try:
-        count = generation_reports.import_reports(db.session, user, upload.filename or "", upload.read())
-    except generation_reports.ReportImportRejected as exc:
-        db.session.rollback()
-        raise rejected(exc) from None
-    return more_schemas.ImportResult(imported=count)
+    return _import(generation_reports.import_reports, user, form)
 
 
 @op("GET", "/generation-reports/template", summary="The generation report import template", tag="imports",

@@ -27,12 +27,14 @@ from flask_login import current_user
 from openpyxl import Workbook
 from wtforms import SelectChoice
 
+from app.actions import show_error
 from app.bases.forms import EvaluationForm, ImportForm, MonthForm, ReportForm, ScenarioForm, TargetForm
 from app.extensions import db
 from app.labels import EVALUATION_STATUS, FAMILY
 from app.permissions import roles_required
 from app.services import catalogue, evaluations, generation_reports, scenarios, utilisation
 from app.services.errors import ServiceError
+from app.services.spreadsheets import ImportRejected
 from app.services.utilisation import Scope
 from models import Organization, ResourceBase
 from models.bases import EVALUATION_STATUSES
@@ -68,24 +70,14 @@ def _scope_or_403(code: str) -> Scope:
 
 def _year() -> int:
     year = request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else utilisation_default_year()
+    return year if year and 2000 <= year <= 2100 else utilisation.default_year(db.session)
 
 
-def utilisation_default_year() -> int:
-    """The latest year with any generation report (this year when there is none)."""
-    from models import GenerationReport
-
-    latest = db.session.scalar(sa.select(sa.func.max(GenerationReport.period)))
-    return latest.year if latest else dt.date.today().year
-
-
-def _latest_month(year: int) -> dt.date:
-    from models import GenerationReport
-
-    latest = db.session.scalar(
-        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1))
-    )
-    return latest if latest else dt.date(year, 12, 1)
+def _chosen_month(form: MonthForm) -> dt.date:
+    """The month the form asks for, else the latest reported month of the chosen year."""
+    if form.validate() and form.month.data:
+        return utilisation.month_start(form.month.data)
+    return utilisation.latest_month(db.session, _year())
 
 
 # ----------------------------------------------------------------------------- dashboards
@@ -113,7 +105,7 @@ def dashboard(code: str):
     locale = _locale()
     session = db.session
     table = utilisation.year_table(session, scope, year, locale)
-    month = _latest_month(year)
+    month = utilisation.latest_month(db.session, year)
     return render_template(
         "bases/dashboard.html",
         scope=scope,
@@ -236,9 +228,7 @@ def warnings(code: str):
     """Early warnings for a month: behind the trajectory, and large producers' storage growing."""
     scope = _scope_or_403(code)
     form = MonthForm(request.args)
-    month = _latest_month(_year())
-    if form.validate() and form.month.data:
-        month = dt.date(int(form.month.data[:4]), int(form.month.data[5:]), 1)
+    month = _chosen_month(form)
     found = utilisation.warnings(db.session, scope, month.year, month.month, _locale())
     return render_template(
         "bases/warnings.html", scope=scope, scope_name=scope.name(_locale()), form=form, month=month, warnings=found
@@ -251,9 +241,7 @@ def missing(code: str):
     """Producer facilities of the base that have not reported for a month."""
     scope = _scope_or_403(code)
     form = MonthForm(request.args)
-    month = _latest_month(_year())
-    if form.validate() and form.month.data:
-        month = dt.date(int(form.month.data[:4]), int(form.month.data[5:]), 1)
+    month = _chosen_month(form)
     facilities = generation_reports.missing_reporters(db.session, scope.base.id if scope.base else None, month)
     return render_template(
         "bases/missing.html",
@@ -329,7 +317,7 @@ def scenario(code: str):
         )
         try:
             _run, comparison = scenarios.run_scenario(
-                db.session, current_user.row, params, scope, utilisation_default_year()
+                db.session, current_user.row, params, scope, utilisation.default_year(db.session)
             )
         except ServiceError as exc:
             flash(exc.message, "error")
@@ -371,15 +359,13 @@ def reports():
         data = generation_reports.ReportInput(
             facility_id=form.facility.data,
             category_id=category_id,
-            period=dt.date(int(form.period.data[:4]), int(form.period.data[5:]), 1),
+            period=utilisation.month_start(form.period.data),
             **{k: getattr(form, k).data for k in generation_reports.TONNE_FIELDS},
         )
         try:
             generation_reports.file_report(db.session, current_user.row, data)
         except ServiceError as exc:
-            db.session.rollback()
-            target = getattr(form, exc.field, None) if exc.field else None
-            (target.errors if target is not None else form.form_errors).append(exc.message)
+            show_error(form, exc)
         else:
             flash(_("Report saved."), "success")
             return redirect(url_for("bases.reports"))
@@ -409,7 +395,7 @@ def import_reports():
     upload = import_form.file.data
     try:
         count = generation_reports.import_reports(db.session, current_user.row, upload.filename, upload.read())
-    except generation_reports.ReportImportRejected as exc:
+    except ImportRejected as exc:
         db.session.rollback()
         import_form.file.errors.append(exc.message)
         return _render_reports(form, import_form, exc.errors, status=400)
@@ -455,14 +441,7 @@ def evaluation_register():
             abort(403)
         if _save_evaluation(form, None):
             return redirect(url_for("bases.evaluation_register"))
-    return render_template(
-        "bases/evaluations.html",
-        form=form,
-        rows=evaluations.register(db.session),
-        progress=evaluations.progress(db.session),
-        can_edit=can_edit,
-        editing=None,
-    )
+    return _register_page(form, can_edit, None)
 
 
 @blueprint.route("/evaluations/<int:evaluation_id>", methods=["GET", "POST"])
@@ -477,14 +456,12 @@ def edit_evaluation(evaluation_id: int):
         form.organization.data = evaluation.organization_id
     if request.method == "POST" and _save_evaluation(form, evaluation_id):
         return redirect(url_for("bases.evaluation_register"))
-    return render_template(
-        "bases/evaluations.html",
-        form=form,
-        rows=evaluations.register(db.session),
-        progress=evaluations.progress(db.session),
-        can_edit=True,
-        editing=evaluation,
-    )
+    return _register_page(form, True, evaluation)
+
+
+def _register_page(form: EvaluationForm, can_edit: bool, editing) -> str:
+    return render_template("bases/evaluations.html", form=form, rows=evaluations.register(db.session),
+                           progress=evaluations.progress(db.session), can_edit=can_edit, editing=editing)
 
 
 def _save_evaluation(form: EvaluationForm, evaluation_id: int | None) -> bool:
@@ -501,9 +478,7 @@ def _save_evaluation(form: EvaluationForm, evaluation_id: int | None) -> bool:
             evaluation_id,
         )
     except ServiceError as exc:
-        db.session.rollback()
-        target = getattr(form, exc.field, None) if exc.field else None
-        (target.errors if target is not None else form.form_errors).append(exc.message)
+        show_error(form, exc)
         return False
     flash(_("Evaluation saved."), "success")
     return True

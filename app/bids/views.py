@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from app.actions import perform, show_error
 from app.bids.forms import BidForm, CategoryBidForm, DemandProfileForm, parse_quality_limits
 from app.extensions import db
 from app.permissions import roles_required, trader_required
@@ -19,15 +20,6 @@ blueprint = Blueprint("bids", __name__, url_prefix="/bids")
 
 def _facility_choices() -> list[tuple[int, str]]:
     return [(f.id, f.name) for f in bids.recycler_facilities(db.session, current_user.row)]
-
-
-def _field_error(form: FlaskForm, exc: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 @blueprint.route("")
@@ -56,7 +48,7 @@ def new(lot_id: int):
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Your sealed bid is placed. Nobody else sees its price."), "success")
             return redirect(url_for("bids.index"))
@@ -80,7 +72,7 @@ def new_category_bid():
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Your sealed category-wide bid is placed. Nobody else sees its price."), "success")
             return redirect(url_for("bids.index"))
@@ -92,17 +84,8 @@ def new_category_bid():
 @trader_required("recycler")
 def withdraw(bid_id: int):
     """Withdraw an active bid."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        bids.withdraw_bid(db.session, current_user.row, bid_id)
-    except PermissionDenied:
-        abort(403)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Bid withdrawn."), "success")
-    return redirect(url_for("bids.index"))
+    return perform(lambda: bids.withdraw_bid(db.session, current_user.row, bid_id), _("Bid withdrawn."),
+                   url_for("bids.index"))
 
 
 @blueprint.route("/received")
@@ -142,7 +125,7 @@ def new_profile():
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Demand profile saved."), "success")
             return redirect(url_for("bids.index"))
@@ -154,14 +137,5 @@ def new_profile():
 @trader_required("recycler")
 def deactivate_profile(profile_id: int):
     """Stop a demand profile."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        bids.deactivate_profile(db.session, current_user.row, profile_id)
-    except PermissionDenied:
-        abort(403)
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(_("Demand profile stopped."), "success")
-    return redirect(url_for("bids.index"))
+    return perform(lambda: bids.deactivate_profile(db.session, current_user.row, profile_id),
+                   _("Demand profile stopped."), url_for("bids.index"))

@@ -21,11 +21,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from app.actions import perform
 from app.extensions import db
 from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
 from app.permissions import trader_required
 from app.services import catalogue, facilities, lot_import, lots, uploads
 from app.services.errors import PermissionDenied, ServiceError
+from app.services.spreadsheets import ImportRejected
 from models import Facility, Lot, LotDocument, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
@@ -219,14 +221,8 @@ def edit(lot_id: int):
 def withdraw(lot_id: int):
     """Withdraw one of my open lots."""
     lot = _managed(lot_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        lots.withdraw(db.session, current_user.row, lot)
-        flash(_("Lot withdrawn."), "success")
-    except ServiceError as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("lots.detail", lot_id=lot.id))
+    return perform(lambda: lots.withdraw(db.session, current_user.row, lot), _("Lot withdrawn."),
+                   url_for("lots.detail", lot_id=lot.id))
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
@@ -239,7 +235,7 @@ def import_lots():
     upload = form.file.data
     try:
         count = lot_import.import_lots(db.session, current_user.row, upload.filename or "", upload.read())
-    except lot_import.ImportRejected as exc:
+    except ImportRejected as exc:
         db.session.rollback()
         form.file.errors = [exc.message]
         return render_template("lots/import.html", form=form, errors=exc.errors), 400

@@ -13,7 +13,7 @@ blueprint = Blueprint("public", __name__)
 @blueprint.route("/")
 def home():
     """Home page: headline figures, what is on offer, and the province's utilisation rate."""
-    year = stats.latest_report_year(db.session)
+    year = utilisation.latest_report_year(db.session)
     province = None
     if year is not None:
         province = utilisation.year_table(db.session, utilisation.Scope("province"), year, str(get_locale()),

@@ -1,6 +1,8 @@
 """Reading the waste catalogue and place names for forms and filters."""
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from wtforms import SelectChoice
@@ -32,4 +34,10 @@ def with_blank(choices: list[SelectChoice]) -> list[SelectChoice]:
 
 def prefecture_name(code: str | None, locale: str) -> str:
     """The localised name of a prefecture adcode ('' when unknown)."""
-    return {c.value: c.label for c in prefecture_choices(locale)}.get(code or "", "")
+    return _prefecture_names(locale.startswith("zh")).get(code or "", "")
+
+
+@functools.cache
+def _prefecture_names(chinese: bool) -> dict[str, str]:
+    # Called once per table row, so build the lookup once per language.
+    return {p.code: p.name_zh if chinese else p.name_en for p in geo.prefecture_places()}

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
-from app.services.lot_import import RowError, column_map, read_rows
+from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows
 from models import Facility, GenerationReport, User, WasteCategory
 
 TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "disposed_t", "from_storage_t")
@@ -31,14 +31,6 @@ COLUMNS = (
 MAX_ROWS = 20000
 MAX_TONNES = Decimal("99999999999")
 KG = Decimal("0.001")
-
-
-class ReportImportRejected(ServiceError):
-    """The file had bad rows; nothing was imported."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(_("%(n)d rows have errors; nothing was imported.", n=len(errors)))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -246,10 +238,10 @@ def check_file(session: so.Session, user: User, filename: str, content: bytes
 
 
 def import_reports(session: so.Session, user: User, filename: str, content: bytes) -> int:
-    """Upsert every row of the file, or nothing when any row is bad (ReportImportRejected); one transaction."""
+    """Upsert every row of the file, or nothing when any row is bad (ImportRejected); one transaction."""
     good, bad = check_file(session, user, filename, content)
     if bad:
-        raise ReportImportRejected(bad)
+        raise ImportRejected(bad)
     try:
         for line, data in good:
             report, created = _upsert(session, data)

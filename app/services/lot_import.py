@@ -12,10 +12,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from app.services import audit, lots
 from app.services.errors import ServiceError
+from app.services.spreadsheets import ImportRejected, RowError, column_map, header, normalised, read_rows
 from models import WasteCategory
 
 # (key, Chinese header, English header, required)
@@ -33,79 +34,6 @@ COLUMNS = (
 )
 MAX_ROWS = 5000
 DATE_PATTERN = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A bad row: its line in the file (header is line 1) and every reason."""
-
-    line: int
-    reasons: tuple[str, ...]
-
-
-class ImportRejected(ServiceError):
-    """The file had bad rows; nothing was imported."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(_("%(n)d rows have errors; nothing was imported.", n=len(errors)))
-        self.errors = errors
-
-
-def header(key: str, zh: str, en: str) -> str:
-    """The bilingual header of a column, e.g. '吨数 / Tonnes'."""
-    return f"{zh} / {en}"
-
-
-def _norm(text) -> str:
-    return re.sub(r"\s+", "", str(text or "")).lower()
-
-
-def column_map(cells: list, columns) -> dict[int, str]:
-    """Column index → key for every header cell naming one of `columns` ((key, zh, en, …) tuples) by key,
-    Chinese, English or '中文 / English'."""
-    known = {}
-    for key, zh, en, *_rest in columns:
-        for name in (key, zh, en, header(key, zh, en)):
-            known[_norm(name)] = key
-    found = {}
-    for index, cell in enumerate(cells):
-        text = _norm(cell)
-        key = known.get(text) or next((known[p] for p in text.split("/") if p in known), None)
-        if key:
-            found[index] = key
-    return found
-
-
-def _rows_from_csv(content: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text."), field="file")
-    return [list(r) for r in csv.reader(io.StringIO(text))]
-
-
-def _rows_from_xlsx(content: bytes) -> list[list]:
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a corrupt file
-        raise ServiceError(_("This is not a readable XLSX workbook."), field="file") from exc
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    book.close()
-    return rows
-
-
-def read_rows(filename: str, content: bytes) -> list[list]:
-    """The cells of a CSV or XLSX file, row by row (XLSX is recognised by its ZIP content)."""
-    if content[:4] == b"PK\x03\x04":
-        return _rows_from_xlsx(content)
-    if (filename or "").lower().endswith((".xlsx", ".xlsm")):
-        raise ServiceError(_("This is not a readable XLSX workbook."), field="file")
-    return _rows_from_csv(content)
 
 
 def _text(value) -> str:
@@ -185,21 +113,21 @@ def _lookups(session: so.Session, user) -> _Lookups:
     names = {}
     for c in categories.values():
         for name in (c.code, c.name_zh, c.name_en):
-            names[_norm(name)] = c.code
+            names[normalised(name)] = c.code
     facilities = {f.id: f for f in lots.producer_facilities(session, user)}
-    facility_names = {_norm(f.name): f.id for f in facilities.values()}
+    facility_names = {normalised(f.name): f.id for f in facilities.values()}
     return _Lookups(categories, names, facilities, facility_names)
 
 
 def _row_input(cells: dict[str, object], look: _Lookups, reasons: list[tuple[str, str]]) -> lots.LotInput:
     facility_text = _text(cells.get("facility"))
-    facility_id = look.facility_names.get(_norm(facility_text))
+    facility_id = look.facility_names.get(normalised(facility_text))
     if facility_id is None and facility_text.isdigit() and int(facility_text) in look.facilities:
         facility_id = int(facility_text)
     category_text = _text(cells.get("category"))
     return lots.LotInput(
         facility_id=facility_id,
-        category=look.category_names.get(_norm(category_text), category_text),
+        category=look.category_names.get(normalised(category_text), category_text),
         tonnes=_decimal(cells.get("tonnes"), "tonnes", reasons),
         reserve_yuan_per_t=_decimal(cells.get("reserve_yuan_per_t"), "reserve_yuan_per_t", reasons),
         available_from=_date(cells.get("available_from"), "available_from", reasons),

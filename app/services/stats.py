@@ -6,7 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models import Bid, DemandProfile, Facility, GenerationReport, Lot, Organization, ResourceBase, WasteCategory
+from models import Bid, DemandProfile, Facility, Lot, Organization, ResourceBase, WasteCategory
 
 
 def counts(session: so.Session) -> dict[str, int]:
@@ -43,8 +43,3 @@ def open_tonnes_by_category(session: so.Session) -> list[tuple[WasteCategory, De
     ).all()
     return [(category, Decimal(total or 0)) for category, total in rows]
 
-
-def latest_report_year(session: so.Session) -> int | None:
-    """The most recent year generation reports cover (None before any report)."""
-    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period)))
-    return latest.year if latest else None

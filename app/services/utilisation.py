@@ -170,6 +170,29 @@ def monthly_cells(session: so.Session, scope: Scope, date_from: dt.date, date_to
     return cells
 
 
+def latest_report_year(session: so.Session) -> int | None:
+    """The most recent year generation reports cover (None before any report)."""
+    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period)))
+    return latest.year if latest else None
+
+
+def default_year(session: so.Session) -> int:
+    """The year pages show unless asked: the latest reported year, else this year."""
+    return latest_report_year(session) or dt.date.today().year
+
+
+def latest_month(session: so.Session, year: int) -> dt.date:
+    """The last month of `year` with a report (December when the year has none)."""
+    latest = session.scalar(
+        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1)))
+    return latest if latest else dt.date(year, 12, 1)
+
+
+def month_start(text: str) -> dt.date:
+    """The first day of a 'YYYY-MM' month (the text is already validated)."""
+    return dt.date(int(text[:4]), int(text[5:7]), 1)
+
+
 def categories_by_id(session: so.Session) -> dict[int, WasteCategory]:
     """ONE query: the catalogue by id."""
     return {c.id: c for c in session.scalars(sa.select(WasteCategory).order_by(WasteCategory.id))}

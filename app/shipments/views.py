@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.actions import show_error
 from app.extensions import db
 from app.labels import PRODUCT, label
 from app.permissions import roles_required, trader_required
@@ -58,12 +59,6 @@ def render_award(award_id: int, status: int = 200, error_shipment: int | None = 
     ), status
 
 
-def _attach(form, exc: ServiceError) -> None:
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    (field.errors if field is not None else form.form_errors).append(exc.message)
-
-
 @blueprint.route("/awards/<int:award_id>/dispatch", methods=["POST"])
 @trader_required("producer")
 def dispatch(award_id: int):
@@ -82,7 +77,7 @@ def dispatch(award_id: int):
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Load dispatched with manifest %(no)s.", no=shipment.manifest_no), "success")
             return redirect(url_for("awards.detail", award_id=award_id))
@@ -103,7 +98,7 @@ def receive(shipment_id: int):
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             if shipment.discrepancy_flagged:
                 flash(_("Received, with a weight difference above 2 %: both parties are notified."), "warning")
@@ -126,7 +121,7 @@ def utilisation(award_id: int):
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
-            _attach(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Utilisation declared."), "success")
             return redirect(url_for("awards.detail", award_id=award_id))

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from app.services import generation_reports
+from app.services.spreadsheets import ImportRejected
 from models import GenerationReport
 from tests.conftest import csrf_token
 from tests.factories import FacilityFactory, GenerationReportFactory, UserFactory, category, resource_base
@@ -69,7 +70,7 @@ def test_import_with_a_bad_row_imports_nothing_and_lists_every_bad_row(reference
     ])
     try:
         generation_reports.import_reports(reference.session, user, "r.xlsx", content)
-    except generation_reports.ReportImportRejected as exc:
+    except ImportRejected as exc:
         assert [e.line for e in exc.errors] == [3, 4]
         assert len(exc.errors[1].reasons) == 3  # category, month and number
     else:

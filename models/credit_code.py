@@ -8,7 +8,12 @@ VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
 
 
 class CreditCodeError(ValueError):
-    """A unified social credit code that fails GB 32100 validation."""
+    """A unified social credit code that fails GB 32100 validation; `kind` and `params` let a UI translate it."""
+
+    def __init__(self, message: str, kind: str, **params: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 def check_character(first17: str) -> str:
@@ -21,13 +26,14 @@ def normalise_credit_code(code: str) -> str:
     """Return the code upper-cased and stripped, or raise CreditCodeError saying why."""
     code = (code or "").strip().upper()
     if len(code) != 18:
-        raise CreditCodeError(f"must be 18 characters, got {len(code)}")
+        raise CreditCodeError(f"must be 18 characters, got {len(code)}", "length", length=len(code))
     bad = sorted({ch for ch in code if ch not in VALUES})
     if bad:
-        raise CreditCodeError(f"contains characters not allowed: {''.join(bad)}")
+        raise CreditCodeError(f"contains characters not allowed: {''.join(bad)}", "characters", bad="".join(bad))
     expected = check_character(code[:17])
     if code[17] != expected:
-        raise CreditCodeError(f"check character should be {expected}, got {code[17]}")
+        raise CreditCodeError(f"check character should be {expected}, got {code[17]}", "check",
+                              expected=expected, got=code[17])
     return code
 
 

@@ -41,7 +41,7 @@ def register(session: so.Session, form: Registration) -> User:
     try:
         code = normalise_credit_code(form.credit_code)
     except CreditCodeError as exc:
-        raise ServiceError(_("Invalid unified social credit code: %(reason)s", reason=str(exc)),
+        raise ServiceError(_("Invalid unified social credit code: %(reason)s", reason=_credit_code_reason(exc)),
                            field="credit_code") from exc
     if form.role not in USER_ROLE_FOR_ORG_ROLE:
         raise ServiceError(_("Choose a valid role."), field="role")
@@ -60,6 +60,16 @@ def register(session: so.Session, form: Registration) -> User:
     audit.record(session, user.id, "organization", org.id, "registered", {"name": org.name, "code": code})
     session.commit()
     return user
+
+
+def _credit_code_reason(exc: CreditCodeError) -> str:
+    """The validation failure in the user's language."""
+    reasons = {
+        "length": lambda p: _("must be 18 characters, got %(length)d", **p),
+        "characters": lambda p: _("contains characters not allowed: %(bad)s", **p),
+        "check": lambda p: _("check character should be %(expected)s, got %(got)s", **p),
+    }
+    return reasons[exc.kind](exc.params)
 
 
 def authenticate(session: so.Session, email: str, password: str, remote_addr: str,

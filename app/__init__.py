@@ -26,6 +26,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_context(app)
     labels.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
     configure_logger(app)
     return app

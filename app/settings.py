@@ -44,7 +44,8 @@ class Config:
         self.DATABASE_URL = database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
-        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        # Every time a person reads (lists, deadlines, notifications, e-mails) is shown in this zone.
+        self.BABEL_DEFAULT_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
         self.LANGUAGES = ("zh_CN", "en")
         self.UPLOAD_FOLDER = str(INSTANCE / "uploads")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024

@@ -27,8 +27,11 @@ class LotFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
     category = SelectField(_l("Category"), validators=[Optional()])
     prefecture = SelectField(_l("Prefecture"), validators=[Optional()])
+    min_price = DecimalField(_l("Min reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
+    max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0)])
     available_by = DateField(_l("Available by"), validators=[Optional()])

@@ -16,7 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -24,7 +24,7 @@ from flask_wtf import FlaskForm
 from app.actions import perform
 from app.extensions import db
 from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
-from app.permissions import trader_required
+from app.permissions import roles_required, trader_required
 from app.services import catalogue, facilities, lot_import, lots, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -72,6 +72,9 @@ def _filters(locale: str) -> tuple[LotFilterForm, lots.LotFilters]:
         available_until=form.available_until.data,
         near=(near.lon, near.lat) if near else None,
         max_km=float(form.max_km.data) if near and form.max_km.data else None,
+        keyword=(form.q.data or "").strip() or None,
+        min_price=form.min_price.data,
+        max_price=form.max_price.data,
         sort=form.sort.data if (form.sort.data != "distance" or near) else "newest",
     )
 
@@ -87,6 +90,17 @@ def index():
     return render_template(
         "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name
     )
+
+
+@blueprint.route("/mine")
+@roles_required("producer")
+def mine():
+    """My organisation's lots: state, tonnes left, number of sealed bids and what I can do with each."""
+    wanted = request.args.get("state") or None
+    items, page = lots.own_lots(db.session, current_user.row, wanted, request.args.get("page", 1, type=int),
+                                current_app.config["LOTS_PER_PAGE"])
+    return render_template("lots/mine.html", items=items, page=page, wanted=wanted, states=lots.LOT_STATES[1:],
+                           action_form=FlaskForm(), locale=str(get_locale()))
 
 
 def _map_page(form: LotFilterForm):
@@ -221,8 +235,8 @@ def edit(lot_id: int):
 def withdraw(lot_id: int):
     """Withdraw one of my open lots."""
     lot = _managed(lot_id)
-    return perform(lambda: lots.withdraw(db.session, current_user.row, lot), _("Lot withdrawn."),
-                   url_for("lots.detail", lot_id=lot.id))
+    back = url_for("lots.mine") if request.form.get("next") == "mine" else url_for("lots.detail", lot_id=lot.id)
+    return perform(lambda: lots.withdraw(db.session, current_user.row, lot), _("Lot withdrawn."), back)
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
@@ -243,8 +257,8 @@ def import_lots():
         db.session.rollback()
         form.file.errors = [exc.message]
         return render_template("lots/import.html", form=form, errors=[]), 400
-    flash(_("%(n)d lots imported.", n=count), "success")
-    return redirect(url_for("lots.index"))
+    flash(ngettext("%(num)d lot imported.", "%(num)d lots imported.", count), "success")
+    return redirect(url_for("lots.mine"))
 
 
 @blueprint.route("/import/template.<any(csv, xlsx):fmt>")
@@ -321,8 +335,10 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
         bid_count=lots.active_bid_count(db.session, lot.id) if manager else None,
         prefecture_name=catalogue.prefecture_name,
         manager=manager,
+        buyable=lots.is_buyable(lot),
         distances=lots.distances_from(lot, _my_facilities()),
-        guidance=lots.price_guidance(db.session, lot),
+        # Guidance helps a buyer price a bid; a lot that takes none needs none.
+        guidance=lots.price_guidance(db.session, lot) if lots.is_buyable(lot) else None,
         document_form=document_form or DocumentForm(),
         action_form=FlaskForm(),
         tile_url=current_app.config.get("MAP_TILE_URL"),

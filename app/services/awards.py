@@ -51,6 +51,22 @@ def sides(allocation: Allocation, user: User) -> set[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Answers:
+    """Where a proposed allocation stands for one organisation: its sides to answer and who is awaited."""
+
+    to_answer: tuple[str, ...]
+    awaited: tuple[str, ...]
+
+
+def answers(allocation: Allocation, user: User) -> Answers:
+    """Which of the user's sides still have to answer, and which sides the deal is waiting for."""
+    decided = {"producer": allocation.producer_decision, "recycler": allocation.recycler_decision}
+    awaited = tuple(side for side in ("producer", "recycler") if decided[side] is None)
+    mine = sides(allocation, user)
+    return Answers(tuple(side for side in awaited if side in mine), awaited)
+
+
 def refresh_lot_status(session: so.Session, lot: Lot) -> None:
     """Set a traded lot's status from its pending allocations and awards."""
     if lot.status in ("draft", "withdrawn", "expired"):

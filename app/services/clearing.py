@@ -524,7 +524,7 @@ def _notify_allocations(session: so.Session, allocations: list[Allocation]) -> N
         lot = session.get(Lot, allocation.lot_id)
         facility = session.get(Facility, allocation.facility_id)
         params = {"tonnes": allocation.tonnes, "lot": lot.title, "facility": facility.name,
-                  "deadline": allocation.deadline.strftime("%Y-%m-%d %H:%M UTC")}
+                  "deadline": allocation.deadline.isoformat()}
         for org_id in {lot.facility.organization_id, facility.organization_id}:
             notifications.notify_organisation(session, org_id, "allocation_proposed", params, "/awards")
 

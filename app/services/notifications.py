@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
+from app import i18n
 from app.services.errors import ServiceError
 from models import Notification, OutboxEmail, User, utcnow
 
@@ -32,13 +33,26 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+TIME_PARAMS = ("deadline",)
+
+
+def _localised(params: dict[str, Any]) -> dict[str, Any]:
+    """Times among the parameters shown in the display zone with the zone named, as in every list."""
+    out = dict(params)
+    for key in TIME_PARAMS:
+        moment = i18n.parse_stored_time(out[key]) if isinstance(out.get(key), str) else None
+        if moment is not None:
+            out[key] = i18n.when(moment)
+    return out
+
+
 def message(notification: Notification) -> str:
     """The notification's sentence in the current language."""
     render = MESSAGES.get(notification.kind)
     if render is None:
         return notification.kind
     try:
-        return render(notification.params or {})
+        return render(_localised(notification.params or {}))
     except (KeyError, ValueError, TypeError):
         return notification.kind
 

@@ -46,6 +46,7 @@ def _filters(query: schemas.LotQuery) -> lots.LotFilters:
         category=query.category, prefecture=query.prefecture, base_id=query.base_id, min_tonnes=query.min_tonnes,
         max_tonnes=query.max_tonnes, available_by=query.available_by, available_until=query.available_until,
         near=near, max_km=query.max_km if near else None,
+        keyword=(query.q or "").strip() or None, min_price=query.min_price, max_price=query.max_price,
         sort=query.sort if (query.sort != "distance" or near) else "newest")
 
 

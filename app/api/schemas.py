@@ -222,6 +222,9 @@ class LotQuery(PageQuery):
     available_until: Optional[dt.date] = Field(default=None, description="Still available on this date.")
     near_facility_id: Optional[Id] = Field(default=None, description="One of your facilities: road distance origin.")
     max_km: Optional[float] = Field(default=None, gt=0, le=5000)
+    q: Optional[Text(100)] = Field(default=None, description="Keywords: title, description, organisation, category.")
+    min_price: Optional[MoneyIn] = Field(default=None, description="Lowest reserve price, yuan per tonne.")
+    max_price: Optional[MoneyIn] = Field(default=None, description="Highest reserve price, yuan per tonne.")
     sort: SORTS = "newest"
 
 

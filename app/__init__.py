@@ -94,6 +94,8 @@ def register_errorhandlers(app: Flask) -> None:
             db.session.rollback()
         title = titles.get(code, titles[500])()
         description = getattr(error, "description", None) if code != 500 else None
+        if description == getattr(type(error), "description", None):
+            description = None  # Werkzeug's stock English text: the translated title says it already
         return render_template("error.html", code=code, title=title, description=description), code
 
     for code in titles:

@@ -11,7 +11,7 @@ from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, Res
 from models.catalogue import WasteCategory
 from models.clearing import Allocation, Award, MatchRun
 from models.facilities import Facility, FacilityCapacity, Licence
-from models.lots import Bid, DemandProfile, Lot, LotDocument
+from models.lots import Bid, DemandProfile, Lot, LotDocument, LotQuestion, SavedSearch
 from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
 from models.shipments import Shipment, UtilisationRecord
 
@@ -19,8 +19,8 @@ __all__ = [
     "Allocation", "ApiToken", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "DemandProfile",
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
-    "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
-    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "make_engine",
+    "Lot", "LotDocument", "LotQuestion", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
+    "ResourceBase", "SavedSearch", "Shipment", "User", "UtilisationRecord", "WasteCategory", "make_engine",
     "make_session_factory", "utcnow",
 ]
 

@@ -240,6 +240,8 @@ class LotIn(Input):
     min_shipment_t: Optional[TonnesIn] = None
     title: Optional[Text(200)] = None
     description: Optional[Text(5000)] = None
+    settle_on: Literal["received", "awarded"] = Field(
+        default="received", description="Bill on the tonnes weighed in (default) or on the awarded tonnes.")
     quality: Annotated[dict[Annotated[str, Field(max_length=40)], float | Text(60)], Field(max_length=20)] = \
         Field(default_factory=dict)
 
@@ -260,6 +262,8 @@ class Lot(Output):
     min_shipment_t: Optional[TonnesOut]
     quality: dict[str, Any]
     status: str
+    state: str = Field(description="open, partly_matched, matched, sold, withdrawn or expired.")
+    settle_on: str
     prefecture_code: Optional[str]
     base_id: Optional[int]
     lon: float
@@ -454,6 +458,11 @@ class Award(Output):
     recycler_pays_yuan: MoneyOut
     freight_yuan: MoneyOut
     producer_receives_yuan: MoneyOut
+    settle_on: str = Field(description="received: billed on weighed-in tonnes; awarded: on the awarded tonnes.")
+    billed_tonnes: TonnesOut
+    billed_recycler_pays_yuan: MoneyOut
+    billed_freight_yuan: MoneyOut
+    billed_producer_receives_yuan: MoneyOut
     status: str
     awarded_at: Timestamp
 

@@ -73,6 +73,13 @@ class LotForm(FlaskForm):
         _l("Minimum shipment (t)"), places=3, validators=[Optional(), NumberRange(min=0.001, max=10_000_000)]
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    settle_on = SelectField(
+        _l("Settle on"),
+        choices=[SelectChoice("received", _l("Tonnes weighed in at the buyer (net weight received)")),
+                 SelectChoice("awarded", _l("Awarded tonnes"))],
+        default="received",
+        validators=[DataRequired()],
+    )
     submit = SubmitField(_l("Save lot"))
 
     def quality_fields(self) -> list:

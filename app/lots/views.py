@@ -39,6 +39,7 @@ LOT_FIELDS = (
     "available_from",
     "available_to",
     "min_shipment_t",
+    "settle_on",
 )
 
 
@@ -169,6 +170,7 @@ def _input(form: LotForm) -> lots.LotInput:
         title=form.title.data,
         description=form.description.data,
         quality=quality,
+        settle_on=form.settle_on.data or "received",
     )
 
 

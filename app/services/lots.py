@@ -16,6 +16,7 @@ import matching
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, DemandProfile, Facility, Lot, Organization, WasteCategory
+from models.lots import SETTLEMENT_BASES
 
 SORTS = {
     "newest": (Lot.created_at.desc(), Lot.id.desc()),
@@ -302,6 +303,7 @@ class LotInput:
     title: str | None = None
     description: str | None = None
     quality: dict = field(default_factory=dict)
+    settle_on: str = "received"
 
 
 def can_manage(user, lot: Lot) -> bool:
@@ -340,6 +342,8 @@ def check_input(
     if category is None:
         problems.append(("category", _("Unknown category %(code)s.", code=data.category or "—")))
     problems += _quantity_problems(data)
+    if data.settle_on not in SETTLEMENT_BASES:
+        problems.append(("settle_on", _("Settle on the weighed-in or the awarded tonnes.")))
     if category is not None:
         problems += _quality_problems(data, category)
     return problems, facility, category
@@ -408,6 +412,7 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         min_shipment_t=data.min_shipment_t,
         description=(data.description or "").strip() or None,
         quality=dict(data.quality),
+        settle_on=data.settle_on,
         status="open",
         created_by_id=user.id,
     )
@@ -424,6 +429,7 @@ def audit_payload(lot: Lot) -> dict:
         "from": lot.available_from,
         "to": lot.available_to,
         "status": lot.status,
+        "settle_on": lot.settle_on,
     }
 
 
@@ -469,6 +475,7 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.min_shipment_t = data.min_shipment_t
         lot.description = (data.description or "").strip() or None
         lot.quality = dict(data.quality)
+        lot.settle_on = data.settle_on
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
     session.commit()
     return lot

@@ -108,3 +108,17 @@ class DocumentForm(FlaskForm):
 
     file = FileField(_l("Photo or document (JPEG, PNG, PDF)"), validators=[FileRequired()])
     submit = SubmitField(_l("Upload"))
+
+
+class SavedSearchForm(FlaskForm):
+    """A saved search: the lot filters a buyer wants to hear about."""
+
+    name = StringField(_l("Name of the search"), validators=[DataRequired(), Length(max=100)])
+    category = SelectField(_l("Category"), validators=[Optional()])
+    keyword = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
+    min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e6)])
+    near = SelectField(_l("Distance from my facility"), validators=[Optional()])
+    max_km = IntegerField(_l("Max road km"), validators=[Optional(), IntRange(min=1, max=5000)])
+    submit = SubmitField(_l("Save search"))

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 import geo
 import matching
-from app.services import audit
+from app.services import audit, notifications, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, DemandProfile, Facility, Lot, Organization, WasteCategory
 from models.lots import SETTLEMENT_BASES
@@ -449,7 +449,9 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
     session.add(lot)
     session.flush()
     audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))
+    saved_searches.notify_matches(session, [lot])
     session.commit()
+    notifications.deliver_pending(session)
     return lot
 
 

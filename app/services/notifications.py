@@ -28,6 +28,7 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "award_made": lambda p: _("Both parties accepted: %(tonnes)s t of %(lot)s are awarded.", **p),
     "manifest_assigned": lambda p: _("Manifest %(manifest)s: %(tonnes)s t to move.", **p),
     "shipment_dispatched": lambda p: _("Load %(manifest)s of %(tonnes)s t is on its way: weigh it in on arrival.", **p),
+    "saved_search_match": lambda p: _("New lot for your saved search %(search)s: %(lot)s (%(tonnes)s t).", **p),
     "discrepancy_flagged": lambda p: _(
         "Load %(manifest)s: dispatched %(dispatched)s t but %(received)s t received (%(pct)s %% difference).", **p),
 }

@@ -110,6 +110,21 @@ class DocumentForm(FlaskForm):
     submit = SubmitField(_l("Upload"))
 
 
+class QuestionForm(FlaskForm):
+    """A public question about a lot."""
+
+    question = TextAreaField(_l("Your question"), validators=[DataRequired(), Length(min=5, max=1000)],
+                             description=_l("Everyone who can see the lot reads it; prices belong in a sealed bid."))
+    submit = SubmitField(_l("Ask"))
+
+
+class AnswerForm(FlaskForm):
+    """The producer's public answer."""
+
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(min=5, max=1000)])
+    submit = SubmitField(_l("Answer"))
+
+
 class SavedSearchForm(FlaskForm):
     """A saved search: the lot filters a buyer wants to hear about."""
 

@@ -21,14 +21,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from app.actions import perform
+from app.actions import perform, show_error
 from app.extensions import db
-from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
+from app.lots.forms import AnswerForm, DocumentForm, LotFilterForm, LotForm, LotImportForm, QuestionForm
 from app.permissions import roles_required, trader_required
-from app.services import catalogue, facilities, lot_import, lots, uploads
+from app.services import catalogue, facilities, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
-from models import Facility, Lot, LotDocument, ResourceBase
+from models import Facility, Lot, LotDocument, LotQuestion, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
 LOT_FIELDS = (
@@ -326,8 +326,65 @@ def document(lot_id: int, document_id: int):
     )
 
 
-def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200):
+@blueprint.route("/<int:lot_id>/questions", methods=["POST"])
+@trader_required("recycler")
+def ask(lot_id: int):
+    """Ask a public question about a lot."""
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        abort(404)
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        return _detail(lot, question_form=form, status=400)
+    try:
+        questions.ask(db.session, current_user.row, lot, form.question.data)
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        show_error(form, exc)
+        return _detail(lot, question_form=form, status=400)
+    flash(_("Question posted; the producer has been told."), "success")
+    return redirect(url_for("lots.detail", lot_id=lot.id, _anchor="questions"))
+
+
+@blueprint.route("/questions/<int:question_id>/answer", methods=["POST"])
+@trader_required("producer")
+def answer(question_id: int):
+    """Answer a question about one of my lots."""
+    form = AnswerForm()
+    question = db.session.get(LotQuestion, question_id)
+    if question is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _detail(question.lot, answer_form=form, answering=question.id, status=400)
+    try:
+        questions.answer(db.session, current_user.row, question_id, form.answer.data)
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        show_error(form, exc)
+        return _detail(question.lot, answer_form=form, answering=question.id, status=400)
+    flash(_("Answer posted."), "success")
+    return redirect(url_for("lots.detail", lot_id=question.lot_id, _anchor="questions"))
+
+
+@blueprint.route("/questions/<int:question_id>/hide", methods=["POST"])
+@roles_required("admin")
+def hide_question(question_id: int):
+    """Hide a question and its answer (or show it again)."""
+    question = db.session.get(LotQuestion, question_id)
+    if question is None:
+        abort(404)
+    hidden = request.form.get("hidden", "1") == "1"
+    return perform(lambda: questions.hide(db.session, current_user.row, question_id, hidden),
+                   _("Post hidden.") if hidden else _("Post shown again."),
+                   url_for("lots.detail", lot_id=question.lot_id, _anchor="questions"))
+
+
+def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200, question_form=None,
+            answer_form=None, answering: int | None = None):
     locale = str(get_locale())
+    viewer = current_user.row if current_user.is_authenticated else None
     manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
     return render_template(
         "lots/detail.html",
@@ -342,6 +399,10 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
         # Guidance helps a buyer price a bid; a lot that takes none needs none.
         guidance=lots.price_guidance(db.session, lot) if lots.is_buyable(lot) else None,
         document_form=document_form or DocumentForm(),
+        questions=questions.on_lot(db.session, lot, viewer),
+        question_form=question_form or QuestionForm(formdata=None),
+        answer_form=answer_form or AnswerForm(formdata=None),
+        answering=answering,
         action_form=FlaskForm(),
         tile_url=current_app.config.get("MAP_TILE_URL"),
     ), status

@@ -29,6 +29,8 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "manifest_assigned": lambda p: _("Manifest %(manifest)s: %(tonnes)s t to move.", **p),
     "shipment_dispatched": lambda p: _("Load %(manifest)s of %(tonnes)s t is on its way: weigh it in on arrival.", **p),
     "saved_search_match": lambda p: _("New lot for your saved search %(search)s: %(lot)s (%(tonnes)s t).", **p),
+    "question_asked": lambda p: _("A buyer asked a question about your lot %(lot)s.", **p),
+    "question_answered": lambda p: _("The producer answered your question about %(lot)s.", **p),
     "discrepancy_flagged": lambda p: _(
         "Load %(manifest)s: dispatched %(dispatched)s t but %(received)s t received (%(pct)s %% difference).", **p),
 }

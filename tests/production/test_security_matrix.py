@@ -29,6 +29,7 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "lots.create": {"producer", "admin"}, "lots.edit": {"producer", "admin"}, "lots.withdraw": {"producer", "admin"},
     "lots.import_lots": {"producer", "admin"}, "lots.upload_document": {"producer", "admin"},
     "lots.import_template": SIGNED_IN, "lots.document": SIGNED_IN, "lots.mine": {"producer", "admin", "unverified"},
+    "lots.ask": {"recycler", "admin"}, "lots.answer": {"producer", "admin"}, "lots.hide_question": {"admin"},
     "searches.index": {"recycler", "admin"}, "searches.delete": {"recycler", "admin"},
     "facilities.index": {"producer", "recycler", "admin", "unverified"},
     "facilities.create": {"producer", "recycler", "admin", "unverified"},

@@ -43,6 +43,8 @@ def init_app(app: Flask) -> None:
         broker_connection_timeout=2, broker_connection_max_retries=1,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1},
         redis_socket_connect_timeout=2, redis_socket_timeout=5,
+        result_backend_transport_options={"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                           "interval_step": 0.5, "interval_max": 0.5}},
         beat_schedule={"sweep-stale-clearing-runs": {
             "task": "gufei.clearing.sweep", "schedule": float(app.config.get("CLEARING_SWEEP_SECONDS", 30))}},
     )

@@ -192,7 +192,9 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
     _take_lots(session, taken)
     _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
     _take_profiles(session, profiles)
-    ids = session.scalars(sa.insert(Allocation).returning(Allocation.id, sort_by_parameter_order=True), rows).all()
+    table = Allocation.__table__
+    ids = session.connection().execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                       rows).scalars().all()
     events = []
     for allocation_id, r in zip(ids, rows, strict=True):
         events.append(("allocation", allocation_id, "proposed", {

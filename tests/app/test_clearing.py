@@ -320,3 +320,25 @@ def test_the_run_page_paginates_and_filters_allocations(auth, client, db, refere
     assert "No allocations." in none
     slag = client.get(f"/clearing/runs/{run.id}?category=steel_slag", headers=EN).get_data(as_text=True)
     assert "No allocations." in slag
+
+
+def test_categories_solved_in_two_processes_give_identical_results(db, reference):
+    from app.services.clearing import runs
+    from models import utcnow
+
+    m = small_market()
+    slag = LotFactory(facility=m["lot_facility"], category=category("steel_slag"), tonnes=Decimal("500.000"))
+    BidFactory(lot=slag, facility=m["near"], category=category("steel_slag"), price_yuan_per_t=Decimal("60.00"),
+               tonnes=Decimal("500.000"))
+    categories = clearing.clearable_categories(db.session)
+    today = utcnow().date()
+
+    def solved(workers):
+        out = [clearing.solved_to_payload(s) for s in runs.solve_categories(db.session, categories, today, workers)]
+        for payload in out:
+            payload.pop("timings")
+            payload["result"].pop("timings")
+        return out
+
+    one, two = solved(1), solved(2)
+    assert len(one) == 2 and one == two

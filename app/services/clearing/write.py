@@ -69,13 +69,13 @@ def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory]) -> 
         except (MarketMoved, sa_exc.IntegrityError, sa_exc.DataError) as exc:
             logger.warning("clearing run %s: category %s not written (%s)", run_id, part.category.code, exc)
             out.failed[part.category.code] = reason_of(exc)
-    _finish(session, run, solved, out, time.perf_counter() - started)
+    _finish(session, run, solved, out, started)
     session.commit()
     notifications.deliver_pending(session)
     return True
 
 
-def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, write_s: float) -> None:
+def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, started: float) -> None:
     """Totals, results, timings and status of the run; one audit pass; one notification per organisation."""
     merged = matching.merge_results([p.result for p in solved if p.category.code not in out.failed])
     run.input_snapshot = {p.category.code: p.snapshot for p in solved}
@@ -91,11 +91,6 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.transport_cost_yuan = out.totals["transport"]
     run.co2_t = (out.totals["co2_kg"] / 1000).quantize(KG)
     run.solver = merged.solver[:20]
-    run.finished_at = utcnow()
-    started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)
-    run.seconds = (run.finished_at - started).total_seconds()  # wall time of the whole run, writing included
-    run.timings = {"build": sum(p.timings.get("build", 0.0) for p in solved),
-                   "solve": sum(p.timings.get("solve", 0.0) for p in solved), "write": write_s}
     everything_failed = bool(solved) and len(out.failed) == len(solved)
     run.status = "failed" if everything_failed else "succeeded"
     run.stage = run.status
@@ -110,6 +105,14 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     notifications.notify_organisations(session, {
         org: {"count": v["count"], "tonnes": v["tonnes"], "deadline": v["deadline"]} for org, v in out.by_org.items()
     }, "allocations_proposed", "/awards")
+    session.flush()
+    # Timed last, so writing (audit pass, notifications, the run's own row) is inside both figures.
+    run.finished_at = utcnow()
+    begun = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)
+    run.seconds = (run.finished_at - begun).total_seconds()  # wall time of the whole run, writing included
+    run.timings = {"build": sum(p.timings.get("build", 0.0) for p in solved),
+                   "solve": sum(p.timings.get("solve", 0.0) for p in solved),
+                   "write": time.perf_counter() - started}
 
 
 def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> None:

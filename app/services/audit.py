@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models import AuditEvent, utcnow
+from models.bulk import insert_rows
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 4_711_001
@@ -82,8 +83,8 @@ def record_many(session: so.Session, actor_id: int | None,
         # The same per-event hash as `record`, over a plain record rather than an ORM instance.
         row["hash"] = prev = _digest(SimpleNamespace(**row))
         rows.append(row)
-    # One executemany in order, so ids ascend along the chain as verify() walks it.
-    session.connection().execute(AuditEvent.__table__.insert(), rows)
+    # Inserted in order, so ids ascend along the chain as verify() walks it.
+    insert_rows(session.connection(), AuditEvent.__table__, rows)
     return len(rows)
 
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.services.errors import ServiceError
 from models import Notification, OutboxEmail, User, utcnow
+from models.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +91,8 @@ def notify_organisations(session: so.Session, params_by_org: dict[int, dict[str,
         emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),
                        "created_at": utcnow()})
     if notes:
-        session.connection().execute(Notification.__table__.insert(), notes)
-        session.connection().execute(OutboxEmail.__table__.insert(), emails)
+        insert_rows(session.connection(), Notification.__table__, notes)
+        insert_rows(session.connection(), OutboxEmail.__table__, emails)
     return len(notes)
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
@@ -125,3 +126,27 @@ def test_a_run_in_a_worker_thread_returns_at_once_and_finishes(app, db, referenc
     finally:
         app.config["JOBS_IN_THREAD"] = False
     assert run.status == "succeeded" and run.timings and set(run.timings) == {"build", "solve", "write"}
+
+
+def test_a_category_held_by_a_dead_in_process_worker_is_freed_by_the_next_start(db, reference):
+    import socket
+
+    small_market()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603 - a process that has ended
+    dead.wait()
+    stale = clearing.start_clearing(db.session, None, "fly_ash",
+                                    enqueue=lambda run_id: f"thread-{socket.gethostname()}-{dead.pid}-0123456789ab")
+    clearing.begin_run(db.session, stale.id)
+    run = clearing.start_clearing(db.session, None, "fly_ash")
+    assert run.status == "succeeded"
+    stale = db.session.get(MatchRun, stale.id, populate_existing=True)
+    assert stale.status == "failed" and stale.failure_reason == "worker_lost"
+
+
+def test_a_live_worker_keeps_its_category(db, reference):
+    small_market()
+    alive = clearing.start_clearing(db.session, None, "fly_ash", enqueue=lambda run_id: "job-of-another-kind")
+    clearing.begin_run(db.session, alive.id)
+    with pytest.raises(clearing.ClearingBusy) as busy:
+        clearing.start_clearing(db.session, None, "fly_ash")
+    assert busy.value.run_id == alive.id

@@ -345,7 +345,7 @@ class Delivery:
     """Tonnes delivered to a demand in a period, straight from a lot or out of a yard."""
 
     period: str
-    lot_id: Id | None  # None when the tonnes come out of a shared yard (pooled stock)
+    lot_id: Id | None  # None when the tonnes come out of a shared yard (pooled stock); own-yard stock keeps its lot
     demand_id: Id
     storage_id: Id | None
     tonnes: Decimal
@@ -353,7 +353,7 @@ class Delivery:
     km: float | None
     co2_kg: float | None
     price_yuan_per_t: Decimal
-    surplus_yuan_per_t: Decimal | None  # direct deliveries only; stored tonnes carry yard costs
+    surplus_yuan_per_t: Decimal | None  # the pair's one-period surplus (before storage); None out of a shared yard
 
     @property
     def netback_yuan_per_t(self) -> Decimal:
@@ -614,7 +614,23 @@ def _category_part(sp, cand, in_ok, out_ok, c) -> _Part | None:
     )
 
 
-def _build_network(sp: SeasonalProblem, part: _Part, cand) -> tuple[_Layout, _Arcs]:
+def _home_nodes(sp: SeasonalProblem, part: _Part, lay: _Layout, lot_local: np.ndarray) -> np.ndarray:
+    """Node holding each yard's stock per period (yards × periods): the lot's own node for an own yard.
+
+    Stock in a lot's own yard stays at its gate, so it reaches the lot's buyers through the
+    lot's own arcs: no duplicated arcs, and the lot keeps its identity for every rule.
+    """
+    n_t = lay.n_periods
+    t = np.arange(n_t)[None, :]
+    own_lot = sp.yard_lot[part.yards][:, None]
+    return np.where(
+        own_lot >= 0,
+        lay.lot(lot_local[np.maximum(own_lot, 0)], t),
+        lay.yard(np.arange(len(part.yards))[:, None], t),
+    )
+
+
+def _build_network(sp: SeasonalProblem, part: _Part, cand) -> tuple[_Layout, _Arcs, np.ndarray]:
     prob = sp.problem
     n_t = len(sp.periods)
     lay = _Layout(n_t, len(part.lots), len(part.demands), len(part.yards))
@@ -624,53 +640,53 @@ def _build_network(sp: SeasonalProblem, part: _Part, cand) -> tuple[_Layout, _Ar
     dem_local[part.demands] = np.arange(len(part.demands))
     yard_local = np.full(len(sp.storage), -1, dtype=np.int64)
     yard_local[part.yards] = np.arange(len(part.yards))
+    home = _home_nodes(sp, part, lay, lot_local)
     avail, capac = sp.lot_kg, sp.demand_kg
     reserve, price = prob.lot_reserve_fen, prob.demand_price_fen
     arcs = _Arcs()
 
-    # Direct deliveries: a candidate pair in every period where the lot has stock and the demand runs.
+    # A lot ships in a period when it has fresh tonnes, or stock in its own yard from earlier.
+    active = avail > 0
+    own_lot = sp.yard_lot[part.yards][sp.yard_lot[part.yards] >= 0]
+    if len(own_lot):
+        earlier = np.cumsum(avail[own_lot], axis=1) > 0
+        active[own_lot, 1:] |= earlier[:, :-1]
+
+    # Direct deliveries: a candidate pair in every period where the lot is active and the demand runs.
     k = part.cand
     gl, gd = cand.lot[k], cand.demand[k]
-    kk, tt = np.nonzero((avail[gl] > 0) & (capac[gd] > 0))
+    kk, tt = np.nonzero(active[gl] & (capac[gd] > 0))
     a, d = gl[kk], gd[kk]
+    # What a lot node can hold in a period: fresh tonnes plus a full own yard.
+    holds = avail.copy()
+    own = sp.yard_lot[part.yards] >= 0
+    holds[own_lot] += sp.yard_capacity_kg[part.yards[own]][:, None]
     arcs.add(
         "direct",
         lay.lot(lot_local[a], tt),
         lay.demand(dem_local[d], tt),
-        np.minimum(avail[a, tt], capac[d, tt]) + 1,  # never binding: the rows carry the prices
+        np.minimum(holds[a, tt], capac[d, tt]) + 1,  # never binding: the rows carry the prices
         -cand.surplus_fen[k][kk],
         cand=k[kk],
         period=tt,
     )
 
-    # Into yards: own yards at the gate for free; shared yards through their cost rows.
-    own = np.flatnonzero(sp.yard_lot[part.yards] >= 0)
-    own_y, own_lot = part.yards[own], sp.yard_lot[part.yards[own]]
-    in_y = np.concatenate([own_y, sp.in_rows["yard"][part.in_rows]])
-    in_lot = np.concatenate([own_lot, sp.in_rows["end"][part.in_rows]])
-    in_fen = np.concatenate([np.zeros(len(own), np.int64), sp.in_rows["fen"][part.in_rows]])
-    rr, tt = np.nonzero(avail[in_lot] > 0)
+    # Into shared yards through their cost rows, out of them to the yard's buyers.
+    rows = part.in_rows
+    in_y, in_lot, in_fen = sp.in_rows["yard"][rows], sp.in_rows["end"][rows], sp.in_rows["fen"][rows]
+    rr, tt = np.nonzero(active[in_lot])
     arcs.add(
         "in",
         lay.lot(lot_local[in_lot[rr]], tt),
         lay.yard(yard_local[in_y[rr]], tt),
-        avail[in_lot[rr], tt] + 1,
+        holds[in_lot[rr], tt] + 1,
         reserve[in_lot[rr]] + in_fen[rr],
         yard=in_y[rr],
         lot=in_lot[rr],
         period=tt,
     )
-
-    # Out of yards: an own yard reaches its lot's candidate demands at the lot's freight.
-    yard_of_lot = np.full(len(prob.lots), -1, dtype=np.int64)
-    yard_of_lot[own_lot] = own_y
-    ck = part.cand[yard_of_lot[cand.lot[part.cand]] >= 0]
-    t_rows = prob.cost_table
-    out_y = np.concatenate([yard_of_lot[cand.lot[ck]], sp.out_rows["yard"][part.out_rows]])
-    out_d = np.concatenate([cand.demand[ck], sp.out_rows["end"][part.out_rows]])
-    out_fen = np.concatenate([t_rows.fen_per_t[cand.row[ck]], sp.out_rows["fen"][part.out_rows]])
-    out_km = np.concatenate([t_rows.km[cand.row[ck]], sp.out_rows["km"][part.out_rows]])
-    out_co2 = np.concatenate([t_rows.co2_kg_per_t[cand.row[ck]], sp.out_rows["co2"][part.out_rows]])
+    rows = part.out_rows
+    out_y, out_d, out_fen = sp.out_rows["yard"][rows], sp.out_rows["end"][rows], sp.out_rows["fen"][rows]
     rr, tt = np.nonzero(capac[out_d] > 0)
     arcs.add(
         "out",
@@ -681,8 +697,8 @@ def _build_network(sp: SeasonalProblem, part: _Part, cand) -> tuple[_Layout, _Ar
         yard=out_y[rr],
         demand=out_d[rr],
         fen=out_fen[rr],
-        km=out_km[rr],
-        co2=out_co2[rr],
+        km=sp.out_rows["km"][rows][rr],
+        co2=sp.out_rows["co2"][rows][rr],
         period=tt,
     )
 
@@ -691,8 +707,8 @@ def _build_network(sp: SeasonalProblem, part: _Part, cand) -> tuple[_Layout, _Ar
     yy, tt = np.divmod(np.arange(ny * max(n_t - 1, 0)), max(n_t - 1, 1))
     arcs.add(
         "carry",
-        lay.yard(yy, tt),
-        lay.yard(yy, tt + 1),
+        home[yy, tt] if ny else np.zeros(0),
+        home[yy, tt + 1] if ny else np.zeros(0),
         sp.yard_capacity_kg[part.yards][yy] if ny else np.zeros(0),
         sp.yard_cost_fen[part.yards][yy] if ny else np.zeros(0),
         yard=part.yards[yy] if ny else np.zeros(0, np.int64),
@@ -704,13 +720,13 @@ def _build_network(sp: SeasonalProblem, part: _Part, cand) -> tuple[_Layout, _Ar
     arcs.add("dispose", lay.lot(ii, tt), np.full(len(ii), lay.sink), avail[part.lots[ii], tt] + 1, np.zeros(len(ii)))
     jj, tt = np.nonzero(capac[part.demands] > 0)
     arcs.add("sink", lay.demand(jj, tt), np.full(len(jj), lay.sink), capac[part.demands[jj], tt], np.zeros(len(jj)))
-    return lay, arcs
+    return lay, arcs, home
 
 
 def _solve_part(sp, part: _Part, cand, result: SeasonalResult, timings: dict) -> tuple[int, str, int]:
     """Solve one category (iterating fixed losses when a yard loses stock) and decode into ``result``."""
     started = time.perf_counter()
-    lay, arcs = _build_network(sp, part, cand)
+    lay, arcs, home = _build_network(sp, part, cand)
     tails, heads, caps, costs = arcs.arrays()
     supplies = np.zeros(lay.n_nodes, dtype=np.int64)
     supplies[lay.lot(np.arange(len(part.lots))[:, None], np.arange(lay.n_periods)[None, :])] = sp.lot_kg[part.lots]
@@ -724,7 +740,7 @@ def _solve_part(sp, part: _Part, cand, result: SeasonalResult, timings: dict) ->
     while True:
         iterations += 1
         node_supply = supplies.copy()
-        node_supply[lay.yard(np.arange(len(part.yards))[:, None], np.arange(lay.n_periods)[None, :])] -= loss
+        np.subtract.at(node_supply, home.ravel(), loss.ravel())
         node_supply[lay.sink] = -(total - int(loss.sum()))
         flows = _min_cost_flow(tails, heads, caps, costs, node_supply)
         start, stop, extra = arcs.blocks["carry"]
@@ -732,19 +748,20 @@ def _solve_part(sp, part: _Part, cand, result: SeasonalResult, timings: dict) ->
         level[np.searchsorted(part.yards, extra["yard"]), extra["period"]] = flows[start:stop]
         new_loss = np.zeros_like(loss)
         new_loss[:, 1:] = (level[:, :-1] * ppm[:, None] + 999_999) // 1_000_000
-        if np.array_equal(new_loss, loss) or iterations >= MAX_LOSS_ITERATIONS:
-            converged = np.array_equal(new_loss, loss)
+        converged = np.array_equal(new_loss, loss)
+        if converged or iterations >= MAX_LOSS_ITERATIONS:
             break
         loss = new_loss
     timings["solve"] += time.perf_counter() - started
 
     started = time.perf_counter()
     dist = residual_distances(lay.n_nodes, tails, heads, caps, costs, flows, lay.sink)
-    _record_prices(sp, part, lay, arcs, dist, result)
+    _record_prices(sp, part, lay, home, dist, result)
     timings["prices"] += time.perf_counter() - started
 
     started = time.perf_counter()
-    _decode(sp, part, arcs, flows, level, loss, cand, result)
+    _decode(sp, part, arcs, flows, cand, result)
+    _decode_yards(sp, part, arcs, flows, level, loss, result)
     used = np.flatnonzero(flows)
     cost = sum(int(c) * int(f) for c, f in zip(costs[used].tolist(), flows[used].tolist(), strict=True))
     timings["extract"] += time.perf_counter() - started
@@ -812,39 +829,36 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
 
 
-def _record_prices(sp, part, lay, arcs, dist, result) -> None:
+def _record_prices(sp, part, lay, home, dist, result) -> None:
     prob, periods = sp.problem, sp.periods
     n_t = lay.n_periods
     reach = dist < _INF // 2
+    lot_nodes = lay.lot(np.arange(len(part.lots))[:, None], np.arange(n_t)[None, :])
     for i_local, i in enumerate(part.lots.tolist()):
-        nodes = lay.lot(i_local, np.arange(n_t))
-        per = {
+        result.lot_prices[prob.lots[i].id] = {
             periods[t]: yuan_from_fen(max(0, -int(dist[n])))
-            for t, n in enumerate(nodes.tolist())
+            for t, n in enumerate(lot_nodes[i_local].tolist())
             if reach[n] and sp.lot_kg[i, t] > 0
         }
-        result.lot_prices[prob.lots[i].id] = per
+    dem_nodes = lay.demand(np.arange(len(part.demands))[:, None], np.arange(n_t)[None, :])
     for j_local, j in enumerate(part.demands.tolist()):
-        nodes = lay.demand(j_local, np.arange(n_t))
-        per = {
+        result.demand_prices[prob.demands[j].id] = {
             periods[t]: yuan_from_fen(max(0, int(dist[n])))
-            for t, n in enumerate(nodes.tolist())
+            for t, n in enumerate(dem_nodes[j_local].tolist())
             if reach[n] and sp.demand_kg[j, t] > 0
         }
-        result.demand_prices[prob.demands[j].id] = per
-    start, stop, extra = arcs.blocks["carry"]
     for y_local, y in enumerate(part.yards.tolist()):
         per = {}
+        h = int(sp.yard_cost_fen[y])
         for t in range(n_t - 1):
-            a, b = lay.yard(y_local, t), lay.yard(y_local, t + 1)
+            a, b = home[y_local, t], home[y_local, t + 1]
             if reach[a] and reach[b]:
-                # A full carry arc is worth what it saves: −(h + D(next) − D(this)), never below 0.
-                h = int(sp.yard_cost_fen[y])
+                # One more tonne of month-end room is worth what carrying it saves: D(this) − h − D(next).
                 per[periods[t]] = yuan_from_fen(max(0, int(dist[a]) - h - int(dist[b])))
         result.storage_prices[sp.storage[y].id] = per
 
 
-def _decode(sp, part, arcs, flows, level, loss, cand, result) -> None:
+def _decode(sp, part, arcs, flows, cand, result) -> None:
     prob, periods = sp.problem, sp.periods
     t_rows = prob.cost_table
     start, stop, ex = arcs.blocks["direct"]
@@ -871,12 +885,11 @@ def _decode(sp, part, arcs, flows, level, loss, cand, result) -> None:
     f = flows[start:stop]
     for n in np.flatnonzero(f).tolist():
         y, j, kg = int(ex["yard"][n]), int(ex["demand"][n]), int(f[n])
-        own = int(sp.yard_lot[y])
         demand = prob.demands[j]
         result.deliveries.append(
             Delivery(
                 periods[int(ex["period"][n])],
-                prob.lots[own].id if own >= 0 else None,
+                None,
                 demand.id,
                 sp.storage[y].id,
                 tonnes_from_kg(kg),
@@ -887,7 +900,6 @@ def _decode(sp, part, arcs, flows, level, loss, cand, result) -> None:
                 None,
             )
         )
-    _decode_yards(sp, part, arcs, flows, level, loss, result)
     start, stop, _ = arcs.blocks["dispose"]
     f = flows[start:stop]
     ii, tt = np.nonzero(sp.lot_kg[part.lots] > 0)
@@ -896,26 +908,30 @@ def _decode(sp, part, arcs, flows, level, loss, cand, result) -> None:
 
 
 def _decode_yards(sp, part, arcs, flows, level, loss, result) -> None:
+    """Yard rows per period; an own yard's in and out follow from its level: in − out = Δlevel + loss."""
     prob, periods = sp.problem, sp.periods
-    n_t = len(periods)
-    ny = len(part.yards)
+    ny, n_t = len(part.yards), len(periods)
     into = np.zeros((ny, n_t), dtype=np.int64)
     out = np.zeros((ny, n_t), dtype=np.int64)
     start, stop, ex = arcs.blocks["in"]
     f = flows[start:stop]
-    local = np.searchsorted(part.yards, ex["yard"])
-    np.add.at(into, (local, ex["period"]), f)
+    np.add.at(into, (np.searchsorted(part.yards, ex["yard"]), ex["period"]), f)
     for n in np.flatnonzero(f).tolist():
-        result.stored.append(
-            (
-                periods[int(ex["period"][n])],
-                prob.lots[int(ex["lot"][n])].id,
-                sp.storage[int(ex["yard"][n])].id,
-                tonnes_from_kg(int(f[n])),
-            )
-        )
+        yard, lot = sp.storage[int(ex["yard"][n])].id, prob.lots[int(ex["lot"][n])].id
+        result.stored.append((periods[int(ex["period"][n])], lot, yard, tonnes_from_kg(int(f[n]))))
     start, stop, ex = arcs.blocks["out"]
     np.add.at(out, (np.searchsorted(part.yards, ex["yard"]), ex["period"]), flows[start:stop])
+    own = sp.yard_lot[part.yards] >= 0
+    if own.any():
+        previous = np.concatenate([np.zeros((ny, 1), np.int64), level[:, :-1]], axis=1)
+        net = level - previous + loss
+        into[own] = np.maximum(net[own], 0)
+        out[own] = np.maximum(-net[own], 0)
+        for y_local in np.flatnonzero(own).tolist():
+            y = int(part.yards[y_local])
+            lot = prob.lots[int(sp.yard_lot[y])].id
+            for t in np.flatnonzero(into[y_local]).tolist():
+                result.stored.append((periods[t], lot, sp.storage[y].id, tonnes_from_kg(int(into[y_local, t]))))
     for y_local, y in enumerate(part.yards.tolist()):
         for t in range(n_t):
             result.storage.append(

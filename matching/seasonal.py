@@ -158,6 +158,8 @@ class SeasonalProblem:
     demand_kg: np.ndarray = field(init=False, repr=False)  # demands × periods
     yard_category: np.ndarray = field(init=False, repr=False)  # category code, −1 = unused
     yard_lot: np.ndarray = field(init=False, repr=False)  # lot position of an own yard, −1 = shared
+    yard_capacity_kg: np.ndarray = field(init=False, repr=False)  # month-end capacity per yard
+    yard_cost_fen: np.ndarray = field(init=False, repr=False)  # fen per tonne and month per yard
     in_rows: dict = field(init=False, repr=False)
     out_rows: dict = field(init=False, repr=False)
 
@@ -176,6 +178,10 @@ class SeasonalProblem:
         object.__setattr__(self, "lot_kg", self._lot_matrix())
         object.__setattr__(self, "demand_kg", self._demand_matrix())
         self._index_storage()
+        capacity = [kg_of(s.capacity_t) for s in self.storage]
+        object.__setattr__(self, "yard_capacity_kg", np.array(capacity, dtype=np.int64))
+        cost = [fen_of(s.cost_yuan_per_t_month) for s in self.storage]
+        object.__setattr__(self, "yard_cost_fen", np.array(cost, dtype=np.int64))
 
     def _period_kg(self, per_period, what: str) -> dict[int, int]:
         if not isinstance(per_period, Mapping):
@@ -304,16 +310,6 @@ class SeasonalProblem:
                 where,
             )
         return kind, y, end, fen_of(c.yuan_per_t)
-
-    @property
-    def yard_capacity_kg(self) -> np.ndarray:
-        """Month-end capacity of each yard in kilograms."""
-        return np.array([kg_of(s.capacity_t) for s in self.storage], dtype=np.int64)
-
-    @property
-    def yard_cost_fen(self) -> np.ndarray:
-        """Storage cost of each yard in fen per tonne and month."""
-        return np.array([fen_of(s.cost_yuan_per_t_month) for s in self.storage], dtype=np.int64)
 
 
 def _in_window(demand, period: str) -> bool:
@@ -559,6 +555,25 @@ def solve_seasonal(sp: SeasonalProblem, rules: Sequence[Rule] = DEFAULT_RULES) -
     result.objective_yuan = Decimal(-total_cost).scaleb(-5)
     result.timings = timings
     return result
+
+
+def flow_networks(sp: SeasonalProblem, rules: Sequence[Rule] = DEFAULT_RULES):
+    """Yield (tails, heads, capacities kg, costs fen/t, supplies kg) per category, losses ignored.
+
+    The arrays solve_seasonal hands to OR-Tools, so a benchmark can give the same LP to another solver.
+    """
+    cand = build_candidates(sp.problem, rules)
+    in_ok, out_ok = _admitted_into_yards(sp, rules), _yard_haul_ok(sp)
+    for c in range(len(sp.problem.categories)):
+        part = _category_part(sp, cand, in_ok, out_ok, c)
+        if part is None:
+            continue
+        lay, arcs, _ = _build_network(sp, part, cand)
+        tails, heads, caps, costs = arcs.arrays()
+        supplies = np.zeros(lay.n_nodes, dtype=np.int64)
+        supplies[lay.lot(np.arange(len(part.lots))[:, None], np.arange(lay.n_periods)[None, :])] = sp.lot_kg[part.lots]
+        supplies[lay.sink] = -int(sp.lot_kg[part.lots].sum())
+        yield tails, heads, caps, costs, supplies
 
 
 def _admitted_into_yards(sp: SeasonalProblem, rules) -> np.ndarray:
@@ -830,32 +845,45 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
 
 
 def _record_prices(sp, part, lay, home, dist, result) -> None:
-    prob, periods = sp.problem, sp.periods
-    n_t = lay.n_periods
+    """Monthly prices (Decimal yuan/t) for lots with tonnes, running demands and every yard's month-ends."""
+    periods, n_t = sp.periods, lay.n_periods
     reach = dist < _INF // 2
-    lot_nodes = lay.lot(np.arange(len(part.lots))[:, None], np.arange(n_t)[None, :])
-    for i_local, i in enumerate(part.lots.tolist()):
-        result.lot_prices[prob.lots[i].id] = {
-            periods[t]: yuan_from_fen(max(0, -int(dist[n])))
-            for t, n in enumerate(lot_nodes[i_local].tolist())
-            if reach[n] and sp.lot_kg[i, t] > 0
-        }
-    dem_nodes = lay.demand(np.arange(len(part.demands))[:, None], np.arange(n_t)[None, :])
-    for j_local, j in enumerate(part.demands.tolist()):
-        result.demand_prices[prob.demands[j].id] = {
-            periods[t]: yuan_from_fen(max(0, int(dist[n])))
-            for t, n in enumerate(dem_nodes[j_local].tolist())
-            if reach[n] and sp.demand_kg[j, t] > 0
-        }
-    for y_local, y in enumerate(part.yards.tolist()):
-        per = {}
-        h = int(sp.yard_cost_fen[y])
-        for t in range(n_t - 1):
-            a, b = home[y_local, t], home[y_local, t + 1]
-            if reach[a] and reach[b]:
-                # One more tonne of month-end room is worth what carrying it saves: D(this) − h − D(next).
-                per[periods[t]] = yuan_from_fen(max(0, int(dist[a]) - h - int(dist[b])))
-        result.storage_prices[sp.storage[y].id] = per
+    t = np.arange(n_t)[None, :]
+    lot_nodes = lay.lot(np.arange(len(part.lots))[:, None], t)
+    _price_table(
+        result.lot_prices,
+        [sp.problem.lots[i].id for i in part.lots.tolist()],
+        periods,
+        np.maximum(0, -dist[lot_nodes]),
+        reach[lot_nodes] & (sp.lot_kg[part.lots] > 0),
+    )
+    dem_nodes = lay.demand(np.arange(len(part.demands))[:, None], t)
+    _price_table(
+        result.demand_prices,
+        [sp.problem.demands[j].id for j in part.demands.tolist()],
+        periods,
+        np.maximum(0, dist[dem_nodes]),
+        reach[dem_nodes] & (sp.demand_kg[part.demands] > 0),
+    )
+    # One more tonne of month-end room is worth what carrying it saves: D(this) − h − D(next), at least 0.
+    here, there = home[:, :-1], home[:, 1:]
+    _price_table(
+        result.storage_prices,
+        [sp.storage[y].id for y in part.yards.tolist()],
+        periods[:-1],
+        np.maximum(0, dist[here] - sp.yard_cost_fen[part.yards][:, None] - dist[there]),
+        reach[here] & reach[there],
+    )
+
+
+def _price_table(out: dict, ids: list, periods, fen: np.ndarray, keep: np.ndarray) -> None:
+    """Fill out[id] = {period: Decimal yuan} where ``keep``, converting each distinct fen value once."""
+    values, inverse = np.unique(np.where(keep, fen, 0), return_inverse=True)
+    decimals = [yuan_from_fen(v) for v in values.tolist()]
+    inverse = inverse.reshape(fen.shape)
+    for k, ident in enumerate(ids):
+        cols = np.flatnonzero(keep[k]).tolist()
+        out[ident] = {periods[c]: decimals[i] for c, i in zip(cols, inverse[k, cols].tolist(), strict=True)}
 
 
 def _decode(sp, part, arcs, flows, cand, result) -> None:

@@ -13,6 +13,7 @@ from models.clearing import Allocation, Award, ClearingLock, MatchRun
 from models.facilities import Facility, FacilityCapacity, Licence
 from models.lots import Bid, DemandProfile, Lot, LotDocument
 from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
+from models.seasonal import Yard
 from models.shipments import Shipment, UtilisationRecord
 
 __all__ = [
@@ -20,7 +21,7 @@ __all__ = [
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
     "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
-    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "make_engine",
+    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "Yard", "make_engine",
     "make_session_factory", "utcnow",
 ]
 

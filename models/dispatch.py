@@ -41,6 +41,7 @@ class Vehicle(TimestampMixin, Base):
     cost_yuan_per_km: so.Mapped[Decimal]
     max_km: so.Mapped[int]
     depot_facility_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("facilities.id"))
+    depot_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
     depot_lon: so.Mapped[Optional[float]] = so.mapped_column(sa.Float)
     depot_lat: so.Mapped[Optional[float]] = so.mapped_column(sa.Float)
     active: so.Mapped[bool] = so.mapped_column(default=True)
@@ -54,6 +55,13 @@ class Vehicle(TimestampMixin, Base):
         if self.depot_facility is not None:
             return self.depot_facility.lon, self.depot_facility.lat
         return self.depot_lon, self.depot_lat
+
+    @property
+    def depot_label(self) -> str:
+        """The depot's facility or place name, else its coordinates."""
+        if self.depot_facility is not None:
+            return self.depot_facility.name
+        return self.depot_name or f"{self.depot_lon:.4f}, {self.depot_lat:.4f}"
 
 
 class DispatchPlan(Base):
@@ -88,6 +96,7 @@ class DispatchPlan(Base):
     co2_kg: so.Mapped[Optional[Decimal]] = so.mapped_column(Km)
     baseline_co2_kg: so.Mapped[Optional[Decimal]] = so.mapped_column(Km)
     unserved: so.Mapped[Optional[list[Any]]] = so.mapped_column(sa.JSON)
+    route_figures: so.Mapped[Optional[list[Any]]] = so.mapped_column(sa.JSON)
     accepted_at: so.Mapped[Optional[dt.datetime]]
 
     organization: so.Mapped[Organization] = so.relationship()

@@ -10,6 +10,7 @@ from models.base import Base, utcnow
 from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase
 from models.catalogue import WasteCategory
 from models.clearing import Allocation, Award, ClearingLock, MatchRun
+from models.dispatch import DispatchPlan, DispatchStop, Vehicle
 from models.facilities import Facility, FacilityCapacity, Licence
 from models.lots import Bid, DemandProfile, Lot, LotDocument
 from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
@@ -22,6 +23,7 @@ __all__ = [
     "LoginAttempt",
     "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
     "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "Yard", "make_engine",
+    "DispatchPlan", "DispatchStop", "Vehicle",
     "make_session_factory", "utcnow",
 ]
 

@@ -28,7 +28,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
-from app.services import audit, clearing, utilisation
+from app.services import audit, clearing, facilities, utilisation
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.utilisation import Scope
 from matching import seasonal as ms
@@ -94,15 +94,10 @@ def parse_months(values, what: str, upper: float | None) -> list[float] | None:
     return [round(n, 4) for n in numbers]
 
 
-def may_edit_facility(user: User, facility: Facility) -> bool:
-    """Admins, and members of the facility's organisation."""
-    return user.role == "admin" or user.organization_id == facility.organization_id
-
-
 def set_seasons(session: so.Session, user: User, facility: Facility, operating_months, generation_profile) -> None:
     """Save a facility's calendar and generation profile (validated), with an audit event."""
-    if not may_edit_facility(user, facility):
-        raise PermissionDenied(_("Only the facility's organisation may change its calendar."))
+    if not facilities.can_edit(user, facility):
+        raise PermissionDenied(_("Only the owner organisation can change this facility."))
     facility.operating_months = parse_months(operating_months, _("Operating months"), 1.0)
     facility.generation_profile = parse_months(generation_profile, _("Generation profile"), None)
     audit.record(session, user.id, "facility", facility.id, "seasons",
@@ -148,6 +143,27 @@ def _yard_values(session: so.Session, data: dict[str, Any]) -> dict[str, Any]:
         raise ServiceError(_("Monthly loss must be from 0 to below 100 %."), field="loss_pct_per_month")
     return {"category": category, "lon": float(lon), "lat": float(lat), "capacity_t": capacity.quantize(KG),
             "cost_yuan_per_t_month": cost.quantize(Decimal("0.01")), "loss_pct_per_month": loss.quantize(KG)}
+
+
+_WHAT_IF_FIELDS = {"category": "yard_category", "lon": "yard_lon", "capacity_t": "yard_capacity_t",
+                   "cost_yuan_per_t_month": "yard_cost"}
+
+
+def check_what_if(session: so.Session, what_if: WhatIf) -> WhatIf:
+    """The what-if with its yard checked like a real one and its kiln known; ServiceError names the field."""
+    yard = what_if.yard
+    if yard is not None:
+        try:
+            values = _yard_values(session, yard)
+        except ServiceError as exc:
+            raise ServiceError(exc.message, field=_WHAT_IF_FIELDS.get(exc.field, exc.field)) from None
+        yard = {"category": values["category"].code, **{k: values[k] for k in ("lon", "lat", "capacity_t",
+                                                                                "cost_yuan_per_t_month")}}
+    if what_if.kiln_facility_id is not None and session.get(Facility, what_if.kiln_facility_id) is None:
+        raise ServiceError(_("No such facility."), field="kiln")
+    if any(not 1 <= m <= 12 for m in what_if.kiln_stopped_months):
+        raise ServiceError(_("Months are numbered 1 to 12."), field="kiln_stopped")
+    return WhatIf(yard, what_if.kiln_facility_id, tuple(sorted(set(what_if.kiln_stopped_months))))
 
 
 def add_yard(session: so.Session, user: User, scope: Scope, data: dict[str, Any]) -> Yard:
@@ -295,14 +311,14 @@ def category_plan(session: so.Session, category: WasteCategory, periods: tuple[s
     lot_rows = session.execute(sa.select(Lot.id, Lot.facility_id).where(Lot.id.in_(list(facility_ids)))).all()
     demand_facility = {d: row[0] for d, row in part.demand_rows.items()}
     wanted = {f for _, f in lot_rows} | set(demand_facility.values())
-    facilities = {f.id: f for f in session.scalars(sa.select(Facility).where(Facility.id.in_(wanted)))}
-    by_lot = {lot_id: facilities[f] for lot_id, f in lot_rows}
+    plants = {f.id: f for f in session.scalars(sa.select(Facility).where(Facility.id.in_(wanted)))}
+    by_lot = {lot_id: plants[f] for lot_id, f in lot_rows}
     monthly = dict(session.execute(sa.select(FacilityCapacity.facility_id, FacilityCapacity.tonnes_per_month)
                                    .where(FacilityCapacity.category_id == category.id)).all())
     available = {lot.id: _lot_available(periods, lot, by_lot[lot.id]) for lot in problem.lots}
     capacity = {}
     for d in problem.demands:
-        fac = facilities[demand_facility[d.id]]
+        fac = plants[demand_facility[d.id]]
         calendar = fac.operating_months
         if what_if.kiln_facility_id == fac.id:
             calendar = [0.0 if m in what_if.kiln_stopped_months else 1.0 for m in range(1, 13)]
@@ -312,7 +328,7 @@ def category_plan(session: so.Session, category: WasteCategory, periods: tuple[s
         places.lot_point[lot.id] = (by_lot[lot.id].lon, by_lot[lot.id].lat)
         places.lot_base[lot.id] = by_lot[lot.id].base_id
     storage, rows = _yard_rows(category, part, yard_list, by_lot,
-                               {d: facilities[f] for d, f in demand_facility.items()}, places)
+                               {d: plants[f] for d, f in demand_facility.items()}, places)
     return ms.SeasonalProblem(problem, periods, available, capacity, storage, rows), places
 
 

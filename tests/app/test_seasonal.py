@@ -195,3 +195,94 @@ def test_only_the_facility_organisation_sets_its_calendar(reference):
     assert plant.operating_months[10] == 0.0
     with pytest.raises(PermissionDenied):
         seasonal.set_seasons(reference.session, UserFactory(), plant, None, None)
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def test_an_officer_plans_the_year_and_reads_it_month_by_month(client, auth, reference):
+    from tests.conftest import csrf_token
+
+    base, _lot, kiln = winter_market()
+    add_yard(base)
+    auth.login(_officer("daqing").email)
+    token = csrf_token(client, "/bases/daqing/seasonal")
+    response = client.post("/bases/daqing/seasonal", data={
+        "csrf_token": token, "start": "2026-11", "kiln": str(kiln.id), "kiln_stopped": ["7"]})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2027-10" in page and "Daqing base yard" in page and "gufei-yard-chart" in page
+    run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    data = client.get(f"/bases/daqing/seasonal/{run_id}.json").get_json()
+    assert len(data["periods"]) == 12 and data["yards"][0]["levels_t"][3] > 0
+
+
+def test_the_plan_form_keeps_what_was_typed_when_the_what_if_is_absurd(client, auth, reference):
+    from tests.conftest import csrf_token
+
+    auth.login(_officer("daqing").email)
+    token = csrf_token(client, "/bases/daqing/seasonal")
+    response = client.post("/bases/daqing/seasonal", data={
+        "csrf_token": token, "start": "2026-11", "yard_category": "fly_ash", "yard_lon": "125.1",
+        "yard_lat": "46.6", "yard_capacity_t": "-5", "yard_cost": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "125.1" in page
+    assert reference.session.scalar(sa.select(sa.func.count(MatchRun.id))) == 0
+
+
+@pytest.mark.parametrize("path", ["/bases/jixi/seasonal", "/bases/jixi/yards"])
+def test_an_officer_cannot_open_another_base(client, auth, reference, path):
+    auth.login(_officer("daqing").email)
+    assert client.get(path).status_code == 403
+
+
+def test_a_producer_cannot_plan_or_manage_yards(client, auth, reference):
+    auth.login(UserFactory(role="producer").email)
+    assert client.get("/bases/daqing/seasonal").status_code == 403
+    assert client.get("/bases/daqing/yards").status_code == 403
+
+
+def test_another_officers_plan_is_not_shown(client, auth, reference):
+    base, _lot, _kiln = winter_market()
+    run = seasonal.run_plan(reference.session, _officer("daqing"), Scope("base", base=base), "2026-11", today=TODAY)
+    auth.login(_officer("daqing").email)
+    assert client.get(f"/bases/daqing/seasonal/{run.id}").status_code == 404
+
+
+def test_an_officer_adds_and_removes_a_yard_through_the_page(client, auth, reference):
+    from tests.conftest import csrf_token
+
+    auth.login(_officer("daqing").email)
+    token = csrf_token(client, "/bases/daqing/yards")
+    bad = client.post("/bases/daqing/yards", data={"csrf_token": token, "name": "North yard", "category": "fly_ash",
+                                                   "lon": "125.1", "lat": "46.6", "capacity_t": "0",
+                                                   "cost_yuan_per_t_month": "2"})
+    assert bad.status_code == 422 and "North yard" in bad.get_data(as_text=True)
+    good = client.post("/bases/daqing/yards", data={"csrf_token": token, "name": "North yard", "category": "fly_ash",
+                                                    "lon": "125.1", "lat": "46.6", "capacity_t": "5000",
+                                                    "cost_yuan_per_t_month": "2"})
+    assert good.status_code == 302
+    yard = reference.session.scalar(sa.select(Yard))
+    assert yard.capacity_t == Decimal(5000) and yard.base_id == resource_base("daqing").id
+    client.post(f"/bases/daqing/yards/{yard.id}/delete", data={"csrf_token": token})
+    assert reference.session.scalar(sa.select(sa.func.count(Yard.id))) == 0
+
+
+def test_a_plant_sets_the_kiln_calendar_with_one_button(client, auth, reference):
+    from tests.conftest import csrf_token
+
+    plant = FacilityFactory(kind="recycler")
+    auth.login(UserFactory(role="recycler", organization=plant.organization).email)
+    token = csrf_token(client, f"/facilities/{plant.id}/seasons")
+    response = client.post(f"/facilities/{plant.id}/seasons", data={"csrf_token": token, "kiln_default": "1"})
+    assert response.status_code == 302
+    reference.session.expire_all()
+    assert reference.session.get(type(plant), plant.id).operating_months == list(seasonal.KILN_STAGGERED_MONTHS)
+    bad = client.post(f"/facilities/{plant.id}/seasons", data={"csrf_token": token, "operating_months": "1 2 3"})
+    assert bad.status_code == 422 and "1 2 3" in bad.get_data(as_text=True)
+
+
+def test_a_stranger_cannot_change_a_plants_seasons(client, auth, reference):
+    plant = FacilityFactory()
+    auth.login(UserFactory(role="producer").email)
+    assert client.get(f"/facilities/{plant.id}/seasons").status_code == 403

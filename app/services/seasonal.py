@@ -432,7 +432,8 @@ class _Summary:
             offered = self.base_offered.get(base.id, ZERO)
             if offered <= 0:
                 continue
-            target = utilisation.targets(session, Scope("base", base=base)).get(year)
+            # After the last target year the last target stays (the dashboards' trajectory rule).
+            target = utilisation.target_for_month(utilisation.targets(session, Scope("base", base=base)), year, 12)
             rate = utilisation.rate(self.base_placed.get(base.id, ZERO), offered, ZERO)
             rows.append({"code": base.code, "name": base.name_zh if locale.startswith("zh") else base.name_en,
                          "offered_t": float(offered), "placed_t": float(self.base_placed.get(base.id, ZERO)),

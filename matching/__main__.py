@@ -9,6 +9,8 @@ import sys
 from . import dispatch_cli
 from .errors import ProblemError, SolverError
 from .io import problem_from_dict
+from .seasonal import solve_seasonal
+from .seasonal_io import is_seasonal, seasonal_problem_from_dict
 from .solve import SOLVERS, solve
 
 
@@ -29,8 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.problem, encoding="utf-8") as fh:
             data = json.load(fh, parse_constant=_reject_constant)
-        problem = problem_from_dict(data)
-        result = solve(problem, solver=args.solver, time_limit_s=args.time_limit)
+        if is_seasonal(data):
+            # Periods make it a time-expanded min-cost flow; --solver does not apply.
+            result = solve_seasonal(seasonal_problem_from_dict(data))
+        else:
+            problem = problem_from_dict(data)
+            result = solve(problem, solver=args.solver, time_limit_s=args.time_limit)
     except OSError as exc:
         print(f"error: cannot read {args.problem}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -47,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
     else:
-        print(_table(result))
+        print(result.text() if is_seasonal(data) else _table(result))
     return 0
 
 

@@ -217,3 +217,25 @@ def test_base_dashboards_show_co2_saved_by_accepted_plans(auth, client, db, worl
     assert resource_base("daqing") is not None
     daqing = dispatch.co2_saved(db.session, sa.false(), dt.date.today().year)
     assert daqing["plans"] == 0 and daqing["co2_saved_t"] == 0
+
+
+def test_a_plan_that_cannot_be_queued_fails_at_once_with_a_clear_message(db, world):
+    def broker_down(plan_id):
+        raise ConnectionError("redis gone")
+
+    with pytest.raises(ServiceError) as err:
+        _plan(db, world, enqueue=broker_down)
+    assert "unavailable" in err.value.message
+    db.session.expire_all()
+    plan = db.session.scalar(sa.select(DispatchPlan))
+    assert plan.status == "failed" and "ConnectionError" in plan.error
+    assert len(dispatch.plannable_shipments(db.session, world["carrier"])) == len(world["loads"])
+
+
+def test_a_plan_whose_worker_died_shows_as_failed(db, world):
+    plan = _plan(db, world, enqueue=lambda plan_id: "lost-job")
+    plan.status = "running"
+    plan.started_at = dispatch.utcnow() - dt.timedelta(seconds=plan.time_limit_s + dispatch.STALE_AFTER_S + 1)
+    db.session.commit()
+    assert dispatch.plan_for(db.session, world["carrier"], plan.id).status == "failed"
+    assert "stopped" in db.session.get(DispatchPlan, plan.id).error

@@ -309,7 +309,7 @@ def plan_manifests(session: so.Session, plan: DispatchPlan) -> dict[int, str]:
     """Manifest numbers of the plan's shipments by id."""
     rows = session.execute(sa.select(Shipment.id, Shipment.manifest_no).where(
         Shipment.id.in_(plan.inputs.get("shipments", []))))
-    return dict(rows.tuples().all())
+    return {row.id: row.manifest_no for row in rows}
 
 
 def progress_pct(plan: DispatchPlan) -> int:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.services import awards, clearing, dispatch, shipments
 from app.services.errors import PermissionDenied, ServiceError
@@ -225,7 +226,7 @@ def test_a_plan_that_cannot_be_queued_fails_at_once_with_a_clear_message(db, wor
 
     with pytest.raises(ServiceError) as err:
         _plan(db, world, enqueue=broker_down)
-    assert "unavailable" in err.value.message
+    assert err.value.message == gettext("The planning queue is unavailable; try again in a minute.")
     db.session.expire_all()
     plan = db.session.scalar(sa.select(DispatchPlan))
     assert plan.status == "failed" and "ConnectionError" in plan.error

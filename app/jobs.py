@@ -274,3 +274,38 @@ def enqueue_clearing(run_id: int) -> str:
 
     clearing.execute_run(db.session, run_id)
     return job_id
+
+
+# ----------------------------------------------------------------------------- dispatch plans
+
+
+@celery.task(name="gufei.dispatch.plan")
+def plan_dispatch_task(plan_id: int) -> str:
+    """Solve one dispatch plan (routing is single-threaded: one worker slot per plan)."""
+    from app.services import dispatch
+
+    plan = dispatch.execute_plan(db.session, plan_id)
+    return plan.status if plan else "missing"
+
+
+def _plan_in_thread(app: Flask, plan_id: int) -> None:
+    from app.services import dispatch
+
+    with app.app_context():
+        logger.info("dispatch plan %s starting in a thread", plan_id)
+        dispatch.execute_plan(db.session, plan_id)
+
+
+def enqueue_dispatch(plan_id: int) -> str:
+    """Start solving a dispatch plan as a job and return its job id."""
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        return plan_dispatch_task.delay(plan_id).id
+    job_id = f"inline-{uuid.uuid4().hex[:12]}"
+    if app.config.get("JOBS_IN_THREAD"):
+        threading.Thread(target=_plan_in_thread, args=(app, plan_id), name=job_id, daemon=True).start()
+        return job_id
+    from app.services import dispatch
+
+    dispatch.execute_plan(db.session, plan_id)
+    return job_id

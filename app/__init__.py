@@ -67,6 +67,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(bases)
     app.register_blueprint(seasonal)
+    from app.dispatch.views import blueprint as dispatch
+
+    app.register_blueprint(dispatch)
     from app import api
 
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from . import dispatch_cli
 from .errors import ProblemError, SolverError
 from .io import problem_from_dict
 from .seasonal import solve_seasonal
@@ -22,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     p_solve.add_argument("--solver", choices=SOLVERS, default="auto")
     p_solve.add_argument("--time-limit", type=float, default=10.0, help="CP-SAT time limit in seconds")
     p_solve.add_argument("--json", action="store_true", help="print the result as JSON")
+    dispatch_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "dispatch":
+        return dispatch_cli.run(args)
 
     try:
         with open(args.problem, encoding="utf-8") as fh:

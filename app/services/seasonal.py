@@ -309,7 +309,7 @@ def category_plan(session: so.Session, category: WasteCategory, periods: tuple[s
         return None, places
     facility_ids = {lot.id: None for lot in problem.lots}
     lot_rows = session.execute(sa.select(Lot.id, Lot.facility_id).where(Lot.id.in_(list(facility_ids)))).all()
-    demand_facility = {d: row[0] for d, row in part.demand_rows.items()}
+    demand_facility = {d.id: int(f) for d, f in zip(problem.demands, part.demands.facility_id.tolist(), strict=True)}
     wanted = {f for _, f in lot_rows} | set(demand_facility.values())
     plants = {f.id: f for f in session.scalars(sa.select(Facility).where(Facility.id.in_(wanted)))}
     by_lot = {lot_id: plants[f] for lot_id, f in lot_rows}

@@ -25,7 +25,7 @@ from app.actions import perform, show_error
 from app.extensions import db
 from app.lots.forms import AnswerForm, DocumentForm, LotFilterForm, LotForm, LotImportForm, QuestionForm
 from app.permissions import roles_required, trader_required
-from app.services import catalogue, facilities, lot_import, lots, questions, uploads
+from app.services import catalogue, facilities, guidance, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
 from models import Facility, Lot, LotDocument, LotQuestion, ResourceBase
@@ -386,6 +386,7 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
     locale = str(get_locale())
     viewer = current_user.row if current_user.is_authenticated else None
     manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
+    advice = guidance.for_lot(db.session, lot, current_user.row if current_user.is_authenticated else None)
     return render_template(
         "lots/detail.html",
         lot=lot,
@@ -396,8 +397,10 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
         manager=manager,
         buyable=lots.is_buyable(lot),
         distances=lots.distances_from(lot, _my_facilities()),
-        # Guidance helps a buyer price a bid; a lot that takes none needs none.
-        guidance=lots.price_guidance(db.session, lot) if lots.is_buyable(lot) else None,
+        guidance=advice,
+        guidance_places=", ".join(catalogue.prefecture_name(p, locale) or _("outside the province")
+                                  for p in advice.prefectures),
+        guidance_min=current_app.config.get("PRICE_GUIDANCE_MIN_BUYERS", 3),
         document_form=document_form or DocumentForm(),
         questions=questions.on_lot(db.session, lot, viewer),
         question_form=question_form or QuestionForm(formdata=None),

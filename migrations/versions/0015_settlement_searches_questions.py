@@ -1,7 +1,7 @@
 """Settlement basis per lot (weighed-in or awarded tonnes), saved searches, questions and answers on lots.
 
 Revision ID: 0015
-Revises: 0001
+Revises: 0017
 Create Date: 2026-11-30 22:17:08.800057
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0015'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

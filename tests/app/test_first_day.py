@@ -123,8 +123,8 @@ def test_notification_deadlines_use_the_display_zone_like_every_list(auth, clien
     a = m["allocation"]
     a.deadline = dt.datetime(2026, 12, 3, 12, 20)  # stored naive UTC, as SQLite returns it
     db.session.commit()
-    note = db.session.scalar(sa.select(Notification).where(Notification.kind == "allocation_proposed"))
-    note.params = {**note.params, "deadline": "2026-12-03T12:20:00"}
+    note = db.session.scalar(sa.select(Notification).where(Notification.kind.like("allocation%_proposed")))
+    note.params = {**note.params, "deadline": "2026-12-03 12:20 UTC"}  # as the clearing writes it
     db.session.commit()
     auth.login("producer@example.com")
     inbox = client.get("/notifications", headers=EN).get_data(as_text=True)

@@ -71,9 +71,11 @@ def register_blueprints(app: Flask) -> None:
     from app.dispatch.views import blueprint as dispatch
 
     app.register_blueprint(dispatch)
+    from app.exports.views import blueprint as exports
     from app.searches.views import blueprint as searches
 
     app.register_blueprint(searches)
+    app.register_blueprint(exports)
     from app import api
 
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies

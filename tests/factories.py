@@ -144,3 +144,15 @@ class GenerationReportFactory(BaseFactory):
     self_utilised_t = Decimal("0.000")
     disposed_t = Decimal("0.000")
     from_storage_t = Decimal("0.000")
+
+
+def photo_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), exif: bytes | None = None) -> bytes:
+    """A real image file (PNG or JPEG) made with Pillow, optionally carrying raw EXIF bytes."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    image = Image.new("RGB", size, (120, 110, 100))
+    image.save(out, fmt, **({"exif": exif} if exif else {}))
+    return out.getvalue()

@@ -29,7 +29,8 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "facilities.prefectures_geojson": PUBLIC,
     "lots.create": {"producer", "admin"}, "lots.edit": {"producer", "admin"}, "lots.withdraw": {"producer", "admin"},
     "lots.import_lots": {"producer", "admin"}, "lots.upload_document": {"producer", "admin"},
-    "lots.import_template": SIGNED_IN, "lots.document": SIGNED_IN, "lots.mine": {"producer", "admin", "unverified"},
+    "lots.import_template": SIGNED_IN, "lots.document": SIGNED_IN, "lots.photo": SIGNED_IN,
+    "lots.mine": {"producer", "admin", "unverified"},
     "lots.ask": {"recycler", "admin"}, "lots.answer": {"producer", "admin"}, "lots.hide_question": {"admin"},
     "searches.index": {"recycler", "admin"}, "exports.download": {"producer", "recycler", "admin", "unverified"},
     "searches.delete": {"recycler", "admin"},
@@ -122,6 +123,8 @@ def url_for_rule(rule: Rule, world) -> str:
             values[name] = "csv"
         elif name == "what":
             values[name] = "awards"
+        elif name == "size":
+            values[name] = "thumb"
         elif name == "filename":
             values[name] = "css/app.css"
         else:

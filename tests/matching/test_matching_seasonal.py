@@ -435,3 +435,11 @@ def test_monthly_prices_are_non_negative_and_priced_where_flow_runs(data):
             u = result.lot_prices[d.lot_id][d.period]
             v = result.demand_prices[d.demand_id][d.period]
             assert u + v == d.surplus_yuan_per_t
+
+
+def test_cli_table_shows_months_and_yard_levels(tmp_path, capsys):
+    path = tmp_path / "season.json"
+    path.write_text(json.dumps(hand_instance()))
+    assert main(["solve", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "total surplus: 9,900.00 yuan" in out and "yard YARD" in out and "2026-11 CHP-B: 50.000 t" in out

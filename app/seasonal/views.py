@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.actions import perform, show_error
@@ -20,6 +20,7 @@ from models import Facility, utcnow
 
 blueprint = Blueprint("seasonal", __name__)
 MANAGERS = ("base_officer", "regulator")
+FACILITY_EDITORS = ("producer", "recycler")  # as on the facility pages; the service checks the owner
 
 
 def _locale() -> str:
@@ -144,7 +145,7 @@ def _as_text(values) -> str:
 
 
 @blueprint.route("/facilities/<int:facility_id>/seasons", methods=["GET", "POST"])
-@login_required
+@roles_required(*FACILITY_EDITORS)
 def seasons(facility_id: int):
     """A plant's operating months and generation profile."""
     try:

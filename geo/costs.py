@@ -146,7 +146,9 @@ def _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, netwo
 
     d_idx, d_acc = road.nearest_nodes(d_lon, d_lat)
     d_acc32 = d_acc.astype(F32)
-    src_rows = road.source_rows(s_lon, s_lat)
+    d_cols, d_idx = np.unique(d_idx, return_inverse=True)  # rows only to the destinations' nodes
+    d_idx = d_idx.reshape(d_acc.shape)
+    src_rows = road.source_rows(s_lon, s_lat, d_cols)
     rail = rail_network() if cr.rail_allowed else None
     if rail is not None:
         d_side = _rail_side(d_lon, d_lat, rail, road)
@@ -165,7 +167,9 @@ def _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, netwo
         rows = src_rows[sl]
         road_km = np.full((rows.shape[0], n), np.inf, dtype=F32)
         for j in range(d_idx.shape[1]):
-            np.minimum(road_km, rows[:, d_idx[:, j]] + d_acc32[None, :, j], out=road_km)
+            leg = np.take(rows, d_idx[:, j], axis=1)
+            leg += d_acc32[None, :, j]
+            np.minimum(road_km, leg, out=road_km)
         road._apply_local(road_km, gc)
         road_cost = fixed_road + F32(cr.road_yuan_per_tkm) * road_km
         if detail is not None:
@@ -177,20 +181,22 @@ def _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, netwo
             out_co2[sl] = cr.road_co2_kg_per_tkm * road_km
             continue
 
-        best = np.full_like(road_km, np.inf)
-        rail_km = np.zeros_like(road_km)
-        acc_km = np.zeros_like(road_km)
-        dest_head = np.zeros(road_km.shape, dtype=np.intp) if with_railheads else None
-        for j in range(d_side.idx.shape[1]):
-            col = d_side.idx[:, j]
-            cand = s_cost[sl][:, col] + d_leg_cost[None, :, j]
-            better = cand < best
-            best = np.where(better, cand, best)
-            rail_km = np.where(better, s_rk[sl][:, col], rail_km)
-            acc_km = np.where(better, s_acc[sl][:, col] + d_leg_km[None, :, j], acc_km)
-            if dest_head is not None:
-                dest_head = np.where(better, col[None, :], dest_head)
-        rail_cost = fixed_rail + best
+        # Cheapest destination railhead per pair: keep its option number, gather its km once at the end.
+        # (np.take along axis 1 and putmask: several times faster than fancy indexing and np.where.)
+        s_cost_sl = s_cost[sl]
+        best = np.take(s_cost_sl, d_side.idx[:, 0], axis=1)
+        best += d_leg_cost[None, :, 0]
+        pick = np.zeros(road_km.shape, dtype=np.int8)
+        for j in range(1, d_side.idx.shape[1]):
+            cand = np.take(s_cost_sl, d_side.idx[:, j], axis=1)
+            cand += d_leg_cost[None, :, j]
+            np.putmask(pick, cand < best, j)
+            np.minimum(best, cand, out=best)
+        cols = np.arange(n)[None, :]
+        dest_head = d_side.idx[cols, pick]
+        rail_km = np.take_along_axis(s_rk[sl], dest_head, axis=1)
+        acc_km = np.take_along_axis(s_acc[sl], dest_head, axis=1) + d_leg_km[cols, pick]
+        rail_cost = best + F32(fixed_rail)
         use_rail = rail_cost < road_cost
 
         out_cost[sl] = np.where(use_rail, rail_cost, road_cost)

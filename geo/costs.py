@@ -122,6 +122,51 @@ def cost_matrix(
     return _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, network, with_railheads=False)[0]
 
 
+def cost_pairs(
+    src_lon: ArrayLike,
+    src_lat: ArrayLike,
+    dst_lon: ArrayLike,
+    dst_lat: ArrayLike,
+    freight_class: str = "bulk",
+    rates: FreightRates | Mapping[str, object] | None = None,
+    *,
+    network: RoadNetwork | None = None,
+) -> CostMatrix:
+    """Cheapest-mode cost for paired points (src[k] → dst[k]): the same figures as cost_matrix's entries, 1-D.
+
+    For callers that pre-filter candidate pairs (e.g. within a great-circle bound) instead of
+    asking for the whole M×N matrix.
+    """
+    cr = resolve_rates(rates).for_class(freight_class)
+    s_lon, s_lat = validate_lonlat(src_lon, src_lat)
+    d_lon, d_lat = validate_lonlat(dst_lon, dst_lat)
+    if s_lon.size != d_lon.size:
+        raise ValueError(f"cost_pairs needs as many sources as destinations, got {s_lon.size} and {d_lon.size}")
+    road = network or default_network()
+    gc = haversine_km(s_lon, s_lat, d_lon, d_lat)
+    road_km = road.km_pairs(s_lon, s_lat, d_lon, d_lat)
+    road_cost = cr.handling_yuan_per_t + cr.road_yuan_per_tkm * road_km
+    mode = np.zeros(s_lon.size, dtype=np.int8)
+    rail_km = np.full(s_lon.size, np.nan)
+    out_road, cost, co2 = road_km.copy(), road_cost.copy(), cr.road_co2_kg_per_tkm * road_km
+    if cr.rail_allowed and s_lon.size:
+        rail = rail_network()
+        s_side, d_side = _rail_side(s_lon, s_lat, rail, road), _rail_side(d_lon, d_lat, rail, road)
+        fixed = cr.handling_yuan_per_t + 2.0 * cr.railhead_transfer_yuan_per_t
+        for i in range(s_side.idx.shape[1]):
+            for j in range(d_side.idx.shape[1]):
+                rk = rail.table[s_side.idx[:, i], d_side.idx[:, j]]
+                acc = s_side.access_km[:, i] + d_side.access_km[:, j]
+                c = fixed + cr.road_yuan_per_tkm * acc + cr.rail_yuan_per_tkm * rk
+                better = c < cost
+                cost = np.where(better, c, cost)
+                mode = np.where(better, MODE_RAIL, mode).astype(np.int8)
+                rail_km = np.where(better, rk, rail_km)
+                out_road = np.where(better, acc, out_road)
+                co2 = np.where(better, cr.rail_co2_kg_per_tkm * rk + cr.road_co2_kg_per_tkm * acc, co2)
+    return CostMatrix(cost, out_road, rail_km, co2, mode, gc, cr.freight_class)
+
+
 def _cost_matrix(src_lon, src_lat, dst_lon, dst_lat, freight_class, rates, network, with_railheads: bool):
     cr = resolve_rates(rates).for_class(freight_class)
     s_lon, s_lat = validate_lonlat(src_lon, src_lat)

@@ -53,6 +53,8 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "bases.reports": {"producer", "regulator", "admin", "unverified"},
     "bases.import_reports": {"producer", "admin", "unverified"},
     "bases.report_template": {"producer", "admin", "unverified"},
+    "seasonal.plan": VIEWERS, "seasonal.run": VIEWERS, "seasonal.run_data": VIEWERS, "seasonal.yards": VIEWERS,
+    "seasonal.delete_yard": VIEWERS, "seasonal.seasons": {"producer", "recycler", "admin", "unverified"},
     "dispatch.index": {"carrier", "admin"}, "dispatch.start": {"carrier", "admin"},
     "dispatch.plan": {"carrier", "admin"},
     "dispatch.plan_status": {"carrier", "admin"}, "dispatch.plan_routes": {"carrier", "admin"},

@@ -11,7 +11,8 @@ Public API (stable; other use cases build on it):
   one matrix call per block of lots. The compatibility rules proper (haul, quality, window, licence)
   and the surplus filter stay in ``matching``, so every consumer applies exactly the same ones.
 - ``clearable_categories(session)``: categories with a lot that still has tonnes to clear.
-- ``CategoryProblem.demand_ref(demand_id)``: the facility, bid and profile rows behind a demand.
+- ``CategoryProblem.demand_ref(demand_id)``: the facility, bid and profile rows behind a demand
+  (``demand_rows``: the same for every demand, as a dict).
 - ``CategoryProblem.arc_km(lot_ids, demand_ids)``: road and rail km of given pairs (for writing).
 
 Arrays, not dicts of tuples, carry the per-demand and per-arc data; ``release()`` drops them.
@@ -67,6 +68,11 @@ class CategoryProblem:
         j = self.problem.demand_position[demand_id]
         bid, profile = int(self.demands.bid_id[j]), int(self.demands.profile_id[j])
         return int(self.demands.facility_id[j]), bid or None, profile or None
+
+    @property
+    def demand_rows(self) -> dict[str, tuple[int, int | None, int | None]]:
+        """Every demand id → (facility id, bid id or None, profile id or None)."""
+        return {d.id: self.demand_ref(d.id) for d in self.problem.demands}
 
     def arc_km(self, lot_ids: Sequence[int], demand_ids: Sequence[str]) -> list[tuple[float, float | None]]:
         """Road and rail km (None: by road) of each (lot, demand) pair, looked up in the cost table."""

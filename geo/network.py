@@ -105,12 +105,18 @@ class RoadNetwork:
 
     # -- distances ---------------------------------------------------------------------------
 
-    def source_rows(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float32]:
-        """For each point, road km to every node (best of its k access legs)."""
+    def source_rows(self, lon: ArrayLike, lat: ArrayLike, cols: NDArray[np.intp] | None = None) -> NDArray[np.float32]:
+        """For each point, road km to every node, or to the nodes `cols` only (best of its k access legs)."""
         idx, access = self.nearest_nodes(lon, lat)
-        rows = np.full((idx.shape[0], self.n_nodes), np.inf, dtype=F32)
+        access = access.astype(F32)
+        width = self.n_nodes if cols is None else cols.size
+        rows = np.full((idx.shape[0], width), np.inf, dtype=F32)
         for i in range(idx.shape[1]):  # k ≤ a few: loop over access options, not over points
-            np.minimum(rows, (access[:, i, None] + self.node_rows(idx[:, i])).astype(F32), out=rows)
+            part = self.node_rows(idx[:, i])
+            if cols is not None:
+                part = part[:, cols]
+            part += access[:, i, None]
+            np.minimum(rows, part, out=rows)
         return rows
 
     def km_matrix(
@@ -122,11 +128,16 @@ class RoadNetwork:
         gc_km: NDArray | None = None,
     ) -> NDArray[np.float32]:
         """M×N road km between two point sets (already validated, WGS84)."""
-        rows = self.source_rows(src_lon, src_lat)
         didx, dacc = self.nearest_nodes(dst_lon, dst_lat)
+        # Only the destinations' nodes matter: rows restricted to them, indexed through `didx`.
+        cols, didx = np.unique(didx, return_inverse=True)
+        didx = didx.reshape(dacc.shape)
+        rows = self.source_rows(src_lon, src_lat, cols)
         out = np.full((rows.shape[0], didx.shape[0]), np.inf, dtype=F32)
         for j in range(didx.shape[1]):
-            np.minimum(out, rows[:, didx[:, j]] + dacc[:, j].astype(F32)[None, :], out=out)
+            leg = np.take(rows, didx[:, j], axis=1)
+            leg += dacc[:, j].astype(F32)[None, :]
+            np.minimum(out, leg, out=out)
         if gc_km is None:
             gc_km = haversine_matrix_km(src_lon, src_lat, dst_lon, dst_lat)
         self._apply_local(out, np.asarray(gc_km))

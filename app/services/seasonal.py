@@ -359,7 +359,12 @@ def plan(session: so.Session, start: str, what_if: WhatIf | None = None, today: 
         problem, places = category_plan(session, category, periods, today, what_if, yard_lists.get(category.id, []))
         if problem is None:
             continue
-        summary.add(category, problem, ms.solve_seasonal(problem), places)
+        try:
+            result = ms.solve_seasonal(problem)
+        except ms.SolverError as exc:
+            raise ServiceError(_("The plan for %(category)s could not be solved: %(reason)s",
+                                 category=category.code, reason=str(exc))) from None
+        summary.add(category, problem, result, places)
     return summary.as_json(session, locale)
 
 

@@ -851,7 +851,7 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
 
 
 def _record_prices(sp, part, lay, home, dist, result) -> None:
-    """Monthly prices (Decimal yuan/t) for lots with tonnes, running demands and every yard's month-ends."""
+    """Monthly prices (Decimal yuan/t) for lots that can ship, running demands and every yard's month-ends."""
     periods, n_t = sp.periods, lay.n_periods
     reach = dist < _INF // 2
     t = np.arange(n_t)[None, :]
@@ -861,7 +861,7 @@ def _record_prices(sp, part, lay, home, dist, result) -> None:
         [sp.problem.lots[i].id for i in part.lots.tolist()],
         periods,
         np.maximum(0, -dist[lot_nodes]),
-        reach[lot_nodes] & (sp.lot_kg[part.lots] > 0),
+        reach[lot_nodes],  # months with fresh tonnes, and an own yard's months holding stock
     )
     dem_nodes = lay.demand(np.arange(len(part.demands))[:, None], t)
     _price_table(

@@ -304,3 +304,10 @@ def test_a_stranger_cannot_change_a_plants_seasons(client, auth, reference):
     plant = FacilityFactory()
     auth.login(UserFactory(role="producer").email)
     assert client.get(f"/facilities/{plant.id}/seasons").status_code == 403
+
+
+def test_the_plan_page_shows_the_kiln_calendars_of_the_base(client, auth, reference):
+    _base, _lot, kiln = winter_market()
+    auth.login(_officer("daqing").email)
+    page = client.get("/bases/daqing/seasonal").get_data(as_text=True)
+    assert kiln.name in page and "table-danger" in page

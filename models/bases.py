@@ -52,7 +52,11 @@ class BaseTarget(Base):
 
 
 class GenerationReport(TimestampMixin, Base):
-    """Tonnes a producer facility generated, stored, self-utilised and disposed in a month."""
+    """A producer facility's monthly balance of one category (docs/statistics.md).
+
+    generated + from_storage = self_utilised + supplied + disposed + stored + dumped, where from_storage is the
+    part of the utilised tonnes (self or supplied) taken from earlier years' storage.
+    """
 
     __tablename__ = "generation_reports"
     __table_args__ = (
@@ -62,6 +66,7 @@ class GenerationReport(TimestampMixin, Base):
             " AND from_storage_t >= 0",
             name="tonnes_non_negative",
         ),
+        sa.CheckConstraint("supplied_t >= 0 AND dumped_t >= 0", name="supplied_dumped_non_negative"),
         # Covering on PostgreSQL so a scope's monthly sums are an index-only scan.
         sa.Index("ix_generation_reports_period_category", "period", "category_id",
                  postgresql_include=["facility_id", "generated_t", "stored_t", "self_utilised_t", "disposed_t",
@@ -75,7 +80,10 @@ class GenerationReport(TimestampMixin, Base):
     generated_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     stored_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     self_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    # 外供/委托利用: handed to others for utilisation, on or off the platform.
+    supplied_t: so.Mapped[Decimal] = so.mapped_column(Tonnes, default=Decimal(0), server_default="0")
     disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    dumped_t: so.Mapped[Decimal] = so.mapped_column(Tonnes, default=Decimal(0), server_default="0")
     from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
 
     facility: so.Mapped[Facility] = so.relationship()

@@ -147,6 +147,9 @@ def chart_data(code: str):
         "generated": _("Generated (t)"),
         "utilised": _("Utilised (t)"),
     }
+    if data["demo"] or table.demo:
+        # Charts are screenshotted on their own: the mark goes into every series label.
+        data["labels"] = {k: _("%(label)s (demo data)", label=v) for k, v in data["labels"].items()}
     return jsonify(utilisation.as_json(data))
 
 
@@ -169,13 +172,15 @@ EXPORT_COLUMNS = (
     "generated_t",
     "from_storage_t",
     "self_utilised_t",
+    "supplied_t",
     "market_utilised_t",
     "utilised_t",
     "stored_t",
     "disposed_t",
+    "dumped_t",
     "rate",
     "co2_avoided_t",
-    "env_tax_avoided_yuan",
+    "env_tax_exemption_yuan",
 )
 
 
@@ -183,6 +188,8 @@ def _export_rows(scope: Scope, year: int) -> list[list]:
     table = utilisation.year_table(db.session, scope, year, _locale())
     rows = [[r[k] for k in EXPORT_COLUMNS] for r in table.rows]
     rows.append([_("Total"), ""] + [table.total[k] for k in EXPORT_COLUMNS[2:]])
+    if table.demo:
+        rows.append([_("DEMO DATA: these figures include invented demo data and are not official statistics.")])
     return rows
 
 

@@ -20,7 +20,11 @@ ENV_TAX_SOURCE = {
     "furnace_slag": "环境保护税法 附表一 固体废物·炉渣 25 元/吨",
     "other": "环境保护税法 附表一 固体废物·其他固体废物（含半固态、液态废物）25 元/吨",
     "agricultural": "环境保护税法 第十二条: 农业生产（不包括规模化养殖）排放应税污染物暂予免征",
+    "none": "Not a taxable discharge here: traded as a renewable resource (再生资源), see app/data/README.md",
 }
+# Codes renamed in the catalogue: the old row is updated in place so lots and reports keep their category.
+RENAMED = {"desal_ash": "incineration_fly_ash"}
+QUALITY_TYPES = ("pct", "number", "count", "text")
 
 # The four national resource-utilisation bases named in the provincial carbon-peak plan (2022).
 BASES = (
@@ -34,24 +38,47 @@ PLAN_SOURCE = "黑龙江省工业领域碳达峰实施方案 (2022): 2025 年大
 TRAJECTORY = {2023: Decimal("0.5400"), 2024: Decimal("0.5700"), 2025: Decimal("0.6000")}
 
 
+def catalogue_rows() -> list[dict[str, str]]:
+    """The rows of catalogue.csv, the one source of the categories."""
+    with CATALOGUE_CSV.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def quality_specs(text: str) -> list[dict[str, str]]:
+    """'key:type;key:type' → [{"key", "type"}]; ValueError on an unknown type."""
+    specs = []
+    for item in filter(None, text.split(";")):
+        key, _sep, kind = item.partition(":")
+        if kind not in QUALITY_TYPES:
+            raise ValueError(f"quality field {item!r}: type must be one of {', '.join(QUALITY_TYPES)}")
+        specs.append({"key": key, "type": kind})
+    return specs
+
+
 def load_catalogue(session: so.Session) -> int:
     """Insert or update every category of catalogue.csv; return how many rows it has."""
     existing = {c.code: c for c in session.scalars(sa.select(WasteCategory))}
-    with CATALOGUE_CSV.open(encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    for old, new in RENAMED.items():
+        if old in existing and new not in existing:
+            existing[new] = existing.pop(old)
+            existing[new].code = new
+    rows = catalogue_rows()
     for row in rows:
         category = existing.get(row["code"]) or WasteCategory(code=row["code"])
         category.name_zh = row["name_zh"]
         category.name_en = row["name_en"]
         category.family = row["family"]
         category.hazardous = row["hazardous"] == "1"
+        category.national_code = row["national_code"] or None
+        category.hw_code = row["hw_code"] or None
         category.env_tax_yuan_per_t = Decimal(row["env_tax_yuan_per_t"])
+        category.env_tax_basis = row["env_tax_basis"]
         category.env_tax_source = ENV_TAX_SOURCE[row["env_tax_basis"]]
         category.freight_class = row["freight_class"]
         category.co2_avoided_t_per_t = Decimal(row["co2_avoided_t_per_t"])
         category.co2_is_estimate = row["co2_is_estimate"] == "1"
         category.co2_source = row["co2_basis"] + (" (estimate)" if category.co2_is_estimate else "")
-        category.quality_fields = [{"key": k} for k in row["quality_fields"].split(";") if k]
+        category.quality_fields = quality_specs(row["quality_fields"])
         session.add(category)
     session.flush()
     return len(rows)

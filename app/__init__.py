@@ -65,6 +65,9 @@ def register_blueprints(app: Flask) -> None:
     from app.bases.views import blueprint as bases
 
     app.register_blueprint(bases)
+    from app.dispatch.views import blueprint as dispatch
+
+    app.register_blueprint(dispatch)
     from app import api
 
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies

@@ -67,6 +67,14 @@ class Config:
         # Celery clearing workers beat every third of this; a running run without a beat for this long is failed.
         self.CLEARING_HEARTBEAT_SECONDS = int(os.environ.get("CLEARING_HEARTBEAT_SECONDS", "60"))
         self.CLEARING_SWEEP_SECONDS = int(os.environ.get("CLEARING_SWEEP_SECONDS", "30"))
+        # A run still queued after this long (no worker took it) is failed by the sweep.
+        self.CLEARING_QUEUED_TIMEOUT_SECONDS = int(os.environ.get("CLEARING_QUEUED_TIMEOUT_SECONDS", "600"))
+        # Processes building and solving independent categories of one in-process run (Celery fans out itself).
+        self.CLEARING_WORKERS = int(os.environ.get("CLEARING_WORKERS", "1"))
+        # Without REDIS_URL a clearing runs in a worker thread of the app process (0: inside the request).
+        # Price guidance shows a band only when this many organisations other than the viewer's compete.
+        self.PRICE_GUIDANCE_MIN_BUYERS = int(os.environ.get("PRICE_GUIDANCE_MIN_BUYERS", "3"))
+        self.JOBS_IN_THREAD = os.environ.get("JOBS_IN_THREAD", "1") == "1"
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"

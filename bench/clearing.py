@@ -6,6 +6,7 @@ to the `gufei.matching.solve_category` task (a group: fan-out), joins the result
 `matching.merge_results`, and checks the objective and every allocation against `matching.solve` in this
 process. Workers are real `celery worker` subprocesses on a scratch Redis database.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,30 @@ def workers(redis_url: str, processes: int):
     """`processes` solo-pool celery workers on redis_url; stopped on exit."""
     env = {**os.environ, "REDIS_URL": redis_url, "GUFEI_INSTANCE_PATH": tempfile.mkdtemp(prefix="gufei-bench-")}
     env.pop("DATABASE_URL", None)  # the matching task needs no database
-    started = [subprocess.Popen(  # noqa: S603 - fixed argv, the venv's celery
-        [str(Path(sys.executable).with_name("celery")), "--app", "app.worker", "worker", "--pool", "solo",
-         "--hostname", f"bench{k}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel", "WARNING"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for k in range(processes)]
+    started = [
+        subprocess.Popen(  # noqa: S603 - fixed argv, the venv's celery
+            [
+                str(Path(sys.executable).with_name("celery")),
+                "--app",
+                "app.worker",
+                "worker",
+                "--pool",
+                "solo",
+                "--hostname",
+                f"bench{k}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for k in range(processes)
+    ]
     try:
         yield started
     finally:
@@ -110,15 +130,25 @@ def main(argv: list[str] | None = None) -> int:
             with workers(args.redis_url, n):
                 through_workers(flask_app, payloads[-1:], args.timeout)  # warm-up: worker start and imports
                 merged, seconds = through_workers(flask_app, payloads, args.timeout)
-            figures[n] = {"seconds": round(seconds, 3), "objective_yuan": str(merged.objective_yuan),
-                          "same_objective": merged.objective_yuan == single.objective_yuan,
-                          "same_allocations": _allocations(merged) == _allocations(single)}
+            figures[n] = {
+                "seconds": round(seconds, 3),
+                "objective_yuan": str(merged.objective_yuan),
+                "same_objective": merged.objective_yuan == single.objective_yuan,
+                "same_allocations": _allocations(merged) == _allocations(single),
+            }
     result = {
-        "benchmark": "clearing", "lots": args.lots, "demands": args.demands, "categories": len(parts),
-        "arcs": len(problem.cost_table), "allocations": len(single.allocations), "cpus": os.cpu_count(),
-        "generate_s": round(generate_s, 3), "single_process_s": round(single_s, 3),
+        "benchmark": "clearing",
+        "lots": args.lots,
+        "demands": args.demands,
+        "categories": len(parts),
+        "arcs": len(problem.cost_table),
+        "allocations": len(single.allocations),
+        "cpus": os.cpu_count(),
+        "generate_s": round(generate_s, 3),
+        "single_process_s": round(single_s, 3),
         "objective_yuan": str(single.objective_yuan),
-        "workers_1": figures[1], "workers_2": figures[2],
+        "workers_1": figures[1],
+        "workers_2": figures[2],
         "speedup_2_vs_1": round(figures[1]["seconds"] / figures[2]["seconds"], 2),
         "overhead_1_worker_vs_single_process": round(figures[1]["seconds"] / single_s, 2),
         "identical": all(f["same_objective"] and f["same_allocations"] for f in figures.values()),

@@ -5,6 +5,7 @@ search (`/lots?...`) and lot pages (`/lots/<id>`) from a bounded thread pool (ke
 --seconds and --max-requests) and prints requests/s, p50/p95/p99 and errors as JSON. Targets: p95 ≤ 150 ms,
 zero errors. The scratch database is dropped afterwards (--keep to keep it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,21 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_P95_MS = 150.0
-PREFECTURES = ("230100", "230200", "230300", "230400", "230500", "230600", "230700", "230800", "230900",
-               "231000", "231100", "231200", "232700")
+PREFECTURES = (
+    "230100",
+    "230200",
+    "230300",
+    "230400",
+    "230500",
+    "230600",
+    "230700",
+    "230800",
+    "230900",
+    "231000",
+    "231100",
+    "231200",
+    "232700",
+)
 
 
 def _free_port() -> int:
@@ -57,8 +71,13 @@ def seed(url: str, n_lots: int, seed_value: int = 7) -> dict:
     """Migrate with Alembic, load the catalogue, then bulk-insert organisations, facilities and lots."""
     env = {**os.environ, "DATABASE_URL": url}
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).with_name("alembic")), "upgrade", "head"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("alembic")), "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     migrate_s = time.perf_counter() - started
     from app.services.reference import load_reference
     from models import Facility, Lot, Organization, WasteCategory, make_engine
@@ -78,16 +97,40 @@ def seed(url: str, n_lots: int, seed_value: int = 7) -> dict:
     n_orgs = max(1, n_lots // 50)
     with engine.begin() as connection:
         now = dt.datetime.now(dt.UTC)
-        connection.execute(Organization.__table__.insert(), [
-            {"name": f"负载测试企业 {k}", "credit_code": make_credit_code(f"91230100LD{k:07d}"), "verified": True,
-             "is_demo": False, "created_at": now, "updated_at": now} for k in range(n_orgs)])
+        connection.execute(
+            Organization.__table__.insert(),
+            [
+                {
+                    "name": f"负载测试企业 {k}",
+                    "credit_code": make_credit_code(f"91230100LD{k:07d}"),
+                    "verified": True,
+                    "is_demo": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for k in range(n_orgs)
+            ],
+        )
         org_ids = connection.execute(sa.select(Organization.id).order_by(Organization.id)).scalars().all()
         lon = 126.6 + rng.normal(0, 1.2, n_orgs)
         lat = 45.8 + rng.normal(0, 0.8, n_orgs)
-        connection.execute(Facility.__table__.insert(), [
-            {"organization_id": org_ids[k], "name": f"Plant {k}", "kind": "producer", "lon": float(lon[k]),
-             "lat": float(lat[k]), "input_crs": "wgs84", "prefecture_code": PREFECTURES[k % len(PREFECTURES)],
-             "in_province": True, "large_producer": False} for k in range(n_orgs)])
+        connection.execute(
+            Facility.__table__.insert(),
+            [
+                {
+                    "organization_id": org_ids[k],
+                    "name": f"Plant {k}",
+                    "kind": "producer",
+                    "lon": float(lon[k]),
+                    "lat": float(lat[k]),
+                    "input_crs": "wgs84",
+                    "prefecture_code": PREFECTURES[k % len(PREFECTURES)],
+                    "in_province": True,
+                    "large_producer": False,
+                }
+                for k in range(n_orgs)
+            ],
+        )
         facility_ids = connection.execute(sa.select(Facility.id)).scalars().all()
         tonnes = np.round(rng.lognormal(6, 1, n_lots), 3) + 1
         start = dt.date(2026, 1, 1)
@@ -95,15 +138,29 @@ def seed(url: str, n_lots: int, seed_value: int = 7) -> dict:
             rows = []
             for k in range(chunk, min(n_lots, chunk + 10_000)):
                 t = f"{tonnes[k]:.3f}"
-                rows.append({
-                    "facility_id": facility_ids[k % len(facility_ids)], "category_id": categories[k % len(categories)],
-                    "title": f"Lot {k}", "tonnes": t, "remaining_tonnes": t, "reserve_yuan_per_t": f"{k % 90 - 20}.00",
-                    "available_from": start + dt.timedelta(days=k % 365), "quality": {}, "status": "open"})
+                rows.append(
+                    {
+                        "facility_id": facility_ids[k % len(facility_ids)],
+                        "category_id": categories[k % len(categories)],
+                        "title": f"Lot {k}",
+                        "tonnes": t,
+                        "remaining_tonnes": t,
+                        "reserve_yuan_per_t": f"{k % 90 - 20}.00",
+                        "available_from": start + dt.timedelta(days=k % 365),
+                        "quality": {},
+                        "status": "open",
+                    }
+                )
             connection.execute(Lot.__table__.insert(), rows)
         connection.execute(sa.text("ANALYZE"))
     engine.dispose()
-    return {"migrate_s": round(migrate_s, 2), "seed_s": round(time.perf_counter() - started, 2),
-            "lots": n_lots, "organisations": n_orgs, "categories": len(categories)}
+    return {
+        "migrate_s": round(migrate_s, 2),
+        "seed_s": round(time.perf_counter() - started, 2),
+        "lots": n_lots,
+        "organisations": n_orgs,
+        "categories": len(categories),
+    }
 
 
 def category_codes(url: str) -> list[str]:
@@ -118,12 +175,24 @@ def category_codes(url: str) -> list[str]:
 
 def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
     """gunicorn on 127.0.0.1 only, with the app's gunicorn.conf.py; waits until it answers."""
-    env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
-           "GUNICORN_THREADS": str(threads), "SECRET_KEY": os.environ.get("SECRET_KEY", uuid.uuid4().hex),
-           "GUNICORN_CMD_ARGS": "--access-logfile /dev/null"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", uuid.uuid4().hex),
+        "GUNICORN_CMD_ARGS": "--access-logfile /dev/null",
+    }
     env.pop("REDIS_URL", None)
-    process = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "--config", "gunicorn.conf.py",
-                                "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "--config", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -146,11 +215,20 @@ def make_urls(codes: list[str], max_id: int, n: int, rng: random.Random) -> list
         if r < 0.5:
             urls.append(("lot", f"/lots/{rng.randint(1, max_id)}"))
         elif r < 0.75:
-            urls.append(("search", f"/lots?category={rng.choice(codes)}&sort={rng.choice(sorts)}"
-                                   f"&page={rng.randint(1, 20)}&lang=en"))
+            urls.append(
+                (
+                    "search",
+                    f"/lots?category={rng.choice(codes)}&sort={rng.choice(sorts)}&page={rng.randint(1, 20)}&lang=en",
+                )
+            )
         elif r < 0.9:
-            urls.append(("search", f"/lots?prefecture={rng.choice(PREFECTURES)}&min_tonnes={rng.randint(0, 500)}"
-                                   f"&page={rng.randint(1, 5)}"))
+            urls.append(
+                (
+                    "search",
+                    f"/lots?prefecture={rng.choice(PREFECTURES)}&min_tonnes={rng.randint(0, 500)}"
+                    f"&page={rng.randint(1, 5)}",
+                )
+            )
         else:
             urls.append(("search", f"/lots?page={rng.randint(1, 200)}"))
     return urls
@@ -199,10 +277,15 @@ def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, th
         t.join()
     wall = time.perf_counter() - started
     every = latencies["lot"] + latencies["search"]
-    return {"requests": len(every) + len(errors), "seconds": round(wall, 2),
-            "requests_per_s": round((len(every) + len(errors)) / wall, 1), "errors": len(errors),
-            "error_samples": errors[:5], **_percentiles(every),
-            "by_kind": {kind: {"requests": len(v), **_percentiles(v)} for kind, v in latencies.items()}}
+    return {
+        "requests": len(every) + len(errors),
+        "seconds": round(wall, 2),
+        "requests_per_s": round((len(every) + len(errors)) / wall, 1),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        **_percentiles(every),
+        "by_kind": {kind: {"requests": len(v), **_percentiles(v)} for kind, v in latencies.items()},
+    }
 
 
 def _percentiles(values: list[float]) -> dict:
@@ -222,8 +305,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="seconds each user waits between requests")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
-                                                              "postgresql+psycopg://postgres@127.0.0.1/postgres"))
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get("BENCH_ADMIN_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"),
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--json", action="store_true", help="print only the JSON figures")
     args = parser.parse_args(argv)
@@ -246,12 +331,18 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(30)
         if not args.keep:
             drop_database(args.admin_url, name)
-    result = {"benchmark": "load", "database": "postgresql", "seed": seeded, "users": args.users,
-              "think_s": args.think,
-              "gunicorn": {"workers": args.workers, "threads": args.threads, "bind": "127.0.0.1"},
-              "cpus": os.cpu_count(), **figures,
-              "target_p95_ms": TARGET_P95_MS,
-              "meets_target": figures["errors"] == 0 and (figures["p95_ms"] or 1e9) <= TARGET_P95_MS}
+    result = {
+        "benchmark": "load",
+        "database": "postgresql",
+        "seed": seeded,
+        "users": args.users,
+        "think_s": args.think,
+        "gunicorn": {"workers": args.workers, "threads": args.threads, "bind": "127.0.0.1"},
+        "cpus": os.cpu_count(),
+        **figures,
+        "target_p95_ms": TARGET_P95_MS,
+        "meets_target": figures["errors"] == 0 and (figures["p95_ms"] or 1e9) <= TARGET_P95_MS,
+    }
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

@@ -79,15 +79,17 @@ def test_cli_rejects_an_unknown_category(runner, db, reference):
     assert result.exit_code != 0 and "nonsense" in result.output
 
 
-def test_a_failed_solve_marks_the_run_failed_and_writes_nothing(db, reference, monkeypatch):
+def test_a_failed_solve_marks_the_run_failed_and_writes_nothing(db, reference, monkeypatch, caplog):
     m = small_market()
 
     def broken(part, solver="auto"):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(clearing, "solve_category", broken)
+    monkeypatch.setattr(clearing.runs, "solve_category", broken)
     run = _run(db)
-    assert run.status == "failed" and "solver exploded" in run.message
+    assert run.status == "failed" and run.failure_reason == "internal_error"
+    assert "solver exploded" in caplog.text  # the detail goes to the log, not to the page
+    assert "internal error" in clearing.status_message(db.session, run, "en")
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
     assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
 

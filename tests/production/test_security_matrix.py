@@ -53,6 +53,11 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "bases.reports": {"producer", "regulator", "admin", "unverified"},
     "bases.import_reports": {"producer", "admin", "unverified"},
     "bases.report_template": {"producer", "admin", "unverified"},
+    "dispatch.index": {"carrier", "admin"}, "dispatch.start": {"carrier", "admin"},
+    "dispatch.plan": {"carrier", "admin"},
+    "dispatch.plan_status": {"carrier", "admin"}, "dispatch.plan_routes": {"carrier", "admin"},
+    "dispatch.accept": {"carrier", "admin"}, "dispatch.discard": {"carrier", "admin"},
+    "dispatch.vehicles": {"carrier", "admin"}, "dispatch.retire_vehicle": {"carrier", "admin"},
 }
 
 # Where a route's POST is narrower than its GET.

@@ -49,7 +49,7 @@ def test_generation_reports_refuse_inconsistent_figures(apis, market):
     unbalanced = apis["producer"].post("/generation-reports", _report(market["plant"]["id"], stored_t="10"))
     assert unbalanced.status_code == 422
     problem = unbalanced.get_json()
-    assert problem["errors"][0]["field"] == "generated_t" and "difference 40 t" in problem["errors"][0]["message"]
+    assert problem["errors"][0]["field"] == "generated_t" and "相差 40 吨" in problem["errors"][0]["message"]
     unknown = apis["producer"].post("/generation-reports", _report(market["plant"]["id"], category="nope"))
     assert unknown.status_code == 422
 

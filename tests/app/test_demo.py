@@ -123,6 +123,6 @@ def test_demo_figures_carry_a_demo_mark_on_the_dashboard_and_exports(client, aut
     assert producers.count("demo-mark") == producers.count("<tr>") - 1  # every row but the header
     assert "invented demo data" in page
     csv_text = client.get("/bases/qiqihar/export.csv?year=2026").data.decode("utf-8-sig")
-    assert "DEMO DATA" in csv_text.splitlines()[-1]
+    assert "演示数据" in csv_text.splitlines()[-1]
     chart = client.get("/bases/qiqihar/data.json?year=2026").get_json()
-    assert chart["demo"] and all("demo" in label for label in chart["labels"].values())
+    assert chart["demo"] and all("演示数据" in label for label in chart["labels"].values())

@@ -108,7 +108,7 @@ def test_import_names_every_row_that_does_not_balance(reference):
         generation_reports.import_reports(reference.session, user, "r.xlsx", content)
     except ImportRejected as exc:
         [error] = exc.errors
-        assert error.line == 3 and "does not balance" in error.reasons[0] and "difference 30 t" in error.reasons[0]
+        assert error.line == 3 and "不平衡" in error.reasons[0] and "相差 30 吨" in error.reasons[0]
     else:
         raise AssertionError("imported")
 
@@ -137,7 +137,7 @@ def test_report_form_errors_keep_the_input(client, auth, reference):
         "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0",
         "supplied_t": "0", "dumped_t": "0"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "does not balance" in page and "difference 120.5 t" in page
+    assert response.status_code == 200 and "不平衡" in page and "相差 120.5 吨" in page
     assert 'value="123.5"' in page
     response = client.post("/bases/reports", data={
         "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-09",

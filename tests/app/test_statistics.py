@@ -117,7 +117,8 @@ def test_a_report_that_does_not_balance_is_refused_naming_the_numbers(reference)
         generation_reports.file_report(reference.session, user, bad)
     assert exc.value.field == "generated_t"
     message = str(exc.value)
-    assert "100 t" in message and "= 120 t" in message and "difference -20 t" in message
+    # The message names every figure and the difference, in the user's language (Chinese by default).
+    assert all(figure in message for figure in ("产生量 100", "处置 10", "贮存 40", "= 120", "-20"))
     assert reference.session.query(generation_reports.GenerationReport).count() == 0
 
 
@@ -128,7 +129,7 @@ def test_storage_drawn_beyond_the_utilised_tonnes_is_refused(reference):
                   from_storage_t=D(35))
     with pytest.raises(ServiceError) as exc:
         generation_reports.file_report(reference.session, user, bad)
-    assert exc.value.field == "from_storage_t" and "35 t" in str(exc.value) and "15 t" in str(exc.value)
+    assert exc.value.field == "from_storage_t" and "（35 吨）" in str(exc.value) and "（15 吨）" in str(exc.value)
 
 
 def test_a_balanced_report_with_supply_and_dumping_is_filed(reference):

@@ -1,4 +1,5 @@
-"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit verify."""
+"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit verify,
+utilisation and rebuild-rollup."""
 from __future__ import annotations
 
 import json
@@ -167,6 +168,16 @@ def utilisation_command(name: str, year: int, as_json: bool) -> None:
                    f"{row['utilised_t']:14.3f} {shown:>7}")
 
 
+@click.command("rebuild-rollup")
+def rebuild_rollup_command() -> None:
+    """Recompute the monthly utilisation rollup from every report and declaration (after bulk loads)."""
+    from app.services import rollup
+
+    rows = rollup.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Rollup rebuilt: {rows} rows (month × category × place).")
+
+
 @click.command("create-token")
 @click.option("--user", "email", required=True, help="E-mail of the user the token acts for.")
 @click.option("--name", default=None, help="A name to recognise the token by.")
@@ -189,5 +200,6 @@ def create_token_command(email: str, name: str | None) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group, match_group, audit_group, utilisation_command, create_token_command):
+                    translations_group, match_group, audit_group, utilisation_command, create_token_command,
+                    rebuild_rollup_command):
         app.cli.add_command(command)

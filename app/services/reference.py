@@ -34,8 +34,15 @@ BASES = (
     ("qitaihe", "七台河", "Qitaihe", "230900"),
 )
 PLAN_SOURCE = "黑龙江省工业领域碳达峰实施方案 (2022): 2025 年大宗工业固废综合利用率达到 60%"
+RENEWABLE_SOURCE = "黑龙江省工业领域碳达峰实施方案 (2022): 2025 年再生资源利用率达到 60%（回收率 86%）"
+# The plan's renewable-resource recovery target; the platform computes no recovery statistic, so it is shown as
+# a reference figure only.
+RENEWABLE_RECOVERY_2025 = Decimal("0.8600")
 # Only the 2025 figure is in the plan; earlier years are a straight-line trajectory to it.
 TRAJECTORY = {2023: Decimal("0.5400"), 2024: Decimal("0.5700"), 2025: Decimal("0.6000")}
+# The plan sets no base-specific targets: bases inherit the province's. Rows earlier versions copied to each
+# base are kept (an officer may rely on them) but labelled as what they are.
+BASE_COPY_LABEL = "ASSUMPTION: the provincial target applied to this base; no base-specific source"
 
 
 def catalogue_rows() -> list[dict[str, str]]:
@@ -85,20 +92,24 @@ def load_catalogue(session: so.Session) -> int:
 
 
 def load_bases(session: so.Session) -> int:
-    """Insert the bases and the bulk-waste trajectory targets (base and province) if missing."""
+    """Insert the bases and the province's plan targets if missing; label copies of them on bases as assumptions."""
     existing = {b.code: b for b in session.scalars(sa.select(ResourceBase))}
     for code, name_zh, name_en, prefecture in BASES:
         if code not in existing:
             existing[code] = ResourceBase(code=code, name_zh=name_zh, name_en=name_en, prefecture_code=prefecture)
             session.add(existing[code])
     session.flush()
-    have = {(t.base_id, t.family, t.year) for t in session.scalars(sa.select(BaseTarget))}
-    for base_id in [None, *(b.id for b in existing.values())]:
-        for year, rate in TRAJECTORY.items():
-            if (base_id, "bulk_industrial", year) not in have:
-                source = PLAN_SOURCE if year == 2025 else PLAN_SOURCE + " (straight-line trajectory)"
-                session.add(BaseTarget(base_id=base_id, family="bulk_industrial", year=year,
-                                       target_rate=rate, source=source))
+    targets = {(t.base_id, t.family, t.year): t for t in session.scalars(sa.select(BaseTarget))}
+    wanted = {("bulk_industrial", year): (rate, PLAN_SOURCE if year == 2025
+                                          else PLAN_SOURCE + " (straight-line trajectory)")
+              for year, rate in TRAJECTORY.items()}
+    wanted[("renewable", 2025)] = (Decimal("0.6000"), RENEWABLE_SOURCE)
+    for (family, year), (rate, source) in wanted.items():
+        if (None, family, year) not in targets:
+            session.add(BaseTarget(base_id=None, family=family, year=year, target_rate=rate, source=source))
+    for (base_id, _family, _year), target in targets.items():
+        if base_id is not None and (target.source or "").startswith(PLAN_SOURCE):
+            target.source = BASE_COPY_LABEL
     session.flush()
     return len(existing)
 

@@ -40,6 +40,7 @@ from models import (
     Organization,
     ResourceBase,
     UtilisationRecord,
+    UtilisationRollup,
     WasteCategory,
 )
 from models.base import Tonnes
@@ -54,7 +55,7 @@ RATE_Q = Decimal("0.0001")
 class Scope:
     """What the figures cover: one base, one prefecture, or the province."""
 
-    kind: str  # "base" | "prefecture" | "province"
+    kind: str  # "base" | "prefecture" | "province" | "everywhere" (every facility, for rebuilding the rollup)
     base: ResourceBase | None = None
     prefecture_code: str | None = None
 
@@ -75,12 +76,22 @@ class Scope:
             return prefecture_name(self.prefecture_code, locale) or self.prefecture_code
         return "黑龙江省" if locale.startswith("zh") else "Heilongjiang province"
 
+    def rollup_filter(self) -> sa.ColumnElement[bool]:
+        """The WHERE clause selecting this scope's rows of the monthly rollup (as facility_filter)."""
+        if self.kind == "base":
+            return UtilisationRollup.base_key == self.base.id
+        if self.kind == "prefecture":
+            return UtilisationRollup.prefecture_key == (self.prefecture_code or "")
+        return UtilisationRollup.in_province.is_(True)
+
     def facility_filter(self, facility=Facility) -> sa.ColumnElement[bool]:
         """The WHERE clause selecting the facilities of this scope."""
         if self.kind == "base":
             return facility.base_id == self.base.id
         if self.kind == "prefecture":
             return facility.prefecture_code == self.prefecture_code
+        if self.kind == "everywhere":
+            return sa.true()
         return facility.in_province.is_(True)
 
 
@@ -146,24 +157,27 @@ def _d(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value))
 
 
-def _platform(date_from: dt.date, date_to: dt.date) -> sa.Subquery:
+def _platform(date_from: dt.date, date_to: dt.date, category_id: int | None) -> sa.Subquery:
     u = UtilisationRecord
-    return (sa.select(u.source_facility_id.label("facility_id"), u.category_id.label("category_id"),
+    stmt = (sa.select(u.source_facility_id.label("facility_id"), u.category_id.label("category_id"),
                       u.period.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
             .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), u.period >= date_from,
                    u.period < date_to)
-            .group_by(u.source_facility_id, u.category_id, u.period)).subquery("platform")
+            .group_by(u.source_facility_id, u.category_id, u.period))
+    if category_id is not None:
+        stmt = stmt.where(u.category_id == category_id)
+    return stmt.subquery("platform")
 
 
 def _zero() -> sa.ColumnElement:
     return sa.cast(sa.literal(0), Tonnes)
 
 
-def counted_cells(scope: Scope, date_from: dt.date, date_to: dt.date) -> sa.Subquery:
+def counted_cells(scope: Scope, date_from: dt.date, date_to: dt.date, category_id: int | None = None) -> sa.Subquery:
     """Every counted cell of the scope in [from, to): reports with their platform tonnes, and platform tonnes of
     months without a report (all from storage), as rows (facility_id, period, category_id, *CELL_FIELDS)."""
     g = GenerationReport
-    plat = _platform(date_from, date_to)
+    plat = _platform(date_from, date_to, category_id)
     in_scope = sa.select(Facility.id).where(scope.facility_filter())
     platform = sa.func.coalesce(plat.c.tonnes, 0)
     supplied = sa.case((platform > g.supplied_t, platform), else_=g.supplied_t)
@@ -178,6 +192,8 @@ def counted_cells(scope: Scope, date_from: dt.date, date_to: dt.date) -> sa.Subq
                 .outerjoin(plat, sa.and_(plat.c.facility_id == g.facility_id, plat.c.category_id == g.category_id,
                                          plat.c.period == g.period))
                 .where(g.facility_id.in_(in_scope), g.period >= date_from, g.period < date_to))
+    if category_id is not None:
+        reported = reported.where(g.category_id == category_id)
     has_report = sa.exists().where(g.facility_id == plat.c.facility_id, g.category_id == plat.c.category_id,
                                    g.period == plat.c.period)
     unreported = (sa.select(plat.c.facility_id, plat.c.period, plat.c.category_id, _zero(), _zero(), _zero(),
@@ -220,9 +236,21 @@ def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
     return dict(out)
 
 
+def rollup_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
+    """ONE query on the monthly rollup: counted tonnes by (year, month, category id), as report_sums."""
+    r = UtilisationRollup
+    stmt = (sa.select(r.period, r.category_id, *(sa.func.sum(getattr(r, name)) for name in CELL_FIELDS))
+            .where(scope.rollup_filter(), r.period >= date_from, r.period < date_to)
+            .group_by(r.period, r.category_id))
+    out: dict = defaultdict(Cell)
+    for period, category_id, *values in session.execute(stmt):
+        out[(period.year, period.month, category_id)].add(Cell(*(_d(v) for v in values)))
+    return dict(out)
+
+
 def monthly_cells(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
-    """ONE query: every (year, month, category id) → Cell of counted tonnes."""
-    return report_sums(session, scope, date_from, date_to)
+    """ONE query: every (year, month, category id) → Cell of counted tonnes, read from the rollup."""
+    return rollup_sums(session, scope, date_from, date_to)
 
 
 def latest_report_year(session: so.Session) -> int | None:
@@ -310,11 +338,9 @@ def year_table(session: so.Session, scope: Scope, year: int, locale: str = "zh_C
 
 
 def includes_demo(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> bool:
-    """ONE query: whether any report of the scope in [from, to) comes from a demo organisation."""
-    g = GenerationReport
-    found = sa.exists().where(g.facility_id == Facility.id, Facility.organization_id == Organization.id,
-                              Organization.is_demo.is_(True), scope.facility_filter(), g.period >= date_from,
-                              g.period < date_to)
+    """ONE query: whether any counted figure of the scope in [from, to) comes from a demo organisation."""
+    r = UtilisationRollup
+    found = sa.exists().where(scope.rollup_filter(), r.period >= date_from, r.period < date_to, r.demo_cells > 0)
     return bool(session.scalar(sa.select(found)))
 
 

@@ -59,8 +59,24 @@ def test_loading_twice_changes_nothing(reference):
     assert reference.session.scalar(sa.select(sa.func.count(ResourceBase.id))) == 4
 
 
-def test_bases_have_the_2025_target_of_sixty_percent(reference):
+def test_the_plan_targets_are_the_provinces_and_bases_inherit_them(reference):
+    from app.services import utilisation
+
     daqing = reference.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == "daqing"))
-    target = reference.session.scalar(sa.select(BaseTarget).where(
-        BaseTarget.base_id == daqing.id, BaseTarget.year == 2025, BaseTarget.family == "bulk_industrial"))
-    assert target.target_rate == Decimal("0.6000")
+    assert reference.session.scalar(sa.select(BaseTarget).where(BaseTarget.base_id == daqing.id)) is None
+    scope = utilisation.Scope("base", base=daqing)
+    assert utilisation.targets(reference.session, scope)[2025] == Decimal("0.6000")
+    assert utilisation.targets(reference.session, scope, "renewable") == {2025: Decimal("0.6000")}
+    province = {(t.family, t.year): t for t in reference.session.scalars(sa.select(BaseTarget))}
+    assert "碳达峰实施方案" in province[("renewable", 2025)].source
+
+
+def test_a_base_copy_of_the_provincial_target_is_labelled_an_assumption(reference):
+    from app.services.reference import BASE_COPY_LABEL, PLAN_SOURCE
+
+    daqing = reference.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == "daqing"))
+    reference.session.add(BaseTarget(base_id=daqing.id, family="bulk_industrial", year=2025,
+                                     target_rate=Decimal("0.6"), source=PLAN_SOURCE))
+    load_reference(reference.session)
+    copy = reference.session.scalar(sa.select(BaseTarget).where(BaseTarget.base_id == daqing.id))
+    assert copy.source == BASE_COPY_LABEL

@@ -189,7 +189,62 @@ def test_no_reports_deliveries_or_declarations_push_a_rate_above_the_balance(ref
         expected_used += used
         expected_storage += storage
     assert total["utilised_t"] == expected_used and total["from_storage_t"] == expected_storage
+    # The rollup the dashboards read agrees with the counted cells computed from the raw rows.
+    scope = Scope("prefecture", prefecture_code=prefecture)
+    direct = utilisation.report_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+    assert utilisation.rollup_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1)) == direct
     assert total["utilised_t"] <= reported_utilised + received_total  # never beyond weighed-in tonnes
     if total["rate"] is not None:
         assert total["rate"] <= 1
         assert total["utilised_t"] <= total["generated_t"] + total["from_storage_t"]
+
+
+def test_the_rollup_follows_a_report_replaced_and_a_rollback(reference):
+    user = UserFactory(role="producer")
+    plant = _daqing(organization=user.organization)
+    scope = Scope("base", base=resource_base("daqing"))
+    generation_reports.file_report(reference.session, user, _report(plant, self_utilised_t=D(100)))
+    generation_reports.file_report(reference.session, user, _report(plant, self_utilised_t=D(40), stored_t=D(60)))
+    assert _daqing_row(reference.session)["utilised_t"] == D(40)
+    reference.session.add(GenerationReportFactory.build(facility=plant, period=dt.date(2025, 4, 1),
+                                                        generated_t=D(900)))
+    reference.session.flush()
+    reference.session.rollback()
+    assert _daqing_row(reference.session)["generated_t"] == D(100)
+    assert utilisation.rollup_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1)) == \
+        utilisation.report_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+
+
+def test_only_evaluations_dated_within_the_plan_period_count_toward_the_300(reference):
+    from app.services import evaluations
+    from models import EnterpriseEvaluation
+    from tests.factories import OrganizationFactory
+
+    for day in (dt.date(2019, 5, 1), dt.date(2021, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 1, 2)):
+        reference.session.add(EnterpriseEvaluation(organization_id=OrganizationFactory().id, status="evaluated",
+                                                   evaluated_on=day))
+    reference.session.commit()
+    found = evaluations.progress(reference.session)
+    assert found["by_status"]["evaluated"] == 4 and found["evaluated"] == 2
+    assert (found["from_year"], found["year"]) == (2021, 2025)
+
+
+def test_rebuild_rollup_recomputes_what_bulk_writes_bypassed(reference, runner):
+    import sqlalchemy as sa
+
+    from models import GenerationReport, UtilisationRollup
+
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), self_utilised_t=D(400),
+                            stored_t=D(600))
+    delivery(_daqing(), _recycler(), "coal_gangue", received=D(2000), period=MARCH)
+    # A bulk write outside the ORM leaves the rollup stale…
+    reference.session.execute(sa.update(GenerationReport).values(generated_t=D(3000), stored_t=D(2600)))
+    reference.session.commit()
+    assert _daqing_row(reference.session)["generated_t"] == D(1000)
+    # …until the rollup is rebuilt.
+    result = runner.invoke(args=["rebuild-rollup"])
+    assert result.exit_code == 0, result.output
+    row = _daqing_row(reference.session)
+    assert (row["generated_t"], row["utilised_t"], row["rate"]) == (D(3000), D(2400), D("0.4800"))
+    assert reference.session.scalar(sa.select(sa.func.count(UtilisationRollup.id))) == 1

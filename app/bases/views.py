@@ -32,7 +32,7 @@ from app.bases.forms import EvaluationForm, ImportForm, MonthForm, ReportForm, S
 from app.extensions import db
 from app.labels import EVALUATION_STATUS, FAMILY
 from app.permissions import roles_required
-from app.services import catalogue, evaluations, generation_reports, scenarios, utilisation
+from app.services import catalogue, evaluations, generation_reports, reference, scenarios, utilisation
 from app.services import dispatch as dispatch_plans
 from app.services.errors import ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -291,6 +291,8 @@ def targets(code: str):
         form=form,
         rows=utilisation.target_rows(db.session, scope),
         can_edit=current_user.role in OVERSEERS,
+        recovery_target=reference.RENEWABLE_RECOVERY_2025,
+        recovery_source=reference.RENEWABLE_SOURCE,
     )
 
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 
+import sqlalchemy as sa
 from celery import chord
 from flask import Flask, current_app
 
@@ -43,6 +46,8 @@ def init_app(app: Flask) -> None:
         broker_connection_timeout=2, broker_connection_max_retries=1,
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1},
         redis_socket_connect_timeout=2, redis_socket_timeout=5,
+        result_backend_transport_options={"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                           "interval_step": 0.5, "interval_max": 0.5}},
         beat_schedule={"sweep-stale-clearing-runs": {
             "task": "gufei.clearing.sweep", "schedule": float(app.config.get("CLEARING_SWEEP_SECONDS", 30))}},
     )
@@ -180,9 +185,8 @@ def join_clearing_task(payloads: list[dict], run_id: int, started_at: float | No
 @celery.task(name="gufei.clearing.sweep")
 def sweep_task() -> list[int]:
     """Celery task: fail running runs whose workers stopped beating."""
-    from app.services import clearing
 
-    failed = clearing.sweep_stale_runs(db.session, is_alive, current_app.config.get("CLEARING_QUEUED_TIMEOUT_SECONDS"))
+    failed = sweep_stale()
     if failed:
         logger.warning("marked stale clearing runs failed: %s", failed)
     return failed
@@ -191,7 +195,7 @@ def sweep_task() -> list[int]:
 # ----------------------------------------------------------------------------- enqueueing
 
 
-def _run_in_thread(app: Flask, run_id: int) -> None:
+def _run_in_thread(app: Flask, run_id: int, job_id: str) -> None:
     from app.services import clearing
 
     with app.app_context():
@@ -200,6 +204,51 @@ def _run_in_thread(app: Flask, run_id: int) -> None:
             clearing.execute_run(db.session, run_id)
         finally:
             db.session.remove()
+            _THREADS.pop(job_id, None)
+
+
+_THREADS: dict[str, threading.Thread] = {}  # job id → worker thread of this process
+_THREAD_JOB = "thread-{host}-{pid}-{token}"
+
+
+def _thread_job_alive(job_id: str | None) -> bool:
+    """Whether an in-process job still runs: its thread (this process) or its process (this host) is alive.
+
+    Job ids of another host or of another kind are taken as alive: only what can be checked is failed.
+    """
+    parts = (job_id or "").split("-")
+    if len(parts) < 4 or parts[0] != "thread" or "-".join(parts[1:-2]) != socket.gethostname():
+        return True
+    pid = int(parts[-2]) if parts[-2].isdigit() else -1
+    if pid == os.getpid():
+        thread = _THREADS.get(job_id)
+        return thread is not None and thread.is_alive()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale() -> list[int]:
+    """Fail runs whose worker is gone (Redis heartbeats, or in-process threads) and runs stuck queued."""
+    from app.services import clearing
+    from models import MatchRun
+
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        def alive(run_id: int) -> bool:
+            try:
+                return is_alive(run_id)
+            except Exception:  # Redis unreachable: judge nothing now, the enqueue will say so
+                logger.warning("cannot check heartbeats: Redis unreachable")
+                return True
+    else:
+        def alive(run_id: int) -> bool:
+            return _thread_job_alive(db.session.scalar(sa.select(MatchRun.job_id).where(MatchRun.id == run_id)))
+    return clearing.sweep_stale_runs(db.session, alive, app.config.get("CLEARING_QUEUED_TIMEOUT_SECONDS"))
 
 
 def enqueue_clearing(run_id: int) -> str:
@@ -214,10 +263,13 @@ def enqueue_clearing(run_id: int) -> str:
         result = run_clearing_task.apply_async(args=[run_id], retry=False)
         logger.info("clearing run %s queued as Celery task %s", run_id, result.id)
         return result.id
-    job_id = f"inline-{uuid.uuid4().hex[:12]}"
     if app.config.get("JOBS_IN_THREAD", True):
-        threading.Thread(target=_run_in_thread, args=(app, run_id), name=job_id, daemon=True).start()
+        job_id = _THREAD_JOB.format(host=socket.gethostname(), pid=os.getpid(), token=uuid.uuid4().hex[:12])
+        thread = threading.Thread(target=_run_in_thread, args=(app, run_id, job_id), name=job_id, daemon=True)
+        _THREADS[job_id] = thread
+        thread.start()
         return job_id
+    job_id = f"inline-{uuid.uuid4().hex[:12]}"
     from app.services import clearing
 
     clearing.execute_run(db.session, run_id)

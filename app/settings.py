@@ -63,6 +63,8 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@gufei.example")
         self.ROAD_NETWORK_GEOJSON = os.environ.get("ROAD_NETWORK_GEOJSON") or None
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL") or None
+        # Shown in the map's corner with MAP_TILE_URL; a tile provider's terms require it.
+        self.MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION") or None
         self.ALLOCATION_DEADLINE_DAYS = int(os.environ.get("ALLOCATION_DEADLINE_DAYS", "7"))
         # Celery clearing workers beat every third of this; a running run without a beat for this long is failed.
         self.CLEARING_HEARTBEAT_SECONDS = int(os.environ.get("CLEARING_HEARTBEAT_SECONDS", "60"))

@@ -43,6 +43,9 @@ MAX_CAPACITY_T = 1000
 MAX_YUAN_PER_KM = 100
 MAX_VEHICLES = 200
 _METRES_PER_KM = 1000
+# Search settings (bench/dispatch.py compares alternatives).
+FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+METAHEURISTIC = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
 
 
 @dataclass(frozen=True)
@@ -389,8 +392,8 @@ def _route(problem: DispatchProblem, m: np.ndarray, idx: _Index) -> tuple[list[l
         routing.AddDisjunction([d], penalty)
 
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.first_solution_strategy = FIRST_SOLUTION
+    params.local_search_metaheuristic = METAHEURISTIC
     params.time_limit.FromMilliseconds(max(1, int(problem.time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:

@@ -569,11 +569,16 @@ def flow_networks(sp: SeasonalProblem, rules: Sequence[Rule] = DEFAULT_RULES):
         if part is None:
             continue
         lay, arcs, _ = _build_network(sp, part, cand)
-        tails, heads, caps, costs = arcs.arrays()
-        supplies = np.zeros(lay.n_nodes, dtype=np.int64)
-        supplies[lay.lot(np.arange(len(part.lots))[:, None], np.arange(lay.n_periods)[None, :])] = sp.lot_kg[part.lots]
+        supplies = _supplies(sp, part, lay)
         supplies[lay.sink] = -int(sp.lot_kg[part.lots].sum())
-        yield tails, heads, caps, costs, supplies
+        yield (*arcs.arrays(), supplies)
+
+
+def _supplies(sp: SeasonalProblem, part: _Part, lay: _Layout) -> np.ndarray:
+    """Node supplies: each lot's kilograms in each period (the sink's demand is set by the caller)."""
+    supplies = np.zeros(lay.n_nodes, dtype=np.int64)
+    supplies[lay.lot(np.arange(len(part.lots))[:, None], np.arange(lay.n_periods)[None, :])] = sp.lot_kg[part.lots]
+    return supplies
 
 
 def _admitted_into_yards(sp: SeasonalProblem, rules) -> np.ndarray:
@@ -743,8 +748,7 @@ def _solve_part(sp, part: _Part, cand, result: SeasonalResult, timings: dict) ->
     started = time.perf_counter()
     lay, arcs, home = _build_network(sp, part, cand)
     tails, heads, caps, costs = arcs.arrays()
-    supplies = np.zeros(lay.n_nodes, dtype=np.int64)
-    supplies[lay.lot(np.arange(len(part.lots))[:, None], np.arange(lay.n_periods)[None, :])] = sp.lot_kg[part.lots]
+    supplies = _supplies(sp, part, lay)
     total = int(sp.lot_kg[part.lots].sum())
     ppm = np.array([sp.storage[y].loss_ppm for y in part.yards.tolist()], dtype=np.int64)
     loss = np.zeros((len(part.yards), lay.n_periods), dtype=np.int64)

@@ -93,6 +93,7 @@ def plan(plan_id: int):
     shown = plan.status in ("ready", "accepted")
     return render_template("dispatch/plan.html", plan=plan, progress=dispatch.progress_pct(plan),
                            routes=dispatch.routes(db.session, plan) if shown else [],
+                           manifests=dispatch.plan_manifests(db.session, plan),
                            stop_facility=dispatch.stop_facility, co2_source=dispatch.CO2_SOURCE)
 
 

@@ -5,12 +5,14 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models import AuditEvent, utcnow
+from models.bulk import insert_rows
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 4_711_001
@@ -75,15 +77,14 @@ def record_many(session: so.Session, actor_id: int | None,
     occurred = utcnow().replace(microsecond=0)
     rows = []
     for entity_type, entity_id, action, payload in events:
-        event = AuditEvent(occurred_at=occurred, actor_user_id=actor_id, entity_type=entity_type,
-                           entity_id=entity_id, action=action,
-                           payload=json.loads(json.dumps(payload or {}, default=str)), prev_hash=prev)
-        event.hash = prev = _digest(event)
-        rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
-                     "entity_id": entity_id, "action": action, "payload": event.payload,
-                     "prev_hash": event.prev_hash, "hash": event.hash})
-    # Rows keep their order in one statement sequence, so ids ascend along the chain as verify() walks it.
-    session.execute(sa.insert(AuditEvent), rows)
+        row = {"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
+               "entity_id": entity_id, "action": action, "payload": json.loads(json.dumps(payload or {}, default=str)),
+               "prev_hash": prev}
+        # The same per-event hash as `record`, over a plain record rather than an ORM instance.
+        row["hash"] = prev = _digest(SimpleNamespace(**row))
+        rows.append(row)
+    # Inserted in order, so ids ascend along the chain as verify() walks it.
+    insert_rows(session.connection(), AuditEvent.__table__, rows)
     return len(rows)
 
 

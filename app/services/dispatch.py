@@ -40,6 +40,9 @@ MAX_KM = (50, 2000)
 MAX_SHIPMENTS, MAX_VEHICLES, MAX_DAYS = 300, 50, 14
 TIME_LIMITS_S = (1, 5, 10, 30, 60)
 KM = Decimal("0.001")
+# A plan still running this long after its time limit lost its worker (building the model and the road
+# matrix takes seconds, not minutes).
+STALE_AFTER_S = 300
 
 
 # ----------------------------------------------------------------------------- who may plan
@@ -178,9 +181,29 @@ def start_plan(session: so.Session, user: User, shipment_ids: list[int], vehicle
         from app import jobs
 
         enqueue = jobs.enqueue_dispatch
-    plan.job_id = enqueue(plan.id)
+    try:
+        job_id = enqueue(plan.id)
+    except Exception as exc:  # the broker refused or timed out: the plan must not stay queued for ever
+        logger.exception("dispatch plan %s could not be enqueued", plan.id)
+        session.rollback()
+        _fail(session, plan.id, f"could not enqueue: {type(exc).__name__}")
+        raise ServiceError(_("The planning queue is unavailable; try again in a minute.")) from exc
+    plan = session.get(DispatchPlan, plan.id)
+    plan.job_id = job_id
     session.commit()
     return plan
+
+
+def _fail(session: so.Session, plan_id: int, error: str, only_from: tuple[str, ...] = ("queued", "running")) -> bool:
+    """Mark a plan failed (conditionally, so a finished plan is never overwritten)."""
+    changed = session.execute(sa.update(DispatchPlan).where(
+        DispatchPlan.id == plan_id, DispatchPlan.status.in_(only_from)).values(
+        status="failed", error=error[:500], finished_at=utcnow()).execution_options(
+        synchronize_session=False)).rowcount
+    if changed:
+        audit.record(session, None, "dispatch_plan", plan_id, "failed", {"error": error[:500]})
+    session.commit()
+    return bool(changed)
 
 
 def _points(plan_shipments: list[Shipment], trucks: list[Vehicle]) -> tuple[list[str], dict[str, tuple]]:
@@ -229,9 +252,8 @@ def execute_plan(session: so.Session, plan_id: int) -> DispatchPlan | None:
     except (ProblemError, ValueError, geo.OutOfRegionError) as exc:
         logger.exception("dispatch plan %s failed", plan_id)
         session.rollback()
-        plan.status, plan.error, plan.finished_at = "failed", str(exc)[:500], utcnow()
-        audit.record(session, None, "dispatch_plan", plan.id, "failed", {"error": plan.error})
-        session.commit()
+        _fail(session, plan_id, str(exc))
+        session.refresh(plan)
         return plan
     _store(session, plan, result)
     return plan
@@ -260,11 +282,21 @@ def _store(session: so.Session, plan: DispatchPlan, result: routing.DispatchResu
 
 
 def plan_for(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
-    """A plan the user's organisation made (admins see every plan)."""
+    """A plan the user's organisation made (admins see every plan); a job that died mid-plan shows as failed."""
     plan = session.get(DispatchPlan, plan_id)
     if plan is None or (user.role != "admin" and plan.organization_id != user.organization_id):
         raise PermissionDenied(_("No such plan."))
+    if plan.status == "running" and _elapsed_s(plan) > plan.time_limit_s + STALE_AFTER_S:
+        _fail(session, plan.id, "the planning job stopped before it finished", only_from=("running",))
+        session.refresh(plan)
     return plan
+
+
+def _elapsed_s(plan: DispatchPlan) -> float:
+    if plan.started_at is None:
+        return 0.0
+    started = plan.started_at if plan.started_at.tzinfo else plan.started_at.replace(tzinfo=dt.UTC)
+    return (utcnow() - started).total_seconds()
 
 
 def plans(session: so.Session, user: User, limit: int = 50) -> list[DispatchPlan]:
@@ -273,15 +305,18 @@ def plans(session: so.Session, user: User, limit: int = 50) -> list[DispatchPlan
                                 .order_by(DispatchPlan.id.desc()).limit(limit)))
 
 
+def plan_manifests(session: so.Session, plan: DispatchPlan) -> dict[int, str]:
+    """Manifest numbers of the plan's shipments by id."""
+    rows = session.execute(sa.select(Shipment.id, Shipment.manifest_no).where(
+        Shipment.id.in_(plan.inputs.get("shipments", []))))
+    return {row.id: row.manifest_no for row in rows}
+
+
 def progress_pct(plan: DispatchPlan) -> int:
     """How far a running plan is: the solver searches for exactly its time limit."""
     if plan.status in ("ready", "accepted", "failed", "discarded"):
         return 100
-    if plan.started_at is None:
-        return 0
-    started = plan.started_at if plan.started_at.tzinfo else plan.started_at.replace(tzinfo=dt.UTC)
-    elapsed = (utcnow() - started).total_seconds()
-    return max(0, min(99, int(100 * elapsed / max(plan.time_limit_s, 1))))
+    return max(0, min(99, int(100 * _elapsed_s(plan) / max(plan.time_limit_s, 1))))
 
 
 def accept_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:

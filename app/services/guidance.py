@@ -157,8 +157,8 @@ def band(offers: list[Offer], viewer_org: int | None, min_buyers: int) -> Guidan
     high = (mean / ROUND_TO).to_integral_value(ROUND_CEILING) * ROUND_TO
     if high == low:
         high = low + ROUND_TO
-    # Point only to buyers a lot priced inside the band would clear with.
-    pointed = [o for o in top if Decimal(o.netback_fen) / 100 >= low]
+    # Point only to buyers a lot priced at the band's lower edge would clear with (a positive surplus).
+    pointed = [o for o in top if Decimal(o.netback_fen) / 100 > low]
     return Guidance("open", None, len(competing), low, high,
                     tuple(sorted({o.prefecture for o in pointed}, key=lambda p: p or "")),
                     tuple(o.demand_id for o in pointed))

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.services.errors import ServiceError
 from models import Notification, OutboxEmail, User, utcnow
+from models.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +86,13 @@ def notify_organisations(session: so.Session, params_by_org: dict[int, dict[str,
     for user_id, email, org_id in users:
         params = {k: str(v) for k, v in params_by_org[org_id].items()}
         text = message(Notification(kind=kind, params=params))
-        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow()})
+        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow(),
+                      "read_at": None})
         emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),
                        "created_at": utcnow()})
     if notes:
-        session.execute(sa.insert(Notification), notes)
-        session.execute(sa.insert(OutboxEmail), emails)
+        insert_rows(session.connection(), Notification.__table__, notes)
+        insert_rows(session.connection(), OutboxEmail.__table__, emails)
     return len(notes)
 
 

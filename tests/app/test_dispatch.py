@@ -1,15 +1,18 @@
 """Carrier dispatch planning: vehicles, a plan through the job, accepting it, who may, and what goes wrong."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import gettext
 
+from app.extensions import db as database
 from app.services import awards, clearing, dispatch, shipments
 from app.services.errors import PermissionDenied, ServiceError
 from matching.errors import ProblemError
-from models import Allocation, Award, DispatchPlan, OrganizationRole, Shipment, Vehicle
+from models import Allocation, Award, DispatchPlan, OrganizationRole, Shipment, User, Vehicle
 from tests.conftest import csrf_token
 from tests.factories import OrganizationFactory, UserFactory, small_market
 
@@ -217,3 +220,55 @@ def test_base_dashboards_show_co2_saved_by_accepted_plans(auth, client, db, worl
     assert resource_base("daqing") is not None
     daqing = dispatch.co2_saved(db.session, sa.false(), dt.date.today().year)
     assert daqing["plans"] == 0 and daqing["co2_saved_t"] == 0
+
+
+def test_a_plan_that_cannot_be_queued_fails_at_once_with_a_clear_message(db, world):
+    def broker_down(plan_id):
+        raise ConnectionError("redis gone")
+
+    with pytest.raises(ServiceError) as err:
+        _plan(db, world, enqueue=broker_down)
+    assert err.value.message == gettext("The planning queue is unavailable; try again in a minute.")
+    db.session.expire_all()
+    plan = db.session.scalar(sa.select(DispatchPlan))
+    assert plan.status == "failed" and "ConnectionError" in plan.error
+    assert len(dispatch.plannable_shipments(db.session, world["carrier"])) == len(world["loads"])
+
+
+def test_a_plan_whose_worker_died_shows_as_failed(db, world):
+    plan = _plan(db, world, enqueue=lambda plan_id: "lost-job")
+    plan.status = "running"
+    plan.started_at = dispatch.utcnow() - dt.timedelta(seconds=plan.time_limit_s + dispatch.STALE_AFTER_S + 1)
+    db.session.commit()
+    assert dispatch.plan_for(db.session, world["carrier"], plan.id).status == "failed"
+    assert "stopped" in db.session.get(DispatchPlan, plan.id).error
+
+
+def test_concurrent_acceptances_never_give_a_load_two_plans(app, db, world):
+    if database.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers; sequential double acceptance is covered above")
+    plan_ids = [_plan(db, world).id for _ in range(4)]
+    carrier_id = world["carrier"].id
+    outcomes = []
+
+    def worker(plan_id):
+        with app.app_context():
+            user = database.session.get(User, carrier_id)
+            try:
+                dispatch.accept_plan(database.session, user, plan_id)
+                outcomes.append("ok")
+            except ServiceError:
+                database.session.rollback()
+                outcomes.append("refused")
+            finally:
+                database.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(pid,)) for pid in plan_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.expire_all()
+    assert outcomes.count("ok") == 1 and outcomes.count("refused") == 3
+    accepted = db.session.scalars(sa.select(DispatchPlan.id).where(DispatchPlan.status == "accepted")).all()
+    assert {s.dispatch_plan_id for s in db.session.scalars(sa.select(Shipment))} == set(accepted)

@@ -23,7 +23,7 @@ def on_postgres() -> bool:
 
 @pytest.fixture
 def redis_client():
-    """The test Redis database, emptied; skips the test when Redis is unreachable."""
+    """The test Redis database (TEST_REDIS_URL), cleared of the app's and Celery's keys; skips without Redis."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
@@ -33,10 +33,21 @@ def redis_client():
         if os.environ.get("REQUIRE_REDIS") == "1":  # CI: the worker tests must run, not skip
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
-    client.flushdb()
+    _delete_ours(client)
     yield client
-    client.flushdb()
+    _delete_ours(client)
     client.close()
+
+
+# The keys the app and Celery create (heartbeats, queues, results): deleted, never the whole database.
+OUR_KEYS = ("gufei:*", "celery*", "_kombu*", "unacked*")
+
+
+def _delete_ours(client) -> None:
+    for pattern in OUR_KEYS:
+        keys = list(client.scan_iter(match=pattern, count=500))
+        if keys:
+            client.delete(*keys)
 
 
 class Worker:

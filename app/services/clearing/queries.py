@@ -141,7 +141,7 @@ def flows_geojson(session: so.Session, run_id: int) -> dict[str, Any]:
         features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
             [lot.facility.lon, lot.facility.lat], [a.facility.lon, a.facility.lat]]},
             "properties": {"allocation": a.id, "tonnes": float(a.tonnes), "from": lot.facility.name,
-                           "to": a.facility.name, "lot": lot.title}})
+                           "to": a.facility.name, "lot": lot.title, "mode": "rail" if a.rail_km else "road"}})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -70,12 +70,17 @@ def _busy(session: so.Session, category: WasteCategory | None, locale: str | Non
 
 
 def start_clearing(session: so.Session, user: User | None, category_code: str | None = None,
-                   enqueue: Callable[[int], str] | None = None, locale: str | None = None) -> MatchRun:
+                   enqueue: Callable[[int], str] | None = None, locale: str | None = None,
+                   sweep: Callable[[], Any] | None = None) -> MatchRun:
     """Queue a clearing run (optionally for one category) and hand it to the job queue.
 
-    Raises ClearingBusy when another run holds one of its categories. A run that cannot be enqueued
-    (the broker is down) is failed at once with reason ``enqueue_failed``.
+    Raises ClearingBusy when another run holds one of its categories. Runs whose worker is gone are swept
+    first, so a crashed worker never holds a category for ever. A run that cannot be enqueued (the broker
+    is down) is failed at once with reason ``enqueue_failed``.
     """
+    from app import jobs
+
+    (sweep or jobs.sweep_stale)()
     category = None
     if category_code:
         category = session.scalar(sa.select(WasteCategory).where(WasteCategory.code == category_code))
@@ -94,10 +99,7 @@ def start_clearing(session: so.Session, user: User | None, category_code: str | 
     except sa_exc.IntegrityError:
         session.rollback()
         raise _busy(session, category, locale) from None
-    if enqueue is None:
-        from app import jobs
-
-        enqueue = jobs.enqueue_clearing
+    enqueue = enqueue or jobs.enqueue_clearing
     run_id = run.id
     try:
         job_id = enqueue(run_id)

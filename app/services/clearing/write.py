@@ -25,7 +25,8 @@ import matching
 from app.services import audit, notifications
 from app.services.clearing.problem import CLEARABLE_LOT_STATUSES, PENDING_ALLOCATION_STATUSES
 from app.services.clearing.runs import MarketMoved, SolvedCategory, reason_of, release_locks
-from models import Allocation, Bid, DemandProfile, Lot, MatchRun, utcnow
+from models import Allocation, Bid, DemandProfile, Facility, Lot, MatchRun, utcnow
+from models.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -69,13 +70,13 @@ def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory]) -> 
         except (MarketMoved, sa_exc.IntegrityError, sa_exc.DataError) as exc:
             logger.warning("clearing run %s: category %s not written (%s)", run_id, part.category.code, exc)
             out.failed[part.category.code] = reason_of(exc)
-    _finish(session, run, solved, out, time.perf_counter() - started)
+    _finish(session, run, solved, out, started)
     session.commit()
     notifications.deliver_pending(session)
     return True
 
 
-def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, write_s: float) -> None:
+def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, started: float) -> None:
     """Totals, results, timings and status of the run; one audit pass; one notification per organisation."""
     merged = matching.merge_results([p.result for p in solved if p.category.code not in out.failed])
     run.input_snapshot = {p.category.code: p.snapshot for p in solved}
@@ -91,11 +92,6 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.transport_cost_yuan = out.totals["transport"]
     run.co2_t = (out.totals["co2_kg"] / 1000).quantize(KG)
     run.solver = merged.solver[:20]
-    run.finished_at = utcnow()
-    started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)
-    run.seconds = (run.finished_at - started).total_seconds()  # wall time of the whole run, writing included
-    run.timings = {"build": sum(p.timings.get("build", 0.0) for p in solved),
-                   "solve": sum(p.timings.get("solve", 0.0) for p in solved), "write": write_s}
     everything_failed = bool(solved) and len(out.failed) == len(solved)
     run.status = "failed" if everything_failed else "succeeded"
     run.stage = run.status
@@ -110,34 +106,59 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     notifications.notify_organisations(session, {
         org: {"count": v["count"], "tonnes": v["tonnes"], "deadline": v["deadline"]} for org, v in out.by_org.items()
     }, "allocations_proposed", "/awards")
+    session.flush()
+    # Timed last, so writing (audit pass, notifications, the run's own row) is inside both figures.
+    run.finished_at = utcnow()
+    begun = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)
+    run.seconds = (run.finished_at - begun).total_seconds()  # wall time of the whole run, writing included
+    run.timings = {"build": sum(p.timings.get("build", 0.0) for p in solved),
+                   "solve": sum(p.timings.get("solve", 0.0) for p in solved),
+                   "write": time.perf_counter() - started}
 
 
 def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> None:
     """Lock the lots in id order, then reduce each only if it still has the tonnes (row counts checked).
 
-    SQLite stores NUMERIC as floating point, so the comparison allows half a kilogram and the
-    result is clamped at zero; PostgreSQL's NUMERIC is exact.
+    PostgreSQL: one UPDATE joined to the arrays of lot ids and tonnes. SQLite (which stores NUMERIC as
+    floating point, hence the half-kilogram allowance and the clamp at zero): an executemany.
     """
     ids = sorted(taken)
-    session.execute(sa.select(Lot.id).where(Lot.id.in_(ids)).order_by(Lot.id).with_for_update())
-    left = Lot.remaining_tonnes - sa.bindparam("t", type_=Lot.remaining_tonnes.type)
-    stmt = (sa.update(Lot.__table__)
-            .where(Lot.__table__.c.id == sa.bindparam("lot"),
-                   Lot.__table__.c.remaining_tonnes >= sa.bindparam("t", type_=Lot.remaining_tonnes.type) - HALF_KG,
-                   # OR of equalities: an IN list cannot be expanded in an executemany
-                   sa.or_(*(Lot.__table__.c.status == s for s in CLEARABLE_LOT_STATUSES)))
-            .values(remaining_tonnes=sa.case((left < 0, 0), else_=left),
-                    status=sa.case((Lot.__table__.c.status == "open", "matched"), else_=Lot.__table__.c.status),
-                    updated_at=utcnow()))
-    changed = session.connection().execute(stmt, [{"lot": i, "t": taken[i]} for i in ids]).rowcount
+    session.execute(sa.select(Lot.id).where(_among(session, Lot.id, ids)).order_by(Lot.id).with_for_update())
+    if session.get_bind().dialect.name == "postgresql":
+        changed = session.execute(sa.text(
+            "UPDATE lots SET remaining_tonnes = GREATEST(lots.remaining_tonnes - v.t, 0), "
+            "status = CASE WHEN lots.status = 'open' THEN 'matched' ELSE lots.status END, updated_at = :now "
+            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:tonnes AS NUMERIC[])) AS v(id, t) "
+            "WHERE lots.id = v.id AND lots.remaining_tonnes >= v.t AND lots.status IN ('open', 'matched', 'awarded')"),
+            {"ids": ids, "tonnes": [taken[i] for i in ids], "now": utcnow()}).rowcount
+    else:
+        left = Lot.remaining_tonnes - sa.bindparam("t", type_=Lot.remaining_tonnes.type)
+        table = Lot.__table__
+        stmt = (sa.update(table)
+                .where(table.c.id == sa.bindparam("lot"),
+                       table.c.remaining_tonnes >= sa.bindparam("t", type_=Lot.remaining_tonnes.type) - HALF_KG,
+                       # OR of equalities: an IN list cannot be expanded in an executemany
+                       sa.or_(*(table.c.status == s for s in CLEARABLE_LOT_STATUSES)))
+                .values(remaining_tonnes=sa.case((left < 0, 0), else_=left),
+                        status=sa.case((table.c.status == "open", "matched"), else_=table.c.status),
+                        updated_at=utcnow()))
+        changed = session.connection().execute(stmt, [{"lot": i, "t": taken[i]} for i in ids]).rowcount
     if changed != len(ids):
         raise MarketMoved(f"{len(ids) - changed} of {len(ids)} lots changed while the clearing ran")
+
+
+def _among(session: so.Session, column, ids) -> sa.ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one parameter however many ids."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
+    return column.in_(ids)
 
 
 def _take_bids(session: so.Session, bid_ids: set[int]) -> None:
     if not bid_ids:
         return
-    changed = session.execute(sa.update(Bid).where(Bid.id.in_(sorted(bid_ids)), Bid.status == "active")
+    changed = session.execute(sa.update(Bid).where(_among(session, Bid.id, sorted(bid_ids)), Bid.status == "active")
                               .values(status="allocated", updated_at=utcnow())
                               .execution_options(synchronize_session=False)).rowcount
     if changed != len(bid_ids):
@@ -150,10 +171,11 @@ def _take_profiles(session: so.Session, wanted: dict[int, Decimal]) -> None:
         return
     ids = sorted(wanted)
     rows = session.execute(sa.select(DemandProfile.id, DemandProfile.tonnes, DemandProfile.active)
-                           .where(DemandProfile.id.in_(ids)).order_by(DemandProfile.id).with_for_update()).all()
+                           .where(_among(session, DemandProfile.id, ids)).order_by(DemandProfile.id)
+                           .with_for_update()).all()
     committed = dict(session.execute(
         sa.select(Allocation.demand_profile_id, sa.func.sum(Allocation.tonnes))
-        .where(Allocation.demand_profile_id.in_(ids), Allocation.status.in_(PENDING_ALLOCATION_STATUSES))
+        .where(_among(session, Allocation.demand_profile_id, ids), Allocation.status.in_(PENDING_ALLOCATION_STATUSES))
         .group_by(Allocation.demand_profile_id)).all())
     for pid, tonnes, active in rows:
         used = Decimal(str(committed.get(pid) or 0))
@@ -192,19 +214,24 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
     _take_lots(session, taken)
     _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
     _take_profiles(session, profiles)
-    ids = session.scalars(sa.insert(Allocation).returning(Allocation.id, sort_by_parameter_order=True), rows).all()
+    inserted = insert_rows(session.connection(), Allocation.__table__, rows,
+                           returning=("id", "lot_id", "bid_id", "demand_profile_id"))
+    id_of = {(r.lot_id, r.bid_id, r.demand_profile_id): r.id for r in inserted}
     events = []
-    for allocation_id, r in zip(ids, rows, strict=True):
+    for r in rows:
+        allocation_id = id_of[(r["lot_id"], r["bid_id"], r["demand_profile_id"])]
         events.append(("allocation", allocation_id, "proposed", {
             "run": run.id, "lot": r["lot_id"], "facility": r["facility_id"], "tonnes": r["tonnes"],
             "price_yuan_per_t": r["price_yuan_per_t"]}))
         if r["bid_id"]:
             events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
-    lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Lot.facility_id)
-                           .where(Lot.id.in_(sorted(taken))).order_by(Lot.id)).all()
+    lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
+                           .join(Facility, Facility.id == Lot.facility_id)
+                           .where(_among(session, Lot.id, sorted(taken))).order_by(Lot.id)).all()
     events += [("lot", lot.id, "matched", {"run": run.id, "remaining_tonnes": lot.remaining_tonnes,
                                            "status": lot.status}) for lot in lots]
-    _count_for_organisations(session, rows, deadline, out)
+    lot_org = {lot.id: lot.organization_id for lot in lots}
+    _count_for_organisations(session, rows, lot_org, deadline, out)
     out.events += events
     out.allocations += len(rows)
     tax = part.category.env_tax_yuan_per_t
@@ -216,20 +243,14 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
         out.totals["env_tax"] += r["tonnes"] * tax
 
 
-def _count_for_organisations(session: so.Session, rows: list[dict[str, Any]], deadline: dt.datetime,
-                             out: _Written) -> None:
+def _count_for_organisations(session: so.Session, rows: list[dict[str, Any]], lot_org: dict[int, int],
+                             deadline: dt.datetime, out: _Written) -> None:
     """Allocations and tonnes per organisation on either side, for one message each."""
-    from models import Facility
-
-    facility_ids = {r["facility_id"] for r in rows}
-    lot_facility = dict(session.execute(sa.select(Lot.id, Lot.facility_id)
-                                        .where(Lot.id.in_({r["lot_id"] for r in rows}))).all())
-    facility_ids |= set(lot_facility.values())
     org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
-                                  .where(Facility.id.in_(facility_ids))).all())
+                                  .where(_among(session, Facility.id, {r["facility_id"] for r in rows}))).all())
     when = deadline.strftime("%Y-%m-%d %H:%M UTC")
     for r in rows:
-        for org in {org_of[lot_facility[r["lot_id"]]], org_of[r["facility_id"]]}:
+        for org in {lot_org[r["lot_id"]], org_of[r["facility_id"]]}:
             entry = out.by_org.setdefault(org, {"count": 0, "tonnes": Decimal(0), "deadline": when})
             entry["count"] += 1
             entry["tonnes"] += r["tonnes"]

@@ -29,9 +29,13 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 @click.command("load-reference")
 def load_reference_command() -> None:
-    """Load or update the waste catalogue, the bases and their targets."""
+    """Load or update the waste catalogue, the bases and their targets (and fill an empty utilisation rollup)."""
+    from app.services import rollup
+
     reference.load_reference(db.session)
     click.echo("Catalogue and bases loaded.")
+    if rollup.fill_if_missing(db.session):
+        click.echo("Utilisation rollup built from the existing reports.")
 
 
 @click.command("seed-demo")
@@ -40,7 +44,11 @@ def seed_demo_command(if_empty: bool) -> None:
     """Seed the deterministic Heilongjiang demo into an empty database."""
     if not demo.is_empty(db.session):
         if if_empty:
+            from app.services import rollup
+
             click.echo("Database already has data; demo not seeded.")
+            if rollup.fill_if_missing(db.session):
+                click.echo("Utilisation rollup built from the existing reports.")
             return
         raise click.ClickException("the database is not empty; the demo is only seeded into an empty database")
     created = demo.seed_demo(db.session)

@@ -257,9 +257,9 @@ def time_queries(engine: sa.Engine, schema: str, runs: int, base_code: str = "da
         scope = Scope("base", base=base)
         y0, y1 = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
         queries = {
-            "report_sums_year": lambda: utilisation.report_sums(session, scope, y0, y1),
+            "base_rollup_year": lambda: utilisation.rollup_sums(session, scope, y0, y1),
             "market_sums_year": lambda: utilisation.market_sums(session, scope, y0, y1),
-            "report_sums_24_months": lambda: utilisation.report_sums(session, scope, dt.date(year - 1, 1, 1), y1),
+            "base_rollup_24_months": lambda: utilisation.rollup_sums(session, scope, dt.date(year - 1, 1, 1), y1),
             "storage_warnings": lambda: utilisation.storage_warnings(
                 session, scope, dt.date(year, 12, 1), utilisation.categories_by_id(session), "en"
             ),

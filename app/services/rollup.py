@@ -65,6 +65,17 @@ def rebuild(session: so.Session) -> int:
     return session.scalar(sa.select(sa.func.count(UtilisationRollup.id)))
 
 
+def fill_if_missing(session: so.Session) -> bool:
+    """Build the rollup when reports exist but it has no rows (a database upgraded to 0013); True if built."""
+    if session.scalar(sa.select(UtilisationRollup.id).limit(1)) is not None:
+        return False
+    if session.scalar(sa.select(GenerationReport.id).limit(1)) is None:
+        return False
+    rebuild(session)
+    session.commit()
+    return True
+
+
 def _collect(session: so.Session, _context) -> None:
     pending = session.info.setdefault(PENDING, set())
     for obj in (*session.new, *session.dirty, *session.deleted):

@@ -248,3 +248,17 @@ def test_rebuild_rollup_recomputes_what_bulk_writes_bypassed(reference, runner):
     row = _daqing_row(reference.session)
     assert (row["generated_t"], row["utilised_t"], row["rate"]) == (D(3000), D(2400), D("0.4800"))
     assert reference.session.scalar(sa.select(sa.func.count(UtilisationRollup.id))) == 1
+
+
+def test_load_reference_fills_an_empty_rollup_of_an_upgraded_database(reference, runner):
+    import sqlalchemy as sa
+
+    from models import UtilisationRollup
+
+    GenerationReportFactory(facility=_daqing(), period=MARCH, generated_t=D(100), self_utilised_t=D(100))
+    reference.session.execute(sa.delete(UtilisationRollup))  # as after `alembic upgrade` to 0013
+    reference.session.commit()
+    result = runner.invoke(args=["load-reference"])
+    assert result.exit_code == 0 and "rollup built" in result.output
+    assert _daqing_row(reference.session)["rate"] == D("1.0000")
+    assert "rollup built" not in runner.invoke(args=["load-reference"]).output  # only once

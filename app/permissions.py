@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required
 
 from app.extensions import db, login_manager
@@ -63,7 +64,7 @@ def trader_required(*roles: str):
         @roles_required(*roles)
         def wrapped(*args, **kwargs):
             if current_user.role != "admin" and not current_user.organization.verified:
-                abort(403, description="Your organisation must be verified before it can trade.")
+                abort(403, description=_("Your organisation must be verified before it can trade."))
             return view(*args, **kwargs)
 
         return wrapped

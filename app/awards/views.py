@@ -27,7 +27,7 @@ def index():
         desk=desk,
         form=FlaskForm(),
         locale=str(get_locale()),
-        sides=lambda a: awards.sides(a, current_user.row),
+        answers=lambda a: awards.answers(a, current_user.row),
     )
 
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.actions import perform, show_error
@@ -20,6 +20,7 @@ from models import Facility, utcnow
 
 blueprint = Blueprint("seasonal", __name__)
 MANAGERS = ("base_officer", "regulator")
+FACILITY_EDITORS = ("producer", "recycler")  # as on the facility pages; the service checks the owner
 
 
 def _locale() -> str:
@@ -71,8 +72,9 @@ def plan(code: str):
         else:
             return redirect(url_for("seasonal.run", code=scope.code, run_id=run.id))
     status = 422 if form.errors or form.form_errors else 200
+    kilns = [f for f in _kilns(scope) if f.operating_months]
     return render_template("seasonal/plan.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           recent=seasonal.recent(db.session, current_user.row)), status
+                           recent=seasonal.recent(db.session, current_user.row), kilns=kilns), status
 
 
 def _run_or_404(run_id: int):
@@ -144,7 +146,7 @@ def _as_text(values) -> str:
 
 
 @blueprint.route("/facilities/<int:facility_id>/seasons", methods=["GET", "POST"])
-@login_required
+@roles_required(*FACILITY_EDITORS)
 def seasons(facility_id: int):
     """A plant's operating months and generation profile."""
     try:

@@ -1,7 +1,7 @@
 """Official statistics: the producer's full monthly balance, national catalogue codes, the tax basis.
 
 Revision ID: 0013
-Revises: 0017
+Revises: 0015
 Create Date: 2026-11-30 22:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: Union[str, Sequence[str], None] = "0017"
+down_revision: Union[str, Sequence[str], None] = "0015"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

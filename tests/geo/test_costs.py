@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, find_place, route
+from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, cost_pairs, find_place, route
 from geo.rates import CATALOGUE_CSV, FREIGHT_CLASSES
 
 with CATALOGUE_CSV.open(encoding="utf-8") as _fh:
@@ -94,3 +94,21 @@ def test_rail_tariff_fixed_part_is_charged_once_per_rail_leg():
     charged = route(_ll("齐齐哈尔"), _ll("鸡西"), "bulk", rates={"rail_fixed_yuan_per_t": 16.30})
     assert free.mode == charged.mode == "rail"
     assert charged.cost_yuan_per_t - free.cost_yuan_per_t == pytest.approx(16.30, abs=0.01)
+
+
+@pytest.mark.parametrize("freight_class", ["bulk", "hazardous"])
+def test_cost_pairs_equal_the_matching_cost_matrix_entries(freight_class):
+    rng = np.random.default_rng(11)
+    s_lon, s_lat = rng.uniform(124, 131, 8), rng.uniform(45, 48, 8)
+    d_lon, d_lat = rng.uniform(124, 131, 8), rng.uniform(45, 48, 8)
+    full = cost_matrix(s_lon, s_lat, d_lon, d_lat, freight_class)
+    pairs = cost_pairs(s_lon, s_lat, d_lon, d_lat, freight_class)
+    k = np.arange(8)
+    assert np.allclose(pairs.yuan_per_t, full.yuan_per_t[k, k], rtol=1e-4)
+    assert (pairs.mode == full.mode[k, k]).all()
+    assert np.allclose(pairs.road_km, full.road_km[k, k], rtol=1e-4)
+
+
+def test_cost_pairs_rejects_unequal_lengths():
+    with pytest.raises(ValueError, match="as many sources as destinations"):
+        cost_pairs([126.6, 127.0], [45.7, 46.0], [126.0], [46.5])

@@ -8,6 +8,7 @@ from typing import Any
 import flask_babel
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import geo.network
 from app import cli, i18n, jobs, labels
@@ -21,6 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(Config().as_dict())
     if overrides:
         app.config.from_mapping(overrides)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -29,6 +31,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     configure_logger(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, take the client address and scheme from their headers."""
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:

@@ -26,6 +26,25 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     click.echo(f"Administrator {user.email} created.")
 
 
+@click.command("invite-official")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="The official's name.")
+@click.option("--role", type=click.Choice(["regulator", "base_officer"]), required=True)
+@click.option("--organization", "organization_name", required=True, help="The agency's name.")
+@click.option("--credit-code", required=True, help="The agency's unified social credit code.")
+@click.option("--base", "base_code", help="A base officer's base (daqing, jixi, qiqihar, qitaihe).")
+def invite_official_command(email: str, name: str, role: str, organization_name: str, credit_code: str,
+                            base_code: str | None) -> None:
+    """Create a regulator's or base officer's account and print its one-time password."""
+    try:
+        user, password = accounts.invite_official(db.session, None, accounts.Invitation(
+            organization_name=organization_name, credit_code=credit_code, role=role, user_name=name, email=email,
+            base_code=base_code))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{user.email} ({user.role}) invited. One-time password, pass it on privately: {password}")
+
+
 @click.command("load-reference")
 def load_reference_command() -> None:
     """Load or update the waste catalogue, the bases and their targets."""
@@ -189,5 +208,6 @@ def create_token_command(email: str, name: str | None) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group, match_group, audit_group, utilisation_command, create_token_command):
+                    translations_group, match_group, audit_group, utilisation_command, create_token_command,
+                    invite_official_command):
         app.cli.add_command(command)

@@ -57,6 +57,10 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
         self.LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
+        # Failures from one client address before it is held back (higher: offices share an address).
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "50"))
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, use the peer).
+        self.TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
         self.LOTS_PER_PAGE = 25
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
         self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
@@ -69,8 +73,16 @@ class Config:
         self.CLEARING_SWEEP_SECONDS = int(os.environ.get("CLEARING_SWEEP_SECONDS", "30"))
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")
+        # Requests per address with a missing, unknown or revoked bearer token (guessing tokens).
+        self.API_BAD_TOKEN_RATE_LIMIT = os.environ.get("API_BAD_TOKEN_RATE_LIMIT", "30/minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down: count in process memory (and log it) rather than fail the request; short timeouts so a
+        # dead Redis costs milliseconds, not the socket default.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "gufei")
 
     def as_dict(self) -> dict:
         """The settings as a plain dict for app.config.from_mapping."""

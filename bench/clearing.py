@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demands", type=int, default=5_000)
     parser.add_argument("--categories", type=int, default=25)
     parser.add_argument("--seed", type=int, default=20240501)
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"),
+                        required="BENCH_REDIS_URL" not in os.environ,
+                        help="an empty Redis database of this run's own (nothing in it is flushed)")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("SECRET_KEY", "bench-only")
     import redis
 
-    redis.Redis.from_url(args.redis_url).flushdb()
+    store = redis.Redis.from_url(args.redis_url)
+    if store.dbsize():  # never flush a database that may be someone else's: ask for an empty one
+        raise SystemExit(f"{args.redis_url} is not empty; give the benchmark a Redis database of its own")
     from app.worker import flask_app
 
     figures = {}
@@ -113,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             figures[n] = {"seconds": round(seconds, 3), "objective_yuan": str(merged.objective_yuan),
                           "same_objective": merged.objective_yuan == single.objective_yuan,
                           "same_allocations": _allocations(merged) == _allocations(single)}
+    created = list(store.scan_iter(count=1000))  # the database was empty: every key in it is this run's
+    if created:
+        store.delete(*created)
     result = {
         "benchmark": "clearing", "lots": args.lots, "demands": args.demands, "categories": len(parts),
         "arcs": len(problem.cost_table), "allocations": len(single.allocations), "cpus": os.cpu_count(),

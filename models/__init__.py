@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models.api import IdempotencyKey
-from models.audit import AuditEvent, Notification, OutboxEmail
+from models.audit import AuditCheckpoint, AuditEvent, Notification, OutboxEmail
 from models.base import Base, utcnow
 from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase
 from models.catalogue import WasteCategory
@@ -16,7 +16,7 @@ from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, 
 from models.shipments import Shipment, UtilisationRecord
 
 __all__ = [
-    "Allocation", "ApiToken", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "DemandProfile",
+    "Allocation", "ApiToken", "AuditCheckpoint", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "DemandProfile",
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
     "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
@@ -26,9 +26,12 @@ __all__ = [
 
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
-    """Create an engine; SQLite gets foreign keys enforced and a busy timeout."""
+    """Create an engine; SQLite gets foreign keys enforced and a busy timeout, servers a ping before reuse."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    else:
+        # A pooled connection the server closed (restart, failover, idle kill) is replaced, not handed out.
+        kwargs.setdefault("pool_pre_ping", True)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         @sa.event.listens_for(engine, "connect")

@@ -27,6 +27,23 @@ class AuditEvent(Base):
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
 
 
+class AuditCheckpoint(Base):
+    """A signed statement of the chain's head: the last event's id and hash, and how many events preceded it.
+
+    The signature is an HMAC under the audit key kept outside the database, so the head cannot be moved back
+    (events deleted) or re-chained (events rewritten) without the key.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    event_id: so.Mapped[int]
+    event_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    event_count: so.Mapped[int]
+    signature: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
 class Notification(Base):
     """An inbox message for a user; mirrored to e-mail when SMTP is configured."""
 

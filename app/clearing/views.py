@@ -12,14 +12,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
 
+from app import policy
 from app.extensions import db
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.services import catalogue, clearing
 from app.services.errors import ServiceError
 from models import MatchRun
 
 blueprint = Blueprint("clearing", __name__, url_prefix="/clearing")
-VIEWERS = ("base_officer", "regulator")
 
 
 class ClearingForm(FlaskForm):
@@ -35,16 +35,16 @@ def _form() -> ClearingForm:
 
 
 @blueprint.route("")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def index():
     """Recent runs and the button that starts one."""
     return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=_form())
 
 
 @blueprint.route("/runs", methods=["POST"])
-@roles_required("base_officer")
+@allowed(policy.may_start_clearing)
 def start():
-    """Queue a clearing run (admin or base officer)."""
+    """Queue a clearing of the whole province (regulator or admin)."""
     form = _form()
     if not form.validate_on_submit():
         return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=form), 400
@@ -66,24 +66,26 @@ def _run_or_404(run_id: int) -> MatchRun:
 
 
 @blueprint.route("/runs/<int:run_id>")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def run(run_id: int):
     """A run: progress while it runs, then allocations, flow map, totals and unmatched lots."""
     run = _run_or_404(run_id)
     return render_template("clearing/run.html", run=run, status=clearing.run_status(run),
                            summary=clearing.run_summary(db.session, run),
-                           allocations=clearing.run_allocations(db.session, run.id), locale=str(get_locale()))
+                           allocations=[a for a in clearing.run_allocations(db.session, run.id)
+                                        if policy.may_see_allocation(current_user.row, a)],
+                           locale=str(get_locale()))
 
 
 @blueprint.route("/runs/<int:run_id>/status.json")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def status(run_id: int):
     """The run's status and progress for the poller."""
     return jsonify(clearing.run_status(_run_or_404(run_id)))
 
 
 @blueprint.route("/runs/<int:run_id>/flows.geojson")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def flows(run_id: int):
     """Producer → recycler lines of the run."""
     _run_or_404(run_id)

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from app import policy
 from app.actions import perform
 from app.extensions import db
 from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
-from app.permissions import trader_required
+from app.permissions import allowed
 from app.services import catalogue, facilities, lot_import, lots, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -190,7 +191,7 @@ def _save(form: LotForm, lot: Lot | None):
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def create():
     """Post a lot at one of my facilities."""
     return _save(_lot_form(), None)
@@ -200,13 +201,13 @@ def _managed(lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         abort(404)
-    if not lots.can_manage(current_user.row, lot):
+    if not policy.may_manage_lot(current_user.row, lot):
         abort(403)
     return lot
 
 
 @blueprint.route("/<int:lot_id>/edit", methods=["GET", "POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def edit(lot_id: int):
     """Edit one of my open lots."""
     lot = _managed(lot_id)
@@ -217,7 +218,7 @@ def edit(lot_id: int):
 
 
 @blueprint.route("/<int:lot_id>/withdraw", methods=["POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def withdraw(lot_id: int):
     """Withdraw one of my open lots."""
     lot = _managed(lot_id)
@@ -226,7 +227,7 @@ def withdraw(lot_id: int):
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def import_lots():
     """Import lots from a CSV or XLSX file: all rows or none."""
     form = LotImportForm()
@@ -266,7 +267,7 @@ def import_template(fmt: str):
 
 
 @blueprint.route("/<int:lot_id>/documents", methods=["POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def upload_document(lot_id: int):
     """Attach a photo or PDF to one of my lots."""
     lot = _managed(lot_id)
@@ -300,7 +301,7 @@ def document(lot_id: int, document_id: int):
     doc = db.session.get(LotDocument, document_id)
     if doc is None or doc.lot_id != lot_id:
         abort(404)
-    if not uploads.can_view(current_user, doc):
+    if not policy.may_see_lot(current_user.row, doc.lot):
         abort(403)
     path = uploads.document_path(current_app.config["UPLOAD_FOLDER"], doc)
     if not path.is_file():
@@ -312,13 +313,14 @@ def document(lot_id: int, document_id: int):
 
 def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200):
     locale = str(get_locale())
-    manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
+    user = current_user.row if current_user.is_authenticated else None
+    manager = policy.may_manage_lot(user, lot)
     return render_template(
         "lots/detail.html",
         lot=lot,
         locale=locale,
         # Only the lot's producer learns how many sealed bids it has.
-        bid_count=lots.active_bid_count(db.session, lot.id) if manager else None,
+        bid_count=lots.active_bid_count(db.session, lot.id) if policy.may_see_bid_count(user, lot) else None,
         prefecture_name=catalogue.prefecture_name,
         manager=manager,
         distances=lots.distances_from(lot, _my_facilities()),
@@ -333,8 +335,6 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
 def detail(lot_id: int):
     """One lot: quantity, quality, place, map, distances, price guidance and the number of sealed bids."""
     lot = db.session.get(Lot, lot_id)
-    if lot is None or lot.status == "draft":
-        abort(404)
-    if lot.status == "withdrawn" and not (current_user.is_authenticated and lots.can_manage(current_user.row, lot)):
+    if lot is None or not policy.may_see_lot(current_user.row if current_user.is_authenticated else None, lot):
         abort(404)
     return _detail(lot)

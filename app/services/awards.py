@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app import policy
 from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from models import Allocation, Award, Facility, Lot, User, utcnow
@@ -42,13 +43,8 @@ def netback(price_yuan_per_t: Decimal, transport_yuan_per_t: Decimal, tonnes: De
 
 
 def sides(allocation: Allocation, user: User) -> set[str]:
-    """Which sides of an allocation the user's organisation is on: producer, recycler, both or none."""
-    out = set()
-    if allocation.lot.facility.organization_id == user.organization_id:
-        out.add("producer")
-    if allocation.facility.organization_id == user.organization_id:
-        out.add("recycler")
-    return out
+    """Which sides of an allocation the user's organisation is on (see app.policy.allocation_sides)."""
+    return policy.allocation_sides(user, allocation)
 
 
 def refresh_lot_status(session: so.Session, lot: Lot) -> None:
@@ -129,8 +125,7 @@ def decide(session: so.Session, user: User, allocation_id: int, accept: bool) ->
     mine = sides(allocation, user)
     if not mine:
         raise PermissionDenied(_("This allocation is not your organisation's."))
-    if not user.organization.verified:
-        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    policy.require(policy.may_decide_allocation(user, allocation), policy.refusal_reason(user))
     if allocation.status != "proposed":
         raise ServiceError(_("This allocation was already settled."))
     if _is_overdue(allocation, utcnow()):
@@ -206,6 +201,6 @@ def award_for(session: so.Session, user: User, award_id: int) -> Award:
     award = session.get(Award, award_id)
     if award is None:
         raise PermissionDenied(_("No such award."))
-    if user.role not in ("admin", "regulator") and not sides(award.allocation, user):
+    if not policy.may_see_award(user, award):
         raise PermissionDenied(_("This award is not your organisation's."))
     return award

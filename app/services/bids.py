@@ -17,13 +17,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app import labels
+from app import labels, policy
 from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from matching.rules import HAZARDOUS_WILDCARD
 from models import Bid, DemandProfile, Facility, Licence, Lot, User, WasteCategory, utcnow
 
-BIDDABLE_LOT_STATUSES = ("open", "matched")
+BIDDABLE_LOT_STATUSES = policy.LOT_BIDDABLE_STATUSES
 RECYCLER_KINDS = ("recycler", "both")
 
 
@@ -52,8 +52,7 @@ class ProfileInput:
 
 
 def _require_trader(user: User) -> None:
-    if not user.organization.verified:
-        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    policy.require(policy.may_bid_on(user), policy.refusal_reason(user))
 
 
 def recycler_facilities(session: so.Session, user: User) -> list[Facility]:
@@ -199,11 +198,11 @@ def lot_bid_status(session: so.Session, user: User, lot_id: int) -> dict[str, An
     if lot is None:
         raise ServiceError(_("No such lot."))
     own = own_bids_on_lot(session, user, lot_id)
-    is_producer = lot.facility.organization_id == user.organization_id
-    if not is_producer and not own and user.role != "admin":
+    sees_count = policy.may_see_bid_count(user, lot)
+    if not sees_count and not own:
         raise PermissionDenied(_("You have no bids on this lot."))
     out: dict[str, Any] = {"lot": lot.id}
-    if is_producer or user.role == "admin":
+    if sees_count:
         out["active_bids"] = active_bid_count(session, lot_id)
     if own:
         out["own_bids"] = [{"id": b.id, "price_yuan_per_t": float(b.price_yuan_per_t), "tonnes": float(b.tonnes),

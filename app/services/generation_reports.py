@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from app import policy
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows
@@ -77,7 +78,7 @@ def reporting_facilities(session: so.Session, user: User) -> list[Facility]:
 
 def _check_access(session: so.Session, user: User, facility_id: int) -> Facility:
     facility = session.get(Facility, facility_id)
-    if facility is None or (user.role != "admin" and facility.organization_id != user.organization_id):
+    if facility is None or not policy.may_file_reports(user, facility):
         raise PermissionDenied(_("You may only report for your own facilities."))
     return facility
 
@@ -115,7 +116,7 @@ def reports_of(session: so.Session, user: User, limit: int = 200) -> list[Genera
     stmt = (sa.select(GenerationReport).join(Facility, Facility.id == GenerationReport.facility_id)
             .options(so.joinedload(GenerationReport.facility), so.joinedload(GenerationReport.category))
             .order_by(GenerationReport.period.desc(), Facility.name, GenerationReport.category_id).limit(limit))
-    if user.role not in ("admin", "regulator"):
+    if not policy.sees_every_record(user):
         stmt = stmt.where(Facility.organization_id == user.organization_id)
     return list(session.scalars(stmt))
 

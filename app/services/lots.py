@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 import geo
 import matching
+from app import policy
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, DemandProfile, Facility, Lot, WasteCategory
@@ -188,11 +189,6 @@ class LotInput:
     quality: dict = field(default_factory=dict)
 
 
-def can_manage(user, lot: Lot) -> bool:
-    """Users of the lot's organisation, and administrators, manage a lot."""
-    return user.role == "admin" or lot.facility.organization_id == user.organization_id
-
-
 def producer_facilities(session: so.Session, user) -> list[Facility]:
     """Facilities of the user's organisation that may hold lots (producer or both)."""
     return list(
@@ -333,7 +329,7 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
 
 def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
     """Change an open lot of the user's organisation; commit and audit."""
-    if not can_manage(user, lot):
+    if not policy.may_manage_lot(user, lot):
         raise PermissionDenied(_("Only the producer that posted this lot can change it."))
     if lot.status not in EDITABLE:
         raise ServiceError(_("Only open lots can be edited."))
@@ -360,7 +356,7 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
 
 def withdraw(session: so.Session, user, lot: Lot) -> Lot:
     """Withdraw an open lot of the user's organisation; commit and audit."""
-    if not can_manage(user, lot):
+    if not policy.may_manage_lot(user, lot):
         raise PermissionDenied(_("Only the producer that posted this lot can withdraw it."))
     if lot.status not in EDITABLE:
         raise ServiceError(_("Only open lots can be withdrawn."))

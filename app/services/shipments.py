@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app import policy
 from app.services import audit, notifications
 from app.services.awards import refresh_lot_status, sides
 from app.services.errors import PermissionDenied, ServiceError
@@ -57,9 +58,10 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     if award.status not in ("open", "shipping"):
         session.rollback()
         raise ServiceError(_("This award takes no more loads."))
-    if carrier_organization_id is not None and session.get(Organization, carrier_organization_id) is None:
+    if carrier_organization_id is not None and not policy.may_carry(
+            session.get(Organization, carrier_organization_id), award.allocation.lot.category):
         session.rollback()
-        raise ServiceError(_("Choose a carrier."), field="carrier_organization_id")
+        raise ServiceError(_("Choose a verified carrier."), field="carrier_organization_id")
     tonnes = Decimal(tonnes).quantize(Decimal("0.001"))
     # Conditional update: only succeeds while the new total stays within the award (SQLite's NUMERIC is
     # floating point, hence half a kilogram of slack and the clamp).
@@ -213,7 +215,7 @@ def declarations(session: so.Session, user: User, award_id: int | None = None,
     stmt = sa.select(UtilisationRecord).order_by(UtilisationRecord.id.desc()).limit(limit)
     if award_id is not None:
         stmt = stmt.where(UtilisationRecord.award_id == award_id)
-    if user.role not in ("admin", "regulator"):
+    if not policy.sees_every_record(user):
         own = sa.select(Facility.id).where(Facility.organization_id == user.organization_id)
         stmt = stmt.where(sa.or_(UtilisationRecord.facility_id.in_(own), UtilisationRecord.source_facility_id.in_(own)))
     return list(session.scalars(stmt))
@@ -231,9 +233,10 @@ def carrier_manifests(session: so.Session, user: User, limit: int = 200) -> list
         .order_by(Shipment.id.desc()).limit(limit)))
 
 
-def carriers(session: so.Session) -> list[Organization]:
-    """Verified organisations with the carrier role."""
+def carriers(session: so.Session, category=None) -> list[Organization]:
+    """Organisations that may carry a load (of `category`): verified ones with the carrier role (app.policy)."""
     from models import OrganizationRole
 
-    return list(session.scalars(sa.select(Organization).join(OrganizationRole).where(
-        OrganizationRole.role == "carrier", Organization.verified.is_(True)).order_by(Organization.name)))
+    found = session.scalars(sa.select(Organization).join(OrganizationRole).where(
+        OrganizationRole.role == "carrier", Organization.verified.is_(True)).order_by(Organization.name))
+    return [org for org in found if policy.may_carry(org, category)]

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 
-def test_only_base_officers_start_clearings(apis, market):
+def test_only_the_province_starts_clearings_of_the_province(apis, market):
     assert apis["producer"].post("/match-runs", {}).status_code == 403
-    assert apis["regulator"].post("/match-runs", {}).status_code == 403
-    unknown = apis["officer"].post("/match-runs", {"category": "unobtainium"})
+    # A base officer acts within their base: a clearing of the whole province is not theirs to start.
+    assert apis["officer"].post("/match-runs", {}).status_code == 403
+    assert apis["unverified"].post("/match-runs", {}).status_code == 403
+    unknown = apis["regulator"].post("/match-runs", {"category": "unobtainium"})
     assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "category"
 
 

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import database_url_under_test
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# No default database: two suites on one machine must not share (or empty) one. Give each run its own.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 def on_postgres() -> bool:
@@ -23,19 +24,29 @@ def on_postgres() -> bool:
 
 @pytest.fixture
 def redis_client():
-    """The test Redis database, emptied; skips the test when Redis is unreachable."""
+    """The run's own Redis database (TEST_REDIS_URL); skips when unset or unreachable.
+
+    Nothing is flushed: the keys the test created (queues, results, heartbeats) are deleted afterwards, and
+    whatever was there before is left alone.
+    """
     import redis
 
+    if not REDIS_URL:
+        if os.environ.get("REQUIRE_REDIS") == "1":  # CI: the worker tests must run, not skip
+            pytest.fail("set TEST_REDIS_URL to a Redis database of this run's own")
+        pytest.skip("set TEST_REDIS_URL to a Redis database of this run's own")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":  # CI: the worker tests must run, not skip
+        if os.environ.get("REQUIRE_REDIS") == "1":
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
-    client.flushdb()
+    before = set(client.scan_iter(count=1000))
     yield client
-    client.flushdb()
+    created = [key for key in client.scan_iter(count=1000) if key not in before]
+    if created:
+        client.delete(*created)
     client.close()
 
 

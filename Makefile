@@ -6,7 +6,7 @@ PORT ?= 5000
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install migrate seed translations translations-update serve-prod worker lint clean
+.PHONY: run test install migrate seed translations translations-update serve-prod worker lint clean geo-network
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -51,3 +51,9 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Rebuild geo/data/osm_network.npz and app/static/geo/*.geojson from OpenStreetMap (scgraph-data).
+# The big package goes into build/ only (--no-deps: the build parses its data, never imports it).
+geo-network: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps --target build/scgraph -r geo/data/requirements-build.txt
+	$(BIN)/python -m geo.data.build_osm build/scgraph

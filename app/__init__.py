@@ -72,8 +72,13 @@ def register_blueprints(app: Flask) -> None:
     for bp in (bids, clearing, awards, shipments, notifications):
         app.register_blueprint(bp)
     from app.bases.views import blueprint as bases
+    from app.seasonal.views import blueprint as seasonal
 
     app.register_blueprint(bases)
+    app.register_blueprint(seasonal)
+    from app.dispatch.views import blueprint as dispatch
+
+    app.register_blueprint(dispatch)
     from app import api
 
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 
+import sqlalchemy as sa
 from celery import chord
 from flask import Flask, current_app
 
@@ -39,6 +42,12 @@ def init_app(app: Flask) -> None:
         # (the redelivered clearing task finds its run failed by the sweep and does nothing).
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         result_expires=24 * 3600, result_extended=False,
+        # A broker that is down must fail the enqueue within seconds, not hang the request.
+        broker_connection_timeout=2, broker_connection_max_retries=1,
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1},
+        redis_socket_connect_timeout=2, redis_socket_timeout=5,
+        result_backend_transport_options={"retry_policy": {"max_retries": 1, "interval_start": 0,
+                                                           "interval_step": 0.5, "interval_max": 0.5}},
         beat_schedule={"sweep-stale-clearing-runs": {
             "task": "gufei.clearing.sweep", "schedule": float(app.config.get("CLEARING_SWEEP_SECONDS", 30))}},
     )
@@ -58,7 +67,7 @@ def init_app(app: Flask) -> None:
 def _redis():
     import redis
 
-    return redis.Redis.from_url(current_app.config["REDIS_URL"])
+    return redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
 
 
 def _ttl() -> int:
@@ -134,9 +143,11 @@ def solve_category_task(run_id: int, category_id: int, total: int) -> dict:
         with beating(run_id):
             payload = clearing.solved_to_payload(clearing.solve_one_category(db.session, category, utcnow().date()))
     except Exception as exc:  # reported to the join, which fails the run; logged with its traceback here
+        from app.services.clearing import runs
+
         logger.exception("clearing run %s: category %s failed", run_id, category.code)
         db.session.rollback()
-        return {"error": f"{category.code}: {type(exc).__name__}: {exc}"}
+        return {"error": f"{category.code}: {type(exc).__name__}", "reason": runs.reason_of(exc)}
     done = _redis().incr(DONE_KEY.format(run_id=run_id))
     clearing.record_progress(db.session, run_id, done, total)
     logger.info("clearing run %s: category %s solved (%d/%d)", run_id, category.code, done, total)
@@ -144,25 +155,27 @@ def solve_category_task(run_id: int, category_id: int, total: int) -> dict:
 
 
 @celery.task(name="gufei.clearing.join")
-def join_clearing_task(payloads: list[dict], run_id: int, started_at: float) -> str:
-    """Celery task: write the run's allocations from every category in one transaction, or fail the run."""
+def join_clearing_task(payloads: list[dict], run_id: int, started_at: float | None = None) -> str:
+    """Celery task: write the run's allocations (each category all or nothing), or fail the run."""
     from app.services import clearing
+    from app.services.clearing import runs
     from models import MatchRun
 
-    seconds = time.time() - started_at
-    errors = [p["error"] for p in payloads if "error" in p]
+    errors = [p for p in payloads if "error" in p]
     if any("skipped" in p for p in payloads):
-        errors.append("a category task found the run no longer running")
+        clearing.fail_run(db.session, run_id, "worker_lost", "a category task found the run no longer running")
+        return "failed"
     if errors:
-        clearing.fail_run(db.session, run_id, "; ".join(errors), seconds)
+        clearing.fail_run(db.session, run_id, errors[0].get("reason", "internal_error"),
+                          "; ".join(p["error"] for p in errors))
         return "failed"
     try:
         with beating(run_id):
             solved = [clearing.solved_from_payload(db.session, p) for p in payloads]
-            clearing.join_run(db.session, run_id, solved, seconds)
+            clearing.join_run(db.session, run_id, solved)
     except Exception as exc:  # recorded on the run; nothing of the join was committed
         logger.exception("clearing run %s: join failed", run_id)
-        clearing.fail_run(db.session, run_id, f"{type(exc).__name__}: {exc}", seconds)
+        clearing.fail_run(db.session, run_id, runs.reason_of(exc), type(exc).__name__)
         return "failed"
     finally:
         _redis().delete(DONE_KEY.format(run_id=run_id))
@@ -172,75 +185,127 @@ def join_clearing_task(payloads: list[dict], run_id: int, started_at: float) -> 
 @celery.task(name="gufei.clearing.sweep")
 def sweep_task() -> list[int]:
     """Celery task: fail running runs whose workers stopped beating."""
-    from app.services import clearing
 
-    failed = clearing.sweep_stale_runs(db.session, is_alive)
+    failed = sweep_stale()
     if failed:
         logger.warning("marked stale clearing runs failed: %s", failed)
     return failed
 
 
-@celery.task(name="gufei.matching.solve_category")
-def solve_problem_task(problem: dict, solver: str = "auto") -> dict:
-    """Celery task: solve a plain `matching` problem (one category) sent as a payload; for bench.clearing."""
-    import matching
-    from app.services import clearing
-
-    return clearing.result_to_payload(matching.solve_category(problem_from_payload(problem), solver))
-
-
-def problem_to_payload(problem) -> dict:
-    """A one-category matching.Problem as a compact JSON payload (columns, Decimals as strings)."""
-    t = problem.cost_table
-    return {
-        "lots": [[lot.id, lot.category, str(lot.tonnes), str(lot.reserve_yuan_per_t)] for lot in problem.lots],
-        "demands": [[d.id, d.category, str(d.tonnes), str(d.price_yuan_per_t), d.max_haul_km]
-                    for d in problem.demands],
-        "arcs": [t.lot_index.tolist(), t.demand_index.tolist(), t.fen_per_t.tolist(), t.km.tolist(),
-                 t.co2_kg_per_t.tolist()],
-    }
-
-
-def problem_from_payload(data: dict):
-    """The inverse of problem_to_payload (lots and demands with plain terms only)."""
-    from decimal import Decimal
-
-    import matching
-
-    lots = [matching.Lot(i, c, Decimal(t), Decimal(r)) for i, c, t, r in data["lots"]]
-    demands = [matching.Demand(i, c, Decimal(t), Decimal(p), max_haul_km=h) for i, c, t, p, h in data["demands"]]
-    return matching.Problem(lots, demands, matching.CostTable(*data["arcs"]))
-
-
 # ----------------------------------------------------------------------------- enqueueing
 
 
-def _run_in_thread(app: Flask, run_id: int) -> None:
+def _run_in_thread(app: Flask, run_id: int, job_id: str) -> None:
     from app.services import clearing
 
     with app.app_context():
         logger.info("clearing run %s starting in a thread", run_id)
-        clearing.execute_run(db.session, run_id)
+        try:
+            clearing.execute_run(db.session, run_id)
+        finally:
+            db.session.remove()
+            _THREADS.pop(job_id, None)
+
+
+_THREADS: dict[str, threading.Thread] = {}  # job id → worker thread of this process
+_THREAD_JOB = "thread-{host}-{pid}-{token}"
+
+
+def _thread_job_alive(job_id: str | None) -> bool:
+    """Whether an in-process job still runs: its thread (this process) or its process (this host) is alive.
+
+    Job ids of another host or of another kind are taken as alive: only what can be checked is failed.
+    """
+    parts = (job_id or "").split("-")
+    if len(parts) < 4 or parts[0] != "thread" or "-".join(parts[1:-2]) != socket.gethostname():
+        return True
+    pid = int(parts[-2]) if parts[-2].isdigit() else -1
+    if pid == os.getpid():
+        thread = _THREADS.get(job_id)
+        return thread is not None and thread.is_alive()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale() -> list[int]:
+    """Fail runs whose worker is gone (Redis heartbeats, or in-process threads) and runs stuck queued."""
+    from app.services import clearing
+    from models import MatchRun
+
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        def alive(run_id: int) -> bool:
+            try:
+                return is_alive(run_id)
+            except Exception:  # Redis unreachable: judge nothing now, the enqueue will say so
+                logger.warning("cannot check heartbeats: Redis unreachable")
+                return True
+    else:
+        def alive(run_id: int) -> bool:
+            return _thread_job_alive(db.session.scalar(sa.select(MatchRun.job_id).where(MatchRun.id == run_id)))
+    return clearing.sweep_stale_runs(db.session, alive, app.config.get("CLEARING_QUEUED_TIMEOUT_SECONDS"))
 
 
 def enqueue_clearing(run_id: int) -> str:
-    """Start a clearing run as a job and return its job id."""
+    """Start a clearing run as a job and return its job id.
+
+    With REDIS_URL: a Celery task (a broker that is down raises within seconds). Without: a worker thread
+    of this process (JOBS_IN_THREAD, the default), so the request returns at once and the page polls the
+    same status JSON; tests and the CLI run it synchronously instead.
+    """
     app = current_app._get_current_object()
     if app.config.get("REDIS_URL"):
-        result = run_clearing_task.delay(run_id)
+        result = run_clearing_task.apply_async(args=[run_id], retry=False)
         logger.info("clearing run %s queued as Celery task %s", run_id, result.id)
         return result.id
-    job_id = f"inline-{uuid.uuid4().hex[:12]}"
-    if app.config.get("JOBS_IN_THREAD"):
-        threading.Thread(target=_run_in_thread, args=(app, run_id), name=job_id, daemon=True).start()
+    if app.config.get("JOBS_IN_THREAD", True):
+        job_id = _THREAD_JOB.format(host=socket.gethostname(), pid=os.getpid(), token=uuid.uuid4().hex[:12])
+        thread = threading.Thread(target=_run_in_thread, args=(app, run_id, job_id), name=job_id, daemon=True)
+        _THREADS[job_id] = thread
+        thread.start()
         return job_id
+    job_id = f"inline-{uuid.uuid4().hex[:12]}"
     from app.services import clearing
 
-    # Synchronous: the run row's job id is written first so the run page can show it.
-    from models import MatchRun
-
-    run = db.session.get(MatchRun, run_id)
-    run.job_id = job_id
-    db.session.commit()
     clearing.execute_run(db.session, run_id)
+    return job_id
+
+
+# ----------------------------------------------------------------------------- dispatch plans
+
+
+@celery.task(name="gufei.dispatch.plan")
+def plan_dispatch_task(plan_id: int) -> str:
+    """Solve one dispatch plan (routing is single-threaded: one worker slot per plan)."""
+    from app.services import dispatch
+
+    plan = dispatch.execute_plan(db.session, plan_id)
+    return plan.status if plan else "missing"
+
+
+def _plan_in_thread(app: Flask, plan_id: int) -> None:
+    from app.services import dispatch
+
+    with app.app_context():
+        logger.info("dispatch plan %s starting in a thread", plan_id)
+        dispatch.execute_plan(db.session, plan_id)
+
+
+def enqueue_dispatch(plan_id: int) -> str:
+    """Start solving a dispatch plan as a job and return its job id."""
+    app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        return plan_dispatch_task.delay(plan_id).id
+    job_id = f"inline-{uuid.uuid4().hex[:12]}"
+    if app.config.get("JOBS_IN_THREAD"):
+        threading.Thread(target=_plan_in_thread, args=(app, plan_id), name=job_id, daemon=True).start()
+        return job_id
+    from app.services import dispatch
+
+    dispatch.execute_plan(db.session, plan_id)
     return job_id

@@ -67,10 +67,20 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@gufei.example")
         self.ROAD_NETWORK_GEOJSON = os.environ.get("ROAD_NETWORK_GEOJSON") or None
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL") or None
+        # Shown in the map's corner with MAP_TILE_URL; a tile provider's terms require it.
+        self.MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION") or None
         self.ALLOCATION_DEADLINE_DAYS = int(os.environ.get("ALLOCATION_DEADLINE_DAYS", "7"))
         # Celery clearing workers beat every third of this; a running run without a beat for this long is failed.
         self.CLEARING_HEARTBEAT_SECONDS = int(os.environ.get("CLEARING_HEARTBEAT_SECONDS", "60"))
         self.CLEARING_SWEEP_SECONDS = int(os.environ.get("CLEARING_SWEEP_SECONDS", "30"))
+        # A run still queued after this long (no worker took it) is failed by the sweep.
+        self.CLEARING_QUEUED_TIMEOUT_SECONDS = int(os.environ.get("CLEARING_QUEUED_TIMEOUT_SECONDS", "600"))
+        # Processes building and solving independent categories of one in-process run (Celery fans out itself).
+        self.CLEARING_WORKERS = int(os.environ.get("CLEARING_WORKERS", "1"))
+        # Without REDIS_URL a clearing runs in a worker thread of the app process (0: inside the request).
+        # Price guidance shows a band only when this many organisations other than the viewer's compete.
+        self.PRICE_GUIDANCE_MIN_BUYERS = int(os.environ.get("PRICE_GUIDANCE_MIN_BUYERS", "3"))
+        self.JOBS_IN_THREAD = os.environ.get("JOBS_IN_THREAD", "1") == "1"
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")
         # Requests per address with a missing, unknown or revoked bearer token (guessing tokens).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import sys
 import time
 
@@ -14,6 +15,7 @@ import shapely
 SOURCES = 5_000
 DESTINATIONS = 1_000
 SEED = 20240601
+REPEATS = 5
 
 
 def random_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -44,32 +46,43 @@ def haversine_matrix(a_lon, a_lat, b_lon, b_lat) -> np.ndarray:
     return 2 * 6371.0088 * np.arcsin(np.sqrt(s))
 
 
-def run(sources: int = SOURCES, destinations: int = DESTINATIONS) -> dict:
-    """Time both matrices (after warming caches) and report peak RSS."""
+def timings(fn, repeats: int) -> list[float]:
+    """Wall-clock seconds of `repeats` calls of fn (results dropped between calls)."""
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        out.append(time.perf_counter() - t0)
+        del result
+    return out
+
+
+def run(sources: int = SOURCES, destinations: int = DESTINATIONS, repeats: int = REPEATS) -> dict:
+    """Time both matrices `repeats` times each (after warming caches); min, median and peak RSS."""
     from geo.costs import cost_matrix
 
     rng = np.random.default_rng(SEED)
     s_lon, s_lat = random_points(sources, rng)
     d_lon, d_lat = random_points(destinations, rng)
+    t0 = time.perf_counter()
     cost_matrix(s_lon[:10], s_lat[:10], d_lon[:10], d_lat[:10])  # warm: data load, tables, KD-trees
+    t_warm = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    gc = haversine_matrix(s_lon, s_lat, d_lon, d_lat)
-    t_gc = time.perf_counter() - t0
-    del gc
-
-    t0 = time.perf_counter()
-    cm = cost_matrix(s_lon, s_lat, d_lon, d_lat, "bulk")
-    t_cost = time.perf_counter() - t0
-    del cm
+    t_gc = timings(lambda: haversine_matrix(s_lon, s_lat, d_lon, d_lat), repeats)
+    t_cost = timings(lambda: cost_matrix(s_lon, s_lat, d_lon, d_lat, "bulk"), repeats)
 
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     return {
         "sources": sources,
         "destinations": destinations,
-        "great_circle_s": round(t_gc, 4),
-        "cost_matrix_s": round(t_cost, 4),
-        "ratio": round(t_cost / t_gc, 2),
+        "repeats": repeats,
+        "first_call_s": round(t_warm, 3),
+        "great_circle_min_s": round(min(t_gc), 4),
+        "great_circle_median_s": round(statistics.median(t_gc), 4),
+        "cost_matrix_min_s": round(min(t_cost), 4),
+        "cost_matrix_median_s": round(statistics.median(t_cost), 4),
+        "ratio_median": round(statistics.median(t_cost) / statistics.median(t_gc), 2),
+        "ratio_min": round(min(t_cost) / min(t_gc), 2),
         "peak_rss_mb": round(peak_kb / 1024.0, 1),
     }
 
@@ -80,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--sources", type=int, default=SOURCES)
     p.add_argument("--destinations", type=int, default=DESTINATIONS)
+    p.add_argument("--repeats", type=int, default=REPEATS, help="timings per matrix (min and median reported)")
     args = p.parse_args(argv)
-    res = run(args.sources, args.destinations)
+    res = run(args.sources, args.destinations, args.repeats)
     if args.json:
         print(json.dumps(res))
     else:

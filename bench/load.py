@@ -1,9 +1,12 @@
 """Load test: 100,000 lots in a scratch PostgreSQL database, gunicorn on loopback, 50 concurrent users.
 
-`python -m bench.load --json` seeds the database (bulk insert), starts gunicorn on 127.0.0.1 only, drives lot
-search (`/lots?...`) and lot pages (`/lots/<id>`) from a bounded thread pool (keep-alive http.client, at most
---seconds and --max-requests) and prints requests/s, p50/p95/p99 and errors as JSON. Targets: p95 ≤ 150 ms,
-zero errors. The scratch database is dropped afterwards (--keep to keep it).
+`python -m bench.load --json` seeds the database (bulk insert: lots, plus ≥10k sealed bids — on one lot or
+category-wide — and standing demand profiles from recycler organisations, so lot pages compute price
+guidance), starts gunicorn on 127.0.0.1 only, signs every simulated user in as a recycler (guidance is only
+shown to signed-in users), drives lot search (`/lots?...`) and lot pages (`/lots/<id>`) from a bounded thread
+pool (keep-alive http.client, at most --seconds and --max-requests) and prints requests/s, p50/p95/p99 and
+errors as JSON. Targets: p95 ≤ 150 ms, zero errors. The scratch database (unique name, created through
+BENCH_ADMIN_DATABASE_URL) is dropped afterwards (--keep to keep it); the port is BENCH_PORT or a free one.
 """
 from __future__ import annotations
 
@@ -53,7 +56,62 @@ def drop_database(admin_url: str, name: str) -> None:
     admin.dispose()
 
 
-def seed(url: str, n_lots: int, seed_value: int = 7) -> dict:
+BENCH_PASSWORD = "bench-load-password"  # noqa: S105 - scratch accounts of a scratch database
+
+
+def seed_demand(connection, categories: list[int], n_lots: int, n_bids: int, n_profiles: int, n_users: int,
+                rng) -> dict:
+    """Recycler organisations with facilities, sealed bids, demand profiles and the users that sign in."""
+    from werkzeug.security import generate_password_hash
+
+    from models import Bid, DemandProfile, Facility, Organization, OrganizationRole, User
+    from models.credit_code import make_credit_code
+
+    now = dt.datetime.now(dt.UTC)
+    n_orgs = max(n_users, 200)
+    connection.execute(Organization.__table__.insert(), [
+        {"name": f"负载测试回收企业 {k}", "credit_code": make_credit_code(f"91230100LR{k:07d}"), "verified": True,
+         "is_demo": False, "created_at": now, "updated_at": now} for k in range(n_orgs)])
+    org_ids = connection.execute(sa.select(Organization.id).where(Organization.name.like("负载测试回收企业 %"))
+                                 .order_by(Organization.id)).scalars().all()
+    connection.execute(OrganizationRole.__table__.insert(), [{"organization_id": o, "role": "recycler"}
+                                                              for o in org_ids])
+    lon = 126.6 + rng.normal(0, 1.2, n_orgs)
+    lat = 45.8 + rng.normal(0, 0.8, n_orgs)
+    connection.execute(Facility.__table__.insert(), [
+        {"organization_id": org_ids[k], "name": f"Recycler {k}", "kind": "recycler", "lon": float(lon[k]),
+         "lat": float(lat[k]), "input_crs": "wgs84", "prefecture_code": PREFECTURES[k % len(PREFECTURES)],
+         "in_province": True, "large_producer": False, "max_haul_km": 300, "created_at": now, "updated_at": now}
+        for k in range(n_orgs)])
+    plants = connection.execute(sa.select(Facility.id, Facility.organization_id).where(Facility.kind == "recycler")
+                                .order_by(Facility.id)).all()
+    password = generate_password_hash(BENCH_PASSWORD)
+    connection.execute(User.__table__.insert(), [
+        {"organization_id": org_ids[k], "email": f"load{k}@bench.example", "name": f"Load {k}", "locale": None,
+         "password_hash": password, "role": "recycler", "active": True, "created_at": now, "updated_at": now}
+        for k in range(n_users)])
+    lot_ids = connection.execute(sa.select(sa.text("id, category_id")).select_from(sa.text("lots"))).all()
+    rows = []
+    for k in range(n_bids):
+        facility_id, _org = plants[k % len(plants)]
+        on_lot = k % 2 == 0  # half on one lot, half category-wide within the facility's haul
+        lot_id, category_id = lot_ids[int(rng.integers(len(lot_ids)))]
+        rows.append({"facility_id": facility_id, "lot_id": lot_id if on_lot else None,
+                     "category_id": category_id if on_lot else categories[k % len(categories)],
+                     "price_yuan_per_t": f"{rng.uniform(20, 160):.2f}", "tonnes": f"{rng.uniform(50, 5000):.3f}",
+                     "max_haul_km": None, "status": "active", "created_at": now, "updated_at": now})
+    connection.execute(Bid.__table__.insert(), rows)
+    start = dt.date.today() - dt.timedelta(days=30)
+    connection.execute(DemandProfile.__table__.insert(), [
+        {"facility_id": plants[k % len(plants)][0], "category_id": categories[k % len(categories)],
+         "tonnes": f"{rng.uniform(500, 20000):.3f}", "price_yuan_per_t": f"{rng.uniform(20, 160):.2f}",
+         "period_start": start, "period_end": start + dt.timedelta(days=365), "max_haul_km": None,
+         "quality_limits": {}, "active": True, "created_at": now, "updated_at": now} for k in range(n_profiles)])
+    return {"recyclers": n_orgs, "bids": n_bids, "profiles": n_profiles, "users": n_users}
+
+
+def seed(url: str, n_lots: int, seed_value: int = 7, n_bids: int = 10_000, n_profiles: int = 2_000,
+         n_users: int = 50) -> dict:
     """Migrate with Alembic, load the catalogue, then bulk-insert organisations, facilities and lots."""
     env = {**os.environ, "DATABASE_URL": url}
     started = time.perf_counter()
@@ -100,10 +158,11 @@ def seed(url: str, n_lots: int, seed_value: int = 7) -> dict:
                     "title": f"Lot {k}", "tonnes": t, "remaining_tonnes": t, "reserve_yuan_per_t": f"{k % 90 - 20}.00",
                     "available_from": start + dt.timedelta(days=k % 365), "quality": {}, "status": "open"})
             connection.execute(Lot.__table__.insert(), rows)
+        demand = seed_demand(connection, list(categories), n_lots, n_bids, n_profiles, n_users, rng)
         connection.execute(sa.text("ANALYZE"))
     engine.dispose()
     return {"migrate_s": round(migrate_s, 2), "seed_s": round(time.perf_counter() - started, 2),
-            "lots": n_lots, "organisations": n_orgs, "categories": len(categories)}
+            "lots": n_lots, "organisations": n_orgs, "categories": len(categories), **demand}
 
 
 def category_codes(url: str) -> list[str]:
@@ -156,16 +215,41 @@ def make_urls(codes: list[str], max_id: int, n: int, rng: random.Random) -> list
     return urls
 
 
+def sign_in(connection: http.client.HTTPConnection, email: str) -> str:
+    """Sign in through the login form; returns the session cookie to send with every request."""
+    import re
+    from urllib.parse import urlencode
+
+    connection.request("GET", "/login")
+    response = connection.getresponse()
+    page = response.read().decode()
+    cookie = "; ".join(c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or [])
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    body = urlencode({"csrf_token": token.group(1) if token else "", "email": email, "password": BENCH_PASSWORD})
+    connection.request("POST", "/login", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError(f"sign-in of {email} answered {response.status}")
+    return "; ".join(c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []) or cookie
+
+
 def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, think_s: float = 0.0) -> dict:
     """Closed-loop load: `users` threads with keep-alive connections, each pausing `think_s` between requests."""
     lock = threading.Lock()
     cursor = iter(range(len(urls)))
+    accounts = iter(range(10**9))
     latencies: dict[str, list[float]] = {"lot": [], "search": []}
     errors: list[str] = []
     deadline = time.monotonic() + seconds
 
     def user():
+        with lock:
+            number = next(accounts)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        cookie = sign_in(connection, f"load{number % max(1, users)}@bench.example")
         while time.monotonic() < deadline:
             with lock:
                 k = next(cursor, None)
@@ -174,7 +258,7 @@ def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, th
             kind, url = urls[k]
             started = time.perf_counter()
             try:
-                connection.request("GET", url)
+                connection.request("GET", url, headers={"Cookie": cookie} if cookie else {})
                 response = connection.getresponse()
                 response.read()
                 status = response.status
@@ -216,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     """Seed, serve, drive, report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lots", type=int, default=100_000)
+    parser.add_argument("--bids", type=int, default=10_000)
+    parser.add_argument("--profiles", type=int, default=2_000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
@@ -232,9 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     url = create_database(args.admin_url, name)
     server = None
     try:
-        seeded = seed(url, args.lots)
+        seeded = seed(url, args.lots, n_bids=args.bids, n_profiles=args.profiles, n_users=args.users)
         codes, max_id = category_codes(url)
-        port = _free_port()
+        port = int(os.environ.get("BENCH_PORT") or _free_port())
         server = start_gunicorn(url, port, args.workers, args.threads)
         urls = make_urls(codes, max_id, args.max_requests, random.Random(11))  # noqa: S311 - load mix, not secrets
         drive(port, urls[:200], min(args.users, 10), 10)  # warm-up: imports, connection pools, caches

@@ -65,15 +65,26 @@ CATEGORIES = [
 ]
 
 
-def synthetic_problem(n_lots: int, n_demands: int, seed: int = 20240501) -> tuple[Problem, float]:
-    """Seeded synthetic problem; returns it with the seconds spent generating arcs."""
+DENSE_HAUL_KM = 200.0
+
+
+def synthetic_market(n_lots: int, n_demands: int, seed: int = 20240501, shape: str = "dense") -> dict:
+    """Seeded synthetic lots and demands as arrays (category index, place, tonnes, prices, haul limits).
+
+    ``dense`` (the target shape): one category, every demand hauling up to 200 km, so 5,000 × 1,000
+    gives ≈750k–900k candidate arcs. ``mixed``: 22 categories of uneven size, hauls of 150–300 km.
+    """
     rng = np.random.default_rng(seed)
     n_cat = len(CATEGORIES)
     cat_weight = rng.dirichlet(np.full(n_cat, 3.0))
+    if shape == "dense":
+        cat_weight = np.eye(n_cat)[CATEGORIES.index("fly_ash")]
     lot_cat = rng.choice(n_cat, size=n_lots, p=cat_weight)
     dem_cat = rng.choice(n_cat, size=n_demands, p=cat_weight)
-    lot_lon, lot_lat = _places(rng, n_lots)
-    dem_lon, dem_lat = _places(rng, n_demands)
+    # The dense shape spreads a quarter of the places province-wide: ≈860k arcs at 5,000 × 1,000.
+    spread = 0.25 if shape == "dense" else 0.2
+    lot_lon, lot_lat = _places(rng, n_lots, spread)
+    dem_lon, dem_lat = _places(rng, n_demands, spread)
     base_price = rng.uniform(20, 160, size=n_cat)
     lot_t = np.round(rng.lognormal(6.5, 1.0, size=n_lots), 3)  # median ≈ 665 t
     supply_by_cat = np.bincount(lot_cat, weights=lot_t, minlength=n_cat)
@@ -83,33 +94,44 @@ def synthetic_problem(n_lots: int, n_demands: int, seed: int = 20240501) -> tupl
     reserve = np.round(rng.normal(-10, 25, size=n_lots), 2)
     price = np.round(base_price[dem_cat] + rng.normal(0, 20, size=n_demands), 2)
     max_haul = rng.choice([150.0, 200.0, 250.0, 300.0, DEFAULT_MAX_HAUL_KM], size=n_demands)
+    if shape == "dense":
+        max_haul = np.full(n_demands, DENSE_HAUL_KM)
+    return {"n_cat": n_cat, "lot_cat": lot_cat, "lot_lon": lot_lon, "lot_lat": lot_lat, "lot_t": lot_t,
+            "reserve": reserve, "dem_cat": dem_cat, "dem_lon": dem_lon, "dem_lat": dem_lat, "dem_t": dem_t,
+            "price": price, "max_haul": max_haul}
 
+
+def synthetic_problem(n_lots: int, n_demands: int, seed: int = 20240501, shape: str = "dense") -> tuple[Problem, float]:
+    """Seeded synthetic problem (see synthetic_market); returns it with the seconds spent generating arcs."""
+    m = synthetic_market(n_lots, n_demands, seed, shape)
     lots = [
         Lot(f"L{k}", CATEGORIES[c], Decimal(str(t)), Decimal(str(r)))
-        for k, (c, t, r) in enumerate(zip(lot_cat.tolist(), lot_t.tolist(), reserve.tolist(), strict=True))
+        for k, (c, t, r) in enumerate(zip(m["lot_cat"].tolist(), m["lot_t"].tolist(), m["reserve"].tolist(),
+                                          strict=True))
     ]
     demands = [
         Demand(f"D{k}", CATEGORIES[c], Decimal(str(t)), Decimal(str(p)), max_haul_km=h)
         for k, (c, t, p, h) in enumerate(
-            zip(dem_cat.tolist(), dem_t.tolist(), price.tolist(), max_haul.tolist(), strict=True)
+            zip(m["dem_cat"].tolist(), m["dem_t"].tolist(), m["price"].tolist(), m["max_haul"].tolist(), strict=True)
         )
     ]
 
     started = time.perf_counter()
-    li, di, km = _arcs_within_haul(lot_cat, lot_lon, lot_lat, dem_cat, dem_lon, dem_lat, max_haul, n_cat)
+    li, di, km = _arcs_within_haul(m["lot_cat"], m["lot_lon"], m["lot_lat"], m["dem_cat"], m["dem_lon"],
+                                   m["dem_lat"], m["max_haul"], m["n_cat"])
     cost = np.round(FREIGHT_YUAN_PER_T_KM * km + HANDLING_YUAN_PER_T, 2)
     arcs_s = time.perf_counter() - started
     problem = Problem.from_arrays(lots, demands, li, di, cost, km=km, co2_kg_per_t=km * TRUCK_CO2_KG_PER_T_KM)
     return problem, arcs_s
 
 
-def _places(rng, n):
-    """Mostly near populated centres (Gaussian, ~40 km), a fifth anywhere in the province box."""
+def _places(rng, n, anywhere_share=0.2):
+    """Mostly near populated centres (Gaussian, ~40 km), a share anywhere in the province box."""
     w = CENTRES[:, 2] / CENTRES[:, 2].sum()
     k = rng.choice(len(CENTRES), size=n, p=w)
     lon = CENTRES[k, 0] + rng.normal(0, 0.55, size=n)
     lat = CENTRES[k, 1] + rng.normal(0, 0.4, size=n)
-    anywhere = rng.random(n) < 0.2
+    anywhere = rng.random(n) < anywhere_share
     lon[anywhere] = rng.uniform(121.5, 134.5, size=anywhere.sum())
     lat[anywhere] = rng.uniform(43.5, 53.0, size=anywhere.sum())
     return np.clip(lon, 121.5, 134.5), np.clip(lat, 43.5, 53.0)
@@ -178,6 +200,8 @@ def main(argv=None) -> int:
     parser.add_argument("--lots", type=int, default=5000)
     parser.add_argument("--demands", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20240501)
+    parser.add_argument("--shape", choices=("dense", "mixed"), default="dense",
+                        help="dense: one category, 200 km hauls (the target shape); mixed: 22 categories")
     parser.add_argument("--skip-highs", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -189,7 +213,7 @@ def main(argv=None) -> int:
         highs_objective(warm)
 
     started = time.perf_counter()
-    problem, arcs_s = synthetic_problem(args.lots, args.demands, args.seed)
+    problem, arcs_s = synthetic_problem(args.lots, args.demands, args.seed, args.shape)
     generate_s = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -207,6 +231,8 @@ def main(argv=None) -> int:
     out = {
         "lots": args.lots,
         "demands": args.demands,
+        "shape": args.shape,
+        "categories": len(problem.categories),
         "arcs": len(problem.cost_table),
         "ours_s": round(ours_s, 3),
         "highs_s": None if highs_s is None else round(highs_s, 3),

@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(f"  cheapest      road {out['road_km']:.1f} km")
+    if res.rail_unavailable:
+        print(f"  no rail       {res.rail_unavailable}")
     rail_txt = "n/a" if res.rail_cost_yuan_per_t is None else f"{res.rail_cost_yuan_per_t:.2f}"
     print(
         f"  cost          {out['cost_yuan_per_t']:.2f} yuan/t  (road {res.road_cost_yuan_per_t:.2f}, rail {rail_txt})"

@@ -61,6 +61,8 @@ class RouteResult:
     to_railhead: str | None = None
     # The all-road distance, whichever mode is cheaper (road_km holds only the access legs of a rail trip).
     road_route_km: float | None = None
+    # Why rail was not an option at all (None when a rail itinerary was priced).
+    rail_unavailable: str | None = None
 
 
 @dataclass
@@ -221,7 +223,12 @@ def route(
     (flon, flat), (tlon, tlat) = from_lonlat, to_lonlat
     cm, detail, rail = _cost_matrix([flon], [flat], [tlon], [tlat], freight_class, rates, network, with_railheads=True)
     rail_cost: float | None = float(detail.rail_cost[0, 0])
-    if not np.isfinite(rail_cost):
+    reason = None
+    if rail is None:
+        reason = f"rail is not offered for {cm.freight_class} freight"
+    elif not np.isfinite(rail_cost):
+        reason = "the rail graph does not connect the railheads near the two ends"
+    if reason is not None:
         rail_cost = None
     is_rail = bool(cm.mode[0, 0] == MODE_RAIL)
     return RouteResult(
@@ -241,4 +248,5 @@ def route(
         from_railhead=rail.names[detail.origin_head[0, 0]] if is_rail else None,
         to_railhead=rail.names[detail.dest_head[0, 0]] if is_rail else None,
         road_route_km=float((network or default_network()).km_matrix([flon], [flat], [tlon], [tlat])[0, 0]),
+        rail_unavailable=reason,
     )

@@ -1,4 +1,4 @@
-"""Road network: seat-to-seat graph (or a deployment's GeoJSON), shortest paths and road-km matrices."""
+"""Road network: the OpenStreetMap highway graph (or a deployment's GeoJSON), shortest paths, road-km matrices."""
 
 from __future__ import annotations
 
@@ -14,19 +14,25 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from geo.boundaries import DATA_DIR, seats
+from geo.boundaries import DATA_DIR
 from geo.circuity import ROAD_CIRCUITY
 from geo.coords import project, validate_lonlat
 from geo.distance import geodesic_line_km, haversine_km, haversine_matrix_km, unit_vectors
 
-# A facility reaches the trunk network through its K nearest nodes (the best of them wins), so a
-# plant between two seats is not forced through the one that happens to be closest.
+# The OSM road and rail graphs clipped to Heilongjiang and its neighbours (geo/data/build_osm.py).
+OSM_NETWORK_FILE = DATA_DIR / "osm_network.npz"
+# Nodes joined by an OSM edge shorter than this merge into one (interchanges, station throats,
+# city grids): it halves the graph, so the all-pairs table stays small, and moves no node more
+# than ~4 km (measured at build time; see geo/data/README.md).
+COLLAPSE_KM = 0.6
+# The access leg: a facility reaches the network through its K nearest nodes (the best of them
+# wins) along local roads, modelled as great-circle × ROAD_CIRCUITY.
 ACCESS_K = 3
-# Below this great-circle distance a trip uses local roads directly (great-circle × circuity)
-# instead of going through the seat network: inside one county the local grid is dense enough.
+# Below this great-circle distance a trip may use local roads directly (great-circle × circuity)
+# when that is shorter than going out to the trunk network and back.
 LOCAL_DIRECT_KM = 40.0
-# Environment variable a deployment sets to a GeoJSON of LineStrings to replace the seat graph.
-# All-pairs tables are precomputed up to this many nodes; larger networks compute rows on demand.
+# All-pairs tables (float32) are computed once up to this many nodes; larger networks compute
+# rows on demand, from the unique nodes asked for only.
 _FULL_TABLE_MAX_NODES = 4000
 
 F32 = np.float32
@@ -43,15 +49,13 @@ class RoadNetwork:
     circuity: float = ROAD_CIRCUITY
     access_k: int = ACCESS_K
     local_direct_km: float = LOCAL_DIRECT_KM
-    _table: NDArray[np.float64] | None = field(default=None, init=False, repr=False)
+    _table: NDArray[np.float32] | None = field(default=None, init=False, repr=False)
     _tree: cKDTree | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.node_lon = np.asarray(self.node_lon, dtype=np.float64)
         self.node_lat = np.asarray(self.node_lat, dtype=np.float64)
         self._tree = cKDTree(unit_vectors(self.node_lon, self.node_lat))
-        if self.n_nodes <= _FULL_TABLE_MAX_NODES:
-            self._table = dijkstra(self.graph, directed=False)
 
     @property
     def n_nodes(self) -> int:
@@ -62,17 +66,20 @@ class RoadNetwork:
         """True when every node can reach every other."""
         return connected_components(self.graph, directed=False)[0] == 1
 
-    def node_rows(self, idx: ArrayLike) -> NDArray[np.float64]:
-        """Shortest-path km from the given nodes to every node."""
+    def node_rows(self, idx: ArrayLike) -> NDArray[np.float32]:
+        """Shortest-path km from the given nodes to every node (Dijkstra from each unique node once)."""
         idx = np.asarray(idx, dtype=np.intp)
+        if self._table is None and self.n_nodes <= _FULL_TABLE_MAX_NODES:
+            self.table()
         if self._table is not None:
             return self._table[idx]
-        return dijkstra(self.graph, directed=False, indices=idx)
+        uniq, inverse = np.unique(idx, return_inverse=True)
+        return dijkstra(self.graph, directed=False, indices=uniq).astype(F32)[inverse]
 
-    def table(self) -> NDArray[np.float64]:
-        """The full node-to-node shortest-path table in km."""
+    def table(self) -> NDArray[np.float32]:
+        """The full node-to-node shortest-path table in km (float32, computed once)."""
         if self._table is None:
-            self._table = dijkstra(self.graph, directed=False)
+            self._table = dijkstra(self.graph, directed=False).astype(F32)
         return self._table
 
     def nearest_nodes(
@@ -122,19 +129,25 @@ class RoadNetwork:
         i1, a1 = self.nearest_nodes(lon1, lat1)
         i2, a2 = self.nearest_nodes(lon2, lat2)
         best = np.full(lon1.size, np.inf)
-        table = self._table
+        table = self.table() if self.n_nodes <= _FULL_TABLE_MAX_NODES else self._table
         for i in range(i1.shape[1]):
             rows = self.node_rows(i1[:, i]) if table is None else None
             for j in range(i2.shape[1]):
                 d = table[i1[:, i], i2[:, j]] if table is not None else rows[np.arange(lon1.size), i2[:, j]]
                 np.minimum(best, a1[:, i] + d + a2[:, j], out=best)
         gc = haversine_km(lon1, lat1, lon2, lat2)
-        return np.where(gc <= self.local_direct_km, np.minimum(best, gc * self.circuity), best)
+        best = np.where(gc <= self.local_direct_km, np.minimum(best, gc * self.circuity), best)
+        return np.maximum(best, gc)
 
     def _apply_local(self, out: NDArray[np.float32], gc_km: NDArray) -> None:
+        """Short trips may go direct by local roads; no trip is ever shorter than the great circle.
+
+        Merged nodes and 100 m coordinate rounding can leave a path a hair under the straight line.
+        """
         near = gc_km <= self.local_direct_km
         if near.any():
             out[near] = np.minimum(out[near], (gc_km[near] * self.circuity).astype(F32))
+        np.maximum(out, gc_km.astype(F32), out=out)
 
     # -- constructors ------------------------------------------------------------------------
 
@@ -143,15 +156,14 @@ class RoadNetwork:
         cls, node_ids: list[str], lon: ArrayLike, lat: ArrayLike, a: ArrayLike, b: ArrayLike, length_km: ArrayLike, **kw
     ) -> RoadNetwork:
         """Build from node positions and an undirected edge list (node indices, km)."""
-        a = np.asarray(a, dtype=np.intp)
-        b = np.asarray(b, dtype=np.intp)
-        w = np.asarray(length_km, dtype=np.float64)
-        n = len(node_ids)
-        # Parallel edges: keep the shortest (coo→csr would add them up).
-        df = pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b), "w": w})
-        df = df[df.a != df.b].groupby(["a", "b"], as_index=False)["w"].min()
-        graph = coo_matrix((np.r_[df.w, df.w], (np.r_[df.a, df.b], np.r_[df.b, df.a])), shape=(n, n)).tocsr()
+        graph = undirected_graph(len(node_ids), a, b, length_km)
         return cls(np.asarray(lon, float), np.asarray(lat, float), graph, list(node_ids), **kw)
+
+    @classmethod
+    def from_npz(cls, path: str | Path, prefix: str = "road", collapse_km: float = COLLAPSE_KM, **kw) -> RoadNetwork:
+        """Load one graph of an osm_network.npz, merging nodes joined by edges shorter than collapse_km."""
+        lon, lat, a, b, w = collapse_short_edges(*load_npz_graph(path, prefix), collapse_km)
+        return cls.from_links([f"{prefix}{i}" for i in range(lon.size)], lon, lat, a, b, w, **kw)
 
     @classmethod
     def from_geojson(cls, path: str | Path, snap_m: float = 50.0, **kw) -> RoadNetwork:
@@ -195,20 +207,50 @@ class RoadNetwork:
         return cls.from_links(ids, lon, lat, a, b, length, **kw)
 
 
-@functools.cache
-def seat_network() -> RoadNetwork:
-    """The built-in network over the 135 seats, from geo/data/road_links.csv."""
-    s = seats()
-    links = pd.read_csv(DATA_DIR / "road_links.csv", dtype={"from_adcode": str, "to_adcode": str})
-    pos = {c: i for i, c in enumerate(s["adcode"])}
-    return RoadNetwork.from_links(
-        list(s["adcode"]),
-        s["lon"].to_numpy(),
-        s["lat"].to_numpy(),
-        links["from_adcode"].map(pos).to_numpy(),
-        links["to_adcode"].map(pos).to_numpy(),
-        links["length_km"].to_numpy(),
+def undirected_graph(n: int, a: ArrayLike, b: ArrayLike, length_km: ArrayLike) -> csr_matrix:
+    """A symmetric CSR graph from an edge list; parallel edges keep the shortest, self-loops go."""
+    a = np.asarray(a, dtype=np.intp)
+    b = np.asarray(b, dtype=np.intp)
+    w = np.asarray(length_km, dtype=np.float64)
+    # coo→csr would add parallel edges up, so reduce them to their minimum first.
+    df = pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b), "w": w})
+    df = df[df.a != df.b].groupby(["a", "b"], as_index=False)["w"].min()
+    return coo_matrix((np.r_[df.w, df.w], (np.r_[df.a, df.b], np.r_[df.b, df.a])), shape=(n, n)).tocsr()
+
+
+def load_npz_graph(path: str | Path, prefix: str) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """(lon, lat, a, b, km) of the `prefix` graph in an osm_network.npz (coordinates stored in millidegrees)."""
+    with np.load(path) as z:
+        return (
+            z[f"{prefix}_lon_mdeg"] / 1000.0,
+            z[f"{prefix}_lat_mdeg"] / 1000.0,
+            z[f"{prefix}_a"].astype(np.intp),
+            z[f"{prefix}_b"].astype(np.intp),
+            z[f"{prefix}_km"].astype(np.float64),
+        )
+
+
+def collapse_short_edges(lon: NDArray, lat: NDArray, a: NDArray, b: NDArray, w: NDArray, below_km: float):
+    """Merge the ends of every edge shorter than below_km into one node at their mean position."""
+    short = w < below_km
+    n = lon.size
+    links = coo_matrix((np.ones(short.sum()), (a[short], b[short])), shape=(n, n))
+    _, label = connected_components(links, directed=False)
+    count = np.bincount(label)
+    keep = ~short & (label[a] != label[b])
+    return (
+        np.bincount(label, weights=lon) / count,
+        np.bincount(label, weights=lat) / count,
+        label[a[keep]],
+        label[b[keep]],
+        w[keep],
     )
+
+
+@functools.cache
+def osm_road_network() -> RoadNetwork:
+    """The built-in road network: OpenStreetMap highways of Heilongjiang and its neighbours."""
+    return RoadNetwork.from_npz(OSM_NETWORK_FILE, "road")
 
 
 @functools.cache
@@ -220,21 +262,14 @@ _road_network_path: str | None = None
 
 
 def configure_road_network(path: str | Path | None) -> None:
-    """Make a GeoJSON road network the default (None restores the built-in seat network)."""
+    """Make a GeoJSON road network the default (None restores the built-in OSM network)."""
     global _road_network_path
     _road_network_path = str(path) if path else None
 
 
 def default_network() -> RoadNetwork:
-    """The deployment's network: the configured GeoJSON, else the seat network."""
-    return _geojson_network(_road_network_path) if _road_network_path else seat_network()
-
-
-def seat_road_km(code_a: str, code_b: str) -> float:
-    """Shortest road km between two seats given by adcode."""
-    net = seat_network()
-    i, j = net.node_ids.index(code_a), net.node_ids.index(code_b)
-    return float(net.table()[i, j])
+    """The deployment's network: the configured GeoJSON, else the built-in OSM network."""
+    return _geojson_network(_road_network_path) if _road_network_path else osm_road_network()
 
 
 def road_km_matrix(

@@ -1,4 +1,4 @@
-"""Rail network: main lines as ordered station lists, railhead-to-railhead distances."""
+"""Rail network: the OpenStreetMap railway graph, railheads (stations on it) and rail km between them."""
 
 from __future__ import annotations
 
@@ -7,38 +7,43 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from geo.boundaries import DATA_DIR, stations
+from geo.boundaries import province_polygon, stations
+from geo.circuity import RAIL_CIRCUITY
 from geo.distance import haversine_km, unit_vectors
+from geo.network import COLLAPSE_KM, OSM_NETWORK_FILE, collapse_short_edges, load_npz_graph, undirected_graph
 
 # A facility considers this many nearest railheads for each end of a rail leg.
 RAILHEAD_K = 3
-
-
-@dataclass(frozen=True)
-class RailLine:
-    """One railway line: names and its stations in order."""
-
-    line_id: str
-    name_zh: str
-    name_en: str
-    stations: tuple[str, ...]
-    source: str
+# A station is a railhead when the OSM rail graph passes within this distance of it; the
+# snap (station to track) is added to the rail km at both ends.
+RAILHEAD_SNAP_KM = 3.0
+# The simplified OSM rail graph has gaps (e.g. south of Bei'an, around Jiagedaqi): pieces are
+# joined to the rest by their closest node pair when the gap is at most this long, the joint
+# costing great-circle × RAIL_CIRCUITY. Longer gaps leave the piece out.
+RAIL_GAP_KM = 45.0
+# Freight does not run on the passenger-dedicated lines opened since 2015 (哈齐, 哈牡, 牡佳 and
+# in practice 哈佳), which OSM carries beside the old lines. The graph has no tags, so a line
+# piece (junction to junction) inside Heilongjiang at least this long that passes none of the
+# 340 listed conventional stations is taken to be one of them and left out of the freight graph.
+PASSENGER_LINE_MIN_KM = 40.0
+STATION_ON_LINE_KM = 1.5
 
 
 @dataclass(eq=False)
 class RailNetwork:
-    """Railheads (stations on the main lines) and the rail km between every pair."""
+    """Railheads (stations on the rail graph) and the rail km between every pair."""
 
     names: list[str]
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
-    table: NDArray[np.float64]  # rail km; inf on the diagonal (a rail leg must go somewhere)
-    lines: list[RailLine]
+    table: NDArray[np.float64]  # rail km; inf on the diagonal and where the graph does not connect
+    unplaced: list[str] = field(default_factory=list)  # stations too far from any track
     _tree: cKDTree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -57,36 +62,93 @@ class RailNetwork:
         return np.asarray(idx, dtype=np.intp).reshape(lon.size, k)
 
     def km(self, a: str, b: str) -> float:
-        """Rail km between two stations by name."""
+        """Rail km between two railheads by station name."""
         return float(self.table[self.names.index(a), self.names.index(b)])
 
 
-def load_lines() -> list[RailLine]:
-    """The lines listed in geo/data/rail_lines.csv."""
-    df = pd.read_csv(DATA_DIR / "rail_lines.csv")
-    return [RailLine(r.line_id, r.name_zh, r.name_en, tuple(r.stations.split("|")), r.source) for r in df.itertuples()]
+def railheads_on(
+    st: pd.DataFrame, node_lon: NDArray, node_lat: NDArray
+) -> tuple[pd.DataFrame, NDArray[np.intp], NDArray[np.float64], list[str]]:
+    """Stations within RAILHEAD_SNAP_KM of a rail node: (railheads, their node, snap km, names left out)."""
+    _, node = cKDTree(unit_vectors(node_lon, node_lat)).query(unit_vectors(st["lon"], st["lat"]))
+    snap = haversine_km(st["lon"], st["lat"], node_lon[node], node_lat[node])
+    on = snap <= RAILHEAD_SNAP_KM
+    return st[on].reset_index(drop=True), np.asarray(node)[on], np.asarray(snap)[on], list(st.loc[~on, "name"])
+
+
+def drop_passenger_lines(lon: NDArray, lat: NDArray, a: NDArray, b: NDArray, w: NDArray, st: pd.DataFrame):
+    """Remove long station-less line pieces inside the province (see PASSENGER_LINE_MIN_KM); returns kept edges."""
+    from geo.data.build_osm import chains  # drawing helper shared with the build
+
+    node = cKDTree(unit_vectors(lon, lat)).query(unit_vectors(st["lon"], st["lat"]))[1]
+    near = haversine_km(st["lon"], st["lat"], lon[node], lat[node]) <= STATION_ON_LINE_KM
+    has_station = np.zeros(lon.size, dtype=bool)
+    has_station[node[near]] = True
+    length = {}
+    for i, j, km in zip(a.tolist(), b.tolist(), w.tolist(), strict=True):
+        length[(i, j)] = length[(j, i)] = km
+    poly = province_polygon()
+    drop: set[tuple[int, int]] = set()
+    for path in chains(a, b, lon.size):
+        km = sum(length[(p, q)] for p, q in zip(path, path[1:], strict=False))
+        mid = path[len(path) // 2]
+        inside = shapely.contains_xy(poly, lon[mid], lat[mid])
+        if km >= PASSENGER_LINE_MIN_KM and not has_station[path].any() and inside:
+            drop.update(zip(path, path[1:], strict=False))
+            drop.update(zip(path[1:], path, strict=False))
+    keep = np.array([(i, j) not in drop for i, j in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
+    return a[keep], b[keep], w[keep]
+
+
+def close_gaps(lon: NDArray, lat: NDArray, a: NDArray, b: NDArray, w: NDArray, max_km: float = RAIL_GAP_KM):
+    """Join each piece of track to the largest one through its closest node pair when that gap is ≤ max_km.
+
+    Nodes left without any edge (e.g. inside a dropped passenger line) are no piece and stay out.
+    """
+    n = lon.size
+    on_track = np.zeros(n, dtype=bool)
+    on_track[a] = on_track[b] = True
+    while True:
+        _, label = connected_components(coo_matrix((np.ones(a.size), (a, b)), shape=(n, n)), directed=False)
+        label = np.where(on_track, label, -1)
+        main = np.argmax(np.bincount(label[on_track]))
+        main_idx = np.flatnonzero(label == main)
+        tree = cKDTree(unit_vectors(lon[main_idx], lat[main_idx]))
+        best = None
+        for piece in np.unique(label[on_track & (label != main)]):
+            idx = np.flatnonzero(label == piece)
+            _, j = tree.query(unit_vectors(lon[idx], lat[idx]))
+            gap = haversine_km(lon[idx], lat[idx], lon[main_idx[j]], lat[main_idx[j]])
+            k = int(np.argmin(gap))
+            if gap[k] <= max_km and (best is None or gap[k] < best[0]):
+                best = (float(gap[k]), int(idx[k]), int(main_idx[j[k]]))
+        if best is None:
+            return a, b, w
+        a, b, w = np.r_[a, best[1]], np.r_[b, best[2]], np.r_[w, best[0] * RAIL_CIRCUITY]
+
+
+@functools.cache
+def freight_rail_graph() -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """The OSM rail graph as freight uses it: passenger-only lines out, gaps closed, short edges merged."""
+    lon, lat, a, b, w = load_npz_graph(OSM_NETWORK_FILE, "rail")
+    a, b, w = drop_passenger_lines(lon, lat, a, b, w, stations())
+    a, b, w = close_gaps(lon, lat, a, b, w)
+    return collapse_short_edges(lon, lat, a, b, w, COLLAPSE_KM)
 
 
 @functools.cache
 def rail_network() -> RailNetwork:
-    """Build (once) the rail graph: consecutive stations joined by great-circle × RAIL_CIRCUITY."""
-    lines = load_lines()
-    circuity = float(pd.read_csv(DATA_DIR / "rail_lines.csv")["circuity"].iloc[0])
-    st = stations().drop_duplicates("name").set_index("name")
-    names: list[str] = []
-    pos: dict[str, int] = {}
-    for line in lines:
-        for s in line.stations:
-            if s not in pos:
-                pos[s] = len(names)
-                names.append(s)
-    lon = st.loc[names, "lon"].to_numpy(dtype=np.float64)
-    lat = st.loc[names, "lat"].to_numpy(dtype=np.float64)
-    a = np.array([pos[x] for line in lines for x in line.stations[:-1]])
-    b = np.array([pos[x] for line in lines for x in line.stations[1:]])
-    w = haversine_km(lon[a], lat[a], lon[b], lat[b]) * circuity
-    n = len(names)
-    graph = coo_matrix((np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
-    table = dijkstra(graph, directed=False)
+    """Build (once) the railhead table: shortest paths over the freight rail graph between snapped stations."""
+    lon, lat, a, b, w = freight_rail_graph()
+    graph = undirected_graph(lon.size, a, b, w)
+    heads, node, snap, unplaced = railheads_on(stations().drop_duplicates("name"), lon, lat)
+    uniq, inverse = np.unique(node, return_inverse=True)
+    rows = dijkstra(graph, directed=False, indices=uniq)[:, uniq][inverse][:, inverse]
+    table = rows + snap[:, None] + snap[None, :]
+    # Merged nodes and 100 m coordinates can leave a path a little under the straight line.
+    hlon, hlat = heads["lon"].to_numpy(float), heads["lat"].to_numpy(float)
+    np.maximum(table, haversine_km(hlon[:, None], hlat[:, None], hlon[None], hlat[None]), out=table)
     np.fill_diagonal(table, np.inf)
-    return RailNetwork(names, lon, lat, table, lines)
+    # Two stations snapped to one merged node are not a rail trip either.
+    table[rows == 0] = np.inf
+    return RailNetwork(list(heads["name"]), hlon, hlat, table, unplaced)

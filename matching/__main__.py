@@ -6,8 +6,11 @@ import argparse
 import json
 import sys
 
+from . import dispatch_cli
 from .errors import ProblemError, SolverError
 from .io import problem_from_dict
+from .seasonal import solve_seasonal
+from .seasonal_io import is_seasonal, seasonal_problem_from_dict
 from .solve import SOLVERS, solve
 
 
@@ -20,13 +23,20 @@ def main(argv: list[str] | None = None) -> int:
     p_solve.add_argument("--solver", choices=SOLVERS, default="auto")
     p_solve.add_argument("--time-limit", type=float, default=10.0, help="CP-SAT time limit in seconds")
     p_solve.add_argument("--json", action="store_true", help="print the result as JSON")
+    dispatch_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "dispatch":
+        return dispatch_cli.run(args)
 
     try:
         with open(args.problem, encoding="utf-8") as fh:
             data = json.load(fh, parse_constant=_reject_constant)
-        problem = problem_from_dict(data)
-        result = solve(problem, solver=args.solver, time_limit_s=args.time_limit)
+        if is_seasonal(data):
+            # Periods make it a time-expanded min-cost flow; --solver does not apply.
+            result = solve_seasonal(seasonal_problem_from_dict(data))
+        else:
+            problem = problem_from_dict(data)
+            result = solve(problem, solver=args.solver, time_limit_s=args.time_limit)
     except OSError as exc:
         print(f"error: cannot read {args.problem}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -43,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2))
     else:
-        print(_table(result))
+        print(result.text() if is_seasonal(data) else _table(result))
     return 0
 
 

@@ -121,8 +121,8 @@ def cost_entry(problem, row: int) -> Cost:
 def compatibility_mask(problem, rules: Sequence[Rule] = DEFAULT_RULES) -> np.ndarray:
     """Boolean mask over the cost table: True where the pair passes every rule.
 
-    Category and haul distance are checked with numpy over all rows; the scalar rule functions
-    run only on rows whose lot or demand carries terms that the fast path cannot judge. With
+    Category, haul distance and time windows are checked with numpy over all rows; the scalar rule
+    functions run only on rows whose demand sets quality limits or whose lot is hazardous. With
     custom rules every row goes through the scalar path, so the scalar rules stay the reference.
     """
     t = problem.cost_table
@@ -145,15 +145,31 @@ def compatibility_mask(problem, rules: Sequence[Rule] = DEFAULT_RULES) -> np.nda
     max_haul = np.array([np.inf if d.max_haul_km is None else d.max_haul_km for d in problem.demands], dtype=np.float64)
     # NaN km (unknown) compares False with '>' and so passes, as in within_haul_distance.
     ok &= ~(t.km > max_haul[t.demand_index])
-    lot_special = np.array([lo.has_special_terms for lo in problem.lots], dtype=bool)
-    demand_special = np.array([d.has_special_terms for d in problem.demands], dtype=bool)
-    slow = np.flatnonzero(ok & (lot_special[t.lot_index] | demand_special[t.demand_index]))
+    ok &= _windows_overlap_mask(problem, t.lot_index, t.demand_index)
+    # Only quality limits and hazardous licences still need the scalar rules, on the rows they concern.
+    demand_limits = np.array([bool(d.quality_limits) for d in problem.demands], dtype=bool)
+    lot_hazardous = np.array([lo.hazardous for lo in problem.lots], dtype=bool)
+    slow = np.flatnonzero(ok & (demand_limits[t.demand_index] | lot_hazardous[t.lot_index]))
     for r in slow:
         lot, demand = problem.lots[t.lot_index[r]], problem.demands[t.demand_index[r]]
-        ok[r] = (
-            compatible(lot, demand, None, (quality_within_limits, windows_overlap, licence_covers_hazardous)) is None
-        )
+        ok[r] = compatible(lot, demand, None, (quality_within_limits, licence_covers_hazardous)) is None
     return ok
+
+
+def _ordinals(dates, missing: float) -> np.ndarray:
+    """Dates as day numbers (floats), ``missing`` (±inf) for an open end."""
+    return np.array([missing if d is None else float(d.toordinal()) for d in dates], dtype=np.float64)
+
+
+def _windows_overlap_mask(problem, lot_index: np.ndarray, demand_index: np.ndarray) -> np.ndarray:
+    """`windows_overlap` over every row at once: the later start must not come after the earlier end."""
+    lot_from = _ordinals([lo.available_from for lo in problem.lots], -np.inf)
+    lot_to = _ordinals([lo.available_to for lo in problem.lots], np.inf)
+    demand_from = _ordinals([d.window_from for d in problem.demands], -np.inf)
+    demand_to = _ordinals([d.window_to for d in problem.demands], np.inf)
+    start = np.maximum(lot_from[lot_index], demand_from[demand_index])
+    end = np.minimum(lot_to[lot_index], demand_to[demand_index])
+    return ~(start > end)
 
 
 def _span(start, end) -> str:

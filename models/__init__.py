@@ -9,18 +9,22 @@ from models.audit import AuditCheckpoint, AuditEvent, Notification, OutboxEmail
 from models.base import Base, utcnow
 from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase
 from models.catalogue import WasteCategory
-from models.clearing import Allocation, Award, MatchRun
+from models.clearing import Allocation, Award, ClearingLock, MatchRun
+from models.dispatch import DispatchPlan, DispatchStop, Vehicle
 from models.facilities import Facility, FacilityCapacity, Licence
 from models.lots import Bid, DemandProfile, Lot, LotDocument
 from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
+from models.seasonal import Yard
 from models.shipments import Shipment, UtilisationRecord
 
 __all__ = [
-    "Allocation", "ApiToken", "AuditCheckpoint", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "DemandProfile",
+    "Allocation", "ApiToken", "AuditCheckpoint", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "ClearingLock",
+    "DemandProfile",
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
     "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
-    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "make_engine",
+    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "Yard", "make_engine",
+    "DispatchPlan", "DispatchStop", "Vehicle",
     "make_session_factory", "utcnow",
 ]
 

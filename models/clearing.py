@@ -47,9 +47,26 @@ class MatchRun(Base):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     started_at: so.Mapped[Optional[dt.datetime]]
     finished_at: so.Mapped[Optional[dt.datetime]]
+    # Progress the pages translate: the stage and how many categories are solved out of how many.
+    stage: so.Mapped[Optional[str]] = so.mapped_column(sa.String(12))
+    categories_done: so.Mapped[int] = so.mapped_column(default=0)
+    categories_total: so.Mapped[int] = so.mapped_column(default=0)
+    # Why a run failed, as a code the pages translate (the log keeps the technical detail).
+    failure_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(30))
+    timings: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
 
     category: so.Mapped[Optional[WasteCategory]] = so.relationship()
     allocations: so.WriteOnlyMapped[Allocation] = so.relationship(back_populates="run")
+
+
+class ClearingLock(Base):
+    """A category being cleared by a run: the primary key lets at most one run hold a category at a time."""
+
+    __tablename__ = "clearing_locks"
+
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"), primary_key=True)
+    run_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
+    locked_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 
 class Allocation(Base):

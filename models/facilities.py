@@ -45,6 +45,10 @@ class Facility(TimestampMixin, Base):
     in_province: so.Mapped[bool] = so.mapped_column(default=True)
     max_haul_km: so.Mapped[Optional[int]]
     large_producer: so.Mapped[bool] = so.mapped_column(default=False)
+    # Seasons: share of each calendar month (January first) the plant runs, and relative monthly
+    # generation weights; null means all year and flat (see app/services/seasonal.py).
+    operating_months: so.Mapped[Optional[list[float]]] = so.mapped_column(sa.JSON)
+    generation_profile: so.Mapped[Optional[list[float]]] = so.mapped_column(sa.JSON)
 
     organization: so.Mapped[Organization] = so.relationship(back_populates="facilities")
     base: so.Mapped[Optional[ResourceBase]] = so.relationship()

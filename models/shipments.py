@@ -13,6 +13,7 @@ from models.base import Base, Rate, Tonnes, in_set, utcnow
 if TYPE_CHECKING:
     from models.catalogue import WasteCategory
     from models.clearing import Award
+    from models.dispatch import Vehicle
     from models.facilities import Facility
     from models.orgs import Organization
 
@@ -46,9 +47,15 @@ class Shipment(Base):
     discrepancy_pct: so.Mapped[Optional[Decimal]] = so.mapped_column(Rate)
     discrepancy_flagged: so.Mapped[bool] = so.mapped_column(default=False)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="dispatched", index=True)
+    # Set when the carrier accepts a dispatch plan: the truck, its place in the route, the arrival day.
+    dispatch_plan_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("dispatch_plans.id"), index=True)
+    vehicle_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("vehicles.id"))
+    route_sequence: so.Mapped[Optional[int]]
+    expected_arrival: so.Mapped[Optional[dt.date]]
 
     award: so.Mapped[Award] = so.relationship()
     carrier: so.Mapped[Optional[Organization]] = so.relationship()
+    vehicle: so.Mapped[Optional[Vehicle]] = so.relationship()
 
 
 class UtilisationRecord(Base):

@@ -36,7 +36,7 @@ def app():
     """The app bound to the test database, schema created from the models."""
     app = create_app({
         "TESTING": True, "DATABASE_URL": database_url_under_test(), "SERVER_NAME": "localhost",
-        "UPLOAD_FOLDER": str(_TMP / "uploads"),
+        "UPLOAD_FOLDER": str(_TMP / "uploads"), "JOBS_IN_THREAD": False,
     })
     models.Base.metadata.drop_all(database.engine)
     models.Base.metadata.create_all(database.engine)

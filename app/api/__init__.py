@@ -11,6 +11,7 @@ from app.api import (  # noqa: F401 - importing a resource module registers its 
     bids,
     categories,
     demand_profiles,
+    dispatch,
     evaluations,
     facilities,
     generation_reports,

@@ -10,7 +10,7 @@ from app.api.auth import current_user, require
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.extensions import db
-from app.services import bids, facilities, lots
+from app.services import bids, facilities, guidance, lots
 from models import Lot
 
 
@@ -136,11 +136,12 @@ def own_lots(query: schemas.PageQuery):
 @op("GET", "/lots/<int:lot_id>/price-guidance", summary="Price guidance for a lot", tag="lots",
     response=more_schemas.PriceGuidance)
 def price_guidance(lot_id: int):
-    """The aggregate gate value and best netback of competing demand, as on the lot page (figures are null when
-    fewer than two buyers compete, so no single sealed price shows)."""
+    """The band competing buyers offer for the lot after freight, as on the lot page: shown only when enough
+    organisations other than yours compete, never depending on the lot's reserve; a lot with nothing left
+    answers its state (matched, sold, withdrawn)."""
     lot = _visible(lot_id)
-    guidance = lots.price_guidance(db.session, lot)
+    advice = guidance.for_lot(db.session, lot, current_user())
     return more_schemas.PriceGuidance(
-        lot_id=lot.id, demands=guidance.demands, gate_value_yuan_per_t=guidance.gate_value_yuan_per_t,
-        best_netback_yuan_per_t=guidance.best_netback_yuan_per_t,
-        best_netback_prefecture=guidance.best_netback_prefecture)
+        lot_id=lot.id, state=advice.state, reason=advice.reason, competing_buyers=advice.buyers,
+        low_yuan_per_t=advice.low_yuan_per_t, high_yuan_per_t=advice.high_yuan_per_t,
+        prefectures=list(advice.prefectures))

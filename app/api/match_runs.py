@@ -10,6 +10,7 @@ from app.api import pagination, schemas
 from app.api.allocations import allocation_out
 from app.api.auth import current_user
 from app.api.blueprint import get_or_404, op
+from app.api.errors import ApiError
 from app.extensions import db
 from app.services import clearing
 from models import Allocation, MatchRun
@@ -22,15 +23,16 @@ def _result_decimal(results: dict, key: str) -> Decimal | None:
 
 def run_out(run: MatchRun) -> schemas.MatchRun:
     """A run with its status and, once succeeded, its totals."""
-    status = clearing.run_status(run)
+    status = clearing.run_status(run, db.session)
     count = db.session.scalar(sa.select(sa.func.count(Allocation.id)).where(Allocation.run_id == run.id)) or 0
     return schemas.MatchRun(
         id=run.id, status=run.status, done=status["done"], category=run.category.code if run.category else None,
-        progress_pct=run.progress_pct, message=run.message, job_id=run.job_id, allocations=count,
+        progress_pct=run.progress_pct, message=status["message"], job_id=run.job_id, allocations=count,
         tonnes_matched=run.tonnes_matched, transport_cost_yuan=run.transport_cost_yuan,
         objective_yuan=run.objective_yuan, co2_t=run.co2_t,
         surplus_yuan=_result_decimal(run.results, "surplus_yuan"),
         env_tax_avoided_yuan=_result_decimal(run.results, "env_tax_avoided_yuan"), seconds=run.seconds,
+        failure_reason=run.failure_reason, timings=run.timings,
         created_at=run.created_at, started_at=run.started_at, finished_at=run.finished_at)
 
 
@@ -54,7 +56,10 @@ def list_runs(query: schemas.PageQuery):
 def start_run(body: schemas.MatchRunIn):
     """Queue a clearing of every category (or one) as a job; poll the run until `done`."""
     user = current_user()
-    run = clearing.start_clearing(db.session, user, body.category)
+    try:
+        run = clearing.start_clearing(db.session, user, body.category)
+    except clearing.ClearingBusy as exc:
+        raise ApiError(409, exc.message, slug="clearing-busy") from None
     db.session.refresh(run)
     return run_out(run)
 
@@ -72,8 +77,12 @@ def run_allocations(run_id: int, query: schemas.PageQuery):
     """The allocations a run proposed."""
     user = current_user()
     _run(run_id)
+    position = pagination.decode(query.cursor, ("before",))
+    stmt = sa.select(Allocation).where(Allocation.run_id == run_id).order_by(Allocation.id.desc())
+    if position is not None:
+        stmt = stmt.where(Allocation.id < position["before"])
+    rows = list(db.session.scalars(stmt.limit(query.limit + 1)))
+    page, cursor = pagination.after_id(rows, None, query.limit)
     # Officers of a base see the allocations touching their base; the province sees all.
-    rows = sorted((a for a in clearing.run_allocations(db.session, run_id) if policy.may_see_allocation(user, a)),
-                  key=lambda a: a.id, reverse=True)
-    page, cursor = pagination.after_id(rows, query.cursor, query.limit)
+    page = [a for a in page if policy.may_see_allocation(user, a)]
     return schemas.AllocationPage(items=[allocation_out(a, user) for a in page], next_cursor=cursor)

@@ -85,13 +85,19 @@ class OwnLotPage(Output):
 
 
 class PriceGuidance(Output):
-    """Aggregate price guidance for a lot (never one bidder's price); null below two competing buyers."""
+    """Price guidance for a lot as a band (never one bidder's price), or why there is none.
+
+    `state` is `open`, or with nothing left `matched`, `sold` or `withdrawn`. The band is null (with
+    `reason` `too_few_buyers`) unless enough organisations other than yours compete; see the README.
+    """
 
     lot_id: int
-    demands: int
-    gate_value_yuan_per_t: Optional[MoneyOut]
-    best_netback_yuan_per_t: Optional[MoneyOut]
-    best_netback_prefecture: Optional[str]
+    state: str
+    reason: Optional[str]
+    competing_buyers: Optional[int]
+    low_yuan_per_t: Optional[MoneyOut]
+    high_yuan_per_t: Optional[MoneyOut]
+    prefectures: list[Optional[str]]
 
 
 class DocumentUpload(Input):

@@ -392,6 +392,8 @@ class MatchRun(Output):
     surplus_yuan: Optional[MoneyOut]
     env_tax_avoided_yuan: Optional[MoneyOut]
     seconds: Optional[float]
+    failure_reason: Optional[str] = None
+    timings: Optional[dict[str, float]] = None
     created_at: Timestamp
     started_at: Optional[Timestamp]
     finished_at: Optional[Timestamp]

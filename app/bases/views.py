@@ -34,6 +34,7 @@ from app.extensions import db
 from app.labels import EVALUATION_STATUS, FAMILY
 from app.permissions import allowed, check
 from app.services import catalogue, evaluations, generation_reports, scenarios, utilisation
+from app.services import dispatch as dispatch_plans
 from app.services.errors import ServiceError
 from app.services.spreadsheets import ImportRejected
 from app.services.utilisation import Scope
@@ -107,6 +108,7 @@ def dashboard(code: str):
         boundaries_url=url_for("facilities.prefectures_geojson"),
         tile_url=current_app.config.get("MAP_TILE_URL") or "",
         locale=locale,
+        consolidation=dispatch_plans.co2_saved_in_scope(session, scope, year),
     )
 
 

@@ -1,9 +1,10 @@
 """Views of the clearing blueprint: start a run, follow its progress, see allocations on a flow map."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +15,7 @@ from wtforms.validators import Optional
 
 from app import policy
 from app.extensions import db
+from app.labels import ALLOCATION_STATUS
 from app.permissions import allowed
 from app.services import catalogue, clearing
 from app.services.errors import ServiceError
@@ -49,7 +51,11 @@ def start():
     if not form.validate_on_submit():
         return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=form), 400
     try:
-        run = clearing.start_clearing(db.session, current_user.row, form.category.data or None)
+        run = clearing.start_clearing(db.session, current_user.row, form.category.data or None,
+                                      locale=str(get_locale()))
+    except clearing.ClearingBusy as exc:
+        form.category.errors = [exc.message]
+        return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=form), 409
     except ServiceError as exc:
         db.session.rollback()
         form.category.errors = [exc.message]
@@ -70,18 +76,26 @@ def _run_or_404(run_id: int) -> MatchRun:
 def run(run_id: int):
     """A run: progress while it runs, then allocations, flow map, totals and unmatched lots."""
     run = _run_or_404(run_id)
-    return render_template("clearing/run.html", run=run, status=clearing.run_status(run),
-                           summary=clearing.run_summary(db.session, run),
-                           allocations=[a for a in clearing.run_allocations(db.session, run.id)
-                                        if policy.may_see_allocation(current_user.row, a)],
-                           locale=str(get_locale()))
+    locale = str(get_locale())
+    status_filter = request.args.get("status") or None
+    category_filter = request.args.get("category") or None
+    page = clearing.allocation_page(db.session, run.id, request.args.get("page", 1, type=int) or 1,
+                                    status=status_filter if status_filter in ALLOCATION_STATUS else None,
+                                    category=category_filter)
+    # Officers of a base see the allocations touching their base; the province sees all.
+    page = dataclasses.replace(page, items=[a for a in page.items if policy.may_see_allocation(current_user.row, a)])
+    return render_template("clearing/run.html", run=run, status=clearing.run_status(run, db.session, locale),
+                           summary=clearing.summary_figures(run), allocations=page, locale=locale,
+                           status_filter=status_filter, category_filter=category_filter,
+                           categories=catalogue.category_choices(db.session, locale),
+                           allocation_statuses=ALLOCATION_STATUS)
 
 
 @blueprint.route("/runs/<int:run_id>/status.json")
 @allowed(policy.may_see_clearing)
 def status(run_id: int):
     """The run's status and progress for the poller."""
-    return jsonify(clearing.run_status(_run_or_404(run_id)))
+    return jsonify(clearing.run_status(_run_or_404(run_id), db.session, str(get_locale())))
 
 
 @blueprint.route("/runs/<int:run_id>/flows.geojson")

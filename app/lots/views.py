@@ -26,7 +26,7 @@ from app.actions import perform
 from app.extensions import db
 from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
 from app.permissions import allowed
-from app.services import catalogue, facilities, lot_import, lots, uploads
+from app.services import catalogue, facilities, guidance, lot_import, lots, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
 from models import Facility, Lot, LotDocument, ResourceBase
@@ -315,6 +315,7 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
     locale = str(get_locale())
     user = current_user.row if current_user.is_authenticated else None
     manager = policy.may_manage_lot(user, lot)
+    advice = guidance.for_lot(db.session, lot, user)
     return render_template(
         "lots/detail.html",
         lot=lot,
@@ -324,7 +325,10 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
         prefecture_name=catalogue.prefecture_name,
         manager=manager,
         distances=lots.distances_from(lot, _my_facilities()),
-        guidance=lots.price_guidance(db.session, lot),
+        guidance=advice,
+        guidance_places=", ".join(catalogue.prefecture_name(p, locale) or _("outside the province")
+                                  for p in advice.prefectures),
+        guidance_min=current_app.config.get("PRICE_GUIDANCE_MIN_BUYERS", 3),
         document_form=document_form or DocumentForm(),
         action_form=FlaskForm(),
         tile_url=current_app.config.get("MAP_TILE_URL"),

@@ -32,6 +32,7 @@ from models import (
     ResourceBase,
     User,
     WasteCategory,
+    Yard,
 )
 from models.credit_code import make_credit_code
 
@@ -283,6 +284,7 @@ def seed_demo(session: so.Session) -> list[DemoAccount]:
     _demand(session, rng, facilities, categories, lots)
     _generation_reports(session, rng, facilities, categories)
     _evaluations(session, rng, facilities)
+    seed_seasons(session, categories, bases)
     created = _accounts(session)
     session.commit()
     return created
@@ -382,6 +384,33 @@ def _generation_reports(session: so.Session, rng: random.Random, facilities, cat
                     generated_t=_tonnes(generated), stored_t=_tonnes(stored), disposed_t=_tonnes(disposed),
                     self_utilised_t=_tonnes(self_used + from_storage), from_storage_t=_tonnes(from_storage),
                 ))
+    session.flush()
+
+
+# ----------------------------------------------------------------------------- seasons (issue 16)
+
+# Two base yards for winter fly ash, at the Daqing and Jixi seats (demo capacities and costs).
+DEMO_YARDS = (
+    ("230600", "大庆基地粉煤灰贮存场（演示）", 125.03, 46.58, 30000, "3.50"),
+    ("230300", "鸡西基地粉煤灰贮存场（演示）", 130.95, 45.28, 20000, "3.00"),
+)
+
+
+def seed_seasons(session: so.Session, categories: dict[str, WasteCategory],
+                 bases: dict[str, ResourceBase]) -> None:
+    """Kiln calendars for the cement plants, heating-season profiles for the CHP plants, and two base yards."""
+    from app.services.seasonal import HEATING_SEASON_PROFILE, KILN_STAGGERED_MONTHS
+
+    for facility in session.scalars(sa.select(Facility).join(Organization)):
+        name = facility.organization.name
+        if "水泥" in name:
+            facility.operating_months = list(KILN_STAGGERED_MONTHS)
+        if "热电厂" in name:
+            facility.generation_profile = list(HEATING_SEASON_PROFILE)
+    for prefecture, name, lon, lat, capacity, cost in DEMO_YARDS:
+        session.add(Yard(name=name, base=bases.get(prefecture), category=categories["fly_ash"], lon=lon, lat=lat,
+                         capacity_t=Decimal(capacity), cost_yuan_per_t_month=Decimal(cost),
+                         loss_pct_per_month=Decimal(0), is_demo=True))
     session.flush()
 
 

@@ -12,11 +12,10 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
-import matching
 from app import policy
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
-from models import Bid, DemandProfile, Facility, Lot, WasteCategory
+from models import Bid, Facility, Lot, WasteCategory
 
 SORTS = {
     "newest": (Lot.created_at.desc(), Lot.id.desc()),
@@ -331,19 +330,24 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
     """Change an open lot of the user's organisation; commit and audit."""
     if not policy.may_manage_lot(user, lot):
         raise PermissionDenied(_("Only the producer that posted this lot can change it."))
+    # The row lock waits for a clearing writing this lot and re-reads it, so no edit works on a stale copy.
+    session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
+    lot = session.get(Lot, lot.id, populate_existing=True)
     if lot.status not in EDITABLE:
         raise ServiceError(_("Only open lots can be edited."))
     facilities = {f.id: f for f in producer_facilities(session, user)}
     facilities.setdefault(lot.facility_id, lot.facility)
     problems, facility, category = check_input(session, user, data, facilities=facilities)
-    allocated = lot.tonnes - lot.remaining_tonnes
+    allocated_now = _allocated_tonnes(lot.id)
+    allocated = Decimal(str(session.scalar(sa.select(allocated_now)) or 0))
     if data.tonnes is not None and data.tonnes < allocated:
         problems.append(("tonnes", _("%(t)s t are already allocated; the lot cannot be smaller.", t=allocated)))
     _raise_first(problems)
     with session.no_autoflush:
         lot.facility, lot.category = facility, category
         lot.title = _title(data, facility, category) if data.title else lot.title
-        lot.tonnes, lot.remaining_tonnes = data.tonnes, data.tonnes - allocated
+        # Remaining is computed by the UPDATE itself from the allocations, never from a value read earlier.
+        lot.tonnes, lot.remaining_tonnes = data.tonnes, data.tonnes - allocated_now
         lot.reserve_yuan_per_t = data.reserve_yuan_per_t
         lot.available_from, lot.available_to = data.available_from, data.available_to
         lot.min_shipment_t = data.min_shipment_t
@@ -352,6 +356,15 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
     session.commit()
     return lot
+
+
+def _allocated_tonnes(lot_id: int) -> sa.ScalarSelect:
+    """Tonnes of the lot held by pending or accepted allocations, as a subquery evaluated in the statement."""
+    from app.services.clearing.problem import PENDING_ALLOCATION_STATUSES
+    from models import Allocation
+
+    return (sa.select(sa.func.coalesce(sa.func.sum(Allocation.tonnes), 0))
+            .where(Allocation.lot_id == lot_id, Allocation.status.in_(PENDING_ALLOCATION_STATUSES)).scalar_subquery())
 
 
 def withdraw(session: so.Session, user, lot: Lot) -> Lot:
@@ -376,146 +389,3 @@ def distances_from(lot: Lot, facilities: list[Facility]) -> list[tuple[Facility,
         return []
     km = geo.road_km_matrix([f.lon for f in others], [f.lat for f in others], [lot.facility.lon], [lot.facility.lat])
     return [(f, float(k)) for f, k in zip(others, km[:, 0], strict=True)]
-
-
-@dataclass(frozen=True)
-class Guidance:
-    """Aggregate price guidance for a lot: never one bidder's price."""
-
-    demands: int
-    gate_value_yuan_per_t: Decimal | None = None
-    best_netback_yuan_per_t: Decimal | None = None
-    best_netback_prefecture: str | None = None
-
-
-# Below this many competing buyers the guidance would reveal a single sealed price.
-MIN_DEMANDS_FOR_GUIDANCE = 2
-ROUND_GUIDANCE_TO = Decimal("5")
-
-
-def _round_guidance(value: Decimal) -> Decimal:
-    return (value / ROUND_GUIDANCE_TO).to_integral_value() * ROUND_GUIDANCE_TO
-
-
-def _demand_rows(
-    session: so.Session, lot: Lot, today: dt.date
-) -> list[tuple[str, Facility, Decimal, Decimal, dict, float | None, tuple]]:
-    """Active standing demand and sealed bids that could take this lot.
-
-    Rows are (id, facility, tonnes, price, limits, km, window)."""
-    rows = []
-    profiles = session.scalars(
-        sa.select(DemandProfile).where(
-            DemandProfile.category_id == lot.category_id,
-            DemandProfile.active.is_(True),
-            DemandProfile.period_end >= today,
-        )
-    )
-    for p in profiles:
-        rows.append(
-            (
-                f"profile-{p.id}",
-                p.facility,
-                p.tonnes,
-                p.price_yuan_per_t,
-                p.quality_limits or {},
-                p.max_haul_km or p.facility.max_haul_km,
-                (p.period_start, p.period_end),
-            )
-        )
-    bids = session.scalars(
-        sa.select(Bid).where(
-            Bid.status == "active",
-            Bid.category_id == lot.category_id,
-            sa.or_(Bid.lot_id == lot.id, Bid.lot_id.is_(None)),
-        )
-    )
-    for b in bids:
-        rows.append(
-            (
-                f"bid-{b.id}",
-                b.facility,
-                b.tonnes,
-                b.price_yuan_per_t,
-                {},
-                b.max_haul_km or b.facility.max_haul_km,
-                (None, None),
-            )
-        )
-    return [r for r in rows if r[1].id != lot.facility_id]
-
-
-def price_guidance(session: so.Session, lot: Lot, today: dt.date | None = None) -> Guidance:
-    """Solve this lot against current demand of its category; report the gate value and best netback, rounded."""
-    today = today or dt.date.today()
-    rows = _demand_rows(session, lot, today)
-    facilities = {r[1].id for r in rows}
-    if len(facilities) < MIN_DEMANDS_FOR_GUIDANCE:
-        return Guidance(demands=len(facilities))
-    category = lot.category
-    costs = geo.cost_matrix(
-        [lot.facility.lon],
-        [lot.facility.lat],
-        [r[1].lon for r in rows],
-        [r[1].lat for r in rows],
-        freight_class=category.freight_class,
-    )
-    licences = {}
-    for r in rows:
-        licences[r[0]] = frozenset(
-            code
-            for lic in r[1].licences
-            for code in lic.category_codes
-            if lic.valid_until is None or lic.valid_until >= today
-        )
-    quality = {k: float(v) for k, v in (lot.quality or {}).items() if isinstance(v, (int, float))}
-    problem = matching.Problem(
-        lots=[
-            matching.Lot(
-                id=lot.id,
-                category=category.code,
-                tonnes=lot.remaining_tonnes,
-                reserve_yuan_per_t=lot.reserve_yuan_per_t,
-                available_from=lot.available_from,
-                available_to=lot.available_to,
-                quality=quality,
-                hazardous=category.hazardous,
-            )
-        ],
-        demands=[
-            matching.Demand(
-                id=r[0],
-                category=category.code,
-                tonnes=r[2],
-                price_yuan_per_t=r[3],
-                window_from=r[6][0],
-                window_to=r[6][1],
-                quality_limits={k: tuple(v) for k, v in r[4].items()},
-                max_haul_km=r[5],
-                licences=licences[r[0]],
-            )
-            for r in rows
-        ],
-        costs=[
-            matching.Cost(
-                lot_id=lot.id,
-                demand_id=r[0],
-                yuan_per_t=Decimal(str(round(float(costs.yuan_per_t[0, j]), 2))),
-                km=float(costs.road_km[0, j]),
-            )
-            for j, r in enumerate(rows)
-        ],
-    )
-    result = matching.solve(problem, solver="mincostflow")
-    mine = [a for a in result.allocations if a.lot_id == lot.id]
-    if not mine:
-        return Guidance(demands=len(facilities))
-    best = max(mine, key=lambda a: a.netback_yuan_per_t)
-    where = next(r[1] for r in rows if r[0] == best.demand_id)
-    gate = lot.reserve_yuan_per_t + Decimal(result.lot_prices.get(lot.id, 0))
-    return Guidance(
-        demands=len(facilities),
-        gate_value_yuan_per_t=_round_guidance(gate),
-        best_netback_yuan_per_t=_round_guidance(best.netback_yuan_per_t),
-        best_netback_prefecture=where.prefecture_code,
-    )

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.services.errors import ServiceError
 from models import Notification, OutboxEmail, User, utcnow
+from models.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "bid_received": lambda p: _("Your lot %(lot)s received a sealed bid (%(count)s in total).", **p),
     "allocation_proposed": lambda p: _(
         "The clearing proposes %(tonnes)s t of %(lot)s to %(facility)s: accept or decline by %(deadline)s.", **p),
+    "allocations_proposed": lambda p: _(
+        "The clearing proposes %(count)s allocations (%(tonnes)s t) to your organisation: accept or decline by "
+        "%(deadline)s.", **p),
     "allocation_declined": lambda p: _("The allocation of %(tonnes)s t of %(lot)s was declined.", **p),
     "allocation_expired": lambda p: _("The allocation of %(tonnes)s t of %(lot)s expired without both answers.", **p),
     "award_made": lambda p: _("Both parties accepted: %(tonnes)s t of %(lot)s are awarded.", **p),
@@ -69,6 +73,27 @@ def notify_organisation(session: so.Session, organization_id: int, kind: str, pa
                         link: str | None = None) -> list[Notification]:
     """Notify every active user of an organisation."""
     return notify(session, organisation_users(session, organization_id), kind, params, link)
+
+
+def notify_organisations(session: so.Session, params_by_org: dict[int, dict[str, Any]], kind: str,
+                         link: str | None = None) -> int:
+    """One message per active user of each organisation, users read in one query, rows inserted in bulk."""
+    if not params_by_org:
+        return 0
+    users = session.execute(sa.select(User.id, User.email, User.organization_id).where(
+        User.organization_id.in_(list(params_by_org)), User.active.is_(True)).order_by(User.id)).all()
+    notes, emails = [], []
+    for user_id, email, org_id in users:
+        params = {k: str(v) for k, v in params_by_org[org_id].items()}
+        text = message(Notification(kind=kind, params=params))
+        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow(),
+                      "read_at": None})
+        emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),
+                       "created_at": utcnow()})
+    if notes:
+        insert_rows(session.connection(), Notification.__table__, notes)
+        insert_rows(session.connection(), OutboxEmail.__table__, emails)
+    return len(notes)
 
 
 def unread_count(session: so.Session, user_id: int) -> int:

@@ -1,6 +1,8 @@
 """API match runs, allocations, awards, shipments and utilisation declarations."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 
 def test_only_the_province_starts_clearings_of_the_province(apis, market):
     assert apis["producer"].post("/match-runs", {}).status_code == 403
@@ -76,3 +78,33 @@ def test_utilisation_is_declared_by_the_recycler_within_what_was_received(apis, 
     declared = apis["recycler"].post("/utilisation-declarations", {**body, "tonnes": "600"})
     assert declared.status_code == 201 and declared.get_json()["category"] == "fly_ash"
     assert apis["recycler"].get(f"/awards/{award_id}").get_json()["status"] == "utilised"
+
+
+def test_a_fully_allocated_lot_answers_200_with_its_state(apis, market):
+    lot_id = market["lot"]["id"]
+    apis["recycler"].post(f"/lots/{lot_id}/bids", {"facility_id": market["cement"]["id"], "price_yuan_per_t": "80.00",
+                                                   "tonnes": "1000"})
+    assert apis["officer"].post("/match-runs", {"category": "fly_ash"}).get_json()["status"] == "succeeded"
+    for who in ("recycler", "producer", "other_recycler"):
+        body = apis[who].get(f"/lots/{lot_id}/price-guidance")
+        assert body.status_code == 200
+        assert body.get_json()["state"] == "matched" and body.get_json()["low_yuan_per_t"] is None
+
+
+def test_a_second_clearing_of_a_busy_category_is_a_409_problem(apis, market, db):
+    from app.services import clearing
+    from models import ClearingLock, MatchRun, WasteCategory
+
+    holder = MatchRun(status="running", solver="auto", parameters={}, progress_pct=10)
+    db.session.add(holder)
+    db.session.flush()
+    fly_ash = db.session.scalar(sa.select(WasteCategory).where(WasteCategory.code == "fly_ash"))
+    db.session.add(ClearingLock(category_id=fly_ash.id, run_id=holder.id))
+    db.session.commit()
+    busy = apis["officer"].post("/match-runs", {"category": "fly_ash"})
+    assert busy.status_code == 409 and busy.mimetype == "application/problem+json"
+    assert str(holder.id) in busy.get_json()["detail"]
+    assert apis["officer"].post("/match-runs", {}).status_code == 409  # a province-wide run needs fly ash too
+    assert apis["officer"].post("/match-runs", {"category": "steel_slag"}).get_json()["status"] == "succeeded"
+    clearing.fail_run(db.session, holder.id, "worker_lost", "test")
+    assert apis["officer"].post("/match-runs", {"category": "fly_ash"}).status_code == 202

@@ -236,7 +236,9 @@ def test_own_lots_price_guidance_and_carriers(apis, market):
     assert [(lot["id"], lot["active_bids"]) for lot in own] == [(lot_id, 1)]
     assert apis["recycler"].get("/lots/own").status_code == 403
     guidance = apis["recycler"].get(f"/lots/{lot_id}/price-guidance").get_json()
-    assert guidance["demands"] == 1 and guidance["gate_value_yuan_per_t"] is None  # one buyer: nothing shown
+    # the viewer's own bid does not count: no competitor, no band
+    assert guidance["competing_buyers"] == 0 and guidance["low_yuan_per_t"] is None
+    assert guidance["reason"] == "too_few_buyers" and guidance["state"] == "open"
     assert apis["recycler"].get("/lots/999999/price-guidance").status_code == 404
     carrier = make_user("carrier", email="c@example.com")
     names = [c["name"] for c in apis["producer"].get("/carriers").get_json()["items"]]

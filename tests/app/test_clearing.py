@@ -79,15 +79,21 @@ def test_cli_rejects_an_unknown_category(runner, db, reference):
     assert result.exit_code != 0 and "nonsense" in result.output
 
 
-def test_a_failed_solve_marks_the_run_failed_and_writes_nothing(db, reference, monkeypatch):
+def test_a_failed_solve_marks_the_run_failed_and_writes_nothing(db, reference, monkeypatch, caplog):
     m = small_market()
 
     def broken(part, solver="auto"):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(clearing, "solve_category", broken)
+    monkeypatch.setattr(clearing.runs, "solve_category", broken)
     run = _run(db)
-    assert run.status == "failed" and "solver exploded" in run.message
+    assert run.status == "failed" and run.failure_reason == "internal_error"
+    assert "solver exploded" in caplog.text  # the detail goes to the log, not to the page
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        assert "internal error" in clearing.status_message(db.session, run, "en")
+    assert "solver exploded" not in (run.message or "")
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
     assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
 
@@ -284,3 +290,62 @@ def test_a_withdrawn_category_bid_takes_no_part(db, reference):
     db.session.commit()
     _run(db, "fly_ash")
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+
+
+def test_a_run_extends_the_audit_chain_in_one_pass_that_verifies(db, reference):
+    from app.services import audit
+    from models import AuditEvent, Notification
+
+    m = small_market()
+    before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    run = _run(db, "fly_ash")
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)).all()
+    assert events[-1].entity_type == "match_run" and events[-1].action == "succeeded"
+    assert {(e.entity_type, e.action) for e in events} >= {("allocation", "proposed"), ("bid", "allocated"),
+                                                           ("lot", "matched"), ("match_run", "succeeded")}
+    assert audit.verify(db.session) is None
+    # one message per user of each organisation on either side, not one per allocation
+    kinds = db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == m["near_user"].id)).all()
+    assert kinds == ["allocations_proposed"]
+    assert run.timings and run.seconds >= sum(run.timings.values()) * 0.5
+
+
+def test_the_run_page_paginates_and_filters_allocations(auth, client, db, reference):
+    org = OrganizationFactory()
+    for k in range(60):
+        lot = LotFactory(facility=FacilityFactory(organization=org, lon=126.6 + k / 1000, lat=45.7),
+                         tonnes=Decimal("10"))
+        BidFactory(lot=lot, facility=FacilityFactory(kind="recycler", lon=126.7, lat=45.8), tonnes=Decimal("10"))
+    run = _run(db, "fly_ash")
+    UserFactory(email="regulator@example.com", role="regulator")  # the province sees every allocation
+    auth.login("regulator@example.com")
+    first = client.get(f"/clearing/runs/{run.id}", headers=EN).get_data(as_text=True)
+    assert "Page 1 of 2" in first and first.count("/lots/") >= 50
+    second = client.get(f"/clearing/runs/{run.id}?page=2", headers=EN).get_data(as_text=True)
+    assert "Page 2 of 2" in second
+    none = client.get(f"/clearing/runs/{run.id}?status=declined", headers=EN).get_data(as_text=True)
+    assert "No allocations." in none
+    slag = client.get(f"/clearing/runs/{run.id}?category=steel_slag", headers=EN).get_data(as_text=True)
+    assert "No allocations." in slag
+
+
+def test_categories_solved_in_two_processes_give_identical_results(db, reference):
+    from app.services.clearing import runs
+    from models import utcnow
+
+    m = small_market()
+    slag = LotFactory(facility=m["lot_facility"], category=category("steel_slag"), tonnes=Decimal("500.000"))
+    BidFactory(lot=slag, facility=m["near"], category=category("steel_slag"), price_yuan_per_t=Decimal("60.00"),
+               tonnes=Decimal("500.000"))
+    categories = clearing.clearable_categories(db.session)
+    today = utcnow().date()
+
+    def solved(workers):
+        out = [clearing.solved_to_payload(s) for s in runs.solve_categories(db.session, categories, today, workers)]
+        for payload in out:
+            payload.pop("timings")
+            payload["result"].pop("timings")
+        return out
+
+    one, two = solved(1), solved(2)
+    assert len(one) == 2 and one == two

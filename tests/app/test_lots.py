@@ -168,7 +168,7 @@ def test_map_view_and_json(client, reference):
     assert data["count"] == 1 and data["lots"][0]["id"] == lot.id and data["lots"][0]["lon"] == 126.63
 
 
-def test_lot_page_shows_guidance_but_no_bid_price_or_count_to_outsiders(client, reference):
+def test_lot_page_shows_no_bid_price_or_count_and_no_guidance_to_anonymous_visitors(client, reference):
     lot = LotFactory(reserve_yuan_per_t=Decimal("5.00"))
     BidFactory(
         lot=lot, price_yuan_per_t=Decimal("87.13"), facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.8)
@@ -179,7 +179,7 @@ def test_lot_page_shows_guidance_but_no_bid_price_or_count_to_outsiders(client, 
     page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert 'id="bid-count"' not in page
     assert "87.13" not in page and "93.47" not in page
-    assert 'id="price-guidance"' in page
+    assert 'id="price-guidance"' not in page and "guidance-box" in page
 
 
 def test_the_producer_sees_how_many_bids_its_lot_has_but_not_their_prices(client, auth, reference):

@@ -24,10 +24,9 @@ def on_postgres() -> bool:
 
 @pytest.fixture
 def redis_client():
-    """The run's own Redis database (TEST_REDIS_URL); skips when unset or unreachable.
+    """The run's own Redis database (TEST_REDIS_URL; none by default), cleared of the app's and Celery's keys only.
 
-    Nothing is flushed: the keys the test created (queues, results, heartbeats) are deleted afterwards, and
-    whatever was there before is left alone.
+    Skips when unset or unreachable (fails under REQUIRE_REDIS=1). Nothing is flushed.
     """
     import redis
 
@@ -42,12 +41,21 @@ def redis_client():
         if os.environ.get("REQUIRE_REDIS") == "1":
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
-    before = set(client.scan_iter(count=1000))
+    _delete_ours(client)
     yield client
-    created = [key for key in client.scan_iter(count=1000) if key not in before]
-    if created:
-        client.delete(*created)
+    _delete_ours(client)
     client.close()
+
+
+# The keys the app and Celery create (heartbeats, queues, results): deleted, never the whole database.
+OUR_KEYS = ("gufei:*", "celery*", "_kombu*", "unacked*")
+
+
+def _delete_ours(client) -> None:
+    for pattern in OUR_KEYS:
+        keys = list(client.scan_iter(match=pattern, count=500))
+        if keys:
+            client.delete(*keys)
 
 
 class Worker:

@@ -27,6 +27,7 @@ PROVINCE = {"regulator", "admin"}
 PRODUCERS = {"producer", "admin"}
 RECYCLERS = {"recycler", "admin"}
 PARTIES = {"producer", "recycler", "admin"}
+CARRIERS = {"carrier", "admin"}
 SEALED_PRICE = "87.65"  # the other recycler's bid: no response any matrix role gets may show it
 
 # endpoint → roles that pass its guard. Everyone else: anonymous → sign-in, others → 403.
@@ -48,7 +49,7 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "clearing.status": VIEWERS, "clearing.flows": VIEWERS,
     "awards.index": PARTIES, "awards.decide": PARTIES, "awards.detail": PARTIES | {"regulator"},
     "shipments.dispatch": PRODUCERS, "shipments.receive": RECYCLERS,
-    "shipments.utilisation": RECYCLERS, "shipments.manifests": {"carrier", "admin"},
+    "shipments.utilisation": RECYCLERS, "shipments.manifests": CARRIERS,
     "notifications.inbox": SIGNED_IN, "notifications.read": SIGNED_IN, "notifications.read_all": SIGNED_IN,
     "tokens.index": SIGNED_IN, "tokens.create": SIGNED_IN, "tokens.revoke": SIGNED_IN,
     "bases.index": VIEWERS, "bases.dashboard": VIEWERS, "bases.chart_data": VIEWERS, "bases.flows_geojson": VIEWERS,
@@ -59,6 +60,12 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "bases.import_reports": PRODUCERS,
     "bases.report_template": PRODUCERS,
     "api_docs.docs": PUBLIC,
+    "dispatch.index": CARRIERS, "dispatch.start": CARRIERS, "dispatch.plan": CARRIERS,
+    "dispatch.plan_status": CARRIERS, "dispatch.plan_routes": CARRIERS,
+    "dispatch.accept": CARRIERS, "dispatch.discard": CARRIERS,
+    "dispatch.vehicles": CARRIERS, "dispatch.retire_vehicle": CARRIERS,
+    "seasonal.plan": VIEWERS, "seasonal.run": VIEWERS, "seasonal.run_data": VIEWERS,
+    "seasonal.yards": VIEWERS, "seasonal.delete_yard": VIEWERS, "seasonal.seasons": PARTIES,
 }
 
 # Where a route's POST is narrower than its GET.
@@ -103,6 +110,10 @@ API_ACCESS: dict[str, frozenset[str] | set[str]] = {
     "api.generation-reports_list_reports": PRODUCERS | {"regulator"},
     "api.utilisation_list_declarations": PARTIES | {"regulator"},
     "api.admin_list_organizations": {"admin"}, "api.admin_set_verification": {"admin"},
+    "api.dispatch_accept_plan": CARRIERS, "api.dispatch_add_vehicle": CARRIERS, "api.dispatch_discard_plan": CARRIERS,
+    "api.dispatch_get_plan": CARRIERS, "api.dispatch_list_plannable": CARRIERS, "api.dispatch_list_plans": CARRIERS,
+    "api.dispatch_list_vehicles": CARRIERS, "api.dispatch_retire_vehicle": CARRIERS,
+    "api.dispatch_start_plan": CARRIERS,
 }
 
 

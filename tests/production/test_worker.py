@@ -62,7 +62,7 @@ def test_a_run_whose_worker_is_killed_ends_failed_with_nothing_written(db, refer
     replacement = start_worker()  # a starting worker sweeps runs left without a heartbeat
     failed = wait_for(lambda: _run(db, run.id).status == "failed" and _run(db, run.id), 60,
                       "the sweep to fail the run", replacement)
-    assert "worker lost" in failed.message
+    assert failed.failure_reason == "worker_lost"
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
     assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
     assert db.session.get(Lot, slag.id).remaining_tonnes == Decimal("500.000")

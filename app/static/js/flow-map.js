@@ -1,30 +1,44 @@
-// Flow map of a clearing run: prefecture boundaries, then producer → recycler lines sized by tonnes.
+/* Flow map of a clearing run: the offline base layer, then producer → recycler lines with width by
+   tonnes and colour by mode, a legend, and a message when the run delivered nothing. Translated text
+   comes from the element's data-* attributes. */
 (function () {
   "use strict";
   var el = document.getElementById("flow-map");
-  if (!el || typeof L === "undefined") { return; }
-  var map = L.map(el).setView([47.5, 128.0], 6);
-  function getJSON(url) { return fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }); }
-  getJSON(el.dataset.boundariesUrl).then(function (gj) {
-    L.geoJSON(gj, { style: { color: "#6c757d", weight: 1, fillColor: "#e9f5ec", fillOpacity: 0.5 } }).addTo(map);
-  });
-  getJSON(el.dataset.flowsUrl).then(function (gj) {
-    var max = 1;
-    gj.features.forEach(function (f) { max = Math.max(max, f.properties.tonnes); });
-    var layer = L.geoJSON(gj, {
-      style: function (f) { return { color: "#198754", opacity: 0.8, weight: 1 + 9 * f.properties.tonnes / max }; },
-      onEachFeature: function (f, l) {
-        var p = f.properties;
-        var text = document.createElement("span");
-        text.textContent = p.from + " → " + p.to + ": " + p.tonnes.toLocaleString() + " t";
-        l.bindPopup(text);
+  if (!el || typeof L === "undefined" || !window.GufeiMap) { return; }
+  var COLORS = { road: "#1565c0", rail: "#8e24aa" };
+  var MIN_W = 2, SPAN_W = 8;
+  var map = GufeiMap.create(el);
+  function width(t, max) { return MIN_W + SPAN_W * t / max; }
+  fetch(el.dataset.flowsUrl, { credentials: "same-origin" })
+    .then(function (r) { return r.json(); })
+    .then(function (gj) {
+      if (!gj.features.length) {
+        GufeiMap.emptyMessage(map, el.dataset.empty || "");
+        return;
       }
-    }).addTo(map);
-    gj.features.forEach(function (f) {
-      var c = f.geometry.coordinates;
-      L.circleMarker([c[0][1], c[0][0]], { radius: 4, color: "#8b4513" }).addTo(map);
-      L.circleMarker([c[1][1], c[1][0]], { radius: 4, color: "#0d6efd" }).addTo(map);
+      var max = 1;
+      gj.features.forEach(function (f) { max = Math.max(max, f.properties.tonnes); });
+      var layer = L.geoJSON(gj, {
+        style: function (f) {
+          return { color: COLORS[f.properties.mode] || COLORS.road, opacity: 0.85, weight: width(f.properties.tonnes, max) };
+        },
+        onEachFeature: function (f, l) {
+          var p = f.properties;
+          l.bindPopup(GufeiMap.popup({ title: p.from + " → " + p.to, lines: [p.tonnes.toLocaleString() + " t"] }));
+        }
+      }).addTo(map);
+      gj.features.forEach(function (f) {
+        var c = f.geometry.coordinates;
+        L.circleMarker([c[0][1], c[0][0]], { radius: 5, color: "#8b4513", fillOpacity: 0.9 }).addTo(map);
+        L.circleMarker([c[1][1], c[1][0]], { radius: 5, color: "#2e7d32", fillOpacity: 0.9 }).addTo(map);
+      });
+      var tonnes = function (t) { return Math.round(t).toLocaleString() + " t"; };
+      GufeiMap.flowLegend(map, {
+        title: el.dataset.legendTitle || "",
+        samples: [max / 10, max / 2, max].map(function (t) { return { width: width(t, max), text: tonnes(t) }; }),
+        modes: [{ color: COLORS.road, text: el.dataset.labelRoad || "road" },
+                { color: COLORS.rail, text: el.dataset.labelRail || "rail" }]
+      });
+      map.fitBounds(layer.getBounds().pad(0.2));
     });
-    if (gj.features.length) { map.fitBounds(layer.getBounds().pad(0.2)); }
-  });
 })();

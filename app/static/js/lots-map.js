@@ -1,19 +1,25 @@
-/* Lot maps: points from a data-points attribute or from a JSON endpoint (data-source), with popups. */
+/* Lot maps: points from a data-points attribute or from a JSON endpoint (data-source), clustered with
+   counts, with popups. A single point (the lot page's mini-map) opens at a zoom that shows the towns,
+   roads and railways around it. */
 (function () {
   "use strict";
   if (!window.L) { return; }
+  var CONTEXT_ZOOM = 8;
   function draw(map, lots) {
-    var bounds = [];
+    var group = GufeiMap.markerGroup();
     lots.forEach(function (lot) {
       var lines = [];
       if (lot.category) { lines.push(lot.category); }
       if (lot.tonnes) { lines.push(lot.tonnes + " t · ¥" + lot.reserve_yuan_per_t + "/t"); }
       if (lot.road_km !== null && lot.road_km !== undefined) { lines.push(lot.road_km + " km"); }
-      L.marker([lot.lat, lot.lon]).addTo(map).bindPopup(GufeiMap.popup({ title: lot.title, url: lot.url, lines: lines }));
-      bounds.push([lot.lat, lot.lon]);
+      L.marker([lot.lat, lot.lon], { title: lot.title })
+        .bindPopup(GufeiMap.popup({ title: lot.title, url: lot.url, lines: lines }))
+        .addTo(group);
     });
-    if (bounds.length === 1) { map.setView(bounds[0], 9); }
-    else if (bounds.length > 1) { map.fitBounds(bounds, { padding: [20, 20] }); }
+    group.addTo(map);
+    if (lots.length === 1) { map.setView([lots[0].lat, lots[0].lon], CONTEXT_ZOOM); }
+    else if (lots.length > 1) { map.fitBounds(group.getBounds(), { padding: [20, 20] }); }
+    else if (map.getContainer().dataset.empty) { GufeiMap.emptyMessage(map, map.getContainer().dataset.empty); }
   }
   document.querySelectorAll(".lots-map").forEach(function (el) {
     var map = GufeiMap.create(el);

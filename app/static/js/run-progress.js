@@ -12,6 +12,8 @@
         if (bar) { bar.value = s.progress_pct; bar.textContent = s.progress_pct + " %"; }
         var msg = document.getElementById("run-message");
         if (msg) { msg.textContent = s.message || ""; }
+        var badge = document.getElementById("run-status");
+        if (badge && s.status_label) { badge.textContent = s.status_label; }
         if (s.done) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
       })
       .catch(function () { window.setTimeout(poll, 3000); });

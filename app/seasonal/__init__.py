@@ -1,0 +1,1 @@
+"""Seasonal planning pages: a year of months, kiln calendars, base yards and what-ifs."""

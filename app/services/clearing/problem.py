@@ -1,0 +1,333 @@
+"""The one translation from the database to a matching problem, shared by clearing, price guidance and scenarios.
+
+Public API (stable; other use cases build on it):
+
+- ``build_category_problem(session, category, today, lot_ids=None)`` → ``CategoryProblem``: the open lots
+  of a category (or only ``lot_ids``) and every active demand that may take them — bids on one of those
+  lots, category-wide bids and standing demand profiles less what pending allocations already commit —
+  with freight for every candidate pair. Pairs are pre-filtered by the great-circle bound of each
+  demand's haul limit (a KD-tree over unit vectors; road and rail routes are never shorter), never
+  join a demand to a lot of its own facility or organisation, and get road/rail km from ``geo`` in
+  one matrix call per block of lots. The compatibility rules proper (haul, quality, window, licence)
+  and the surplus filter stay in ``matching``, so every consumer applies exactly the same ones.
+- ``clearable_categories(session)``: categories with a lot that still has tonnes to clear.
+- ``CategoryProblem.demand_ref(demand_id)``: the facility, bid and profile rows behind a demand.
+- ``CategoryProblem.arc_km(lot_ids, demand_ids)``: road and rail km of given pairs (for writing).
+
+Arrays, not dicts of tuples, carry the per-demand and per-arc data; ``release()`` drops them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from scipy.spatial import cKDTree
+
+import geo
+import matching
+from geo.distance import EARTH_RADIUS_KM, unit_vectors
+from models import Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Licence, Lot, WasteCategory
+
+CLEARABLE_LOT_STATUSES = ("open", "matched", "awarded")
+PENDING_ALLOCATION_STATUSES = ("proposed", "accepted")
+# Lots per geo.cost_matrix call: bounds the dense block (rows × demand facilities) held in memory at once.
+COST_BLOCK_ROWS = 512
+
+
+@dataclass
+class DemandRows:
+    """Per-demand database rows, aligned with ``problem.demands`` (0 where a demand has no bid/profile)."""
+
+    facility_id: np.ndarray
+    bid_id: np.ndarray
+    profile_id: np.ndarray
+    organization_id: np.ndarray
+    prefecture: list[str | None]
+
+
+@dataclass
+class CategoryProblem:
+    """One category's matching problem with the database rows behind its demands and the km of its arcs."""
+
+    category: WasteCategory
+    problem: matching.Problem
+    demands: DemandRows
+    lot_organization: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    road_km: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per cost-table row
+    rail_km: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN where the pair goes by road
+
+    def demand_ref(self, demand_id: str) -> tuple[int, int | None, int | None]:
+        """(facility id, bid id or None, profile id or None) behind a demand id."""
+        j = self.problem.demand_position[demand_id]
+        bid, profile = int(self.demands.bid_id[j]), int(self.demands.profile_id[j])
+        return int(self.demands.facility_id[j]), bid or None, profile or None
+
+    def arc_km(self, lot_ids: Sequence[int], demand_ids: Sequence[str]) -> list[tuple[float, float | None]]:
+        """Road and rail km (None: by road) of each (lot, demand) pair, looked up in the cost table."""
+        t = self.problem.cost_table
+        n_d = max(1, len(self.problem.demands))
+        keys = t.lot_index * n_d + t.demand_index
+        order = np.argsort(keys, kind="stable")
+        wanted = np.array([self.problem.lot_position[i] * n_d + self.problem.demand_position[d]
+                           for i, d in zip(lot_ids, demand_ids, strict=True)], dtype=np.int64)
+        rows = order[np.searchsorted(keys[order], wanted)] if len(wanted) else np.zeros(0, dtype=np.int64)
+        return [(float(r), None if np.isnan(x) else float(x))
+                for r, x in zip(self.road_km[rows].tolist(), self.rail_km[rows].tolist(), strict=True)]
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-safe record of the inputs."""
+        return {
+            "lots": [{"id": lot.id, "tonnes": str(lot.tonnes), "reserve": str(lot.reserve_yuan_per_t),
+                      "from": _iso(lot.available_from), "to": _iso(lot.available_to), "quality": dict(lot.quality),
+                      "hazardous": lot.hazardous} for lot in self.problem.lots],
+            "demands": [{"id": d.id, "tonnes": str(d.tonnes), "price": str(d.price_yuan_per_t),
+                         "max_haul_km": d.max_haul_km, "from": _iso(d.window_from), "to": _iso(d.window_to),
+                         "quality_limits": {k: list(v) for k, v in d.quality_limits.items()},
+                         "licences": sorted(d.licences)} for d in self.problem.demands],
+            "arcs": len(self.problem.cost_table),
+        }
+
+    def release(self) -> None:
+        """Drop the arc arrays once the category is solved (the run keeps only what it writes)."""
+        self.road_km = self.rail_km = np.zeros(0)
+        self.problem = matching.Problem([], [])
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _numeric_quality(quality: dict[str, Any] | None) -> dict[str, float]:
+    out = {}
+    for key, value in (quality or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(number):
+            out[key] = number
+    return out
+
+
+def _limits(raw: dict[str, Any] | None) -> dict[str, tuple[float | None, float | None]]:
+    out = {}
+    for key, bounds in (raw or {}).items():
+        if isinstance(bounds, (list, tuple)) and len(bounds) == 2:
+            out[key] = tuple(None if b is None else float(b) for b in bounds)
+    return out
+
+
+def clearable_categories(session: so.Session) -> list[WasteCategory]:
+    """Categories having at least one lot with tonnes to clear."""
+    ids = sa.select(Lot.category_id).where(Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
+    return list(session.scalars(sa.select(WasteCategory).where(WasteCategory.id.in_(ids)).order_by(WasteCategory.id)))
+
+
+# ----------------------------------------------------------------------------- loading rows
+
+
+@dataclass
+class _Lots:
+    rows: list[Any]
+    lon: np.ndarray
+    lat: np.ndarray
+    facility: np.ndarray
+    organization: np.ndarray
+
+
+def _load_lots(session: so.Session, category: WasteCategory, lot_ids: Sequence[int] | None) -> _Lots:
+    stmt = (sa.select(Lot.id, Lot.remaining_tonnes, Lot.reserve_yuan_per_t, Lot.available_from, Lot.available_to,
+                      Lot.quality, Lot.facility_id, Facility.organization_id, Facility.lon, Facility.lat)
+            .join(Facility, Facility.id == Lot.facility_id)
+            .where(Lot.category_id == category.id, Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
+            .order_by(Lot.id))
+    if lot_ids is not None:
+        stmt = stmt.where(Lot.id.in_(list(lot_ids)))
+    rows = session.execute(stmt).all()
+    return _Lots(rows, np.array([r.lon for r in rows], dtype=np.float64),
+                 np.array([r.lat for r in rows], dtype=np.float64),
+                 np.array([r.facility_id for r in rows], dtype=np.int64),
+                 np.array([r.organization_id for r in rows], dtype=np.int64))
+
+
+@dataclass
+class _Demand:
+    demand: matching.Demand
+    facility_id: int
+    organization_id: int
+    lon: float
+    lat: float
+    prefecture: str | None
+    bid_id: int = 0
+    profile_id: int = 0
+    lot_id: int | None = None  # a bid on one lot pairs with that lot only
+
+
+def _licences(session: so.Session, facility_ids: set[int], today: dt.date) -> dict[int, frozenset[str]]:
+    held: dict[int, set[str]] = {}
+    if not facility_ids:
+        return {}
+    rows = session.execute(sa.select(Licence.facility_id, Licence.category_codes).where(
+        Licence.facility_id.in_(facility_ids), sa.or_(Licence.valid_until.is_(None), Licence.valid_until >= today)))
+    for facility_id, codes in rows:
+        held.setdefault(facility_id, set()).update(codes or [])
+    return {k: frozenset(v) for k, v in held.items()}
+
+
+_FACILITY_COLUMNS = (Facility.organization_id, Facility.lon, Facility.lat, Facility.prefecture_code,
+                     Facility.max_haul_km.label("facility_haul"))
+
+
+def _load_demands(session: so.Session, category: WasteCategory, today: dt.date,
+                  lot_ids: Sequence[int] | None) -> list[_Demand]:
+    """Active bids (on a clearable lot or category-wide) and standing profiles less committed tonnes."""
+    bid_stmt = (sa.select(Bid.id, Bid.lot_id, Bid.facility_id, Bid.tonnes, Bid.price_yuan_per_t, Bid.max_haul_km,
+                          *_FACILITY_COLUMNS)
+                .join(Facility, Facility.id == Bid.facility_id).outerjoin(Lot, Bid.lot_id == Lot.id)
+                .where(Bid.category_id == category.id, Bid.status == "active",
+                       sa.or_(Bid.lot_id.is_(None), Lot.status.in_(CLEARABLE_LOT_STATUSES)))
+                .order_by(Bid.id))
+    if lot_ids is not None:
+        bid_stmt = bid_stmt.where(sa.or_(Bid.lot_id.is_(None), Bid.lot_id.in_(list(lot_ids))))
+    bids = session.execute(bid_stmt).all()
+    committed = (sa.select(Allocation.demand_profile_id, sa.func.sum(Allocation.tonnes).label("taken"))
+                 .where(Allocation.demand_profile_id.is_not(None), Allocation.status.in_(PENDING_ALLOCATION_STATUSES))
+                 .group_by(Allocation.demand_profile_id).subquery())
+    profiles = session.execute(
+        sa.select(DemandProfile.id, DemandProfile.facility_id, DemandProfile.tonnes, DemandProfile.price_yuan_per_t,
+                  DemandProfile.period_start, DemandProfile.period_end, DemandProfile.max_haul_km,
+                  DemandProfile.quality_limits, sa.func.coalesce(committed.c.taken, 0).label("taken"),
+                  *_FACILITY_COLUMNS)
+        .join(Facility, Facility.id == DemandProfile.facility_id)
+        .outerjoin(committed, committed.c.demand_profile_id == DemandProfile.id)
+        .where(DemandProfile.category_id == category.id, DemandProfile.active.is_(True),
+               DemandProfile.period_end >= today)
+        .order_by(DemandProfile.id)).all()
+    capacity = dict(session.execute(sa.select(FacilityCapacity.facility_id, FacilityCapacity.quality_limits)
+                                    .where(FacilityCapacity.category_id == category.id)).all())
+    licences = _licences(session, {b.facility_id for b in bids} | {p.facility_id for p in profiles}, today)
+    out = []
+    for b in bids:
+        out.append(_Demand(matching.Demand(
+            id=f"b{b.id}", category=category.code, tonnes=b.tonnes, price_yuan_per_t=b.price_yuan_per_t,
+            quality_limits=_limits(capacity.get(b.facility_id)), max_haul_km=b.max_haul_km or b.facility_haul,
+            licences=licences.get(b.facility_id, frozenset())),
+            b.facility_id, b.organization_id, b.lon, b.lat, b.prefecture_code, bid_id=b.id, lot_id=b.lot_id))
+    for p in profiles:
+        left = p.tonnes - Decimal(str(p.taken))
+        if left <= 0:
+            continue
+        out.append(_Demand(matching.Demand(
+            id=f"p{p.id}", category=category.code, tonnes=left, price_yuan_per_t=p.price_yuan_per_t,
+            window_from=p.period_start, window_to=p.period_end,
+            quality_limits=_limits(p.quality_limits or capacity.get(p.facility_id)),
+            max_haul_km=p.max_haul_km or p.facility_haul, licences=licences.get(p.facility_id, frozenset())),
+            p.facility_id, p.organization_id, p.lon, p.lat, p.prefecture_code, profile_id=p.id))
+    return out
+
+
+# ----------------------------------------------------------------------------- candidate pairs and costs
+
+
+def _chord(km: np.ndarray) -> np.ndarray:
+    """Straight-line distance through the earth (on the unit sphere) of a great-circle distance."""
+    return 2.0 * np.sin(np.minimum(km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
+
+
+def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np.ndarray]:
+    """(lot position, demand position) of every pair within its demand's haul limit as the crow flies.
+
+    A bid on one lot pairs with that lot; a category-wide bid or a profile with every lot whose
+    great-circle distance does not exceed its haul limit (road and rail never run shorter), never
+    a lot at its own facility or of its own organisation.
+    """
+    li: list[np.ndarray] = []
+    di: list[np.ndarray] = []
+    n = len(lots.rows)
+    position = {row.id: k for k, row in enumerate(lots.rows)}
+    wide = [j for j, d in enumerate(demands) if d.lot_id is None]
+    if wide and n:
+        tree = cKDTree(unit_vectors(lots.lon, lots.lat))
+        haul = np.array([np.inf if demands[j].demand.max_haul_km is None else demands[j].demand.max_haul_km
+                         for j in wide])
+        points = unit_vectors([demands[j].lon for j in wide], [demands[j].lat for j in wide])
+        # A hair over the bound so rounding never drops a pair the exact rule would keep.
+        hits = tree.query_ball_point(points, _chord(haul) * (1 + 1e-9) + 1e-12, return_sorted=True)
+        for j, found in zip(wide, hits, strict=True):
+            rows = np.asarray(found, dtype=np.int64)
+            d = demands[j]
+            rows = rows[(lots.facility[rows] != d.facility_id) & (lots.organization[rows] != d.organization_id)]
+            li.append(rows)
+            di.append(np.full(len(rows), j, dtype=np.int64))
+    for j, d in enumerate(demands):
+        if d.lot_id is not None and d.lot_id in position:
+            li.append(np.array([position[d.lot_id]], dtype=np.int64))
+            di.append(np.array([j], dtype=np.int64))
+    if not li:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    li_a, di_a = np.concatenate(li), np.concatenate(di)
+    order = np.lexsort((li_a, di_a))
+    return li_a[order], di_a[order]
+
+
+def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarray,
+               freight_class: str) -> dict[str, np.ndarray]:
+    """Freight yuan/t, road km, rail km (NaN: by road) and CO2 per pair, from geo by blocks of lot facilities."""
+    out = {k: np.empty(len(li)) for k in ("yuan", "road", "rail", "co2")}
+    if not len(li):
+        return out
+    d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
+    d_lon = np.array([d.lon for d in demands])
+    d_lat = np.array([d.lat for d in demands])
+    # Costs depend on places only: one row per lot facility, one column per demand facility.
+    src_ids, src_first, src_of_pair = np.unique(lots.facility[li], return_index=True, return_inverse=True)
+    src_pos = li[src_first]
+    dst_ids, dst_first, dst_of_pair = np.unique(d_fac[di], return_index=True, return_inverse=True)
+    dst_pos = di[dst_first]
+    src_of_pair, dst_of_pair = src_of_pair.ravel(), dst_of_pair.ravel()
+    order = np.argsort(src_of_pair, kind="stable")
+    bounds = np.searchsorted(src_of_pair[order], np.arange(0, len(src_ids) + COST_BLOCK_ROWS, COST_BLOCK_ROWS))
+    for b in range(len(bounds) - 1):
+        pairs = order[bounds[b]:bounds[b + 1]]
+        if not len(pairs):
+            continue
+        rows = np.arange(b * COST_BLOCK_ROWS, min((b + 1) * COST_BLOCK_ROWS, len(src_ids)))
+        cols, col_of_pair = np.unique(dst_of_pair[pairs], return_inverse=True)
+        m = geo.cost_matrix(lots.lon[src_pos[rows]], lots.lat[src_pos[rows]], d_lon[dst_pos[cols]],
+                            d_lat[dst_pos[cols]], freight_class)
+        r, c = src_of_pair[pairs] - rows[0], col_of_pair.ravel()
+        out["yuan"][pairs] = m.yuan_per_t[r, c]
+        out["road"][pairs] = m.road_km[r, c]
+        out["rail"][pairs] = m.rail_km[r, c]
+        out["co2"][pairs] = m.co2_kg_per_t[r, c]
+        del m
+    return out
+
+
+def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date,
+                           lot_ids: Sequence[int] | None = None) -> CategoryProblem:
+    """The matching problem of one category (or of some of its lots) against all its current demand."""
+    lots = _load_lots(session, category, lot_ids)
+    demands = _load_demands(session, category, today, lot_ids)
+    m_lots = [matching.Lot(
+        id=r.id, category=category.code, tonnes=r.remaining_tonnes, reserve_yuan_per_t=r.reserve_yuan_per_t,
+        available_from=r.available_from, available_to=r.available_to, quality=_numeric_quality(r.quality),
+        hazardous=category.hazardous) for r in lots.rows]
+    rows = DemandRows(np.array([d.facility_id for d in demands], dtype=np.int64),
+                      np.array([d.bid_id for d in demands], dtype=np.int64),
+                      np.array([d.profile_id for d in demands], dtype=np.int64),
+                      np.array([d.organization_id for d in demands], dtype=np.int64),
+                      [d.prefecture for d in demands])
+    li, di = candidate_pairs(lots, demands)
+    costs = pair_costs(lots, demands, li, di, category.freight_class)
+    # The haul rule judges the whole route: road legs plus the rail leg.
+    km = costs["road"] + np.nan_to_num(costs["rail"], nan=0.0)
+    problem = matching.Problem.from_arrays(m_lots, [d.demand for d in demands], li, di, costs["yuan"], km,
+                                           costs["co2"])
+    return CategoryProblem(category, problem, rows, lots.organization, costs["road"], costs["rail"])

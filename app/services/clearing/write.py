@@ -1,0 +1,256 @@
+"""The join: write a run's solved categories in bulk, re-checking under row locks that nothing moved.
+
+Each category is written inside its own savepoint: lots are locked in id order and reduced by one
+conditional UPDATE per lot (checked row counts), bids flipped set-wise, profiles locked and their
+commitments re-summed, allocations inserted together. A category whose market moved (or whose rows
+break a constraint) is rolled back alone and reported; the others are written. The audit chain is
+extended for the whole run in one pass under one lock, notifications go out once per organisation,
+and the run's locks are freed in the same commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+import sqlalchemy.orm as so
+from flask import current_app
+
+import matching
+from app.services import audit, notifications
+from app.services.clearing.problem import CLEARABLE_LOT_STATUSES, PENDING_ALLOCATION_STATUSES
+from app.services.clearing.runs import MarketMoved, SolvedCategory, reason_of, release_locks
+from models import Allocation, Bid, DemandProfile, Facility, Lot, MatchRun, utcnow
+from models.bulk import insert_rows
+
+logger = logging.getLogger(__name__)
+
+FEN = Decimal("0.01")
+KG = Decimal("0.001")
+HALF_KG = Decimal("0.0005")
+
+
+def money(value: Decimal | float | int) -> Decimal:
+    """Round to the fen, half up."""
+    return Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class _Written:
+    """What the category writes leave for the run's single audit pass, notifications and totals."""
+
+    events: list[tuple[str, int, str, dict[str, Any]]] = field(default_factory=list)
+    by_org: dict[int, dict[str, Any]] = field(default_factory=dict)
+    totals: dict[str, Decimal] = field(default_factory=lambda: {k: Decimal(0) for k in (
+        "tonnes", "transport", "surplus", "co2_kg", "env_tax")})
+    allocations: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # category code → reason
+
+
+def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory]) -> bool:
+    """Write every category's allocations (each all or nothing); False if the run ended meanwhile (e.g. swept)."""
+    session.commit()
+    run = session.get(MatchRun, run_id, with_for_update=True, populate_existing=True)  # serialises with the sweep
+    if run is None or run.status != "running":
+        session.rollback()
+        return False
+    run.stage, run.progress_pct, run.message = "writing", 90, "writing"
+    started = time.perf_counter()
+    deadline = utcnow() + dt.timedelta(days=current_app.config["ALLOCATION_DEADLINE_DAYS"])
+    out = _Written()
+    for part in solved:
+        try:
+            with session.begin_nested():
+                _write_category(session, run, part, deadline, out)
+        except (MarketMoved, sa_exc.IntegrityError, sa_exc.DataError) as exc:
+            logger.warning("clearing run %s: category %s not written (%s)", run_id, part.category.code, exc)
+            out.failed[part.category.code] = reason_of(exc)
+    _finish(session, run, solved, out, started)
+    session.commit()
+    notifications.deliver_pending(session)
+    return True
+
+
+def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, started: float) -> None:
+    """Totals, results, timings and status of the run; one audit pass; one notification per organisation."""
+    merged = matching.merge_results([p.result for p in solved if p.category.code not in out.failed])
+    run.input_snapshot = {p.category.code: p.snapshot for p in solved}
+    data = merged.to_json_dict()
+    run.results = {
+        "status": data["status"], "solver": data["solver"], "timings": data["timings"],
+        "unmatched": data["unmatched"], "lot_prices": data["lot_prices"], "demand_prices": data["demand_prices"],
+        "surplus_yuan": float(out.totals["surplus"]), "env_tax_avoided_yuan": float(money(out.totals["env_tax"])),
+        "failed_categories": out.failed,
+    }
+    run.objective_yuan = money(merged.objective_yuan)
+    run.tonnes_matched = out.totals["tonnes"]
+    run.transport_cost_yuan = out.totals["transport"]
+    run.co2_t = (out.totals["co2_kg"] / 1000).quantize(KG)
+    run.solver = merged.solver[:20]
+    everything_failed = bool(solved) and len(out.failed) == len(solved)
+    run.status = "failed" if everything_failed else "succeeded"
+    run.stage = run.status
+    run.failure_reason = next(iter(out.failed.values())) if everything_failed else None
+    run.progress_pct = 100
+    run.message = "done" if not out.failed else f"not written: {', '.join(sorted(out.failed))}"
+    release_locks(session, run.id)
+    out.events.append(("match_run", run.id, run.status, {
+        "allocations": out.allocations, "tonnes": run.tonnes_matched, "objective_yuan": run.objective_yuan,
+        "failed_categories": sorted(out.failed)}))
+    audit.record_many(session, run.created_by_id, out.events)
+    notifications.notify_organisations(session, {
+        org: {"count": v["count"], "tonnes": v["tonnes"], "deadline": v["deadline"]} for org, v in out.by_org.items()
+    }, "allocations_proposed", "/awards")
+    session.flush()
+    # Timed last, so writing (audit pass, notifications, the run's own row) is inside both figures.
+    run.finished_at = utcnow()
+    begun = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=dt.UTC)
+    run.seconds = (run.finished_at - begun).total_seconds()  # wall time of the whole run, writing included
+    run.timings = {"build": sum(p.timings.get("build", 0.0) for p in solved),
+                   "solve": sum(p.timings.get("solve", 0.0) for p in solved),
+                   "write": time.perf_counter() - started}
+
+
+def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> None:
+    """Lock the lots in id order, then reduce each only if it still has the tonnes (row counts checked).
+
+    PostgreSQL: one UPDATE joined to the arrays of lot ids and tonnes. SQLite (which stores NUMERIC as
+    floating point, hence the half-kilogram allowance and the clamp at zero): an executemany.
+    """
+    ids = sorted(taken)
+    session.execute(sa.select(Lot.id).where(_among(session, Lot.id, ids)).order_by(Lot.id).with_for_update())
+    if session.get_bind().dialect.name == "postgresql":
+        changed = session.execute(sa.text(
+            "UPDATE lots SET remaining_tonnes = GREATEST(lots.remaining_tonnes - v.t, 0), "
+            "status = CASE WHEN lots.status = 'open' THEN 'matched' ELSE lots.status END, updated_at = :now "
+            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:tonnes AS NUMERIC[])) AS v(id, t) "
+            "WHERE lots.id = v.id AND lots.remaining_tonnes >= v.t AND lots.status IN ('open', 'matched', 'awarded')"),
+            {"ids": ids, "tonnes": [taken[i] for i in ids], "now": utcnow()}).rowcount
+    else:
+        left = Lot.remaining_tonnes - sa.bindparam("t", type_=Lot.remaining_tonnes.type)
+        table = Lot.__table__
+        stmt = (sa.update(table)
+                .where(table.c.id == sa.bindparam("lot"),
+                       table.c.remaining_tonnes >= sa.bindparam("t", type_=Lot.remaining_tonnes.type) - HALF_KG,
+                       # OR of equalities: an IN list cannot be expanded in an executemany
+                       sa.or_(*(table.c.status == s for s in CLEARABLE_LOT_STATUSES)))
+                .values(remaining_tonnes=sa.case((left < 0, 0), else_=left),
+                        status=sa.case((table.c.status == "open", "matched"), else_=table.c.status),
+                        updated_at=utcnow()))
+        changed = session.connection().execute(stmt, [{"lot": i, "t": taken[i]} for i in ids]).rowcount
+    if changed != len(ids):
+        raise MarketMoved(f"{len(ids) - changed} of {len(ids)} lots changed while the clearing ran")
+
+
+def _among(session: so.Session, column, ids) -> sa.ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one parameter however many ids."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
+def _take_bids(session: so.Session, bid_ids: set[int]) -> None:
+    if not bid_ids:
+        return
+    changed = session.execute(sa.update(Bid).where(_among(session, Bid.id, sorted(bid_ids)), Bid.status == "active")
+                              .values(status="allocated", updated_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
+    if changed != len(bid_ids):
+        raise MarketMoved(f"{len(bid_ids) - changed} of {len(bid_ids)} bids are no longer active")
+
+
+def _take_profiles(session: so.Session, wanted: dict[int, Decimal]) -> None:
+    """Lock the profiles, re-sum what pending allocations commit, refuse any over its tonnes."""
+    if not wanted:
+        return
+    ids = sorted(wanted)
+    rows = session.execute(sa.select(DemandProfile.id, DemandProfile.tonnes, DemandProfile.active)
+                           .where(_among(session, DemandProfile.id, ids)).order_by(DemandProfile.id)
+                           .with_for_update()).all()
+    committed = dict(session.execute(
+        sa.select(Allocation.demand_profile_id, sa.func.sum(Allocation.tonnes))
+        .where(_among(session, Allocation.demand_profile_id, ids), Allocation.status.in_(PENDING_ALLOCATION_STATUSES))
+        .group_by(Allocation.demand_profile_id)).all())
+    for pid, tonnes, active in rows:
+        used = Decimal(str(committed.get(pid) or 0))
+        if not active or used + wanted[pid] > tonnes + HALF_KG:
+            raise MarketMoved(f"demand profile {pid} is committed elsewhere")
+    if len(rows) != len(ids):
+        raise MarketMoved("a demand profile disappeared")
+
+
+def _allocation_rows(run: MatchRun, part: SolvedCategory, deadline: dt.datetime) -> list[dict[str, Any]]:
+    rows = []
+    for a, (road_km, rail_km) in zip(part.result.allocations, part.arc_km, strict=True):
+        facility_id, bid_id, profile_id = part.demand_refs[a.demand_id]
+        rows.append({
+            "run_id": run.id, "lot_id": a.lot_id, "facility_id": facility_id, "bid_id": bid_id,
+            "demand_profile_id": profile_id, "tonnes": a.tonnes.quantize(KG),
+            "price_yuan_per_t": money(a.price_yuan_per_t), "reserve_yuan_per_t": money(a.reserve_yuan_per_t),
+            "transport_yuan_per_t": money(a.transport_yuan_per_t), "transport_cost_yuan": money(a.transport_cost_yuan),
+            "surplus_yuan": money(a.surplus_yuan), "road_km": road_km, "rail_km": rail_km,
+            "co2_kg": None if a.co2_kg is None else money(a.co2_kg), "status": "proposed", "deadline": deadline})
+    return rows
+
+
+def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, deadline: dt.datetime,
+                    out: _Written) -> None:
+    """One category's allocations, lot, bid and profile updates; raises MarketMoved if anything moved."""
+    rows = _allocation_rows(run, part, deadline)
+    if not rows:
+        return
+    taken: dict[int, Decimal] = {}
+    profiles: dict[int, Decimal] = {}
+    for r in rows:
+        taken[r["lot_id"]] = taken.get(r["lot_id"], Decimal(0)) + r["tonnes"]
+        if r["demand_profile_id"]:
+            profiles[r["demand_profile_id"]] = profiles.get(r["demand_profile_id"], Decimal(0)) + r["tonnes"]
+    _take_lots(session, taken)
+    _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
+    _take_profiles(session, profiles)
+    inserted = insert_rows(session.connection(), Allocation.__table__, rows,
+                           returning=("id", "lot_id", "bid_id", "demand_profile_id"))
+    id_of = {(r.lot_id, r.bid_id, r.demand_profile_id): r.id for r in inserted}
+    events = []
+    for r in rows:
+        allocation_id = id_of[(r["lot_id"], r["bid_id"], r["demand_profile_id"])]
+        events.append(("allocation", allocation_id, "proposed", {
+            "run": run.id, "lot": r["lot_id"], "facility": r["facility_id"], "tonnes": r["tonnes"],
+            "price_yuan_per_t": r["price_yuan_per_t"]}))
+        if r["bid_id"]:
+            events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
+    lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
+                           .join(Facility, Facility.id == Lot.facility_id)
+                           .where(_among(session, Lot.id, sorted(taken))).order_by(Lot.id)).all()
+    events += [("lot", lot.id, "matched", {"run": run.id, "remaining_tonnes": lot.remaining_tonnes,
+                                           "status": lot.status}) for lot in lots]
+    lot_org = {lot.id: lot.organization_id for lot in lots}
+    _count_for_organisations(session, rows, lot_org, deadline, out)
+    out.events += events
+    out.allocations += len(rows)
+    tax = part.category.env_tax_yuan_per_t
+    for r in rows:
+        out.totals["tonnes"] += r["tonnes"]
+        out.totals["transport"] += r["transport_cost_yuan"]
+        out.totals["surplus"] += r["surplus_yuan"]
+        out.totals["co2_kg"] += r["co2_kg"] or 0
+        out.totals["env_tax"] += r["tonnes"] * tax
+
+
+def _count_for_organisations(session: so.Session, rows: list[dict[str, Any]], lot_org: dict[int, int],
+                             deadline: dt.datetime, out: _Written) -> None:
+    """Allocations and tonnes per organisation on either side, for one message each."""
+    org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
+                                  .where(_among(session, Facility.id, {r["facility_id"] for r in rows}))).all())
+    when = deadline.strftime("%Y-%m-%d %H:%M UTC")
+    for r in rows:
+        for org in {lot_org[r["lot_id"]], org_of[r["facility_id"]]}:
+            entry = out.by_org.setdefault(org, {"count": 0, "tonnes": Decimal(0), "deadline": when})
+            entry["count"] += 1
+            entry["tonnes"] += r["tonnes"]

@@ -1,0 +1,462 @@
+"""Dispatch: a carrier's trucks, planning its dispatched shipments into routes, accepting a plan.
+
+CO2 of a plan counts every km driven at the project's road factor per truck-km: geo.rates' road intensity
+(0.05 kg CO2 per t·km, UK DEFRA, a laden articulated truck at a 25 t payload) times that 25 t payload,
+i.e. 1.25 kg CO2 per km. An empty truck burns less than a laden one, so counting its km at the laden rate
+overstates both the plan's and the baseline's CO2 alike; the saving (baseline − plan) is an estimate and
+is labelled so wherever it is shown.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+
+import geo
+from app.services import audit
+from app.services.errors import PermissionDenied, ServiceError
+from app.services.shipments import normalise_plate
+from geo.rates import DEFAULT_RATES
+from matching import dispatch as routing
+from matching.errors import ProblemError
+from models import DispatchPlan, DispatchStop, Facility, Shipment, User, Vehicle, utcnow
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_PAYLOAD_T = Decimal(25)  # the payload behind DEFRA's per t·km road factor
+TRUCK_CO2_KG_PER_KM = Decimal(str(DEFAULT_RATES.road_co2_kg_per_tkm)) * REFERENCE_PAYLOAD_T
+CO2_SOURCE = "UK DEFRA road freight factor 0.05 kg CO2/t·km at a 25 t payload (geo/rates.py), per truck-km"
+
+# Limits of the use case (forms and schemas only parse).
+CAPACITY_T = (Decimal(1), Decimal(60))
+COST_YUAN_PER_KM = (Decimal("0.5"), Decimal(50))
+MAX_KM = (50, 2000)
+MAX_SHIPMENTS, MAX_VEHICLES, MAX_DAYS = 300, 50, 14
+TIME_LIMITS_S = (1, 5, 10, 30, 60)
+KM = Decimal("0.001")
+# A plan still running this long after its time limit lost its worker (building the model and the road
+# matrix takes seconds, not minutes).
+STALE_AFTER_S = 300
+
+
+# ----------------------------------------------------------------------------- who may plan
+
+
+def _require_carrier(user: User) -> None:
+    """Only verified users of a carrier organisation plan its trucks."""
+    org = user.organization
+    if user.role != "carrier" or not org.verified or "carrier" not in org.role_names:
+        raise PermissionDenied(_("Only verified carriers plan dispatch."))
+
+
+# ----------------------------------------------------------------------------- vehicles
+
+
+@dataclass
+class VehicleInput:
+    """What the vehicle form collects: the depot is a place name (county seat) or WGS84 lon/lat."""
+
+    plate: str
+    capacity_t: Decimal
+    cost_yuan_per_km: Decimal
+    max_km: int
+    depot_place: str | None = None
+    depot_lon: float | None = None
+    depot_lat: float | None = None
+
+
+def _in(value, bounds, field: str, message: str):
+    if value is None or not (bounds[0] <= value <= bounds[1]):
+        raise ServiceError(message, field=field)
+    return value
+
+
+def _depot(data: VehicleInput) -> tuple[str | None, float, float]:
+    if data.depot_place and data.depot_place.strip():
+        try:
+            place = geo.find_place(data.depot_place.strip())
+        except geo.UnknownPlaceError:
+            raise ServiceError(_("Unknown place: give a county or city of Heilongjiang, or coordinates."),
+                               field="depot_place") from None
+        return place.name_zh, float(place.lon), float(place.lat)
+    if data.depot_lon is None or data.depot_lat is None:
+        raise ServiceError(_("Give the depot as a place or as longitude and latitude."), field="depot_place")
+    try:
+        geo.locate(data.depot_lon, data.depot_lat)
+    except (geo.OutOfRegionError, ValueError):
+        raise ServiceError(_("The depot lies outside Heilongjiang and its service area."), field="depot_lon") from None
+    return None, float(data.depot_lon), float(data.depot_lat)
+
+
+def add_vehicle(session: so.Session, user: User, data: VehicleInput) -> Vehicle:
+    """Register a truck of the user's carrier organisation."""
+    _require_carrier(user)
+    plate = normalise_plate(data.plate)
+    capacity = _in(data.capacity_t, CAPACITY_T, "capacity_t",
+                   _("Capacity must lie between %(lo)s and %(hi)s t.", lo=CAPACITY_T[0], hi=CAPACITY_T[1]))
+    cost = _in(data.cost_yuan_per_km, COST_YUAN_PER_KM, "cost_yuan_per_km",
+               _("Cost must lie between %(lo)s and %(hi)s yuan/km.", lo=COST_YUAN_PER_KM[0], hi=COST_YUAN_PER_KM[1]))
+    max_km = _in(data.max_km, MAX_KM, "max_km",
+                 _("Maximum km a day must lie between %(lo)s and %(hi)s.", lo=MAX_KM[0], hi=MAX_KM[1]))
+    name, lon, lat = _depot(data)
+    vehicle = Vehicle(organization_id=user.organization_id, plate=plate, capacity_t=capacity.quantize(KM),
+                      cost_yuan_per_km=cost.quantize(Decimal("0.01")), max_km=int(max_km), depot_name=name,
+                      depot_lon=lon, depot_lat=lat)
+    session.add(vehicle)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise ServiceError(_("Your organisation already has a vehicle with this plate."), field="plate") from None
+    audit.record(session, user.id, "vehicle", vehicle.id, "added",
+                 {"plate": plate, "capacity_t": vehicle.capacity_t, "max_km": vehicle.max_km})
+    session.commit()
+    return vehicle
+
+
+def retire_vehicle(session: so.Session, user: User, vehicle_id: int) -> Vehicle:
+    """Take a truck out of planning (its past plans keep it)."""
+    _require_carrier(user)
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None or vehicle.organization_id != user.organization_id:
+        raise PermissionDenied(_("No such vehicle."))
+    vehicle.active = False
+    audit.record(session, user.id, "vehicle", vehicle.id, "retired", {})
+    session.commit()
+    return vehicle
+
+
+def vehicles(session: so.Session, user: User) -> list[Vehicle]:
+    """The organisation's active trucks."""
+    return list(session.scalars(sa.select(Vehicle).where(
+        Vehicle.organization_id == user.organization_id, Vehicle.active.is_(True)).order_by(Vehicle.plate)))
+
+
+def plannable_shipments(session: so.Session, user: User) -> list[Shipment]:
+    """Loads given to the organisation, dispatched but neither received nor already in an accepted plan."""
+    return list(session.scalars(sa.select(Shipment).where(
+        Shipment.carrier_organization_id == user.organization_id, Shipment.status == "dispatched",
+        Shipment.dispatch_plan_id.is_(None)).order_by(Shipment.id)))
+
+
+# ----------------------------------------------------------------------------- plans
+
+
+def start_plan(session: so.Session, user: User, shipment_ids: list[int], vehicle_ids: list[int],
+               start_date: dt.date, days: int, time_limit_s: int,
+               enqueue: Callable[[int], str] | None = None) -> DispatchPlan:
+    """Queue a plan of the chosen shipments onto the chosen trucks and hand it to the job queue."""
+    _require_carrier(user)
+    shipment_ids, vehicle_ids = sorted(set(shipment_ids or [])), sorted(set(vehicle_ids or []))
+    if not shipment_ids or len(shipment_ids) > MAX_SHIPMENTS:
+        raise ServiceError(_("Choose between 1 and %(n)d loads.", n=MAX_SHIPMENTS), field="shipment_ids")
+    if not vehicle_ids or len(vehicle_ids) > MAX_VEHICLES:
+        raise ServiceError(_("Choose between 1 and %(n)d vehicles.", n=MAX_VEHICLES), field="vehicle_ids")
+    if not (days and 1 <= days <= MAX_DAYS):
+        raise ServiceError(_("Plan between 1 and %(n)d days.", n=MAX_DAYS), field="days")
+    if time_limit_s not in TIME_LIMITS_S:
+        raise ServiceError(_("Choose a planning time."), field="time_limit_s")
+    if start_date is None or start_date < utcnow().date() - dt.timedelta(days=1):
+        raise ServiceError(_("The plan cannot start in the past."), field="start_date")
+    own = {s.id for s in plannable_shipments(session, user)}
+    if not set(shipment_ids) <= own:
+        raise ServiceError(_("Some loads are not yours to plan, or were received or planned meanwhile."),
+                           field="shipment_ids")
+    if not set(vehicle_ids) <= {v.id for v in vehicles(session, user)}:
+        raise ServiceError(_("Some vehicles are not your organisation's."), field="vehicle_ids")
+    plan = DispatchPlan(organization_id=user.organization_id, created_by_id=user.id, status="queued",
+                        start_date=start_date, days=days, time_limit_s=time_limit_s,
+                        inputs={"shipments": shipment_ids, "vehicles": vehicle_ids})
+    session.add(plan)
+    session.flush()
+    audit.record(session, user.id, "dispatch_plan", plan.id, "queued", plan.inputs)
+    session.commit()
+    if enqueue is None:
+        from app import jobs
+
+        enqueue = jobs.enqueue_dispatch
+    try:
+        job_id = enqueue(plan.id)
+    except Exception as exc:  # the broker refused or timed out: the plan must not stay queued for ever
+        logger.exception("dispatch plan %s could not be enqueued", plan.id)
+        session.rollback()
+        _fail(session, plan.id, f"could not enqueue: {type(exc).__name__}")
+        raise ServiceError(_("The planning queue is unavailable; try again in a minute.")) from exc
+    plan = session.get(DispatchPlan, plan.id)
+    plan.job_id = job_id
+    session.commit()
+    return plan
+
+
+def _fail(session: so.Session, plan_id: int, error: str, only_from: tuple[str, ...] = ("queued", "running")) -> bool:
+    """Mark a plan failed (conditionally, so a finished plan is never overwritten)."""
+    changed = session.execute(sa.update(DispatchPlan).where(
+        DispatchPlan.id == plan_id, DispatchPlan.status.in_(only_from)).values(
+        status="failed", error=error[:500], finished_at=utcnow()).execution_options(
+        synchronize_session=False)).rowcount
+    if changed:
+        audit.record(session, None, "dispatch_plan", plan_id, "failed", {"error": error[:500]})
+    session.commit()
+    return bool(changed)
+
+
+def _points(plan_shipments: list[Shipment], trucks: list[Vehicle]) -> tuple[list[str], dict[str, tuple]]:
+    """Point ids (F<facility> or V<vehicle> for a depot given as coordinates) and their lon/lat."""
+    where: dict[str, tuple] = {}
+    for s in plan_shipments:
+        for f in (s.award.allocation.lot.facility, s.award.allocation.facility):
+            where[f"F{f.id}"] = (f.lon, f.lat)
+    for v in trucks:
+        where[_depot_point(v)] = v.depot_lonlat
+    return list(where), where
+
+
+def _depot_point(v: Vehicle) -> str:
+    return f"F{v.depot_facility_id}" if v.depot_facility_id is not None else f"V{v.id}"
+
+
+def build_problem(session: so.Session, plan: DispatchPlan) -> routing.DispatchProblem:
+    """The routing problem of a plan: its shipments as loads, its trucks, road km between all points."""
+    plan_shipments = list(session.scalars(sa.select(Shipment).where(Shipment.id.in_(plan.inputs["shipments"]))))
+    trucks = list(session.scalars(sa.select(Vehicle).where(Vehicle.id.in_(plan.inputs["vehicles"]))))
+    ids, where = _points(plan_shipments, trucks)
+    lon = [where[i][0] for i in ids]
+    lat = [where[i][1] for i in ids]
+    km = geo.road_km_matrix(lon, lat, lon, lat)
+    matrix = [[round(float(x), 3) if x == x and x != float("inf") else None for x in row] for row in km]
+    loads = [routing.Load(str(s.id), f"F{s.award.allocation.lot.facility_id}", f"F{s.award.allocation.facility_id}",
+                          Decimal(s.dispatched_tonnes).quantize(KM)) for s in plan_shipments]
+    fleet = [routing.Vehicle(str(v.id), _depot_point(v), Decimal(v.capacity_t).quantize(KM),
+                             Decimal(v.cost_yuan_per_km), Decimal(v.max_km)) for v in trucks]
+    return routing.DispatchProblem(ids, matrix, fleet, loads, days=plan.days, time_limit_s=plan.time_limit_s)
+
+
+def execute_plan(session: so.Session, plan_id: int) -> DispatchPlan | None:
+    """The job: solve a queued plan and store its routes and figures; a failure marks the plan failed."""
+    changed = session.execute(sa.update(DispatchPlan).where(
+        DispatchPlan.id == plan_id, DispatchPlan.status == "queued").values(
+        status="running", started_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    plan = session.get(DispatchPlan, plan_id)
+    if changed != 1:
+        return plan  # already taken by another worker, or discarded
+    session.refresh(plan)
+    try:
+        result = routing.solve_dispatch(build_problem(session, plan))
+    except (ProblemError, ValueError, geo.OutOfRegionError) as exc:
+        logger.exception("dispatch plan %s failed", plan_id)
+        session.rollback()
+        _fail(session, plan_id, str(exc))
+        session.refresh(plan)
+        return plan
+    _store(session, plan, result)
+    return plan
+
+
+def _store(session: so.Session, plan: DispatchPlan, result: routing.DispatchResult) -> None:
+    for route in result.routes:
+        for seq, stop in enumerate(route.stops):
+            session.add(DispatchStop(plan_id=plan.id, vehicle_id=int(route.vehicle), shipment_id=int(stop.load),
+                                     day=route.day, sequence=seq, action=stop.action, tonnes=stop.tonnes,
+                                     leg_km=stop.leg_km))
+    plan.solver_status = result.status
+    plan.total_km, plan.empty_km = result.total_km, result.empty_km
+    plan.baseline_km, plan.baseline_empty_km = result.baseline_km, result.baseline_empty_km
+    plan.cost_yuan = result.cost_yuan
+    plan.co2_kg = (result.total_km * TRUCK_CO2_KG_PER_KM).quantize(KM)
+    plan.baseline_co2_kg = (result.baseline_km * TRUCK_CO2_KG_PER_KM).quantize(KM)
+    plan.unserved = [{"shipment": int(u.load), "tonnes": str(u.tonnes), "reason": u.reason} for u in result.unserved]
+    plan.route_figures = [{"vehicle": int(r.vehicle), "day": r.day, "km": str(r.km), "empty_km": str(r.empty_km),
+                           "return_km": str(r.return_km), "cost_yuan": str(r.cost_yuan)} for r in result.routes]
+    plan.status, plan.finished_at = "ready", utcnow()
+    audit.record(session, None, "dispatch_plan", plan.id, "ready", {
+        "km": plan.total_km, "empty_km": plan.empty_km, "baseline_km": plan.baseline_km,
+        "unserved": len(plan.unserved), "seconds": round(result.seconds, 2)})
+    session.commit()
+
+
+def plan_for(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
+    """A plan the user's organisation made (admins see every plan); a job that died mid-plan shows as failed."""
+    plan = session.get(DispatchPlan, plan_id)
+    if plan is None or (user.role != "admin" and plan.organization_id != user.organization_id):
+        raise PermissionDenied(_("No such plan."))
+    if plan.status == "running" and _elapsed_s(plan) > plan.time_limit_s + STALE_AFTER_S:
+        _fail(session, plan.id, "the planning job stopped before it finished", only_from=("running",))
+        session.refresh(plan)
+    return plan
+
+
+def _elapsed_s(plan: DispatchPlan) -> float:
+    if plan.started_at is None:
+        return 0.0
+    started = plan.started_at if plan.started_at.tzinfo else plan.started_at.replace(tzinfo=dt.UTC)
+    return (utcnow() - started).total_seconds()
+
+
+def plans(session: so.Session, user: User, limit: int = 50) -> list[DispatchPlan]:
+    """The organisation's plans, newest first."""
+    return list(session.scalars(sa.select(DispatchPlan).where(DispatchPlan.organization_id == user.organization_id)
+                                .order_by(DispatchPlan.id.desc()).limit(limit)))
+
+
+def plan_manifests(session: so.Session, plan: DispatchPlan) -> dict[int, str]:
+    """Manifest numbers of the plan's shipments by id."""
+    rows = session.execute(sa.select(Shipment.id, Shipment.manifest_no).where(
+        Shipment.id.in_(plan.inputs.get("shipments", []))))
+    return {row.id: row.manifest_no for row in rows}
+
+
+def progress_pct(plan: DispatchPlan) -> int:
+    """How far a running plan is: the solver searches for exactly its time limit."""
+    if plan.status in ("ready", "accepted", "failed", "discarded"):
+        return 100
+    return max(0, min(99, int(100 * _elapsed_s(plan) / max(plan.time_limit_s, 1))))
+
+
+def accept_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
+    """Accept a ready plan: each planned shipment gets its truck, its place in the route and an arrival date.
+
+    The database refuses a shipment already planned elsewhere or received meanwhile (conditional updates),
+    so two plans accepted at once never both claim one shipment."""
+    _require_carrier(user)
+    plan = plan_for(session, user, plan_id)
+    changed = session.execute(sa.update(DispatchPlan).where(
+        DispatchPlan.id == plan.id, DispatchPlan.status == "ready").values(
+        status="accepted", accepted_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        raise ServiceError(_("Only a ready plan can be accepted."))
+    for shipment_id, (vehicle_id, sequence, day) in _assignments(plan).items():
+        done = session.execute(sa.update(Shipment).where(
+            Shipment.id == shipment_id, Shipment.dispatch_plan_id.is_(None), Shipment.status == "dispatched",
+            Shipment.carrier_organization_id == plan.organization_id).values(
+            dispatch_plan_id=plan.id, vehicle_id=vehicle_id, route_sequence=sequence,
+            expected_arrival=plan.start_date + dt.timedelta(days=day)).execution_options(
+            synchronize_session=False)).rowcount
+        if done != 1:
+            session.rollback()
+            raise ServiceError(_("A load of this plan was received or planned meanwhile: plan again."))
+    audit.record(session, user.id, "dispatch_plan", plan.id, "accepted",
+                 {"shipments": sorted(_assignments(plan)), "km": plan.total_km, "baseline_km": plan.baseline_km})
+    session.commit()
+    session.refresh(plan)
+    return plan
+
+
+def _assignments(plan: DispatchPlan) -> dict[int, tuple[int, int, int]]:
+    """Shipment → (vehicle of its first pickup, 1-based stop number in that route, day of its last drop-off)."""
+    out: dict[int, tuple[int, int, int]] = {}
+    last_drop: dict[int, int] = {}
+    for stop in plan.stops:
+        if stop.action == "pickup" and stop.shipment_id not in out:
+            out[stop.shipment_id] = (stop.vehicle_id, stop.sequence + 1, stop.day)
+        if stop.action == "dropoff":
+            last_drop[stop.shipment_id] = max(stop.day, last_drop.get(stop.shipment_id, 0))
+    return {k: (v, seq, last_drop.get(k, day)) for k, (v, seq, day) in out.items()}
+
+
+def discard_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
+    """Drop a plan that is not accepted."""
+    _require_carrier(user)
+    plan = plan_for(session, user, plan_id)
+    changed = session.execute(sa.update(DispatchPlan).where(
+        DispatchPlan.id == plan.id, DispatchPlan.status.in_(("queued", "ready", "failed"))).values(
+        status="discarded").execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        session.rollback()
+        raise ServiceError(_("This plan can no longer be discarded."))
+    audit.record(session, user.id, "dispatch_plan", plan.id, "discarded", {})
+    session.commit()
+    session.refresh(plan)
+    return plan
+
+
+# ----------------------------------------------------------------------------- reading a plan
+
+
+@dataclass
+class RouteView:
+    """One truck's route on one day, for the run sheet and the map."""
+
+    vehicle: Vehicle
+    day: int
+    date: dt.date
+    stops: list[DispatchStop]
+    km: Decimal
+    empty_km: Decimal
+    return_km: Decimal
+    cost_yuan: Decimal
+    path: list[tuple[float, float]]
+
+
+def routes(session: so.Session, plan: DispatchPlan) -> list[RouteView]:
+    """The plan's routes: stops in order with the solver's km figures."""
+    groups: dict[tuple[int, int], list[DispatchStop]] = {}
+    for stop in plan.stops:
+        groups.setdefault((stop.day, stop.vehicle_id), []).append(stop)
+    figures = {(f["day"], f["vehicle"]): f for f in plan.route_figures or []}
+    out = []
+    for (day, vehicle_id), stops in sorted(groups.items()):
+        vehicle = stops[0].vehicle
+        f = figures[(day, vehicle_id)]
+        path = [vehicle.depot_lonlat] + [_stop_lonlat(s) for s in stops] + [vehicle.depot_lonlat]
+        out.append(RouteView(vehicle, day, plan.start_date + dt.timedelta(days=day), stops, Decimal(f["km"]),
+                             Decimal(f["empty_km"]), Decimal(f["return_km"]), Decimal(f["cost_yuan"]), path))
+    return out
+
+
+def _stop_lonlat(stop: DispatchStop) -> tuple[float, float]:
+    allocation = stop.shipment.award.allocation
+    f = allocation.lot.facility if stop.action == "pickup" else allocation.facility
+    return f.lon, f.lat
+
+
+def stop_facility(stop: DispatchStop) -> Facility:
+    """Where a stop happens: the lot's facility for a pickup, the recycler's for a drop-off."""
+    allocation = stop.shipment.award.allocation
+    return allocation.lot.facility if stop.action == "pickup" else allocation.facility
+
+
+def routes_geojson(session: so.Session, plan: DispatchPlan) -> dict:
+    """The routes as GeoJSON LineStrings (straight lines between stops; km are by road)."""
+    features = []
+    for k, r in enumerate(routes(session, plan)):
+        line = {"type": "LineString", "coordinates": [list(p) for p in r.path]}
+        features.append({"type": "Feature", "geometry": line,
+                         "properties": {"index": k, "plate": r.vehicle.plate, "day": r.date.isoformat(),
+                                        "km": float(r.km), "empty_km": float(r.empty_km)}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+# ----------------------------------------------------------------------------- dashboards
+
+
+def co2_saved(session: so.Session, facility_filter: sa.ColumnElement[bool] | None, year: int) -> dict:
+    """CO2 that plans accepted in `year` saved against one round trip per truckload, apportioned to a scope by the
+    tonnes each plan picked up at the scope's facilities (facility_filter None: every facility)."""
+    start, end = dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    accepted = list(session.scalars(sa.select(DispatchPlan).where(
+        DispatchPlan.status == "accepted", DispatchPlan.accepted_at >= start, DispatchPlan.accepted_at < end)))
+    inside = None
+    if facility_filter is not None:
+        inside = set(session.scalars(sa.select(Facility.id).where(facility_filter)))
+    saved, counted = Decimal(0), 0
+    for plan in accepted:
+        picked = [s for s in plan.stops if s.action == "pickup"]
+        total = sum((s.tonnes for s in picked), Decimal(0))
+        mine = sum((s.tonnes for s in picked if inside is None or stop_facility(s).id in inside), Decimal(0))
+        if total and mine and plan.co2_saved_kg is not None:
+            saved += plan.co2_saved_kg * mine / total
+            counted += 1
+    return {"co2_saved_t": (saved / 1000).quantize(KM), "plans": counted, "source": CO2_SOURCE}
+
+
+def co2_saved_in_scope(session: so.Session, scope, year: int) -> dict:
+    """CO2 saved by consolidation for a dashboard scope (a base, a prefecture or the province)."""
+    return co2_saved(session, None if scope.kind == "province" else scope.facility_filter(), year)

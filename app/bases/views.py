@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from decimal import Decimal
 
@@ -24,7 +22,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from wtforms import SelectChoice
 
 from app import policy
@@ -33,7 +30,7 @@ from app.bases.forms import EvaluationForm, ImportForm, MonthForm, ReportForm, S
 from app.extensions import db
 from app.labels import EVALUATION_STATUS, FAMILY
 from app.permissions import allowed, check
-from app.services import catalogue, evaluations, generation_reports, scenarios, utilisation
+from app.services import catalogue, evaluations, generation_reports, scenarios, spreadsheets, utilisation
 from app.services import dispatch as dispatch_plans
 from app.services.errors import ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -185,27 +182,16 @@ def export(code: str, fmt: str):
     rows = _export_rows(scope, year)
     name = f"utilisation-{scope.code}-{year}"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
         return Response(
-            out.getvalue().encode("utf-8-sig"),
+            spreadsheets.csv_bytes([EXPORT_COLUMNS, *rows]),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
     if fmt == "xlsx":
-        book = Workbook()
-        sheet = book.active
-        sheet.title = str(year)
-        sheet.append(list(EXPORT_COLUMNS))
-        for row in rows:
-            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-        out = io.BytesIO()
-        book.save(out)
+        body = spreadsheets.xlsx_bytes(str(year), [EXPORT_COLUMNS, *([float(v) if isinstance(v, Decimal) else v
+                                                                      for v in row] for row in rows)])
         return Response(
-            out.getvalue(),
+            body,
             headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )

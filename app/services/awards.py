@@ -94,10 +94,14 @@ def _close_unsuccessful(session: so.Session, allocation: Allocation, status: str
 
 
 def expire_overdue(session: so.Session, now: dt.datetime | None = None) -> int:
-    """Expire proposed allocations past their deadline, returning their tonnes; return how many."""
+    """Expire proposed allocations past their deadline, returning their tonnes; return how many.
+
+    A write for the job queue or `flask match expire`, never for a page read: the rows are locked, and rows
+    another transaction holds (being answered or expired right now) are skipped, not waited for or doubled.
+    """
     now = now or utcnow()
-    overdue = session.scalars(sa.select(Allocation).where(Allocation.status == "proposed",
-                                                          Allocation.deadline < now).order_by(Allocation.id)).all()
+    overdue = session.scalars(sa.select(Allocation).where(Allocation.status == "proposed", Allocation.deadline < now)
+                              .order_by(Allocation.id).with_for_update(skip_locked=True)).all()
     for allocation in overdue:
         _close_unsuccessful(session, allocation, "expired", None)
     session.commit()
@@ -183,8 +187,10 @@ class Desk:
 
 
 def desk(session: so.Session, user: User) -> Desk:
-    """Allocations and awards of the user's organisation (either side); expires overdue ones first."""
-    expire_overdue(session)
+    """Allocations and awards of the user's organisation (either side): a read that changes nothing.
+
+    Overdue proposals are expired by `expire_overdue` (a job) or when someone answers them (a locked write).
+    """
     lot_facility = so.aliased(Facility)
     mine = sa.or_(Allocation.facility.has(Facility.organization_id == user.organization_id),
                   Allocation.lot_id.in_(sa.select(Lot.id).join(lot_facility, Lot.facility_id == lot_facility.id)

@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import policy
-from app.services import audit
+from app.services import audit, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows, xlsx_bytes
 from models import Facility, GenerationReport, User, WasteCategory
@@ -28,8 +28,6 @@ COLUMNS = (
     ("from_storage_t", "其中：利用往年贮存量（吨）", "Of which from earlier storage (t)"),
 )
 MAX_ROWS = 20000
-MAX_TONNES = Decimal("99999999999")
-KG = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,21 @@ def first_of_month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+FIRST_PERIOD = dt.date(2000, 1, 1)  # the statistics this platform compares against start long after this
+
+
+def period_problem(period: dt.date | None, today: dt.date | None = None) -> str | None:
+    """Why a reporting month is outside the window the statistics cover (2000-01 to next month), or None."""
+    if period is None:
+        return _("Give the month.")
+    last = first_of_month(today or dt.date.today())
+    last = (last + dt.timedelta(days=32)).replace(day=1)  # next month: a report may be filed at a month's end
+    if not FIRST_PERIOD <= period <= last:
+        return _("The month must lie between %(first)s and %(last)s.", first=FIRST_PERIOD.strftime("%Y-%m"),
+                 last=last.strftime("%Y-%m"))
+    return None
+
+
 def check_figures(data: ReportInput) -> list[tuple[str, str]]:
     """(field, reason) for every figure that is out of range or inconsistent."""
     problems = []
@@ -58,8 +71,10 @@ def check_figures(data: ReportInput) -> list[tuple[str, str]]:
         value = getattr(data, name)
         if value is None:
             problems.append((name, _("A number is required.")))
-        elif value < 0 or value > MAX_TONNES:
-            problems.append((name, _("Tonnes must be between 0 and 99,999,999,999.")))
+        elif problem := quantities.tonnes_problem(value, allow_zero=True):
+            problems.append((name, problem))
+    if problem := period_problem(data.period):
+        problems.append(("period", problem))
     if not problems and data.from_storage_t > data.self_utilised_t:
         problems.append(("from_storage_t", _("Tonnes from earlier storage are part of the self-utilised tonnes "
                                              "and cannot exceed them.")))
@@ -90,7 +105,7 @@ def _upsert(session: so.Session, data: ReportInput) -> tuple[GenerationReport, b
         report = GenerationReport(facility_id=data.facility_id, category_id=data.category_id, period=data.period)
         session.add(report)
     for name in TONNE_FIELDS:
-        setattr(report, name, getattr(data, name).quantize(KG))
+        setattr(report, name, quantities.tonnes(getattr(data, name)))
     session.flush()
     return report, created
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit
+from app.services import audit, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, Facility, Lot, WasteCategory
 
@@ -169,6 +169,8 @@ def active_bid_count(session: so.Session, lot_id: int) -> int:
 # -- posting, editing and withdrawing ---------------------------------------------------------
 
 EDITABLE = ("open",)
+MAX_TITLE = 200
+MAX_DESCRIPTION = 4000
 TEXT_QUALITY_KEYS = frozenset({"colour", "grade"})
 
 
@@ -227,18 +229,24 @@ def check_input(
 def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
     """Problems with tonnes, reserve, availability window and minimum shipment."""
     problems = []
-    if data.tonnes is None or data.tonnes <= 0:
-        problems.append(("tonnes", _("Tonnes must be a positive number.")))
+    if data.tonnes is None or (problem := quantities.tonnes_problem(data.tonnes)):
+        problems.append(("tonnes", problem if data.tonnes is not None else _("Tonnes must be a positive number.")))
     if data.reserve_yuan_per_t is None:
         problems.append(
             ("reserve_yuan_per_t", _("Give a reserve price in yuan per tonne (negative if you pay for removal)."))
         )
+    elif problem := quantities.price_problem(data.reserve_yuan_per_t):
+        problems.append(("reserve_yuan_per_t", problem))
+    if len(data.description or "") > MAX_DESCRIPTION:
+        problems.append(("description", _("At most %(n)d characters.", n=MAX_DESCRIPTION)))
+    if len(data.title or "") > MAX_TITLE:
+        problems.append(("title", _("At most %(n)d characters.", n=MAX_TITLE)))
     if data.available_from is None:
         problems.append(("available_from", _("Give the date the lot is available from.")))
     elif data.available_to is not None and data.available_to < data.available_from:
         problems.append(("available_to", _("The availability window ends before it starts.")))
     if data.min_shipment_t is not None:
-        if data.min_shipment_t <= 0:
+        if quantities.tonnes_problem(data.min_shipment_t):
             problems.append(("min_shipment_t", _("The minimum shipment must be positive.")))
         elif data.tonnes is not None and data.tonnes > 0 and data.min_shipment_t > data.tonnes:
             problems.append(("min_shipment_t", _("The minimum shipment exceeds the lot.")))
@@ -279,12 +287,12 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         facility=facility,
         category=category,
         title=_title(data, facility, category),
-        tonnes=data.tonnes,
-        remaining_tonnes=data.tonnes,
-        reserve_yuan_per_t=data.reserve_yuan_per_t,
+        tonnes=quantities.tonnes(data.tonnes),
+        remaining_tonnes=quantities.tonnes(data.tonnes),
+        reserve_yuan_per_t=quantities.yuan(data.reserve_yuan_per_t),
         available_from=data.available_from,
         available_to=data.available_to,
-        min_shipment_t=data.min_shipment_t,
+        min_shipment_t=quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None,
         description=(data.description or "").strip() or None,
         quality=dict(data.quality),
         status="open",
@@ -347,10 +355,11 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.facility, lot.category = facility, category
         lot.title = _title(data, facility, category) if data.title else lot.title
         # Remaining is computed by the UPDATE itself from the allocations, never from a value read earlier.
-        lot.tonnes, lot.remaining_tonnes = data.tonnes, data.tonnes - allocated_now
-        lot.reserve_yuan_per_t = data.reserve_yuan_per_t
+        new_tonnes = quantities.tonnes(data.tonnes)  # to the kilogram: no 0.0005 t left after a clearing
+        lot.tonnes, lot.remaining_tonnes = new_tonnes, new_tonnes - allocated_now
+        lot.reserve_yuan_per_t = quantities.yuan(data.reserve_yuan_per_t)
         lot.available_from, lot.available_to = data.available_from, data.available_to
-        lot.min_shipment_t = data.min_shipment_t
+        lot.min_shipment_t = quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None
         lot.description = (data.description or "").strip() or None
         lot.quality = dict(data.quality)
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))

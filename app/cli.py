@@ -164,6 +164,15 @@ def audit_verify_command() -> None:
     raise SystemExit(1)
 
 
+@audit_group.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Sign the chain's current head (run periodically): later truncation or rewriting then fails verify."""
+    from app.services import audit
+
+    mark = audit.checkpoint(db.session)
+    click.echo(f"Checkpoint at event {mark.event_id} ({mark.event_count} events)." if mark else "No events yet.")
+
+
 @click.command("utilisation")
 @click.option("--base", "name", required=True, help="Base code (daqing), Chinese or English name, or 'province'.")
 @click.option("--year", type=int, required=True)

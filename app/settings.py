@@ -36,11 +36,26 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def audit_key() -> str:
+    """AUDIT_KEY, or one generated once into instance/audit_key: the HMAC key of the audit chain, kept outside
+    the database so that whoever can write the database cannot forge the chain (never committed)."""
+    key = os.environ.get("AUDIT_KEY")
+    if key:
+        return key
+    path = INSTANCE / "audit_key"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 class Config:
     """Settings of a running app; tests override attributes through create_app(overrides)."""
 
     def __init__(self) -> None:
         self.SECRET_KEY = secret_key()
+        self.AUDIT_KEY = audit_key()
         self.DATABASE_URL = database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -48,7 +48,7 @@ class AuditCheckpoint(Base):
 # create_all, as in the tests, installs it from here).
 APPEND_ONLY = [
     sa.DDL("CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
-           "RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
+           "RAISE EXCEPTION 'audit_events is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
            "END; $$ LANGUAGE plpgsql").execute_if(dialect="postgresql"),
     sa.DDL("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()").execute_if(dialect="postgresql"),

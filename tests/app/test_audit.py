@@ -60,9 +60,14 @@ def test_verify_detects_a_deleted_event(runner, db, reference):
 
 
 def _as_the_database_owner(conn):
-    """An attacker with the owner's rights may switch the PostgreSQL trigger off; the keyed chain still tells."""
+    """An attacker with the owner's rights may switch the PostgreSQL trigger off (it is switched on again when the
+    transaction commits, for the next test); the keyed chain still tells."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+
+        @sa.event.listens_for(conn, "commit", once=True)
+        def _switch_back_on(connection):
+            connection.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only")
 
 
 def test_deleting_the_newest_events_after_a_checkpoint_is_reported_as_truncation(runner, db, reference):

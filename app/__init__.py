@@ -29,6 +29,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_template_context(app)
     register_input_guards(app)
     labels.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
     configure_logger(app)
     return app
@@ -80,6 +81,9 @@ def register_blueprints(app: Flask) -> None:
     from app.dispatch.views import blueprint as dispatch
 
     app.register_blueprint(dispatch)
+    from app.searches.views import blueprint as searches
+
+    app.register_blueprint(searches)
     from app import api
 
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies
@@ -108,6 +112,8 @@ def register_errorhandlers(app: Flask) -> None:
             db.session.rollback()
         title = titles.get(code, titles[500])()
         description = getattr(error, "description", None) if code != 500 else None
+        if description == getattr(type(error), "description", None):
+            description = None  # Werkzeug's stock English text: the translated title says it already
         return render_template("error.html", code=code, title=title, description=description), code
 
     for code in titles:

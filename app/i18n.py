@@ -1,7 +1,10 @@
-"""Locale choice: the user's switch first, then the browser's languages."""
+"""Locale choice (the user's switch first, then the browser's languages) and times shown in one zone."""
 from __future__ import annotations
 
-from flask import has_request_context, request, session
+import datetime as dt
+
+from flask import Flask, has_request_context, request, session, url_for
+from flask_babel import format_datetime, get_timezone
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
@@ -18,3 +21,47 @@ def select_locale() -> str:
     if best is None:
         return "zh_CN"
     return "en" if best == "en" else "zh_CN"
+
+
+def zone_label(moment: dt.datetime | None = None) -> str:
+    """The display time zone as its UTC offset, e.g. "UTC+8" for Asia/Shanghai."""
+    moment = moment or dt.datetime.now(dt.UTC)
+    offset = moment.astimezone(get_timezone()).utcoffset() or dt.timedelta(0)
+    hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
+    return f"UTC{hours:+d}" + (f":{rest:02d}" if rest else "") if offset else "UTC"
+
+
+def when(moment: dt.datetime | None, with_zone: bool = True) -> str:
+    """A stored UTC time in the display zone (BABEL_DEFAULT_TIMEZONE), with the zone named."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:  # SQLite hands timestamps back naive; they were stored as UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    text = format_datetime(moment, "yyyy-MM-dd HH:mm")
+    return f"{text} ({zone_label(moment)})" if with_zone else text
+
+
+def parse_stored_time(value: str) -> dt.datetime | None:
+    """A time kept as text in notification parameters (ISO 8601, or the older "… UTC" form), as aware UTC."""
+    text = value.strip().removesuffix(" UTC")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def language_switch_url(code: str) -> str:
+    """This page in another language, keeping its filters and page number (GET arguments)."""
+    if request.endpoint is None or request.method != "GET":
+        return f"{request.path}?lang={code}"
+    query = request.args.copy()
+    query.setlist("lang", [code])
+    return url_for(request.endpoint, **(request.view_args or {}), **query.to_dict(flat=False))
+
+
+def init_app(app: Flask) -> None:
+    """Expose the display-zone time filter, the zone's label and the language switch to templates."""
+    app.add_template_global(language_switch_url, "language_switch_url")
+    app.add_template_filter(when, "when")
+    app.add_template_global(zone_label, "zone_label")

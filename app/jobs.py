@@ -1,24 +1,28 @@
-"""Background jobs: Celery on REDIS_URL, or in-process (synchronously, or in a thread) without it.
+"""Background jobs: Celery on REDIS_URL, or in-process without it (a worker thread; synchronous in tests/CLI).
 
 A clearing on Celery fans out: `gufei.clearing.run` marks the run running and starts a chord of one
 `gufei.clearing.category` task per category; each builds and solves its category and returns the solved
 category as a JSON payload (kept in the Redis result backend); `gufei.clearing.join` writes every
-allocation in one transaction. Any failure marks the run failed and writes nothing. Workers beat a
-Redis key per run while they work; `gufei.clearing.sweep` (every CLEARING_SWEEP_SECONDS, and when a
-worker starts) marks failed any running run whose key expired — a worker killed mid-run.
+allocation, each category all or nothing. A failure marks the run failed with a reason code. Workers beat
+a Redis key per run while they work; `gufei.clearing.sweep` (every CLEARING_SWEEP_SECONDS, when a worker
+starts, and before every new clearing) fails any running run whose key expired — a worker killed mid-run —
+and any run left queued longer than CLEARING_QUEUED_TIMEOUT_SECONDS. Without Redis a run's job id names its
+host, process and thread, which is what the sweep checks. Broker timeouts are short: an enqueue against a
+Redis that is down fails in about a second and the run is failed at once.
 
 Jobs take ids, never ORM objects. Workers start from `app.worker` (`celery --app app.worker worker`).
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 from celery import chord
@@ -27,6 +31,16 @@ from flask import Flask, current_app
 from app.extensions import celery, db
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClearingQueue:
+    """How the clearing service hands a run to a worker and sweeps runs whose worker is gone."""
+
+    enqueue: Callable[[int], str]
+    sweep: Callable[[], list[int]]
+
+
 HEARTBEAT_KEY = "gufei:clearing:{run_id}:heartbeat"
 DONE_KEY = "gufei:clearing:{run_id}:done"
 
@@ -59,6 +73,8 @@ def init_app(app: Flask) -> None:
 
     celery.Task = AppContextTask
     app.extensions["celery"] = celery
+    # Services reach the queue through the app, so they never import this module (jobs call services).
+    app.extensions["clearing_queue"] = ClearingQueue(enqueue_clearing, sweep_stale)
 
 
 # ----------------------------------------------------------------------------- heartbeats

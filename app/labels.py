@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 LOT_STATUS = {
     "draft": _l("Draft"), "open": _l("Open"), "matched": _l("Matched"), "awarded": _l("Awarded"),
     "shipping": _l("Shipping"), "delivered": _l("Delivered"), "utilised": _l("Utilised"),
     "withdrawn": _l("Withdrawn"), "expired": _l("Expired"),
+}
+LOT_STATE = {
+    "draft": _l("Draft"), "open": _l("Open"), "partly_matched": _l("Partly matched"), "matched": _l("Matched"),
+    "sold": _l("Sold"), "withdrawn": _l("Withdrawn"), "expired": _l("Expired"),
 }
 ORG_ROLE = {
     "producer": _l("Producer"), "recycler": _l("Recycler"), "carrier": _l("Carrier"),
@@ -82,7 +87,12 @@ def label(table: dict, code: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Expose the label lookups to templates."""
+    from app.services import lots
+
     app.add_template_global(lambda c: label(LOT_STATUS, c), "lot_status_label")
+    app.add_template_global(lambda c: label(LOT_STATE, c), "lot_state_label")
+    app.add_template_global(lambda lot: lots.state(lot), "lot_state")
+    app.add_template_global(lambda lot: lots.display_title(lot, str(get_locale())), "lot_title")
     app.add_template_global(lambda c: label(QUALITY, c), "quality_label")
     for name, table in MARKET_LABELS.items():
         app.add_template_global(lambda c, table=table: label(table, c), name)

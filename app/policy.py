@@ -268,5 +268,5 @@ def refusal_reason(user: User | None) -> str | None:
     from flask_babel import gettext as _
 
     if user is not None and user.active and user.role != ADMIN and not user.organization.verified:
-        return _("Your organisation must be verified by an administrator first.")
+        return _("Your organisation must be verified before it can trade.")
     return None

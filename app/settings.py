@@ -59,7 +59,8 @@ class Config:
         self.DATABASE_URL = database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
-        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        # Every time a person reads (lists, deadlines, notifications, e-mails) is shown in this zone.
+        self.BABEL_DEFAULT_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
         self.LANGUAGES = ("zh_CN", "en")
         self.UPLOAD_FOLDER = str(INSTANCE / "uploads")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024
@@ -95,6 +96,8 @@ class Config:
         # Without REDIS_URL a clearing runs in a worker thread of the app process (0: inside the request).
         # Price guidance shows a band only when this many organisations other than the viewer's compete.
         self.PRICE_GUIDANCE_MIN_BUYERS = int(os.environ.get("PRICE_GUIDANCE_MIN_BUYERS", "3"))
+        # Guidance re-reads its category's market version at most this often (so it may lag a change by this).
+        self.PRICE_GUIDANCE_VERSION_TTL_SECONDS = float(os.environ.get("PRICE_GUIDANCE_VERSION_TTL_SECONDS", "5"))
         self.JOBS_IN_THREAD = os.environ.get("JOBS_IN_THREAD", "1") == "1"
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")

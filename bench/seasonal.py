@@ -35,9 +35,9 @@ YARD_CAPACITY_T = 30_000
 YARD_REACH_KM = 120.0
 
 
-def seasonal_market(n_lots: int, n_demands: int, seed: int) -> tuple[SeasonalProblem, object]:
+def seasonal_market(n_lots: int, n_demands: int, seed: int, shape: str = "mixed") -> tuple[SeasonalProblem, object]:
     """The synthetic market over 12 months with profiles, kiln calendars and yards; also the one-period problem."""
-    problem, _ = synthetic_problem(n_lots, n_demands, seed)
+    problem, _ = synthetic_problem(n_lots, n_demands, seed, shape)
     rng = np.random.default_rng(seed + 16)
     periods = months(START, 12)
     month_no = [int(p[5:]) for p in periods]
@@ -148,14 +148,16 @@ def main(argv=None) -> int:
     parser.add_argument("--lots", type=int, default=5000)
     parser.add_argument("--demands", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20240501)
+    parser.add_argument("--shape", choices=("mixed", "dense"), default="mixed",
+                        help="mixed: 22 categories (CHP and kiln materials among them); dense: fly ash only")
     parser.add_argument("--skip-highs", action="store_true")
     args = parser.parse_args(argv)
 
-    warm, warm_one = seasonal_market(300, 60, args.seed + 1)
+    warm, warm_one = seasonal_market(300, 60, args.seed + 1, args.shape)
     solve_seasonal(warm), solve(warm_one, solver="mincostflow")
 
     started = time.perf_counter()
-    sp, one_period = seasonal_market(args.lots, args.demands, args.seed)
+    sp, one_period = seasonal_market(args.lots, args.demands, args.seed, args.shape)
     build_s = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -175,6 +177,7 @@ def main(argv=None) -> int:
             {
                 "lots": args.lots,
                 "demands": args.demands,
+                "shape": args.shape,
                 "periods": len(sp.periods),
                 "yards": len(sp.storage),
                 "lp_columns": columns,

@@ -31,8 +31,9 @@ ACCESS_K = 3
 # Below this great-circle distance a trip may use local roads directly (great-circle × circuity)
 # when that is shorter than going out to the trunk network and back.
 LOCAL_DIRECT_KM = 40.0
-# All-pairs tables (float32) are computed once up to this many nodes; larger networks compute
-# rows on demand, from the unique nodes asked for only.
+# Up to this many nodes, shortest-path rows (float32) are cached as they are first asked for, so
+# a process pays Dijkstra once per node it ever uses; larger networks compute rows each time,
+# from the unique nodes asked for only.
 _FULL_TABLE_MAX_NODES = 4000
 
 F32 = np.float32
@@ -67,20 +68,28 @@ class RoadNetwork:
         return connected_components(self.graph, directed=False)[0] == 1
 
     def node_rows(self, idx: ArrayLike) -> NDArray[np.float32]:
-        """Shortest-path km from the given nodes to every node (Dijkstra from each unique node once)."""
+        """Shortest-path km from the given nodes to every node (Dijkstra once per unique node, then cached)."""
         idx = np.asarray(idx, dtype=np.intp)
-        if self._table is None and self.n_nodes <= _FULL_TABLE_MAX_NODES:
-            self.table()
-        if self._table is not None:
-            return self._table[idx]
-        uniq, inverse = np.unique(idx, return_inverse=True)
-        return dijkstra(self.graph, directed=False, indices=uniq).astype(F32)[inverse]
+        if self.n_nodes > _FULL_TABLE_MAX_NODES:  # too big to cache: compute what is asked, once per node
+            uniq, inverse = np.unique(idx, return_inverse=True)
+            return dijkstra(self.graph, directed=False, indices=uniq).astype(F32)[inverse]
+        if self._table is None:
+            self._table = np.full((self.n_nodes, self.n_nodes), np.nan, dtype=F32)
+        missing = np.unique(idx[np.isnan(self._table[idx, 0])])
+        if missing.size:
+            self._table[missing] = dijkstra(self.graph, directed=False, indices=missing)
+        return self._table[idx]
+
+    def pair_km(self, a: NDArray[np.intp], b: NDArray[np.intp]) -> NDArray[np.float32]:
+        """Shortest-path km between node a[k] and node b[k], element-wise."""
+        if self.n_nodes > _FULL_TABLE_MAX_NODES:
+            return self.node_rows(a)[np.arange(a.size), b]
+        self.node_rows(np.unique(a))  # fills the cache; gather without a P × n temporary
+        return self._table[a, b]
 
     def table(self) -> NDArray[np.float32]:
-        """The full node-to-node shortest-path table in km (float32, computed once)."""
-        if self._table is None:
-            self._table = dijkstra(self.graph, directed=False).astype(F32)
-        return self._table
+        """The full node-to-node shortest-path table in km (float32; rows are computed on first use)."""
+        return self.node_rows(np.arange(self.n_nodes))
 
     def nearest_nodes(
         self, lon: ArrayLike, lat: ArrayLike, k: int | None = None
@@ -96,12 +105,18 @@ class RoadNetwork:
 
     # -- distances ---------------------------------------------------------------------------
 
-    def source_rows(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float32]:
-        """For each point, road km to every node (best of its k access legs)."""
+    def source_rows(self, lon: ArrayLike, lat: ArrayLike, cols: NDArray[np.intp] | None = None) -> NDArray[np.float32]:
+        """For each point, road km to every node, or to the nodes `cols` only (best of its k access legs)."""
         idx, access = self.nearest_nodes(lon, lat)
-        rows = np.full((idx.shape[0], self.n_nodes), np.inf, dtype=F32)
+        access = access.astype(F32)
+        width = self.n_nodes if cols is None else cols.size
+        rows = np.full((idx.shape[0], width), np.inf, dtype=F32)
         for i in range(idx.shape[1]):  # k ≤ a few: loop over access options, not over points
-            np.minimum(rows, (access[:, i, None] + self.node_rows(idx[:, i])).astype(F32), out=rows)
+            part = self.node_rows(idx[:, i])
+            if cols is not None:
+                part = part[:, cols]
+            part += access[:, i, None]
+            np.minimum(rows, part, out=rows)
         return rows
 
     def km_matrix(
@@ -113,11 +128,16 @@ class RoadNetwork:
         gc_km: NDArray | None = None,
     ) -> NDArray[np.float32]:
         """M×N road km between two point sets (already validated, WGS84)."""
-        rows = self.source_rows(src_lon, src_lat)
         didx, dacc = self.nearest_nodes(dst_lon, dst_lat)
+        # Only the destinations' nodes matter: rows restricted to them, indexed through `didx`.
+        cols, didx = np.unique(didx, return_inverse=True)
+        didx = didx.reshape(dacc.shape)
+        rows = self.source_rows(src_lon, src_lat, cols)
         out = np.full((rows.shape[0], didx.shape[0]), np.inf, dtype=F32)
         for j in range(didx.shape[1]):
-            np.minimum(out, rows[:, didx[:, j]] + dacc[:, j].astype(F32)[None, :], out=out)
+            leg = np.take(rows, didx[:, j], axis=1)
+            leg += dacc[:, j].astype(F32)[None, :]
+            np.minimum(out, leg, out=out)
         if gc_km is None:
             gc_km = haversine_matrix_km(src_lon, src_lat, dst_lon, dst_lat)
         self._apply_local(out, np.asarray(gc_km))
@@ -129,12 +149,9 @@ class RoadNetwork:
         i1, a1 = self.nearest_nodes(lon1, lat1)
         i2, a2 = self.nearest_nodes(lon2, lat2)
         best = np.full(lon1.size, np.inf)
-        table = self.table() if self.n_nodes <= _FULL_TABLE_MAX_NODES else self._table
         for i in range(i1.shape[1]):
-            rows = self.node_rows(i1[:, i]) if table is None else None
             for j in range(i2.shape[1]):
-                d = table[i1[:, i], i2[:, j]] if table is not None else rows[np.arange(lon1.size), i2[:, j]]
-                np.minimum(best, a1[:, i] + d + a2[:, j], out=best)
+                np.minimum(best, a1[:, i] + self.pair_km(i1[:, i], i2[:, j]) + a2[:, j], out=best)
         gc = haversine_km(lon1, lat1, lon2, lat2)
         best = np.where(gc <= self.local_direct_km, np.minimum(best, gc * self.circuity), best)
         return np.maximum(best, gc)

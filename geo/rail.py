@@ -13,7 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from geo.boundaries import province_polygon, stations
+from geo.boundaries import DATA_DIR, province_polygon, stations
 from geo.circuity import RAIL_CIRCUITY
 from geo.distance import haversine_km, unit_vectors
 from geo.network import COLLAPSE_KM, OSM_NETWORK_FILE, collapse_short_edges, load_npz_graph, undirected_graph
@@ -33,6 +33,12 @@ RAIL_GAP_KM = 45.0
 # 340 listed conventional stations is taken to be one of them and left out of the freight graph.
 PASSENGER_LINE_MIN_KM = 40.0
 STATION_ON_LINE_KM = 1.5
+# Where the simplified graph lacks a stretch of a listed line (geo/data/rail_lines.csv: the main
+# lines as ordered station lists), consecutive stations are joined directly when the graph's
+# path between them is missing or longer than this many times their great-circle distance; the
+# joint costs great-circle × RAIL_CIRCUITY, and a station off the graph becomes a node.
+LINE_FILL_DETOUR = 3.0
+SPUR_KM = 25.0
 
 
 @dataclass(eq=False)
@@ -127,12 +133,52 @@ def close_gaps(lon: NDArray, lat: NDArray, a: NDArray, b: NDArray, w: NDArray, m
         a, b, w = np.r_[a, best[1]], np.r_[b, best[2]], np.r_[w, best[0] * RAIL_CIRCUITY]
 
 
+def fill_from_line_lists(lon: NDArray, lat: NDArray, a: NDArray, b: NDArray, w: NDArray, st: pd.DataFrame):
+    """Join the listed lines' stations to the graph, and consecutive stations where it lacks the track.
+
+    A station within RAILHEAD_SNAP_KM of a node is that node; one within SPUR_KM gets a spur to its
+    nearest node (the simplified track runs a few km off); one further out becomes a free node.
+    Then consecutive stations whose path is missing or longer than LINE_FILL_DETOUR × great
+    circle are joined directly. Every added edge costs great-circle × RAIL_CIRCUITY.
+    """
+    lines = pd.read_csv(DATA_DIR / "rail_lines.csv")["stations"].str.split("|")
+    pos = st.drop_duplicates("name").set_index("name")[["lon", "lat"]]
+    tree = cKDTree(unit_vectors(lon, lat))
+    lon, lat = list(lon), list(lat)
+    node_of: dict[str, int] = {}
+    extra: list[tuple[int, int, float]] = []
+    for name in dict.fromkeys(x for seq in lines for x in seq):
+        x, y = float(pos.loc[name, "lon"]), float(pos.loc[name, "lat"])
+        j = int(tree.query(unit_vectors([x], [y]))[1][0])
+        d = float(haversine_km(x, y, lon[j], lat[j]))
+        if d <= RAILHEAD_SNAP_KM:
+            node_of[name] = j
+            continue
+        node_of[name] = len(lon)
+        lon.append(x)
+        lat.append(y)
+        if d <= SPUR_KM:
+            extra.append((node_of[name], j, d * RAIL_CIRCUITY))
+    graph = undirected_graph(len(lon), np.r_[a, [e[0] for e in extra]], np.r_[b, [e[1] for e in extra]],
+                             np.r_[w, [e[2] for e in extra]])
+    for seq in lines:
+        for s1, s2 in zip(seq, seq[1:], strict=False):
+            u, v = node_of[s1], node_of[s2]
+            gc = float(haversine_km(lon[u], lat[u], lon[v], lat[v]))
+            if u != v and dijkstra(graph, indices=u, limit=gc * LINE_FILL_DETOUR)[v] > gc * LINE_FILL_DETOUR:
+                extra.append((u, v, gc * RAIL_CIRCUITY))
+    ea, eb, ew = (np.array([e[k] for e in extra]) for k in range(3))
+    return np.asarray(lon), np.asarray(lat), np.r_[a, ea].astype(np.intp), np.r_[b, eb].astype(np.intp), np.r_[w, ew]
+
+
 @functools.cache
 def freight_rail_graph() -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
-    """The OSM rail graph as freight uses it: passenger-only lines out, gaps closed, short edges merged."""
+    """The OSM rail graph as freight uses it: passenger-only lines out, gaps closed, listed lines' missing
+    stretches filled, short edges merged."""
     lon, lat, a, b, w = load_npz_graph(OSM_NETWORK_FILE, "rail")
     a, b, w = drop_passenger_lines(lon, lat, a, b, w, stations())
     a, b, w = close_gaps(lon, lat, a, b, w)
+    lon, lat, a, b, w = fill_from_line_lists(lon, lat, a, b, w, stations())
     return collapse_short_edges(lon, lat, a, b, w, COLLAPSE_KM)
 
 

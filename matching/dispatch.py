@@ -361,12 +361,17 @@ def _route(problem: DispatchProblem, m: np.ndarray, idx: _Index) -> tuple[list[l
 
     dist_cb = routing.RegisterTransitMatrix(dist.tolist())
     cost_cbs: dict[int, int] = {}
+    windows = _has_windows(problem)
     for k, (v, (_vi, day)) in enumerate(zip(vehicles, idx.vehicle_days, strict=True)):
         fen = fen_of(yuan(v.cost_yuan_per_km))
         if fen not in cost_cbs:
             cost_cbs[fen] = routing.RegisterTransitMatrix((dist * fen).tolist())
         routing.SetArcCostEvaluatorOfVehicle(cost_cbs[fen], k)
-        routing.SetFixedCostOfVehicle(day, k)  # a tie-break, far below one metre-fen: earlier days first
+        if windows:
+            # A tie-break far below one metre-fen: earlier days first. Without windows the days of one truck
+            # are interchangeable; leaving them alike keeps them one vehicle class (a much faster search),
+            # and _earliest_days moves the routes to the first days afterwards.
+            routing.SetFixedCostOfVehicle(day, k)
     routing.AddDimensionWithVehicleCapacity(
         dist_cb, 0, [metres_of_km(v.max_km) for v in vehicles], True, "distance")
     distance = routing.GetDimensionOrDie("distance")
@@ -406,7 +411,22 @@ def _route(problem: DispatchProblem, m: np.ndarray, idx: _Index) -> tuple[list[l
             seq.append(manager.IndexToNode(i))
             i = solution.Value(routing.NextVar(i))
         routes.append(seq)
-    return routes, status
+    return (routes if windows else _earliest_days(routes, len(problem.vehicles))), status
+
+
+def _has_windows(problem: DispatchProblem) -> bool:
+    return any(ld.ready_day is not None or ld.due_day is not None for ld in problem.loads)
+
+
+def _earliest_days(routes: list[list[int]], n_vehicles: int) -> list[list[int]]:
+    """Each truck's routes moved to its first days (routing vehicle k is truck k % n on day k // n)."""
+    days = len(routes) // n_vehicles
+    out: list[list[int]] = [[] for _ in routes]
+    for vi in range(n_vehicles):
+        used = [routes[d * n_vehicles + vi] for d in range(days) if routes[d * n_vehicles + vi]]
+        for d, seq in enumerate(used):
+            out[d * n_vehicles + vi] = seq
+    return out
 
 
 def _allowed(problem: DispatchProblem, idx: _Index, tl: _Truckload) -> list[int]:

@@ -23,7 +23,9 @@ is never overstated), taken as a fixed outflow of the yard node. Losses depend o
 so we iterate "solve with fixed losses → recompute losses" until they repeat. Each solve is
 an exact min-cost flow for its losses, but the optimiser does not see that an extra stored
 tonne loses λ, so a plan with loss is reported as status "feasible", not "optimal".
-Without loss the result is the proven optimum.
+Without loss the result is the proven optimum. Measured against the exact generalised LP on the
+hand-checked instance: equal to the fen at 1.5 % a month, 1 % short at 10 % a month. A tonne
+lost in a yard is neither sold nor disposed of: after entering the yard it costs nothing more.
 
 Prices: per-period duals are shortest-path distances to the sink in the residual graph of
 the optimal flow (exact fen per tonne), read the same way as the one-period guidance:
@@ -849,7 +851,7 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
 
 
 def _record_prices(sp, part, lay, home, dist, result) -> None:
-    """Monthly prices (Decimal yuan/t) for lots with tonnes, running demands and every yard's month-ends."""
+    """Monthly prices (Decimal yuan/t) for lots that can ship, running demands and every yard's month-ends."""
     periods, n_t = sp.periods, lay.n_periods
     reach = dist < _INF // 2
     t = np.arange(n_t)[None, :]
@@ -859,7 +861,7 @@ def _record_prices(sp, part, lay, home, dist, result) -> None:
         [sp.problem.lots[i].id for i in part.lots.tolist()],
         periods,
         np.maximum(0, -dist[lot_nodes]),
-        reach[lot_nodes] & (sp.lot_kg[part.lots] > 0),
+        reach[lot_nodes],  # months with fresh tonnes, and an own yard's months holding stock
     )
     dem_nodes = lay.demand(np.arange(len(part.demands))[:, None], t)
     _price_table(

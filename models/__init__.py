@@ -12,7 +12,7 @@ from models.catalogue import WasteCategory
 from models.clearing import Allocation, Award, ClearingLock, MatchRun
 from models.dispatch import DispatchPlan, DispatchStop, Vehicle
 from models.facilities import Facility, FacilityCapacity, Licence
-from models.lots import Bid, DemandProfile, Lot, LotDocument
+from models.lots import Bid, DemandProfile, Lot, LotDocument, LotQuestion, SavedSearch
 from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
 from models.seasonal import Yard
 from models.shipments import Shipment, UtilisationRecord
@@ -22,8 +22,9 @@ __all__ = [
     "DemandProfile",
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
-    "Lot", "LotDocument", "MatchRun", "Notification", "Organization", "OrganizationRole", "OutboxEmail",
-    "ResourceBase", "Shipment", "User", "UtilisationRecord", "WasteCategory", "Yard", "make_engine",
+    "Lot", "LotDocument", "LotQuestion", "MatchRun", "Notification", "Organization", "OrganizationRole",
+    "OutboxEmail", "ResourceBase", "SavedSearch", "Shipment", "User", "UtilisationRecord", "WasteCategory", "Yard",
+    "make_engine",
     "DispatchPlan", "DispatchStop", "Vehicle",
     "make_session_factory", "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Bulk statements: many rows in one round trip (PostgreSQL arrays through unnest), executemany elsewhere."""
+"""Bulk statements: many rows in one round trip on PostgreSQL (a JSON record set), executemany elsewhere."""
 from __future__ import annotations
 
 import json
@@ -8,20 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def _array_param(column: sa.Column, values: list[Any], dialect) -> tuple[list[Any], str]:
-    """The values as an array parameter and the SQL element type to cast it to."""
-    if isinstance(column.type, sa.JSON):
-        # JSON travels as text and is cast element-wise; NULL stays NULL.
-        return [None if v is None else json.dumps(v, default=str, ensure_ascii=False) for v in values], "JSON"
-    return values, column.type.compile(dialect=dialect)
-
-
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
                 returning: Sequence[str] = ()) -> list[sa.Row]:
     """Insert rows in order (ids ascend with the rows); returns the `returning` columns in the same order.
 
-    On PostgreSQL one ``INSERT … SELECT FROM unnest(arrays) WITH ORDINALITY ORDER BY ordinality``: a single
-    short statement whatever the number of rows. Elsewhere an executemany.
+    On PostgreSQL one ``INSERT … SELECT FROM json_populate_recordset(rows) WITH ORDINALITY ORDER BY
+    ordinality``: a single short statement and one parameter whatever the number of rows. Elsewhere an
+    executemany.
     """
     if not rows:
         return []
@@ -32,18 +25,16 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
         connection.execute(table.insert(), list(rows))
         return []
     names = list(rows[0])
-    params, arrays = {}, []
-    for k, name in enumerate(names):
-        values, sql_type = _array_param(table.c[name], [r[name] for r in rows], connection.dialect)
-        params[f"p{k}"] = values
-        cast = f"CAST(:p{k} AS TEXT[])::JSON[]" if sql_type == "JSON" else f"CAST(:p{k} AS {sql_type}[])"
-        arrays.append(cast)
     quoted = ", ".join(f'"{n}"' for n in names)
-    # Names come from the table's own columns (checked by table.c above), values travel as parameters.
-    source = f'unnest({", ".join(arrays)}) WITH ORDINALITY AS v({quoted}, ordinal) ORDER BY ordinal'
-    sql = f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM {source}'  # noqa: S608
+    selected = ", ".join(f'v."{n}"' for n in names)
+    # Names come from the rows' keys, which must be the table's columns (checked here); values travel as one
+    # JSON parameter that PostgreSQL parses into typed records in C.
+    for name in names:
+        table.c[name]  # noqa: B018 - raises KeyError for a name that is not a column
+    source = (f'json_populate_recordset(NULL::"{table.name}", CAST(:rows AS JSON)) WITH ORDINALITY AS v '
+              "ORDER BY v.ordinality")
+    sql = f'INSERT INTO "{table.name}" ({quoted}) SELECT {selected} FROM {source}'  # noqa: S608
     if returning:
-        sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
-        return list(connection.execute(sa.text(sql), params).all())
-    connection.execute(sa.text(sql), params)
-    return []
+        sql += " RETURNING " + ", ".join(f'"{table.c[c].name}"' for c in returning)
+    result = connection.execute(sa.text(sql), {"rows": json.dumps(list(rows), default=str, ensure_ascii=False)})
+    return list(result.all()) if returning else []

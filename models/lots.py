@@ -19,6 +19,8 @@ LOT_STATUSES = (
     "draft", "open", "matched", "awarded", "shipping", "delivered", "utilised", "withdrawn", "expired",
 )
 BID_STATUSES = ("active", "withdrawn", "allocated", "unsuccessful")
+# Bulk materials settle on the net weight received unless the parties agree on the awarded tonnes.
+SETTLEMENT_BASES = ("received", "awarded")
 
 
 class Lot(TimestampMixin, Base):
@@ -31,6 +33,7 @@ class Lot(TimestampMixin, Base):
         sa.CheckConstraint("remaining_tonnes >= 0 AND remaining_tonnes <= tonnes", name="remaining_in_range"),
         sa.CheckConstraint("available_to IS NULL OR available_to >= available_from", name="window_ordered"),
         sa.CheckConstraint("min_shipment_t IS NULL OR min_shipment_t > 0", name="min_shipment_positive"),
+        sa.CheckConstraint(in_set("settle_on", SETTLEMENT_BASES), name="settle_on"),
         sa.Index("ix_lots_status_category", "status", "category_id"),
         # Browsing sorts newest first, overall or within a category: an index walk instead of a sort.
         sa.Index("ix_lots_created_at_id", "created_at", "id"),
@@ -51,6 +54,7 @@ class Lot(TimestampMixin, Base):
     quality: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     min_shipment_t: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open", index=True)
+    settle_on: so.Mapped[str] = so.mapped_column(sa.String(8), default="received", server_default="received")
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
 
     facility: so.Mapped[Facility] = so.relationship(lazy="joined")
@@ -126,3 +130,54 @@ class DemandProfile(TimestampMixin, Base):
 
     facility: so.Mapped[Facility] = so.relationship()
     category: so.Mapped[WasteCategory] = so.relationship()
+
+
+class SavedSearch(TimestampMixin, Base):
+    """A buyer's standing search: a matching lot, when posted, lands in the inbox (and the outbox)."""
+
+    __tablename__ = "saved_searches"
+    __table_args__ = (
+        sa.CheckConstraint("max_km IS NULL OR (max_km > 0 AND facility_id IS NOT NULL)", name="distance_needs_origin"),
+        sa.CheckConstraint("min_tonnes IS NULL OR min_tonnes >= 0", name="min_tonnes_non_negative"),
+        sa.CheckConstraint("max_tonnes IS NULL OR min_tonnes IS NULL OR max_tonnes >= min_tonnes",
+                           name="tonnes_ordered"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    category_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("waste_categories.id"), index=True)
+    keyword: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    min_tonnes: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
+    max_tonnes: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
+    max_price_yuan_per_t: so.Mapped[Optional[Decimal]] = so.mapped_column(Money)
+    facility_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("facilities.id", ondelete="CASCADE"))
+    max_km: so.Mapped[Optional[int]]
+    active: so.Mapped[bool] = so.mapped_column(default=True, index=True)
+
+    user: so.Mapped[User] = so.relationship()
+    category: so.Mapped[Optional[WasteCategory]] = so.relationship()
+    facility: so.Mapped[Optional[Facility]] = so.relationship()
+
+
+class LotQuestion(Base):
+    """A public question a buyer asks about a lot, and the producer's answer; an administrator can hide it."""
+
+    __tablename__ = "lot_questions"
+    __table_args__ = (
+        sa.CheckConstraint("answer IS NULL OR answered_at IS NOT NULL", name="answer_dated"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    lot_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("lots.id", ondelete="CASCADE"), index=True)
+    asked_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    question: so.Mapped[str] = so.mapped_column(sa.Text)
+    asked_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    answer: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    answered_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    answered_at: so.Mapped[Optional[dt.datetime]]
+    hidden: so.Mapped[bool] = so.mapped_column(default=False)
+    hidden_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    lot: so.Mapped[Lot] = so.relationship()
+    asked_by: so.Mapped[User] = so.relationship(foreign_keys=[asked_by_id])

@@ -1,6 +1,8 @@
 """Views of the admin blueprint."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,6 +13,7 @@ from app import policy
 from app.actions import show_error
 from app.admin.forms import InviteForm
 from app.extensions import db
+from app.labels import ORG_ROLE
 from app.permissions import allowed
 from app.services import accounts
 from app.services.errors import ServiceError
@@ -19,12 +22,39 @@ from models import ResourceBase
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+PER_PAGE = 50
+VERIFIED_CHOICES = {"yes": True, "no": False}
+
+
 @blueprint.route("/organizations")
 @allowed(policy.may_administer)
 def organizations():
-    """Organisations, unverified first."""
-    orgs = accounts.organizations_for_review(db.session)
-    return render_template("admin/organizations.html", orgs=orgs, form=FlaskForm())
+    """Organisations, unverified first, with search, role and verification filters and pages."""
+    role = request.args.get("role") or None
+    filters = accounts.OrganizationFilters(
+        q=(request.args.get("q") or "").strip()[:100] or None,
+        role=role if role in ORG_ROLE else None,
+        verified=VERIFIED_CHOICES.get(request.args.get("verified", "")),
+    )
+    orgs, total, number = accounts.search_organizations(db.session, filters, request.args.get("page", 1, type=int),
+                                                        PER_PAGE)
+    return render_template("admin/organizations.html", orgs=orgs, form=FlaskForm(), filters=filters, roles=ORG_ROLE,
+                           page=Pager(number, PER_PAGE, total), protected=lambda o: accounts.is_protected(
+                               current_user.row, o))
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Page number, size and total for the shared pagination bar."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the results fill (at least one)."""
+        return max(1, -(-self.total // self.per_page))
 
 
 @blueprint.route("/organizations/<int:org_id>/verification", methods=["POST"])
@@ -35,6 +65,8 @@ def set_verification(org_id: int):
     if not form.validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("admin.organizations"))
+    back = url_for("admin.organizations", **{k: v for k, v in request.args.items() if k in ("q", "role", "verified",
+                                                                                          "page")})
     verified = request.form.get("verified") == "1"
     try:
         org = accounts.set_verified(db.session, current_user.row, org_id, verified)
@@ -43,7 +75,8 @@ def set_verification(org_id: int):
     else:
         flash(_("%(name)s is now verified.", name=org.name) if verified
               else _("%(name)s is no longer verified.", name=org.name), "success")
-    return redirect(url_for("admin.organizations"))
+    return redirect(back)
+
 
 
 @blueprint.route("/officials", methods=["GET", "POST"])

@@ -12,9 +12,14 @@ from models import Award
 
 def award_out(award: Award) -> schemas.Award:
     """An award with its netback settlement and the tonnes received and declared so far."""
+    received = shipments.received_total(db.session, award.id)
+    billing = awards.billing(award, received)
     return schemas.Award(
         id=award.id, allocation_id=award.allocation_id, lot_id=award.allocation.lot_id, tonnes=award.tonnes,
-        dispatched_tonnes=award.dispatched_tonnes, received_tonnes=shipments.received_total(db.session, award.id),
+        settle_on=billing.basis, billed_tonnes=billing.billed_tonnes,
+        billed_recycler_pays_yuan=billing.billed.recycler_pays_yuan, billed_freight_yuan=billing.billed.freight_yuan,
+        billed_producer_receives_yuan=billing.billed.producer_receives_yuan,
+        dispatched_tonnes=award.dispatched_tonnes, received_tonnes=received,
         declared_tonnes=shipments.declared_total(db.session, award.id), price_yuan_per_t=award.price_yuan_per_t,
         freight_yuan_per_t=award.freight_yuan_per_t, netback_yuan_per_t=award.netback_yuan_per_t,
         recycler_pays_yuan=award.recycler_pays_yuan, freight_yuan=award.freight_yuan,

@@ -157,7 +157,7 @@ def plan_out(plan: DispatchPlan, with_routes: bool = True) -> DispatchPlanOut:
         time_limit_s=plan.time_limit_s, job_id=plan.job_id, error=plan.error, solver_status=plan.solver_status,
         total_km=plan.total_km, empty_km=plan.empty_km, baseline_km=plan.baseline_km,
         baseline_empty_km=plan.baseline_empty_km, cost_yuan=plan.cost_yuan, co2_kg=plan.co2_kg,
-        baseline_co2_kg=plan.baseline_co2_kg, co2_saved_kg=plan.co2_saved_kg, co2_source=dispatch.CO2_SOURCE,
+        baseline_co2_kg=plan.baseline_co2_kg, co2_saved_kg=plan.co2_saved_kg, co2_source=str(dispatch.CO2_SOURCE),
         created_at=plan.created_at, started_at=plan.started_at, finished_at=plan.finished_at,
         accepted_at=plan.accepted_at, routes=routes, unserved=unserved)
 

@@ -22,7 +22,8 @@ def lot_out(lot: Lot, road_km: float | None = None) -> schemas.Lot:
         description=lot.description, tonnes=lot.tonnes, remaining_tonnes=lot.remaining_tonnes,
         reserve_yuan_per_t=lot.reserve_yuan_per_t, available_from=lot.available_from,
         available_to=lot.available_to, min_shipment_t=lot.min_shipment_t, quality=lot.quality or {},
-        status=lot.status, prefecture_code=lot.facility.prefecture_code, base_id=lot.facility.base_id,
+        status=lot.status, state=lots.state(lot), settle_on=lot.settle_on,
+        prefecture_code=lot.facility.prefecture_code, base_id=lot.facility.base_id,
         lon=lot.facility.lon, lat=lot.facility.lat, active_bids=bid_count,
         road_km=road_km, created_at=lot.created_at, updated_at=lot.updated_at)
 
@@ -33,7 +34,7 @@ def lot_input(body: schemas.LotIn) -> lots.LotInput:
         facility_id=body.facility_id, category=body.category, tonnes=body.tonnes,
         reserve_yuan_per_t=body.reserve_yuan_per_t, available_from=body.available_from,
         available_to=body.available_to, min_shipment_t=body.min_shipment_t, title=body.title,
-        description=body.description, quality=dict(body.quality))
+        description=body.description, quality=dict(body.quality), settle_on=body.settle_on)
 
 
 def _filters(query: schemas.LotQuery) -> lots.LotFilters:
@@ -49,6 +50,7 @@ def _filters(query: schemas.LotQuery) -> lots.LotFilters:
         category=query.category, prefecture=query.prefecture, base_id=query.base_id, min_tonnes=query.min_tonnes,
         max_tonnes=query.max_tonnes, available_by=query.available_by, available_until=query.available_until,
         near=near, max_km=query.max_km if near else None,
+        keyword=(query.q or "").strip() or None, min_price=query.min_price, max_price=query.max_price,
         sort=query.sort if (query.sort != "distance" or near) else "newest")
 
 

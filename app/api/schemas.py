@@ -222,6 +222,9 @@ class LotQuery(PageQuery):
     available_until: Optional[dt.date] = Field(default=None, description="Still available on this date.")
     near_facility_id: Optional[Id] = Field(default=None, description="One of your facilities: road distance origin.")
     max_km: Optional[float] = Field(default=None, gt=0, le=5000)
+    q: Optional[Text(100)] = Field(default=None, description="Keywords: title, description, organisation, category.")
+    min_price: Optional[MoneyIn] = Field(default=None, description="Lowest reserve price, yuan per tonne.")
+    max_price: Optional[MoneyIn] = Field(default=None, description="Highest reserve price, yuan per tonne.")
     sort: SORTS = "newest"
 
 
@@ -237,6 +240,8 @@ class LotIn(Input):
     min_shipment_t: Optional[TonnesIn] = None
     title: Optional[Text(200)] = None
     description: Optional[Text(5000)] = None
+    settle_on: Literal["received", "awarded"] = Field(
+        default="received", description="Bill on the tonnes weighed in (default) or on the awarded tonnes.")
     quality: Annotated[dict[Annotated[str, Field(max_length=40)], float | Text(60)], Field(max_length=20)] = \
         Field(default_factory=dict)
 
@@ -257,6 +262,8 @@ class Lot(Output):
     min_shipment_t: Optional[TonnesOut]
     quality: dict[str, Any]
     status: str
+    state: str = Field(description="open, partly_matched, matched, sold, withdrawn or expired.")
+    settle_on: str
     prefecture_code: Optional[str]
     base_id: Optional[int]
     lon: float
@@ -453,6 +460,11 @@ class Award(Output):
     recycler_pays_yuan: MoneyOut
     freight_yuan: MoneyOut
     producer_receives_yuan: MoneyOut
+    settle_on: str = Field(description="received: billed on weighed-in tonnes; awarded: on the awarded tonnes.")
+    billed_tonnes: TonnesOut
+    billed_recycler_pays_yuan: MoneyOut
+    billed_freight_yuan: MoneyOut
+    billed_producer_receives_yuan: MoneyOut
     status: str
     awarded_at: Timestamp
 

@@ -28,7 +28,8 @@ class RegisterForm(FlaskForm):
     user_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=128)])
-    confirm = PasswordField(_l("Repeat password"), validators=[DataRequired(), EqualTo("password")])
+    confirm = PasswordField(_l("Repeat password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Register"))
 
 

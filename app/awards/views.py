@@ -27,7 +27,7 @@ def index():
         desk=desk,
         form=FlaskForm(),
         locale=str(get_locale()),
-        sides=lambda a: policy.allocation_sides(current_user.row, a),
+        answers=lambda a: awards.answers(a, current_user.row),
     )
 
 

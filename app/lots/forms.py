@@ -27,8 +27,11 @@ class LotFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
     category = SelectField(_l("Category"), validators=[Optional()])
     prefecture = SelectField(_l("Prefecture"), validators=[Optional()])
+    min_price = DecimalField(_l("Min reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
+    max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0)])
     available_by = DateField(_l("Available by"), validators=[Optional()])
@@ -70,6 +73,13 @@ class LotForm(FlaskForm):
         _l("Minimum shipment (t)"), places=3, validators=[Optional(), NumberRange(min=0.001, max=10_000_000)]
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    settle_on = SelectField(
+        _l("Settle on"),
+        choices=[SelectChoice("received", _l("Tonnes weighed in at the buyer (net weight received)")),
+                 SelectChoice("awarded", _l("Awarded tonnes"))],
+        default="received",
+        validators=[DataRequired()],
+    )
     submit = SubmitField(_l("Save lot"))
 
     def quality_fields(self) -> list:
@@ -98,3 +108,32 @@ class DocumentForm(FlaskForm):
 
     file = FileField(_l("Photo or document (JPEG, PNG, PDF)"), validators=[FileRequired()])
     submit = SubmitField(_l("Upload"))
+
+
+class QuestionForm(FlaskForm):
+    """A public question about a lot."""
+
+    question = TextAreaField(_l("Your question"), validators=[DataRequired(), Length(min=5, max=1000)],
+                             description=_l("Everyone who can see the lot reads it; prices belong in a sealed bid."))
+    submit = SubmitField(_l("Ask"))
+
+
+class AnswerForm(FlaskForm):
+    """The producer's public answer."""
+
+    answer = TextAreaField(_l("Answer"), validators=[DataRequired(), Length(min=5, max=1000)])
+    submit = SubmitField(_l("Answer"))
+
+
+class SavedSearchForm(FlaskForm):
+    """A saved search: the lot filters a buyer wants to hear about."""
+
+    name = StringField(_l("Name of the search"), validators=[DataRequired(), Length(max=100)])
+    category = SelectField(_l("Category"), validators=[Optional()])
+    keyword = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
+    min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e6)])
+    near = SelectField(_l("Distance from my facility"), validators=[Optional()])
+    max_km = IntegerField(_l("Max road km"), validators=[Optional(), IntRange(min=1, max=5000)])
+    submit = SubmitField(_l("Save search"))

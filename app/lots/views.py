@@ -16,20 +16,20 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app import policy
-from app.actions import perform
+from app.actions import perform, show_error
 from app.extensions import db
-from app.lots.forms import DocumentForm, LotFilterForm, LotForm, LotImportForm
+from app.lots.forms import AnswerForm, DocumentForm, LotFilterForm, LotForm, LotImportForm, QuestionForm
 from app.permissions import allowed
-from app.services import catalogue, facilities, guidance, lot_import, lots, uploads
+from app.services import catalogue, facilities, guidance, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
-from models import Facility, Lot, LotDocument, ResourceBase
+from models import Facility, Lot, LotDocument, LotQuestion, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
 LOT_FIELDS = (
@@ -40,6 +40,7 @@ LOT_FIELDS = (
     "available_from",
     "available_to",
     "min_shipment_t",
+    "settle_on",
 )
 
 
@@ -73,6 +74,9 @@ def _filters(locale: str) -> tuple[LotFilterForm, lots.LotFilters]:
         available_until=form.available_until.data,
         near=(near.lon, near.lat) if near else None,
         max_km=float(form.max_km.data) if near and form.max_km.data else None,
+        keyword=(form.q.data or "").strip() or None,
+        min_price=form.min_price.data,
+        max_price=form.max_price.data,
         sort=form.sort.data if (form.sort.data != "distance" or near) else "newest",
     )
 
@@ -88,6 +92,17 @@ def index():
     return render_template(
         "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name
     )
+
+
+@blueprint.route("/mine")
+@allowed(policy.may_produce)
+def mine():
+    """My organisation's lots: state, tonnes left, number of sealed bids and what I can do with each."""
+    wanted = request.args.get("state") or None
+    items, page = lots.own_lots(db.session, current_user.row, wanted, request.args.get("page", 1, type=int),
+                                current_app.config["LOTS_PER_PAGE"])
+    return render_template("lots/mine.html", items=items, page=page, wanted=wanted, states=lots.LOT_STATES[1:],
+                           action_form=FlaskForm(), locale=str(get_locale()))
 
 
 def _map_page(form: LotFilterForm):
@@ -156,6 +171,7 @@ def _input(form: LotForm) -> lots.LotInput:
         title=form.title.data,
         description=form.description.data,
         quality=quality,
+        settle_on=form.settle_on.data or "received",
     )
 
 
@@ -222,8 +238,8 @@ def edit(lot_id: int):
 def withdraw(lot_id: int):
     """Withdraw one of my open lots."""
     lot = _managed(lot_id)
-    return perform(lambda: lots.withdraw(db.session, current_user.row, lot), _("Lot withdrawn."),
-                   url_for("lots.detail", lot_id=lot.id))
+    back = url_for("lots.mine") if request.form.get("next") == "mine" else url_for("lots.detail", lot_id=lot.id)
+    return perform(lambda: lots.withdraw(db.session, current_user.row, lot), _("Lot withdrawn."), back)
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
@@ -244,8 +260,8 @@ def import_lots():
         db.session.rollback()
         form.file.errors = [exc.message]
         return render_template("lots/import.html", form=form, errors=[]), 400
-    flash(_("%(n)d lots imported.", n=count), "success")
-    return redirect(url_for("lots.index"))
+    flash(ngettext("%(num)d lot imported.", "%(num)d lots imported.", count), "success")
+    return redirect(url_for("lots.mine"))
 
 
 @blueprint.route("/import/template.<any(csv, xlsx):fmt>")
@@ -311,9 +327,66 @@ def document(lot_id: int, document_id: int):
     )
 
 
-def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200):
+@blueprint.route("/<int:lot_id>/questions", methods=["POST"])
+@allowed(policy.may_recycle)
+def ask(lot_id: int):
+    """Ask a public question about a lot."""
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        abort(404)
+    form = QuestionForm()
+    if not form.validate_on_submit():
+        return _detail(lot, question_form=form, status=400)
+    try:
+        questions.ask(db.session, current_user.row, lot, form.question.data)
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        show_error(form, exc)
+        return _detail(lot, question_form=form, status=400)
+    flash(_("Question posted; the producer has been told."), "success")
+    return redirect(url_for("lots.detail", lot_id=lot.id, _anchor="questions"))
+
+
+@blueprint.route("/questions/<int:question_id>/answer", methods=["POST"])
+@allowed(policy.may_produce)
+def answer(question_id: int):
+    """Answer a question about one of my lots."""
+    form = AnswerForm()
+    question = db.session.get(LotQuestion, question_id)
+    if question is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _detail(question.lot, answer_form=form, answering=question.id, status=400)
+    try:
+        questions.answer(db.session, current_user.row, question_id, form.answer.data)
+    except PermissionDenied:
+        abort(403)
+    except ServiceError as exc:
+        show_error(form, exc)
+        return _detail(question.lot, answer_form=form, answering=question.id, status=400)
+    flash(_("Answer posted."), "success")
+    return redirect(url_for("lots.detail", lot_id=question.lot_id, _anchor="questions"))
+
+
+@blueprint.route("/questions/<int:question_id>/hide", methods=["POST"])
+@allowed(policy.may_administer)
+def hide_question(question_id: int):
+    """Hide a question and its answer (or show it again)."""
+    question = db.session.get(LotQuestion, question_id)
+    if question is None:
+        abort(404)
+    hidden = request.form.get("hidden", "1") == "1"
+    return perform(lambda: questions.hide(db.session, current_user.row, question_id, hidden),
+                   _("Post hidden.") if hidden else _("Post shown again."),
+                   url_for("lots.detail", lot_id=question.lot_id, _anchor="questions"))
+
+
+def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200, question_form=None,
+            answer_form=None, answering: int | None = None):
     locale = str(get_locale())
-    user = current_user.row if current_user.is_authenticated else None
+    viewer = current_user.row if current_user.is_authenticated else None
+    user = viewer
     manager = policy.may_manage_lot(user, lot)
     advice = guidance.for_lot(db.session, lot, user)
     return render_template(
@@ -324,12 +397,17 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
         bid_count=lots.active_bid_count(db.session, lot.id) if policy.may_see_bid_count(user, lot) else None,
         prefecture_name=catalogue.prefecture_name,
         manager=manager,
+        buyable=lots.is_buyable(lot),
         distances=lots.distances_from(lot, _my_facilities()),
         guidance=advice,
         guidance_places=", ".join(catalogue.prefecture_name(p, locale) or _("outside the province")
                                   for p in advice.prefectures),
         guidance_min=current_app.config.get("PRICE_GUIDANCE_MIN_BUYERS", 3),
         document_form=document_form or DocumentForm(),
+        questions=questions.on_lot(db.session, lot, viewer),
+        question_form=question_form or QuestionForm(formdata=None),
+        answer_form=answer_form or AnswerForm(formdata=None),
+        answering=answering,
         action_form=FlaskForm(),
         tile_url=current_app.config.get("MAP_TILE_URL"),
     ), status

@@ -71,8 +71,9 @@ def plan(code: str):
         else:
             return redirect(url_for("seasonal.run", code=scope.code, run_id=run.id))
     status = 422 if form.errors or form.form_errors else 200
+    kilns = [f for f in _kilns(scope) if f.operating_months]
     return render_template("seasonal/plan.html", scope=scope, scope_name=scope.name(_locale()), form=form,
-                           recent=seasonal.recent(db.session, current_user.row)), status
+                           recent=seasonal.recent(db.session, current_user.row), kilns=kilns), status
 
 
 def _run_or_404(run_id: int):

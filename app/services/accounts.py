@@ -197,11 +197,48 @@ def organizations_for_review(session: so.Session) -> list[Organization]:
     ))
 
 
+@dataclass(frozen=True)
+class OrganizationFilters:
+    """What the administrator narrows the organisation list by; None means no filter."""
+
+    q: str | None = None
+    role: str | None = None
+    verified: bool | None = None
+
+
+def search_organizations(session: so.Session, filters: OrganizationFilters, page: int, per_page: int
+                         ) -> tuple[list[Organization], int, int]:
+    """One page of organisations (unverified first, newest first), the total and the page actually shown."""
+    query = sa.select(Organization)
+    if filters.q and filters.q.strip():
+        needle = filters.q.strip().lower()
+        query = query.where(sa.or_(sa.func.lower(Organization.name).contains(needle, autoescape=True),
+                                   sa.func.lower(sa.func.coalesce(Organization.name_en, "")).contains(
+                                       needle, autoescape=True),
+                                   sa.func.lower(Organization.credit_code).contains(needle, autoescape=True)))
+    if filters.role:
+        query = query.where(Organization.roles.any(OrganizationRole.role == filters.role))
+    if filters.verified is not None:
+        query = query.where(Organization.verified.is_(filters.verified))
+    total = session.scalar(query.with_only_columns(sa.func.count(Organization.id))) or 0
+    page = min(max(1, page), max(1, -(-total // per_page)))
+    rows = session.scalars(query.order_by(Organization.verified, Organization.created_at.desc(),
+                                          Organization.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total, page
+
+
+def is_protected(admin: User, org: Organization) -> bool:
+    """The platform operator and the administrator's own organisation can never lose verification."""
+    return org.id == admin.organization_id or "operator" in org.role_names
+
+
 def set_verified(session: so.Session, admin: User, organization_id: int, verified: bool) -> Organization:
     """Mark an organisation verified (or not) and record who did it."""
     org = session.get(Organization, organization_id)
     if org is None:
         raise ServiceError(_("No such organisation."))
+    if not verified and is_protected(admin, org):
+        raise ServiceError(_("The platform operator's own organisation cannot be revoked."))
     org.verified = verified
     org.verified_at = utcnow() if verified else None
     audit.record(session, admin.id, "organization", org.id, "verified" if verified else "unverified")

@@ -42,9 +42,58 @@ def netback(price_yuan_per_t: Decimal, transport_yuan_per_t: Decimal, tonnes: De
     )
 
 
+@dataclass(frozen=True)
+class Billing:
+    """What an award bills: on the weighed-in tonnes by default, on the awarded tonnes if the lot says so."""
+
+    basis: str
+    awarded_tonnes: Decimal
+    received_tonnes: Decimal
+    on_awarded: Settlement
+    on_received: Settlement
+
+    @property
+    def billed_tonnes(self) -> Decimal:
+        """The tonnes the money is computed on."""
+        return self.awarded_tonnes if self.basis == "awarded" else self.received_tonnes
+
+    @property
+    def billed(self) -> Settlement:
+        """The settlement that is invoiced."""
+        return self.on_awarded if self.basis == "awarded" else self.on_received
+
+
+def billing(award: Award, received_tonnes: Decimal) -> Billing:
+    """Both settlements of an award, and which one is billed (the lot's settle_on)."""
+    return Billing(
+        basis=award.allocation.lot.settle_on or "received",
+        awarded_tonnes=award.tonnes,
+        received_tonnes=received_tonnes,
+        on_awarded=Settlement(award.recycler_pays_yuan, award.freight_yuan, award.producer_receives_yuan,
+                              award.netback_yuan_per_t),
+        on_received=netback(award.price_yuan_per_t, award.freight_yuan_per_t, received_tonnes),
+    )
+
+
 def sides(allocation: Allocation, user: User) -> set[str]:
     """Which sides of an allocation the user's organisation is on (see app.policy.allocation_sides)."""
     return policy.allocation_sides(user, allocation)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Where a proposed allocation stands for one organisation: its sides to answer and who is awaited."""
+
+    to_answer: tuple[str, ...]
+    awaited: tuple[str, ...]
+
+
+def answers(allocation: Allocation, user: User) -> Answers:
+    """Which of the user's sides still have to answer, and which sides the deal is waiting for."""
+    decided = {"producer": allocation.producer_decision, "recycler": allocation.recycler_decision}
+    awaited = tuple(side for side in ("producer", "recycler") if decided[side] is None)
+    mine = sides(allocation, user)
+    return Answers(tuple(side for side in awaited if side in mine), awaited)
 
 
 def refresh_lot_status(session: so.Session, lot: Lot) -> None:

@@ -19,7 +19,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import labels, policy
-from app.services import audit, notifications, quantities
+from app.services import audit, lots, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from matching.rules import HAZARDOUS_WILDCARD
 from models import Bid, DemandProfile, Facility, Licence, Lot, User, WasteCategory, utcnow
@@ -89,7 +89,7 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
     """Place a sealed bid on an open lot from one of the user's recycler facilities."""
     _require_trader(user)
     lot = session.get(Lot, lot_id)
-    if lot is None or lot.status not in BIDDABLE_LOT_STATUSES:
+    if lot is None or not lots.is_buyable(lot):
         raise ServiceError(_("This lot is not open for bids."))
     if lot.facility.organization_id == user.organization_id:
         raise ServiceError(_("You cannot bid on your own organisation's lot."))

@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 import geo
 from app.services import audit
@@ -31,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 REFERENCE_PAYLOAD_T = Decimal(25)  # the payload behind DEFRA's per t·km road factor
 TRUCK_CO2_KG_PER_KM = Decimal(str(DEFAULT_RATES.road_co2_kg_per_tkm)) * REFERENCE_PAYLOAD_T
-CO2_SOURCE = "UK DEFRA road freight factor 0.05 kg CO2/t·km at a 25 t payload (geo/rates.py), per truck-km"
+CO2_SOURCE = _l("UK DEFRA road freight factor, 0.05 kg CO2 per t·km at a 25 t payload (geo/rates.py), "
+                "counted per truck-km")
 
 # Limits of the use case (forms and schemas only parse).
 CAPACITY_T = (Decimal(1), Decimal(60))
@@ -454,7 +456,7 @@ def co2_saved(session: so.Session, facility_filter: sa.ColumnElement[bool] | Non
         if total and mine and plan.co2_saved_kg is not None:
             saved += plan.co2_saved_kg * mine / total
             counted += 1
-    return {"co2_saved_t": (saved / 1000).quantize(KM), "plans": counted, "source": CO2_SOURCE}
+    return {"co2_saved_t": (saved / 1000).quantize(KM), "plans": counted, "source": str(CO2_SOURCE)}
 
 
 def co2_saved_in_scope(session: so.Session, scope, year: int) -> dict:

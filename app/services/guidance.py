@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -134,9 +135,24 @@ class _Cache:
 CACHE = _Cache(_CACHE_SIZE)
 
 
+_VERSIONS: dict[int, tuple[float, tuple]] = {}  # category id → (when read, market version)
+
+
+def recent_market_version(session: so.Session, category_id: int) -> tuple:
+    """The market version, re-read at most every PRICE_GUIDANCE_VERSION_TTL_SECONDS (a lot page skips the query)."""
+    ttl = float(current_app.config.get("PRICE_GUIDANCE_VERSION_TTL_SECONDS", 5))
+    now = time.monotonic()
+    seen = _VERSIONS.get(category_id)
+    if seen is not None and now - seen[0] < ttl:
+        return seen[1]
+    version = market_version(session, category_id)
+    _VERSIONS[category_id] = (now, version)
+    return version
+
+
 def lot_offers(session: so.Session, lot: Lot, today: dt.date | None = None) -> list[Offer]:
     """The lot's offers, computed once per change of its category's market."""
-    key = (lot.id, market_version(session, lot.category_id))
+    key = (lot.id, recent_market_version(session, lot.category_id))
     cached = CACHE.get(key)
     if cached is not None:
         return cached

@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.services import audit, lots
+from app.services import audit, lots, notifications, saved_searches
 from app.services.errors import ServiceError
 from app.services.spreadsheets import (
     ImportRejected,
@@ -188,16 +188,20 @@ def import_lots(session: so.Session, user, filename: str, content: bytes) -> int
     if bad:
         raise ImportRejected(bad)
     try:
+        posted = []
         for line, data, facility, category in good:
             lot = lots.build_lot(data, facility, category, user)
             session.add(lot)
             session.flush()
             audit.record(session, user.id, "lot", lot.id, "posted",
                          {**lots.audit_payload(lot), "import": filename, "line": line})
+            posted.append(lot)
+        saved_searches.notify_matches(session, posted)
         session.commit()
     except Exception:
         session.rollback()
         raise
+    notifications.deliver_pending(session)
     return len(good)
 
 

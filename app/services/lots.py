@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit, quantities
+from app.services import audit, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
-from models import Bid, Facility, Lot, WasteCategory
+from models import Bid, Facility, Lot, Organization, WasteCategory
+from models.lots import SETTLEMENT_BASES
 
 SORTS = {
     "newest": (Lot.created_at.desc(), Lot.id.desc()),
@@ -25,7 +26,42 @@ SORTS = {
     "available": (Lot.available_from.asc(), Lot.id.asc()),
     "distance": (Lot.id.asc(),),  # ordered by road km after the distance filter
 }
-BROWSABLE = ("open", "matched")
+# Statuses whose remaining tonnes the clearing can still allocate (see services/clearing.py).
+BUYABLE_STATUSES = ("open", "matched", "awarded")
+# What a reader sees: the stored status, the tonnes left and the availability window in one word.
+LOT_STATES = ("draft", "open", "partly_matched", "matched", "sold", "withdrawn", "expired")
+
+
+def state(lot: Lot, today: dt.date | None = None) -> str:
+    """The lot's state for people: open, partly matched, matched, sold, withdrawn or expired."""
+    today = today or dt.date.today()
+    if lot.status in ("draft", "withdrawn", "expired"):
+        return lot.status
+    if lot.remaining_tonnes <= 0:
+        return "matched" if lot.status == "matched" else "sold"
+    if lot.available_to is not None and lot.available_to < today:
+        return "expired"
+    if lot.status not in BUYABLE_STATUSES:
+        # Loads of an earlier award are moving; the rest waits until they are delivered.
+        return "partly_matched"
+    return "partly_matched" if lot.remaining_tonnes < lot.tonnes else "open"
+
+
+def buyable_clause(today: dt.date | None = None) -> sa.ColumnElement[bool]:
+    """SQL condition: the lot still has tonnes a buyer can bid on and the clearing can allocate."""
+    today = today or dt.date.today()
+    return sa.and_(
+        Lot.status.in_(BUYABLE_STATUSES),
+        Lot.remaining_tonnes > 0,
+        sa.or_(Lot.available_to.is_(None), Lot.available_to >= today),
+    )
+
+
+def is_buyable(lot: Lot, today: dt.date | None = None) -> bool:
+    """Whether a buyer can still bid on the lot (the same rule as buyable_clause)."""
+    today = today or dt.date.today()
+    return (lot.status in BUYABLE_STATUSES and lot.remaining_tonnes > 0
+            and (lot.available_to is None or lot.available_to >= today))
 
 
 @dataclass(frozen=True)
@@ -42,6 +78,9 @@ class LotFilters:
     # Road distance from a point (one of the viewer's facilities), in WGS84, and the limit in km.
     near: tuple[float, float] | None = None
     max_km: float | None = None
+    keyword: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
     sort: str = "newest"
 
 
@@ -61,8 +100,31 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
+def _keyword_clause(keyword: str) -> sa.ColumnElement[bool]:
+    """Every word must appear in the title, description, organisation or category name (either language).
+
+    Case-insensitive substring match: works on SQLite and PostgreSQL alike and finds Chinese words,
+    which have no spaces for a full-text tokenizer to split on."""
+    clauses = []
+    for word in keyword.split()[:8]:
+        needle = word.lower()
+        clauses.append(sa.or_(
+            sa.func.lower(Lot.title).contains(needle, autoescape=True),
+            sa.func.lower(sa.func.coalesce(Lot.description, "")).contains(needle, autoescape=True),
+            Lot.category_id.in_(sa.select(WasteCategory.id).where(sa.or_(
+                WasteCategory.name_zh.contains(word, autoescape=True),
+                sa.func.lower(WasteCategory.name_en).contains(needle, autoescape=True),
+                WasteCategory.code == needle,
+            ))),
+            Lot.facility_id.in_(sa.select(Facility.id).join(Organization, Facility.organization_id == Organization.id)
+                                .where(sa.or_(sa.func.lower(Organization.name).contains(needle, autoescape=True),
+                                              sa.func.lower(Facility.name).contains(needle, autoescape=True)))),
+        ))
+    return sa.and_(*clauses)
+
+
 def _filtered(filters: LotFilters) -> sa.Select:
-    query = sa.select(Lot).where(Lot.status.in_(BROWSABLE))
+    query = sa.select(Lot).where(buyable_clause())
     if filters.category:
         category_id = sa.select(WasteCategory.id).where(WasteCategory.code == filters.category).scalar_subquery()
         query = query.where(Lot.category_id == category_id)
@@ -81,6 +143,12 @@ def _filtered(filters: LotFilters) -> sa.Select:
         query = query.where(Lot.available_from <= filters.available_by)
     if filters.available_until is not None:
         query = query.where(sa.or_(Lot.available_to.is_(None), Lot.available_to >= filters.available_until))
+    if filters.min_price is not None:
+        query = query.where(Lot.reserve_yuan_per_t >= filters.min_price)
+    if filters.max_price is not None:
+        query = query.where(Lot.reserve_yuan_per_t <= filters.max_price)
+    if filters.keyword and filters.keyword.strip():
+        query = query.where(_keyword_clause(filters.keyword))
     return query
 
 
@@ -108,11 +176,16 @@ def _within_distance(session: so.Session, filters: LotFilters) -> tuple[list[int
     return [int(i) for i in ids], {int(i): float(k) for i, k in zip(ids, km, strict=True)}
 
 
+def _last_page(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
 def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -> Page:
-    """One page of browsable lots matching the filters, in the chosen order."""
+    """One page of buyable lots matching the filters, in the chosen order; a page past the end shows the last."""
     page = max(1, page)
     if filters.near is not None:
         ids, km = _within_distance(session, filters)
+        page = min(page, _last_page(len(ids), per_page))
         chosen = ids[(page - 1) * per_page : page * per_page]
         by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(chosen)))} if chosen else {}
         return Page(
@@ -123,11 +196,12 @@ def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -
             road_km={i: km[i] for i in chosen},
         )
     query = _filtered(filters)
-    total = session.scalar(query.with_only_columns(sa.func.count(Lot.id)))
+    total = session.scalar(query.with_only_columns(sa.func.count(Lot.id))) or 0
+    page = min(page, _last_page(total, per_page))
     rows = session.scalars(
         query.order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total or 0)
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
 
 MAP_LIMIT = 2000
@@ -161,6 +235,49 @@ def map_points(session: so.Session, filters: LotFilters, locale: str) -> dict:
     return {"count": len(points), "limit": MAP_LIMIT, "lots": points}
 
 
+def display_title(lot: Lot, locale: str) -> str:
+    """The lot's title in the reader's language: generated titles are rebuilt, a producer's own title kept."""
+    if locale.startswith("zh"):
+        return lot.title
+    prefix, suffix = f"{lot.category.name_zh} ", f" 吨 · {lot.facility.name}"
+    title = lot.title
+    if title.startswith(prefix) and title.endswith(suffix) and len(title) > len(prefix) + len(suffix):
+        amount = title[len(prefix):-len(suffix)]
+        return f"{lot.category.name_en} {amount} t · {lot.facility.name}"
+    return title
+
+
+@dataclass(frozen=True)
+class OwnLot:
+    """One of the producer's lots with its state and the number of sealed bids on it."""
+
+    lot: Lot
+    state: str
+    bids: int
+
+
+def own_lots(session: so.Session, user, wanted_state: str | None, page: int, per_page: int
+             ) -> tuple[list[OwnLot], Page]:
+    """The lots of the user's organisation, newest first, optionally of one state; with bid counts."""
+    today = dt.date.today()
+    rows = session.scalars(
+        sa.select(Lot).join(Lot.facility).where(Facility.organization_id == user.organization_id,
+                                                 Lot.status != "draft")
+        .order_by(Lot.created_at.desc(), Lot.id.desc())
+    ).all()
+    states = [(lot, state(lot, today)) for lot in rows]
+    if wanted_state in LOT_STATES:
+        states = [(lot, s) for lot, s in states if s == wanted_state]
+    page = min(max(1, page), _last_page(len(states), per_page))
+    chosen = states[(page - 1) * per_page : page * per_page]
+    counts = dict(session.execute(
+        sa.select(Bid.lot_id, sa.func.count(Bid.id))
+        .where(Bid.lot_id.in_([lot.id for lot, _s in chosen]), Bid.status == "active").group_by(Bid.lot_id)
+    ).all()) if chosen else {}
+    items = [OwnLot(lot, s, counts.get(lot.id, 0)) for lot, s in chosen]
+    return items, Page(items=[i.lot for i in items], page=page, per_page=per_page, total=len(states))
+
+
 def active_bid_count(session: so.Session, lot_id: int) -> int:
     """How many sealed bids a lot has: the count is public, the amounts are not."""
     return session.scalar(sa.select(sa.func.count(Bid.id)).where(Bid.lot_id == lot_id, Bid.status == "active")) or 0
@@ -188,6 +305,7 @@ class LotInput:
     title: str | None = None
     description: str | None = None
     quality: dict = field(default_factory=dict)
+    settle_on: str = "received"
 
 
 def producer_facilities(session: so.Session, user) -> list[Facility]:
@@ -221,6 +339,8 @@ def check_input(
     if category is None:
         problems.append(("category", _("Unknown category %(code)s.", code=data.category or "—")))
     problems += _quantity_problems(data)
+    if data.settle_on not in SETTLEMENT_BASES:
+        problems.append(("settle_on", _("Settle on the weighed-in or the awarded tonnes.")))
     if category is not None:
         problems += _quality_problems(data, category)
     return problems, facility, category
@@ -295,6 +415,7 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         min_shipment_t=quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None,
         description=(data.description or "").strip() or None,
         quality=dict(data.quality),
+        settle_on=data.settle_on,
         status="open",
         created_by_id=user.id,
     )
@@ -311,6 +432,7 @@ def audit_payload(lot: Lot) -> dict:
         "from": lot.available_from,
         "to": lot.available_to,
         "status": lot.status,
+        "settle_on": lot.settle_on,
     }
 
 
@@ -330,7 +452,9 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
     session.add(lot)
     session.flush()
     audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))
+    saved_searches.notify_matches(session, [lot])
     session.commit()
+    notifications.deliver_pending(session)
     return lot
 
 
@@ -362,6 +486,7 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.min_shipment_t = quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None
         lot.description = (data.description or "").strip() or None
         lot.quality = dict(data.quality)
+        lot.settle_on = data.settle_on
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
     session.commit()
     return lot

@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import gettext as _
 
+from app import i18n
 from app.services.errors import ServiceError
 from models import Notification, OutboxEmail, User, utcnow
 from models.bulk import insert_rows
@@ -31,9 +32,25 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "award_made": lambda p: _("Both parties accepted: %(tonnes)s t of %(lot)s are awarded.", **p),
     "manifest_assigned": lambda p: _("Manifest %(manifest)s: %(tonnes)s t to move.", **p),
     "shipment_dispatched": lambda p: _("Load %(manifest)s of %(tonnes)s t is on its way: weigh it in on arrival.", **p),
+    "saved_search_match": lambda p: _("New lot for your saved search %(search)s: %(lot)s (%(tonnes)s t).", **p),
+    "question_asked": lambda p: _("A buyer asked a question about your lot %(lot)s.", **p),
+    "question_answered": lambda p: _("The producer answered your question about %(lot)s.", **p),
     "discrepancy_flagged": lambda p: _(
         "Load %(manifest)s: dispatched %(dispatched)s t but %(received)s t received (%(pct)s %% difference).", **p),
 }
+
+
+TIME_PARAMS = ("deadline",)
+
+
+def _localised(params: dict[str, Any]) -> dict[str, Any]:
+    """Times among the parameters shown in the display zone with the zone named, as in every list."""
+    out = dict(params)
+    for key in TIME_PARAMS:
+        moment = i18n.parse_stored_time(out[key]) if isinstance(out.get(key), str) else None
+        if moment is not None:
+            out[key] = i18n.when(moment)
+    return out
 
 
 def message(notification: Notification) -> str:
@@ -42,7 +59,7 @@ def message(notification: Notification) -> str:
     if render is None:
         return notification.kind
     try:
-        return render(notification.params or {})
+        return render(_localised(notification.params or {}))
     except (KeyError, ValueError, TypeError):
         return notification.kind
 

@@ -32,7 +32,7 @@ from app.services import audit, clearing, facilities, utilisation
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.utilisation import Scope
 from matching import seasonal as ms
-from models import Facility, FacilityCapacity, Lot, MatchRun, ResourceBase, User, WasteCategory, Yard, utcnow
+from models import Bid, Facility, FacilityCapacity, Lot, MatchRun, ResourceBase, User, WasteCategory, Yard, utcnow
 
 ZERO = Decimal(0)
 KG = Decimal("0.001")
@@ -252,11 +252,20 @@ def _demand_capacity(periods, demand, facility: Facility, monthly_cap: Decimal |
     return {p: Decimal(k) * KG for p, k in zip(periods, kg, strict=True)}
 
 
+def _pooled_buyers(session: so.Session, part: clearing.CategoryProblem) -> list:
+    """Demands that may take pooled yard stock: profiles and category-wide bids, not a bid on one lot."""
+    bid_ids = [int(b) for b in part.demands.bid_id.tolist() if b]
+    on_one_lot = set(session.scalars(sa.select(Bid.id).where(Bid.id.in_(bid_ids), Bid.lot_id.is_not(None)))) \
+        if bid_ids else set()
+    return [d for d, b in zip(part.problem.demands, part.demands.bid_id.tolist(), strict=True)
+            if int(b) not in on_one_lot]
+
+
 def _yard_rows(category: WasteCategory, part: clearing.CategoryProblem, yard_list: list[dict], lot_facility: dict,
-               demand_facility: dict, places: _Places) -> tuple[list[ms.Storage], list[ms.StorageCost]]:
-    """Storage and freight rows of the category's yards, priced by the same freight model as the clearing."""
+               demand_facility: dict, places: _Places, demands: list) -> tuple[list[ms.Storage], list[ms.StorageCost]]:
+    """Storage and freight rows of the category's yards (to ``demands``), priced by the clearing's freight model."""
     storage, rows = [], []
-    lots, demands = part.problem.lots, part.problem.demands
+    lots = part.problem.lots
     if not yard_list or not lots:
         return storage, rows
     lon = [y["lon"] for y in yard_list]
@@ -307,9 +316,9 @@ def category_plan(session: so.Session, category: WasteCategory, periods: tuple[s
     problem = part.problem
     if not problem.lots:
         return None, places
-    facility_ids = {lot.id: None for lot in problem.lots}
-    lot_rows = session.execute(sa.select(Lot.id, Lot.facility_id).where(Lot.id.in_(list(facility_ids)))).all()
-    demand_facility = {d.id: part.demand_ref(d.id)[0] for d in problem.demands}
+    lot_rows = session.execute(sa.select(Lot.id, Lot.facility_id)
+                               .where(Lot.id.in_([lot.id for lot in problem.lots]))).all()
+    demand_facility = {d.id: int(f) for d, f in zip(problem.demands, part.demands.facility_id.tolist(), strict=True)}
     wanted = {f for _, f in lot_rows} | set(demand_facility.values())
     plants = {f.id: f for f in session.scalars(sa.select(Facility).where(Facility.id.in_(wanted)))}
     by_lot = {lot_id: plants[f] for lot_id, f in lot_rows}
@@ -327,8 +336,8 @@ def category_plan(session: so.Session, category: WasteCategory, periods: tuple[s
     for lot in problem.lots:
         places.lot_point[lot.id] = (by_lot[lot.id].lon, by_lot[lot.id].lat)
         places.lot_base[lot.id] = by_lot[lot.id].base_id
-    storage, rows = _yard_rows(category, part, yard_list, by_lot,
-                               {d: plants[f] for d, f in demand_facility.items()}, places)
+    storage, rows = _yard_rows(category, part, yard_list, by_lot, {d: plants[f] for d, f in demand_facility.items()},
+                               places, _pooled_buyers(session, part))
     return ms.SeasonalProblem(problem, periods, available, capacity, storage, rows), places
 
 
@@ -350,7 +359,12 @@ def plan(session: so.Session, start: str, what_if: WhatIf | None = None, today: 
         problem, places = category_plan(session, category, periods, today, what_if, yard_lists.get(category.id, []))
         if problem is None:
             continue
-        summary.add(category, problem, ms.solve_seasonal(problem), places)
+        try:
+            result = ms.solve_seasonal(problem)
+        except ms.SolverError as exc:
+            raise ServiceError(_("The plan for %(category)s could not be solved: %(reason)s",
+                                 category=category.code, reason=str(exc))) from None
+        summary.add(category, problem, result, places)
     return summary.as_json(session, locale)
 
 

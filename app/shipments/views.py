@@ -44,13 +44,15 @@ def render_award(award_id: int, status: int = 200, error_shipment: int | None = 
     except PermissionDenied:
         abort(403)
     dispatch, receive, utilisation = _forms(**forms)
+    received = shipments.received_total(db.session, award.id)
     return render_template(
         "shipments/award.html",
         award=award,
         allocation=award.allocation,
         sides=policy.allocation_sides(current_user.row, award.allocation),
         loads=shipments.award_shipments(db.session, award.id),
-        received=shipments.received_total(db.session, award.id),
+        received=received,
+        billing=awards.billing(award, received),
         declared=shipments.declared_total(db.session, award.id),
         dispatch_form=dispatch,
         receive_form=receive,

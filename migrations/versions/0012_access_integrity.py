@@ -1,7 +1,7 @@
 """Access and input integrity: session nonces, signed audit checkpoints, append-only audit events on PostgreSQL.
 
 Revision ID: 0012
-Revises: 0017
+Revises: 0015
 """
 import secrets
 from typing import Sequence, Union
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: Union[str, Sequence[str], None] = "0017"
+down_revision: Union[str, Sequence[str], None] = "0015"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -68,9 +68,9 @@ def test_bad_lot_re_renders_with_input_and_saves_nothing(client, auth, reference
 def test_unverified_organisation_cannot_post(client, auth, reference):
     user = UserFactory(organization=OrganizationFactory(verified=False))
     auth.login(user.email)
-    response = client.get("/lots/new?lang=en")
+    response = client.get("/lots/new", headers={"Accept-Language": "en"})
     assert response.status_code == 403
-    assert "verified" in response.get_data(as_text=True)
+    assert "must be verified" in response.get_data(as_text=True)
 
 
 def test_other_producer_cannot_edit_or_withdraw(client, auth, reference):

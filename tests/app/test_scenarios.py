@@ -67,3 +67,20 @@ def test_the_scenario_page_runs_for_an_officer(client, auth, reference):
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "+800.0" in page
     assert reference.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+
+
+def test_recent_scenarios_are_described_in_words_not_a_raw_dict(client, auth, reference):
+    from models import OrganizationRole
+    from tests.conftest import csrf_token
+    from tests.factories import OrganizationFactory, UserFactory, resource_base
+
+    _marginal_market()
+    org = OrganizationFactory(base_id=resource_base("daqing").id, roles=[OrganizationRole(role="base_operator")])
+    auth.login(UserFactory(role="base_officer", organization=org).email)
+    client.post("/bases/daqing/scenarios?lang=en", data={
+        "csrf_token": csrf_token(client, "/bases/daqing/scenarios"), "subsidies-0-category": "fly_ash",
+        "subsidies-0-yuan_per_t": "200", "carbon_price": "0", "freight_change_pct": "5"})
+    page = client.get("/bases/daqing/scenarios?lang=en").get_data(as_text=True)
+    recent = page.split('id="recent-scenarios"')[1].split("</ul>")[0]
+    assert "subsidy on Fly ash: 200.00 yuan/t" in recent and "freight +5.0 %" in recent
+    assert "{" not in recent and "subsidies" not in recent and "(UTC+8)" in recent

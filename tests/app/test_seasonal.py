@@ -12,6 +12,7 @@ from app.services.errors import PermissionDenied, ServiceError
 from app.services.utilisation import Scope
 from models import AuditEvent, Lot, MatchRun, OrganizationRole, Yard
 from tests.factories import (
+    BidFactory,
     DemandProfileFactory,
     FacilityFactory,
     LotFactory,
@@ -112,6 +113,23 @@ def test_what_ifs_change_rate_and_cost_without_touching_real_data(reference):
     assert stored.is_scenario and stored.solver == "seasonal"
     assert session.scalar(sa.select(AuditEvent).where(AuditEvent.entity_type == "match_run",
                                                       AuditEvent.entity_id == run.id)).action == "seasonal_plan"
+
+
+def test_a_bid_on_one_lot_never_takes_pooled_yard_stock(reference):
+    """The kiln bids only on a Harbin lot: winter ash stored in the Daqing yard must not reach that bid."""
+    base = resource_base("daqing")
+    chp = FacilityFactory(name="CHP", lon=125.10, lat=46.59, base=base, generation_profile=WINTER_ONLY)
+    kiln = FacilityFactory(name="Kiln", kind="recycler", lon=125.15, lat=46.62, base=base, max_haul_km=300,
+                           operating_months=list(seasonal.KILN_STAGGERED_MONTHS))
+    LotFactory(facility=chp, tonnes=Decimal(1200), reserve_yuan_per_t=Decimal(-20), available_from=TODAY,
+               available_to=dt.date(2027, 10, 31))
+    other = LotFactory(facility=FacilityFactory(lon=126.6, lat=45.7), tonnes=Decimal(1),
+                       reserve_yuan_per_t=Decimal(0), available_from=dt.date(2027, 5, 1))
+    BidFactory(lot=other, facility=kiln, tonnes=Decimal(1200), price_yuan_per_t=Decimal(30))
+    add_yard(base)
+    result = seasonal.plan(reference.session, "2026-11", today=TODAY)
+    assert all(level == 0 for level in result["yards"][0]["levels_t"])
+    assert rate_of(result) == 0.0
 
 
 def test_a_bad_start_month_is_refused(reference):
@@ -286,3 +304,10 @@ def test_a_stranger_cannot_change_a_plants_seasons(client, auth, reference):
     plant = FacilityFactory()
     auth.login(UserFactory(role="producer").email)
     assert client.get(f"/facilities/{plant.id}/seasons").status_code == 403
+
+
+def test_the_plan_page_shows_the_kiln_calendars_of_the_base(client, auth, reference):
+    _base, _lot, kiln = winter_market()
+    auth.login(_officer("daqing").email)
+    page = client.get("/bases/daqing/seasonal").get_data(as_text=True)
+    assert kiln.name in page and "table-danger" in page

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, find_place, route
+from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, cost_pairs, find_place, route
 from geo.rates import FREIGHT_CLASSES
 
 APP_CATEGORIES = (
@@ -87,3 +87,21 @@ def test_unknown_rate_field_is_rejected():
 def test_every_app_category_maps_to_a_freight_class():
     assert set(APP_CATEGORIES) <= set(CATEGORY_FREIGHT_CLASS)
     assert set(CATEGORY_FREIGHT_CLASS.values()) <= set(FREIGHT_CLASSES)
+
+
+@pytest.mark.parametrize("freight_class", ["bulk", "hazardous"])
+def test_cost_pairs_equal_the_matching_cost_matrix_entries(freight_class):
+    rng = np.random.default_rng(11)
+    s_lon, s_lat = rng.uniform(124, 131, 8), rng.uniform(45, 48, 8)
+    d_lon, d_lat = rng.uniform(124, 131, 8), rng.uniform(45, 48, 8)
+    full = cost_matrix(s_lon, s_lat, d_lon, d_lat, freight_class)
+    pairs = cost_pairs(s_lon, s_lat, d_lon, d_lat, freight_class)
+    k = np.arange(8)
+    assert np.allclose(pairs.yuan_per_t, full.yuan_per_t[k, k], rtol=1e-4)
+    assert (pairs.mode == full.mode[k, k]).all()
+    assert np.allclose(pairs.road_km, full.road_km[k, k], rtol=1e-4)
+
+
+def test_cost_pairs_rejects_unequal_lengths():
+    with pytest.raises(ValueError, match="as many sources as destinations"):
+        cost_pairs([126.6, 127.0], [45.7, 46.0], [126.0], [46.5])

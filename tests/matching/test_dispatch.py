@@ -101,6 +101,16 @@ def test_a_second_day_serves_what_one_day_cannot():
     assert not result.unserved and sorted(r.day for r in result.routes) == [0, 1]
 
 
+def test_without_time_windows_routes_take_each_trucks_first_days():
+    loads = [load(f"L{k}", "A", "B", 30) for k in range(3)]
+    result = solve_dispatch(problem([truck("T1", max_km=250), truck("T2", max_km=250)], loads, days=5))
+    days = {}
+    for r in result.routes:
+        days.setdefault(r.vehicle, []).append(r.day)
+    assert not result.unserved and sorted(sum(days.values(), [])) == [0, 0, 1]
+    assert all(sorted(d) == list(range(len(d))) for d in days.values())
+
+
 def test_a_small_truck_cannot_carry_a_piece_sized_for_a_big_one():
     # 60 t splits into two 30 t truckloads; only the 32 t truck may carry them.
     vehicles = [truck("small", capacity=10), truck("big", capacity=32)]

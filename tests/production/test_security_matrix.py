@@ -46,6 +46,8 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "bids.received": PRODUCERS, "bids.lot_status": SIGNED_IN,
     "bids.new_profile": RECYCLERS, "bids.new_category_bid": RECYCLERS, "bids.deactivate_profile": RECYCLERS,
     "clearing.index": VIEWERS, "clearing.start": PROVINCE, "clearing.run": VIEWERS,
+    "lots.mine": PRODUCERS, "lots.ask": RECYCLERS, "lots.answer": PRODUCERS, "lots.hide_question": {"admin"},
+    "searches.index": RECYCLERS, "searches.delete": RECYCLERS,
     "clearing.status": VIEWERS, "clearing.flows": VIEWERS,
     "awards.index": PARTIES, "awards.decide": PARTIES, "awards.detail": PARTIES | {"regulator"},
     "shipments.dispatch": PRODUCERS, "shipments.receive": RECYCLERS,

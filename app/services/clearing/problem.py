@@ -11,7 +11,8 @@ Public API (stable; other use cases build on it):
   one matrix call per block of lots. The compatibility rules proper (haul, quality, window, licence)
   and the surplus filter stay in ``matching``, so every consumer applies exactly the same ones.
 - ``clearable_categories(session)``: categories with a lot that still has tonnes to clear.
-- ``CategoryProblem.demand_ref(demand_id)``: the facility, bid and profile rows behind a demand.
+- ``CategoryProblem.demand_ref(demand_id)``: the facility, bid and profile rows behind a demand
+  (``demand_rows``: the same for every demand, as a dict).
 - ``CategoryProblem.arc_km(lot_ids, demand_ids)``: road and rail km of given pairs (for writing).
 
 Arrays, not dicts of tuples, carry the per-demand and per-arc data; ``release()`` drops them.
@@ -67,6 +68,11 @@ class CategoryProblem:
         j = self.problem.demand_position[demand_id]
         bid, profile = int(self.demands.bid_id[j]), int(self.demands.profile_id[j])
         return int(self.demands.facility_id[j]), bid or None, profile or None
+
+    @property
+    def demand_rows(self) -> dict[str, tuple[int, int | None, int | None]]:
+        """Every demand id → (facility id, bid id or None, profile id or None)."""
+        return {d.id: self.demand_ref(d.id) for d in self.problem.demands}
 
     def arc_km(self, lot_ids: Sequence[int], demand_ids: Sequence[str]) -> list[tuple[float, float | None]]:
         """Road and rail km (None: by road) of each (lot, demand) pair, looked up in the cost table."""
@@ -158,7 +164,7 @@ def _load_lots(session: so.Session, category: WasteCategory, lot_ids: Sequence[i
 
 @dataclass
 class _Demand:
-    demand: matching.Demand
+    spec: dict[str, Any]  # matching.Demand's arguments: the object is built only for demands that keep a pair
     facility_id: int
     organization_id: int
     lon: float
@@ -167,6 +173,15 @@ class _Demand:
     bid_id: int = 0
     profile_id: int = 0
     lot_id: int | None = None  # a bid on one lot pairs with that lot only
+
+    @property
+    def max_haul_km(self) -> float | None:
+        """The haul limit of the demand (None: unlimited)."""
+        return self.spec.get("max_haul_km")
+
+    def build(self) -> matching.Demand:
+        """The matching demand."""
+        return matching.Demand(**self.spec)
 
 
 def _licences(session: so.Session, facility_ids: set[int], today: dt.date) -> dict[int, frozenset[str]]:
@@ -214,7 +229,7 @@ def _load_demands(session: so.Session, category: WasteCategory, today: dt.date,
     licences = _licences(session, {b.facility_id for b in bids} | {p.facility_id for p in profiles}, today)
     out = []
     for b in bids:
-        out.append(_Demand(matching.Demand(
+        out.append(_Demand(dict(
             id=f"b{b.id}", category=category.code, tonnes=b.tonnes, price_yuan_per_t=b.price_yuan_per_t,
             quality_limits=_limits(capacity.get(b.facility_id)), max_haul_km=b.max_haul_km or b.facility_haul,
             licences=licences.get(b.facility_id, frozenset())),
@@ -223,7 +238,7 @@ def _load_demands(session: so.Session, category: WasteCategory, today: dt.date,
         left = p.tonnes - Decimal(str(p.taken))
         if left <= 0:
             continue
-        out.append(_Demand(matching.Demand(
+        out.append(_Demand(dict(
             id=f"p{p.id}", category=category.code, tonnes=left, price_yuan_per_t=p.price_yuan_per_t,
             window_from=p.period_start, window_to=p.period_end,
             quality_limits=_limits(p.quality_limits or capacity.get(p.facility_id)),
@@ -254,8 +269,7 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
     wide = [j for j, d in enumerate(demands) if d.lot_id is None]
     if wide and n:
         tree = cKDTree(unit_vectors(lots.lon, lots.lat))
-        haul = np.array([np.inf if demands[j].demand.max_haul_km is None else demands[j].demand.max_haul_km
-                         for j in wide])
+        haul = np.array([np.inf if demands[j].max_haul_km is None else demands[j].max_haul_km for j in wide])
         points = unit_vectors([demands[j].lon for j in wide], [demands[j].lat for j in wide])
         # A hair over the bound so rounding never drops a pair the exact rule would keep.
         hits = tree.query_ball_point(points, _chord(haul) * (1 + 1e-9) + 1e-12, return_sorted=True)
@@ -312,9 +326,17 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
 
 def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date,
                            lot_ids: Sequence[int] | None = None) -> CategoryProblem:
-    """The matching problem of one category (or of some of its lots) against all its current demand."""
+    """The matching problem of one category (or of some of its lots) against all its current demand.
+
+    With ``lot_ids`` only the demands within reach of those lots are kept (the others could take no part).
+    """
     lots = _load_lots(session, category, lot_ids)
     demands = _load_demands(session, category, today, lot_ids)
+    li, di = candidate_pairs(lots, demands)
+    if lot_ids is not None:
+        # For some lots only (price guidance): the demands out of their reach play no part.
+        kept, di = np.unique(di, return_inverse=True)
+        demands, di = [demands[j] for j in kept.tolist()], di.ravel().astype(np.int64)
     m_lots = [matching.Lot(
         id=r.id, category=category.code, tonnes=r.remaining_tonnes, reserve_yuan_per_t=r.reserve_yuan_per_t,
         available_from=r.available_from, available_to=r.available_to, quality=_numeric_quality(r.quality),
@@ -324,10 +346,9 @@ def build_category_problem(session: so.Session, category: WasteCategory, today: 
                       np.array([d.profile_id for d in demands], dtype=np.int64),
                       np.array([d.organization_id for d in demands], dtype=np.int64),
                       [d.prefecture for d in demands])
-    li, di = candidate_pairs(lots, demands)
     costs = pair_costs(lots, demands, li, di, category.freight_class)
     # The haul rule judges the whole route: road legs plus the rail leg.
     km = costs["road"] + np.nan_to_num(costs["rail"], nan=0.0)
-    problem = matching.Problem.from_arrays(m_lots, [d.demand for d in demands], li, di, costs["yuan"], km,
+    problem = matching.Problem.from_arrays(m_lots, [d.build() for d in demands], li, di, costs["yuan"], km,
                                            costs["co2"])
     return CategoryProblem(category, problem, rows, lots.organization, costs["road"], costs["rail"])

@@ -78,9 +78,8 @@ def start_clearing(session: so.Session, user: User | None, category_code: str | 
     first, so a crashed worker never holds a category for ever. A run that cannot be enqueued (the broker
     is down) is failed at once with reason ``enqueue_failed``.
     """
-    from app import jobs
-
-    (sweep or jobs.sweep_stale)()
+    queue = current_app.extensions["clearing_queue"]  # bound by app.jobs.init_app
+    (sweep or queue.sweep)()
     category = None
     if category_code:
         category = session.scalar(sa.select(WasteCategory).where(WasteCategory.code == category_code))
@@ -99,7 +98,7 @@ def start_clearing(session: so.Session, user: User | None, category_code: str | 
     except sa_exc.IntegrityError:
         session.rollback()
         raise _busy(session, category, locale) from None
-    enqueue = enqueue or jobs.enqueue_clearing
+    enqueue = enqueue or queue.enqueue
     run_id = run.id
     try:
         job_id = enqueue(run_id)

@@ -45,10 +45,17 @@
     fetch(el.dataset.flows, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (geojson) {
+        if (!geojson.features.length) { window.GufeiMap.emptyMessage(map, el.dataset.empty || ""); return; }
         var max = 1;
         geojson.features.forEach(function (f) { max = Math.max(max, f.properties.tonnes); });
+        var width = function (t) { return 1 + 7 * t / max; };
+        window.GufeiMap.flowLegend(map, {
+          title: el.dataset.legendTitle || "",
+          samples: [max / 10, max / 2, max].map(function (t) { return { width: width(t), text: Math.round(t).toLocaleString() + " t" }; }),
+          modes: []
+        });
         L.geoJSON(geojson, {
-          style: function (f) { return { color: "#1565c0", weight: 1 + 7 * f.properties.tonnes / max, opacity: 0.7 }; },
+          style: function (f) { return { color: "#1565c0", weight: width(f.properties.tonnes), opacity: 0.7 }; },
           onEachFeature: function (f, layer) {
             var p = f.properties;
             layer.bindPopup(window.GufeiMap.popup({ title: p.from + " → " + p.to, lines: [p.category + " · " + p.tonnes.toFixed(1) + " t"] }));

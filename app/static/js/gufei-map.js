@@ -81,8 +81,9 @@
   window.GufeiMap = {
     create: function (el) {
       el.style.height = (el.dataset.height || "400") + "px";
-      var map = L.map(el, { attributionControl: true, maxZoom: 16 }).setView([47.8, 128.5], 6);
       var online = Boolean(el.dataset.tileUrl);
+      /* The offline layers are drawn for a province, not a street: past zoom 12 they show nothing more. */
+      var map = L.map(el, { attributionControl: true, maxZoom: online ? 18 : 12 }).setView([47.8, 128.5], 6);
       if (online) {
         L.tileLayer(el.dataset.tileUrl, { maxZoom: 18, attribution: el.dataset.tileAttribution || "" }).addTo(map);
       }

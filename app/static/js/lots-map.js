@@ -18,7 +18,7 @@
     });
     group.addTo(map);
     if (lots.length === 1) { map.setView([lots[0].lat, lots[0].lon], CONTEXT_ZOOM); }
-    else if (lots.length > 1) { map.fitBounds(group.getBounds(), { padding: [20, 20] }); }
+    else if (lots.length > 1) { map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: CONTEXT_ZOOM }); }
     else if (map.getContainer().dataset.empty) { GufeiMap.emptyMessage(map, map.getContainer().dataset.empty); }
   }
   document.querySelectorAll(".lots-map").forEach(function (el) {

@@ -38,6 +38,7 @@
         line.bindPopup(window.GufeiMap.popup({ title: f.category, lines: [f.tonnes.toFixed(1) + " t"] }));
         layer.addLayer(line);
       });
+      if (lines.length) { map.fitBounds(L.featureGroup(layer.getLayers()).getBounds().pad(0.3), { maxZoom: 9 }); }
     }
     load(el.dataset.url).then(function (data) {
       draw(data);

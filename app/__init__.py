@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import flask_babel
-from flask import Flask, render_template, request, session
+from flask import Flask, abort, render_template, request, session
 from flask_babel import gettext as _
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import geo.network
 from app import cli, i18n, jobs, labels
@@ -22,15 +23,24 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(Config().as_dict())
     if overrides:
         app.config.from_mapping(overrides)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_context(app)
+    register_input_guards(app)
     labels.init_app(app)
     i18n.init_app(app)
     cli.init_app(app)
     configure_logger(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, take the client address and scheme from their headers."""
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:
@@ -112,6 +122,20 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in titles:
         app.register_error_handler(code, render_error)
+
+
+def register_input_guards(app: Flask) -> None:
+    """Refuse text no database column stores: a NUL character in a page's form or query is a 400, not a 500."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        from app import api
+
+        if api.is_api_request():  # the API's schemas answer 422 for these
+            return
+        values = [*request.args.values(), *(request.form.values() if request.method == "POST" else ())]
+        if any("\x00" in value for value in values):
+            abort(400, description=_("Text may not contain NUL characters; please remove them and try again."))
 
 
 def register_template_context(app: Flask) -> None:

@@ -27,6 +27,25 @@ def create_admin_command(email: str, name: str, password: str) -> None:
     click.echo(f"Administrator {user.email} created.")
 
 
+@click.command("invite-official")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="The official's name.")
+@click.option("--role", type=click.Choice(["regulator", "base_officer"]), required=True)
+@click.option("--organization", "organization_name", required=True, help="The agency's name.")
+@click.option("--credit-code", required=True, help="The agency's unified social credit code.")
+@click.option("--base", "base_code", help="A base officer's base (daqing, jixi, qiqihar, qitaihe).")
+def invite_official_command(email: str, name: str, role: str, organization_name: str, credit_code: str,
+                            base_code: str | None) -> None:
+    """Create a regulator's or base officer's account and print its one-time password."""
+    try:
+        user, password = accounts.invite_official(db.session, None, accounts.Invitation(
+            organization_name=organization_name, credit_code=credit_code, role=role, user_name=name, email=email,
+            base_code=base_code))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{user.email} ({user.role}) invited. One-time password, pass it on privately: {password}")
+
+
 @click.command("load-reference")
 def load_reference_command() -> None:
     """Load or update the waste catalogue, the bases and their targets (and fill an empty utilisation rollup)."""
@@ -154,6 +173,15 @@ def audit_verify_command() -> None:
     raise SystemExit(1)
 
 
+@audit_group.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Sign the chain's current head (run periodically): later truncation or rewriting then fails verify."""
+    from app.services import audit
+
+    mark = audit.checkpoint(db.session)
+    click.echo(f"Checkpoint at event {mark.event_id} ({mark.event_count} events)." if mark else "No events yet.")
+
+
 @click.command("utilisation")
 @click.option("--base", "name", required=True, help="Base code (daqing), Chinese or English name, or 'province'.")
 @click.option("--year", type=int, required=True)
@@ -209,5 +237,5 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
                     translations_group, match_group, audit_group, utilisation_command, create_token_command,
-                    rebuild_rollup_command):
+                    rebuild_rollup_command, invite_official_command):
         app.cli.add_command(command)

@@ -1,16 +1,15 @@
-"""Route guards: signed in, role, verified organisation; and the Flask-Login user loader."""
+"""Page guards over app.policy, and the Flask-Login user loader that checks each session is still valid."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import abort
-from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required
 
+from app import policy
 from app.extensions import db, login_manager
 from models import User
-
-TRADING_ROLES = {"producer", "recycler", "carrier"}
 
 
 class SessionUser(UserMixin):
@@ -23,6 +22,10 @@ class SessionUser(UserMixin):
     def __getattr__(self, name):
         return getattr(self.row, name)
 
+    def get_id(self) -> str:
+        """The session's id: the user and their session nonce, so a new nonce ends every older session."""
+        return f"{self.row.id}:{self.row.session_nonce}"
+
     @property
     def is_active(self) -> bool:
         return self.row.active
@@ -30,25 +33,30 @@ class SessionUser(UserMixin):
     @property
     def can_trade(self) -> bool:
         """Only users of verified organisations trade."""
-        return self.row.organization.verified and self.row.role in TRADING_ROLES
+        return policy.may_trade(self.row)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> SessionUser | None:
-    """Load the session's user by id."""
+def load_user(session_id: str) -> SessionUser | None:
+    """The session's user, if the id and nonce still match an active user (logout and password change rotate it)."""
+    user_id, _sep, nonce = session_id.partition(":")
+    if not user_id.isdigit() or not nonce:
+        return None
     user = db.session.get(User, int(user_id))
-    return SessionUser(user) if user is not None else None
+    if user is None or not user.active or user.session_nonce != nonce:
+        return None
+    return SessionUser(user)
 
 
-def roles_required(*roles: str):
-    """Allow only signed-in users having one of `roles` (admins always pass)."""
+def allowed(predicate: Callable[[User], bool]):
+    """Page guard: sign in first, then 403 unless `predicate(user)` (with the reason when it is verification)."""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role != "admin" and current_user.role not in roles:
-                abort(403)
+            if not predicate(current_user.row):
+                abort(403, description=policy.refusal_reason(current_user.row))
             return view(*args, **kwargs)
 
         return wrapped
@@ -56,17 +64,7 @@ def roles_required(*roles: str):
     return decorator
 
 
-def trader_required(*roles: str):
-    """Allow only users of verified organisations in one of the trading `roles`."""
-
-    def decorator(view):
-        @wraps(view)
-        @roles_required(*roles)
-        def wrapped(*args, **kwargs):
-            if current_user.role != "admin" and not current_user.organization.verified:
-                abort(403, description=_("Your organisation must be verified before it can trade."))
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
+def check(allowed_: bool) -> None:
+    """Inside a view: 403 unless `allowed_` (the object-level half of a guard)."""
+    if not allowed_:
+        abort(403, description=policy.refusal_reason(current_user.row if current_user.is_authenticated else None))

@@ -36,11 +36,26 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def audit_key() -> str:
+    """AUDIT_KEY, or one generated once into instance/audit_key: the HMAC key of the audit chain, kept outside
+    the database so that whoever can write the database cannot forge the chain (never committed)."""
+    key = os.environ.get("AUDIT_KEY")
+    if key:
+        return key
+    path = INSTANCE / "audit_key"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 class Config:
     """Settings of a running app; tests override attributes through create_app(overrides)."""
 
     def __init__(self) -> None:
         self.SECRET_KEY = secret_key()
+        self.AUDIT_KEY = audit_key()
         self.DATABASE_URL = database_url()
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -58,6 +73,10 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
         self.LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
+        # Failures from one client address before it is held back (higher: offices share an address).
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "50"))
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none, use the peer).
+        self.TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
         self.LOTS_PER_PAGE = 25
         self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
         self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
@@ -82,8 +101,16 @@ class Config:
         self.JOBS_IN_THREAD = os.environ.get("JOBS_IN_THREAD", "1") == "1"
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")
+        # Requests per address with a missing, unknown or revoked bearer token (guessing tokens).
+        self.API_BAD_TOKEN_RATE_LIMIT = os.environ.get("API_BAD_TOKEN_RATE_LIMIT", "30/minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down: count in process memory (and log it) rather than fail the request; short timeouts so a
+        # dead Redis costs milliseconds, not the socket default.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "gufei")
 
     def as_dict(self) -> dict:
         """The settings as a plain dict for app.config.from_mapping."""

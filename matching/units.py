@@ -61,3 +61,9 @@ def tonnes_from_kg(kg: int) -> Decimal:
 def yuan_from_fen(fen: int) -> Decimal:
     """Exact Decimal yuan for an integer number of fen."""
     return Decimal(int(fen)).scaleb(-2)
+
+
+# Bounds that keep every stored figure inside its column (tonnes Numeric(14, 3), money Numeric(14, 2)) including
+# products: one award of MAX_TONNES at MAX_YUAN_PER_TONNE is 5e11 yuan, below the money column's 1e12.
+MAX_TONNES = Decimal("10000000")  # 10 Mt: above any real lot, bid, load or monthly report line
+MAX_YUAN_PER_TONNE = Decimal("50000")  # a price or reserve per tonne, either sign

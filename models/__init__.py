@@ -5,7 +5,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from models.api import IdempotencyKey
-from models.audit import AuditEvent, Notification, OutboxEmail
+from models.audit import AuditCheckpoint, AuditEvent, Notification, OutboxEmail
 from models.base import Base, utcnow
 from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase, UtilisationRollup
 from models.catalogue import WasteCategory
@@ -18,7 +18,8 @@ from models.seasonal import Yard
 from models.shipments import Shipment, UtilisationRecord
 
 __all__ = [
-    "Allocation", "ApiToken", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "ClearingLock", "DemandProfile",
+    "Allocation", "ApiToken", "AuditCheckpoint", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "ClearingLock",
+    "DemandProfile",
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
     "Lot", "LotDocument", "LotQuestion", "MatchRun", "Notification", "Organization", "OrganizationRole",
@@ -31,9 +32,12 @@ __all__ = [
 
 
 def make_engine(url: str, **kwargs) -> sa.Engine:
-    """Create an engine; SQLite gets foreign keys enforced and a busy timeout."""
+    """Create an engine; SQLite gets foreign keys enforced and a busy timeout, servers a ping before reuse."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    else:
+        # A pooled connection the server closed (restart, failover, idle kill) is replaced, not handed out.
+        kwargs.setdefault("pool_pre_ping", True)
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         @sa.event.listens_for(engine, "connect")

@@ -27,6 +27,36 @@ class AuditEvent(Base):
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
 
 
+class AuditCheckpoint(Base):
+    """A signed statement of the chain's head: the last event's id and hash, and how many events preceded it.
+
+    The signature is an HMAC under the audit key kept outside the database, so the head cannot be moved back
+    (events deleted) or re-chained (events rewritten) without the key.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    event_id: so.Mapped[int]
+    event_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    event_count: so.Mapped[int]
+    signature: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
+# PostgreSQL refuses UPDATE and DELETE on audit events for every role (migration 0012 installs the same trigger;
+# create_all, as in the tests, installs it from here).
+APPEND_ONLY = [
+    sa.DDL("CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
+           "RAISE EXCEPTION 'audit_events is append-only: %% refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
+           "END; $$ LANGUAGE plpgsql").execute_if(dialect="postgresql"),
+    sa.DDL("CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+           "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()").execute_if(dialect="postgresql"),
+]
+for _ddl in APPEND_ONLY:
+    sa.event.listen(AuditEvent.__table__, "after_create", _ddl)
+
+
 class Notification(Base):
     """An inbox message for a user; mirrored to e-mail when SMTP is configured."""
 

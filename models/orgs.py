@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
@@ -15,6 +16,11 @@ if TYPE_CHECKING:
 
 ORG_ROLES = ("producer", "recycler", "carrier", "base_operator", "regulator", "operator")
 USER_ROLES = ("producer", "recycler", "carrier", "base_officer", "regulator", "admin")
+
+
+def new_session_nonce() -> str:
+    """A fresh random session nonce."""
+    return secrets.token_hex(16)
 
 
 class Organization(TimestampMixin, Base):
@@ -72,6 +78,8 @@ class User(TimestampMixin, Base):
     active: so.Mapped[bool] = so.mapped_column(default=True)
     locale: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))
     last_login_at: so.Mapped[Optional[dt.datetime]]
+    # Part of every session cookie's user id; a new nonce (logout, password change) ends every older session.
+    session_nonce: so.Mapped[str] = so.mapped_column(sa.String(32), default=new_session_nonce)
 
     organization: so.Mapped[Organization] = so.relationship(back_populates="users", lazy="joined")
     tokens: so.WriteOnlyMapped[ApiToken] = so.relationship(back_populates="user")

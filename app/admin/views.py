@@ -3,16 +3,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app import policy
+from app.actions import show_error
+from app.admin.forms import InviteForm
 from app.extensions import db
 from app.labels import ORG_ROLE
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.services import accounts
 from app.services.errors import ServiceError
+from models import ResourceBase
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -22,7 +27,7 @@ VERIFIED_CHOICES = {"yes": True, "no": False}
 
 
 @blueprint.route("/organizations")
-@roles_required("admin")
+@allowed(policy.may_administer)
 def organizations():
     """Organisations, unverified first, with search, role and verification filters and pages."""
     role = request.args.get("role") or None
@@ -53,7 +58,7 @@ class Pager:
 
 
 @blueprint.route("/organizations/<int:org_id>/verification", methods=["POST"])
-@roles_required("admin")
+@allowed(policy.may_administer)
 def set_verification(org_id: int):
     """Verify or un-verify an organisation."""
     form = FlaskForm()
@@ -71,3 +76,27 @@ def set_verification(org_id: int):
         flash(_("%(name)s is now verified.", name=org.name) if verified
               else _("%(name)s is no longer verified.", name=org.name), "success")
     return redirect(back)
+
+
+
+@blueprint.route("/officials", methods=["GET", "POST"])
+@allowed(policy.may_administer)
+def invite_official():
+    """Invite a regulator or base officer: the account is made in a verified agency with a one-time password."""
+    form = InviteForm()
+    form.base_code.choices = [("", "—")] + [(b.code, b.name_zh) for b in db.session.scalars(
+        sa.select(ResourceBase).order_by(ResourceBase.id))]
+    password = None
+    if form.validate_on_submit():
+        try:
+            user, password = accounts.invite_official(db.session, current_user.row, accounts.Invitation(
+                organization_name=form.organization_name.data, credit_code=form.credit_code.data,
+                role=form.role.data, user_name=form.user_name.data, email=form.email.data,
+                base_code=form.base_code.data or None))
+        except ServiceError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("%(email)s is invited. Pass the one-time password on privately; it is shown only now.",
+                    email=user.email), "success")
+    status = 400 if form.is_submitted() and password is None else 200
+    return render_template("admin/invite.html", form=form, password=password), status

@@ -25,7 +25,7 @@ from app.api import (  # noqa: F401 - importing a resource module registers its 
     shipments,
     utilisation,
 )
-from app.api.auth import rate_limit_key
+from app.api.auth import address_key, has_live_token, rate_limit_key
 from app.api.blueprint import blueprint
 from app.api.docs import blueprint as docs_blueprint
 from app.api.errors import from_exception, is_api_request
@@ -46,7 +46,13 @@ def openapi_json():
     return jsonify(openapi.document())
 
 
+def _bad_token_rate() -> str:
+    return current_app.config.get("API_BAD_TOKEN_RATE_LIMIT", "30/minute")
+
+
 limiter.limit(_rate, key_func=rate_limit_key)(blueprint)
+# Guessing tokens: requests without a live token count per address against a much smaller limit.
+limiter.limit(_bad_token_rate, key_func=address_key, exempt_when=has_live_token)(blueprint)
 
 
 def init_app(app: Flask) -> None:

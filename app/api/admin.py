@@ -1,8 +1,9 @@
 """API resource: the administrator's review of organisations — list, verify or un-verify."""
 from __future__ import annotations
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles
+from app.api.auth import current_user
 from app.api.blueprint import get_or_404, op
 from app.extensions import db
 from app.services import accounts
@@ -17,10 +18,9 @@ def organization_out(org: Organization) -> more_schemas.OrganizationReview:
 
 
 @op("GET", "/organizations", summary="Organisations to review", tag="admin", query=schemas.PageQuery,
-    response=more_schemas.OrganizationReviewPage)
+    response=more_schemas.OrganizationReviewPage, allow=policy.may_administer)
 def list_organizations(query: schemas.PageQuery):
     """Every organisation, unverified first (administrators only)."""
-    require_roles(current_user(), "admin")
     rows = accounts.organizations_for_review(db.session)
     position = pagination.decode(query.cursor, ("offset",))
     start = position["offset"] if position else 0
@@ -30,10 +30,10 @@ def list_organizations(query: schemas.PageQuery):
 
 
 @op("POST", "/organizations/<int:organization_id>/verification", summary="Verify or un-verify an organisation",
-    tag="admin", body=more_schemas.VerificationIn, response=more_schemas.OrganizationReview)
+    tag="admin", body=more_schemas.VerificationIn, response=more_schemas.OrganizationReview,
+    allow=policy.may_administer)
 def set_verification(organization_id: int, body: more_schemas.VerificationIn):
     """Verify an organisation so its users may trade, or withdraw the verification (administrators only)."""
     user = current_user()
-    require_roles(user, "admin")
     get_or_404(Organization, organization_id)
     return organization_out(accounts.set_verified(db.session, user, organization_id, body.verified))

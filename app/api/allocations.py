@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app import policy
 from app.api import pagination, schemas
-from app.api.auth import current_user, require_roles, require_trader
+from app.api.auth import current_user, require
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.extensions import db
 from app.services import awards
 from models import Allocation, User
-
-PARTIES = ("producer", "recycler")
-OVERSEERS = ("admin", "regulator", "base_officer")
 
 
 def allocation_out(allocation: Allocation, user: User) -> schemas.Allocation:
@@ -30,11 +28,10 @@ def allocation_out(allocation: Allocation, user: User) -> schemas.Allocation:
 
 
 @op("GET", "/allocations", summary="List your allocations", tag="allocations", query=schemas.PageQuery,
-    response=schemas.AllocationPage)
+    response=schemas.AllocationPage, allow=policy.is_party)
 def list_allocations(query: schemas.PageQuery):
     """Allocations your organisation is party to (either side), newest first; overdue ones expire first."""
     user = current_user()
-    require_roles(user, *PARTIES)
     desk = awards.desk(db.session, user)
     rows = sorted([*desk.proposed, *desk.settled], key=lambda a: a.id, reverse=True)
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
@@ -43,13 +40,13 @@ def list_allocations(query: schemas.PageQuery):
 
 def _party_allocation(allocation_id: int, user: User) -> Allocation:
     allocation = get_or_404(Allocation, allocation_id)
-    if user.role not in OVERSEERS and not awards.sides(allocation, user):
+    if not policy.may_see_allocation(user, allocation):
         raise ApiError(403, _("This allocation is not your organisation's."))
     return allocation
 
 
 @op("GET", "/allocations/<int:allocation_id>", summary="Read an allocation", tag="allocations",
-    response=schemas.Allocation)
+    response=schemas.Allocation, allow=policy.may_see_allocations)
 def get_allocation(allocation_id: int):
     """One allocation your organisation is party to."""
     user = current_user()
@@ -58,22 +55,22 @@ def get_allocation(allocation_id: int):
 
 def _decide(allocation_id: int, accept: bool) -> schemas.Allocation:
     user = current_user()
-    require_trader(user, *PARTIES)
-    _party_allocation(allocation_id, user)
+    allocation = get_or_404(Allocation, allocation_id)
+    require(policy.may_decide_allocation(user, allocation), _("This allocation is not your organisation's."))
     allocation = awards.decide(db.session, user, allocation_id, accept)
     db.session.refresh(allocation)
     return allocation_out(allocation, user)
 
 
 @op("POST", "/allocations/<int:allocation_id>/accept", summary="Accept an allocation", tag="allocations",
-    response=schemas.Allocation)
+    response=schemas.Allocation, allow=policy.is_party)
 def accept(allocation_id: int):
     """Accept for your side; when both sides accepted, the award is made (see award_id)."""
     return _decide(allocation_id, True)
 
 
 @op("POST", "/allocations/<int:allocation_id>/decline", summary="Decline an allocation", tag="allocations",
-    response=schemas.Allocation)
+    response=schemas.Allocation, allow=policy.is_party)
 def decline(allocation_id: int):
     """Decline for your side; the tonnes go back to the lot."""
     return _decide(allocation_id, False)

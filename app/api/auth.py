@@ -7,11 +7,13 @@ from flask import g, request
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
+from app import policy
 from app.api.errors import ApiError
 from app.extensions import db
-from app.permissions import TRADING_ROLES
 from app.services import api_tokens
 from models import User
+
+LIVE_TOKEN = "gufei.live_token"  # noqa: S105 - a WSGI environ key, not a secret
 
 
 def bearer_secret() -> str | None:
@@ -28,7 +30,7 @@ def authenticate() -> User:
     secret = bearer_secret()
     if secret is None:
         raise ApiError(401, _("Send an API token as 'Authorization: Bearer <token>'."))
-    token = api_tokens.authenticate(db.session, secret)
+    token = _live_token()
     if token is None:
         raise ApiError(401, _("The API token is unknown or revoked."), slug="invalid-token")
     g.api_token = token
@@ -41,6 +43,24 @@ def current_user() -> User:
     return g.api_user
 
 
+def has_live_token() -> bool:
+    """Whether the request carries a live token (looked up once per request)."""
+    return _live_token() is not None
+
+
+def _live_token():
+    # Kept on the request, not on g: an app context (and its g) may outlive one request.
+    if LIVE_TOKEN not in request.environ:
+        secret = bearer_secret()
+        request.environ[LIVE_TOKEN] = api_tokens.authenticate(db.session, secret) if secret else None
+    return request.environ[LIVE_TOKEN]
+
+
+def address_key() -> str:
+    """The client's address (behind trusted proxies, the forwarded one) as a rate-limit key."""
+    return "addr:" + (get_remote_address() or "-")
+
+
 def rate_limit_key() -> str:
     """Rate limits count per token (by a digest of it), or per address without one."""
     secret = bearer_secret()
@@ -49,19 +69,11 @@ def rate_limit_key() -> str:
     return "addr:" + (get_remote_address() or "-")
 
 
-def require_roles(user: User, *roles: str) -> None:
-    """403 unless the user has one of `roles` (administrators always pass), like roles_required."""
-    if user.role != "admin" and user.role not in roles:
-        raise ApiError(403, _("Your role may not do this."))
-
-
-def require_trader(user: User, *roles: str) -> None:
-    """403 unless the user trades in one of `roles` for a verified organisation, like trader_required."""
-    require_roles(user, *roles)
-    if user.role != "admin" and not user.organization.verified:
-        raise ApiError(403, _("Your organisation must be verified before it can trade."), slug="unverified")
-
-
-def can_trade(user: User) -> bool:
-    """Whether the user trades for a verified organisation."""
-    return user.organization.verified and user.role in TRADING_ROLES
+def require(allowed: bool, message: str | None = None) -> None:
+    """403 problem unless `allowed` (a predicate of app.policy); an unverified organisation is named as the reason."""
+    if allowed:
+        return
+    reason = policy.refusal_reason(g.get("api_user"))
+    if reason:
+        raise ApiError(403, reason, slug="unverified")
+    raise ApiError(403, message or _("Your role may not do this."))

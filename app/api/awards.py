@@ -1,8 +1,9 @@
 """API resource: awards — accepted allocations with their settlement."""
 from __future__ import annotations
 
+from app import policy
 from app.api import pagination, schemas
-from app.api.auth import current_user, require_roles
+from app.api.auth import current_user
 from app.api.blueprint import get_or_404, op
 from app.extensions import db
 from app.services import awards, shipments
@@ -32,16 +33,16 @@ def award_for(award_id: int) -> Award:
 
 
 @op("GET", "/awards", summary="List your awards", tag="awards", query=schemas.PageQuery,
-    response=schemas.AwardPage)
+    response=schemas.AwardPage, allow=policy.is_party)
 def list_awards(query: schemas.PageQuery):
     """Awards your organisation is party to, newest first."""
     user = current_user()
-    require_roles(user, "producer", "recycler")
     page, cursor = pagination.after_id(awards.desk(db.session, user).awards, query.cursor, query.limit)
     return schemas.AwardPage(items=[award_out(a) for a in page], next_cursor=cursor)
 
 
-@op("GET", "/awards/<int:award_id>", summary="Read an award", tag="awards", response=schemas.Award)
+@op("GET", "/awards/<int:award_id>", summary="Read an award", tag="awards", response=schemas.Award,
+    allow=policy.may_see_awards)
 def get_award(award_id: int):
     """One award with its settlement."""
     return award_out(award_for(award_id))

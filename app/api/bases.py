@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles
+from app.api.auth import current_user, require
 from app.api.blueprint import op
 from app.api.errors import ApiError
 from app.extensions import db
@@ -17,33 +18,21 @@ from app.services import catalogue, generation_reports, scenarios, utilisation
 from app.services.utilisation import Scope
 from models import GenerationReport, MatchRun, ResourceBase
 
-VIEWERS = ("base_officer", "regulator")
-OVERSEERS = ("admin", "regulator")
-
 
 def _visible_bases() -> list[ResourceBase]:
     user = current_user()
     rows = db.session.scalars(sa.select(ResourceBase).order_by(ResourceBase.id.desc())).all()
-    if user.role in OVERSEERS:
-        return list(rows)
-    return [b for b in rows if b.id == user.organization.base_id]
+    return [b for b in rows if policy.may_oversee(user, b)]
 
 
 def _scope(code: str) -> Scope:
     """The scope named in the path if the user may see it, as on the base dashboards (404 unknown, 403 not yours)."""
-    user = current_user()
-    if code == "province":
-        scope = Scope("province")
-    else:
-        base = db.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == code[:20]))
-        if base is None:
-            raise ApiError(404)
-        scope = Scope("base", base=base)
-    if user.role in OVERSEERS:
-        return scope
-    if user.role == "base_officer" and scope.kind == "base" and user.organization.base_id == scope.base.id:
-        return scope
-    raise ApiError(403, _("A base officer sees only the statistics of their own base."))
+    scope = utilisation.scope_named(db.session, code)
+    if scope is None:
+        raise ApiError(404)
+    require(policy.may_oversee(current_user(), scope.base),
+            _("A base officer sees only the statistics of their own base."))
+    return scope
 
 
 def _default_year() -> int:
@@ -52,22 +41,20 @@ def _default_year() -> int:
 
 
 @op("GET", "/bases", summary="List the bases you may see", tag="bases", query=schemas.PageQuery,
-    response=schemas.BasePage)
+    response=schemas.BasePage, allow=policy.may_view_statistics)
 def list_bases(query: schemas.PageQuery):
     """Every base for regulators; a base officer's own base."""
-    require_roles(current_user(), *VIEWERS)
     page, cursor = pagination.after_id(_visible_bases(), query.cursor, query.limit)
     return schemas.BasePage(items=[schemas.Base.model_validate(b) for b in page], next_cursor=cursor)
 
 
 @op("GET", "/bases/<code>/statistics", summary="Utilisation rates of a base for a year", tag="bases",
-    query=schemas.StatsQuery, response=schemas.BaseStatistics)
+    query=schemas.StatsQuery, response=schemas.BaseStatistics, allow=policy.may_view_statistics)
 def statistics(code: str, query: schemas.StatsQuery):
     """Rate = utilised / (generated + from storage), by category and in total, with the year's target.
 
     `code` is a base code (e.g. daqing) or `province`.
     """
-    require_roles(current_user(), *VIEWERS)
     scope = _scope(code)
     year = query.year or _default_year()
     table = utilisation.year_table(db.session, scope, year, "en")
@@ -93,24 +80,21 @@ def target_out(target) -> more_schemas.Target:
                                target_rate=target.target_rate, source=target.source)
 
 
-@op("GET", "/bases/<code>/targets", summary="Targets of a base", tag="bases", response=more_schemas.TargetList)
+@op("GET", "/bases/<code>/targets", summary="Targets of a base", tag="bases", response=more_schemas.TargetList,
+    allow=policy.may_view_statistics)
 def list_targets(code: str):
     """The utilisation-rate targets set for a base (or, for `province`, the province's own), by family and year."""
-    require_roles(current_user(), *VIEWERS)
     scope = _scope(code)
     return more_schemas.TargetList(base=scope.code,
                                    items=[target_out(t) for t in utilisation.target_rows(db.session, scope)])
 
 
 @op("POST", "/bases/<code>/targets", summary="Set a target of a base", tag="bases", body=more_schemas.TargetIn,
-    response=more_schemas.Target)
+    response=more_schemas.Target, allow=policy.may_set_targets)
 def set_target(code: str, body: more_schemas.TargetIn):
     """Create or replace the target rate (0–1) of a category family and year (regulators only)."""
     user = current_user()
-    require_roles(user, *VIEWERS)
     scope = _scope(code)
-    if user.role not in OVERSEERS:
-        raise ApiError(403, _("Only the regulator sets targets."))
     return target_out(utilisation.save_target(db.session, user, scope, body.family, body.year, body.target_rate,
                                               body.source))
 
@@ -126,11 +110,10 @@ def _warning_out(warning: utilisation.Warning) -> more_schemas.EarlyWarning:
 
 
 @op("GET", "/bases/<code>/warnings", summary="Early warnings of a base", tag="bases", query=more_schemas.MonthQuery,
-    response=more_schemas.WarningList)
+    response=more_schemas.WarningList, allow=policy.may_view_statistics)
 def list_warnings(code: str, query: more_schemas.MonthQuery):
     """For a month: the base and each bulk-waste category more than 5 points behind the target trajectory, and
     large producers whose storage grew three months running."""
-    require_roles(current_user(), *VIEWERS)
     scope = _scope(code)
     month = _month(query)
     found = utilisation.warnings(db.session, scope, month.year, month.month, str(get_locale()))
@@ -139,10 +122,9 @@ def list_warnings(code: str, query: more_schemas.MonthQuery):
 
 
 @op("GET", "/bases/<code>/missing-reports", summary="Producers that have not reported", tag="bases",
-    query=more_schemas.MonthQuery, response=more_schemas.MissingReporterList)
+    query=more_schemas.MonthQuery, response=more_schemas.MissingReporterList, allow=policy.may_view_statistics)
 def missing_reports(code: str, query: more_schemas.MonthQuery):
     """Producer facilities of the base (or the province) without a generation report for the month."""
-    require_roles(current_user(), *VIEWERS)
     scope = _scope(code)
     month = _month(query)
     rows = generation_reports.missing_reporters(db.session, scope.base.id if scope.base else None, month)
@@ -197,13 +179,12 @@ def _scenario_params(body: more_schemas.ScenarioIn) -> scenarios.ScenarioParams:
 
 
 @op("POST", "/bases/<code>/scenarios", summary="Run a what-if scenario", tag="bases", body=more_schemas.ScenarioIn,
-    response=more_schemas.Scenario, status=201)
+    response=more_schemas.Scenario, status=201, allow=policy.may_view_statistics)
 def run_scenario(code: str, body: more_schemas.ScenarioIn):
     """Re-run the clearing in memory with subsidies, a carbon price, a freight change and a haul limit, and compare
     it with the baseline: matched tonnes, freight, net CO2 and the projected utilisation rate of the base.
     Nothing real changes; the comparison is kept (see GET)."""
     user = current_user()
-    require_roles(user, *VIEWERS)
     scope = _scope(code)
     run, _comparison = scenarios.run_scenario(db.session, user, _scenario_params(body), scope,
                                               utilisation.default_year(db.session))
@@ -211,11 +192,10 @@ def run_scenario(code: str, body: more_schemas.ScenarioIn):
 
 
 @op("GET", "/bases/<code>/scenarios", summary="Recent what-if scenarios of a base", tag="bases",
-    query=schemas.PageQuery, response=more_schemas.ScenarioPage)
+    query=schemas.PageQuery, response=more_schemas.ScenarioPage, allow=policy.may_view_statistics)
 def list_scenarios(code: str, query: schemas.PageQuery):
     """The latest scenarios of this base (officers: their own; regulators: everyone's)."""
     user = current_user()
-    require_roles(user, *VIEWERS)
     scope = _scope(code)
     rows = [r for r in scenarios.recent(db.session, user, limit=100) if (r.parameters or {}).get("scope") == scope.code]
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)

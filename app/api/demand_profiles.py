@@ -1,8 +1,9 @@
 """API resource: standing demand profiles of recyclers."""
 from __future__ import annotations
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles, require_trader
+from app.api.auth import current_user
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.extensions import db
@@ -20,12 +21,11 @@ def profile_out(profile: DemandProfile) -> schemas.DemandProfile:
 
 
 @op("GET", "/demand-profiles", summary="List your demand profiles", tag="demand-profiles",
-    query=more_schemas.DemandProfileQuery, response=schemas.DemandProfilePage)
+    query=more_schemas.DemandProfileQuery, response=schemas.DemandProfilePage, allow=policy.may_recycle)
 def list_profiles(query: more_schemas.DemandProfileQuery):
     """Your organisation's standing demand profiles, optionally only active (or stopped) ones, of a category or
     of one of your facilities."""
     user = current_user()
-    require_roles(user, "recycler")
     rows = [p for p in bids.own_profiles(db.session, user)
             if (query.active is None or p.active == query.active)
             and (query.category is None or p.category.code == query.category)
@@ -35,11 +35,10 @@ def list_profiles(query: more_schemas.DemandProfileQuery):
 
 
 @op("POST", "/demand-profiles", summary="Create a demand profile", tag="demand-profiles",
-    body=schemas.DemandProfileIn, response=schemas.DemandProfile, status=201)
+    body=schemas.DemandProfileIn, response=schemas.DemandProfile, status=201, allow=policy.may_recycle)
 def create_profile(body: schemas.DemandProfileIn):
     """A standing bid for a category over a period, from one of your recycling facilities."""
     user = current_user()
-    require_trader(user, "recycler")
     profile = bids.create_profile(db.session, user, bids.ProfileInput(
         facility_id=body.facility_id, category_code=body.category, period_start=body.period_start,
         period_end=body.period_end, tonnes=body.tonnes, price_yuan_per_t=body.price_yuan_per_t,
@@ -48,11 +47,10 @@ def create_profile(body: schemas.DemandProfileIn):
 
 
 @op("POST", "/demand-profiles/<int:profile_id>/deactivate", summary="Stop a demand profile",
-    tag="demand-profiles", response=schemas.DemandProfile)
+    tag="demand-profiles", response=schemas.DemandProfile, allow=policy.may_recycle)
 def deactivate_profile(profile_id: int):
     """Stop a profile from taking part in further clearings."""
     user = current_user()
-    require_trader(user, "recycler")
     profile = get_or_404(DemandProfile, profile_id)
     if profile.facility.organization_id != user.organization_id:
         raise ApiError(404)

@@ -7,8 +7,9 @@ from typing import Annotated, Optional
 
 from pydantic import Field
 
+from app import policy
 from app.api import pagination, schemas
-from app.api.auth import current_user, require_trader
+from app.api.auth import current_user, require
 from app.api.blueprint import op
 from app.api.shipments import shipment_out
 from app.api.types import DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesIn, TonnesOut
@@ -163,11 +164,12 @@ def plan_out(plan: DispatchPlan, with_routes: bool = True) -> DispatchPlanOut:
 
 def _carrier():
     user = current_user()
-    require_trader(user, "carrier")
+    require(policy.may_see_manifests(user))
     return user
 
 
-@op("GET", "/vehicles", summary="List your vehicles", tag="dispatch", query=schemas.PageQuery, response=VehiclePage)
+@op("GET", "/vehicles", summary="List your vehicles", tag="dispatch", query=schemas.PageQuery, response=VehiclePage,
+    allow=policy.may_see_manifests)
 def list_vehicles(query: schemas.PageQuery):
     """The carrier organisation's active vehicles."""
     rows = sorted(dispatch.vehicles(db.session, _carrier()), key=lambda v: v.id, reverse=True)
@@ -175,7 +177,8 @@ def list_vehicles(query: schemas.PageQuery):
     return VehiclePage(items=[vehicle_out(v) for v in page], next_cursor=cursor)
 
 
-@op("POST", "/vehicles", summary="Add a vehicle", tag="dispatch", body=VehicleIn, response=VehicleOut, status=201)
+@op("POST", "/vehicles", summary="Add a vehicle", tag="dispatch", body=VehicleIn, response=VehicleOut, status=201,
+    allow=policy.may_see_manifests)
 def add_vehicle(body: VehicleIn):
     """Register a truck of your carrier organisation (verified carriers only)."""
     data = dispatch.VehicleInput(body.plate, body.capacity_t, body.cost_yuan_per_km, body.max_km, body.depot_place,
@@ -183,14 +186,15 @@ def add_vehicle(body: VehicleIn):
     return vehicle_out(dispatch.add_vehicle(db.session, _carrier(), data))
 
 
-@op("POST", "/vehicles/<int:vehicle_id>/retire", summary="Retire a vehicle", tag="dispatch", response=VehicleOut)
+@op("POST", "/vehicles/<int:vehicle_id>/retire", summary="Retire a vehicle", tag="dispatch", response=VehicleOut,
+    allow=policy.may_see_manifests)
 def retire_vehicle(vehicle_id: int):
     """Take a truck out of planning."""
     return vehicle_out(dispatch.retire_vehicle(db.session, _carrier(), vehicle_id))
 
 
 @op("GET", "/dispatch-loads", summary="Loads waiting for a plan", tag="dispatch", query=schemas.PageQuery,
-    response=schemas.ShipmentPage)
+    response=schemas.ShipmentPage, allow=policy.may_see_manifests)
 def list_plannable(query: schemas.PageQuery):
     """Loads given to your carrier organisation, dispatched, not received and not in an accepted plan."""
     rows = sorted(dispatch.plannable_shipments(db.session, _carrier()), key=lambda s: s.id, reverse=True)
@@ -199,7 +203,7 @@ def list_plannable(query: schemas.PageQuery):
 
 
 @op("GET", "/dispatch-plans", summary="List your dispatch plans", tag="dispatch", query=schemas.PageQuery,
-    response=DispatchPlanPage)
+    response=DispatchPlanPage, allow=policy.may_see_manifests)
 def list_plans(query: schemas.PageQuery):
     """Your organisation's plans, newest first (read one for its routes)."""
     page, cursor = pagination.after_id(dispatch.plans(db.session, _carrier(), limit=1000), query.cursor, query.limit)
@@ -207,7 +211,7 @@ def list_plans(query: schemas.PageQuery):
 
 
 @op("POST", "/dispatch-plans", summary="Plan routes", tag="dispatch", body=DispatchPlanIn, response=DispatchPlanOut,
-    status=202)
+    status=202, allow=policy.may_see_manifests)
 def start_plan(body: DispatchPlanIn):
     """Queue a plan of the chosen loads onto the chosen vehicles as a job; poll it until `done`."""
     plan = dispatch.start_plan(db.session, _carrier(), body.shipment_ids, body.vehicle_ids, body.start_date,
@@ -215,21 +219,22 @@ def start_plan(body: DispatchPlanIn):
     return plan_out(plan)
 
 
-@op("GET", "/dispatch-plans/<int:plan_id>", summary="Read a dispatch plan", tag="dispatch", response=DispatchPlanOut)
+@op("GET", "/dispatch-plans/<int:plan_id>", summary="Read a dispatch plan", tag="dispatch", response=DispatchPlanOut,
+    allow=policy.may_see_manifests)
 def get_plan(plan_id: int):
     """A plan with its routes (per vehicle and day), unserved loads and figures against the baseline."""
     return plan_out(dispatch.plan_for(db.session, _carrier(), plan_id))
 
 
 @op("POST", "/dispatch-plans/<int:plan_id>/accept", summary="Accept a dispatch plan", tag="dispatch",
-    response=DispatchPlanOut)
+    response=DispatchPlanOut, allow=policy.may_see_manifests)
 def accept_plan(plan_id: int):
     """Loads get their vehicle, stop number and expected arrival; producers and recyclers see the arrival."""
     return plan_out(dispatch.accept_plan(db.session, _carrier(), plan_id))
 
 
 @op("POST", "/dispatch-plans/<int:plan_id>/discard", summary="Discard a dispatch plan", tag="dispatch",
-    response=DispatchPlanOut)
+    response=DispatchPlanOut, allow=policy.may_see_manifests)
 def discard_plan(plan_id: int):
     """Drop a plan that is not accepted."""
     return plan_out(dispatch.discard_plan(db.session, _carrier(), plan_id))

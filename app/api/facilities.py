@@ -1,8 +1,9 @@
 """API resource: facilities of your organisation (producers and recyclers, like the facilities pages)."""
 from __future__ import annotations
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles
+from app.api.auth import current_user, require
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.api.registry import validate_model
@@ -10,8 +11,6 @@ from app.api.types import format_decimal
 from app.extensions import db
 from app.services import facilities
 from models import Facility
-
-EDITORS = ("producer", "recycler")
 
 
 def facility_out(facility: Facility) -> schemas.Facility:
@@ -40,31 +39,28 @@ def facility_input(body: schemas.FacilityIn) -> facilities.FacilityInput:
 
 
 @op("GET", "/facilities", summary="List your organisation's facilities", tag="facilities",
-    query=schemas.PageQuery, response=schemas.FacilityPage)
+    query=schemas.PageQuery, response=schemas.FacilityPage, allow=policy.may_manage_facility)
 def list_facilities(query: schemas.PageQuery):
     """The facilities of the token's organisation."""
     user = current_user()
-    require_roles(user, *EDITORS)
     rows = sorted(facilities.mine(db.session, user), key=lambda f: f.id, reverse=True)
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
     return schemas.FacilityPage(items=[facility_out(f) for f in page], next_cursor=cursor)
 
 
 @op("POST", "/facilities", summary="Create a facility", tag="facilities", body=schemas.FacilityIn,
-    response=schemas.Facility, status=201)
+    response=schemas.Facility, status=201, allow=policy.may_manage_facility)
 def create_facility(body: schemas.FacilityIn):
     """Create a facility of your organisation; prefecture and base are found from its location."""
     user = current_user()
-    require_roles(user, *EDITORS)
     return facility_out(facilities.create(db.session, user, facility_input(body)))
 
 
 @op("GET", "/facilities/<int:facility_id>", summary="Read one of your facilities", tag="facilities",
-    response=schemas.Facility)
+    response=schemas.Facility, allow=policy.may_manage_facility)
 def get_facility(facility_id: int):
     """One facility of your organisation (403 for another's)."""
     user = current_user()
-    require_roles(user, *EDITORS)
     get_or_404(Facility, facility_id)
     facility = facilities.get_editable(db.session, user, facility_id)
     if facility is None:
@@ -75,7 +71,7 @@ def get_facility(facility_id: int):
 def _editable(facility_id: int) -> Facility:
     """A facility the user may edit, as the edit page: 404 unknown, 403 another organisation's."""
     user = current_user()
-    require_roles(user, *EDITORS)
+    require(policy.may_manage_facility(user))
     get_or_404(Facility, facility_id)
     facility = facilities.get_editable(db.session, user, facility_id)
     if facility is None:  # pragma: no cover - get_or_404 found it
@@ -84,7 +80,7 @@ def _editable(facility_id: int) -> Facility:
 
 
 @op("PUT", "/facilities/<int:facility_id>", summary="Replace one of your facilities", tag="facilities",
-    body=schemas.FacilityIn, response=schemas.Facility)
+    body=schemas.FacilityIn, response=schemas.Facility, allow=policy.may_manage_facility)
 def replace_facility(facility_id: int, body: schemas.FacilityIn):
     """Replace a facility of your organisation with the body: name, kind, location (in `system`: WGS84, GCJ-02
     or BD-09; stored as WGS84 and located again), capacities and licences (lists replaced as a whole)."""
@@ -105,7 +101,7 @@ def _current_input(facility: Facility) -> dict:
 
 
 @op("PATCH", "/facilities/<int:facility_id>", summary="Change fields of one of your facilities", tag="facilities",
-    body=more_schemas.FacilityPatch, response=schemas.Facility)
+    body=more_schemas.FacilityPatch, response=schemas.Facility, allow=policy.may_manage_facility)
 def patch_facility(facility_id: int, body: more_schemas.FacilityPatch):
     """Change only the fields given; coordinates come as a lon/lat pair in `system` (default WGS84).
     Given `capacities` or `licences` replace the whole list."""

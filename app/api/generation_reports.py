@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from app import policy
 from app.api import pagination, schemas
-from app.api.auth import current_user, require_roles
+from app.api.auth import current_user
 from app.api.blueprint import op
 from app.api.errors import ApiError
 from app.extensions import db
@@ -20,22 +21,20 @@ def report_out(report: GenerationReport) -> schemas.GenerationReport:
 
 
 @op("GET", "/generation-reports", summary="List generation reports", tag="generation-reports",
-    query=schemas.PageQuery, response=schemas.GenerationReportPage)
+    query=schemas.PageQuery, response=schemas.GenerationReportPage, allow=policy.may_read_reports)
 def list_reports(query: schemas.PageQuery):
     """The latest reports you may see: your organisation's (regulators: all)."""
     user = current_user()
-    require_roles(user, "producer", "regulator")
     rows = sorted(generation_reports.reports_of(db.session, user, limit=1000), key=lambda r: r.id, reverse=True)
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
     return schemas.GenerationReportPage(items=[report_out(r) for r in page], next_cursor=cursor)
 
 
 @op("POST", "/generation-reports", summary="File a generation report", tag="generation-reports",
-    body=schemas.GenerationReportIn, response=schemas.GenerationReport, status=201)
+    body=schemas.GenerationReportIn, response=schemas.GenerationReport, status=201, allow=policy.may_produce)
 def file_report(body: schemas.GenerationReportIn):
     """Create or replace the report of one of your facilities for a category and month."""
     user = current_user()
-    require_roles(user, "producer")
     category = next((c for c in catalogue.categories(db.session) if c.code == body.category), None)
     if category is None:
         raise ApiError(422, _("Unknown category %(code)s.", code=body.category),

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Response
 from flask_babel import get_locale
 
+from app import policy
 from app.api import more_schemas
-from app.api.auth import current_user, require_roles, require_trader
+from app.api.auth import current_user
 from app.api.blueprint import op
 from app.api.errors import ApiError
 from app.api.registry import UPLOAD_ERROR_STATUSES
@@ -39,13 +40,12 @@ def _attachment(body: bytes, mimetype: str, filename: str) -> Response:
 
 @op("POST", "/lots/import", summary="Import lots from a CSV or XLSX file", tag="imports",
     form=more_schemas.SpreadsheetUpload, response=more_schemas.ImportResult, status=201,
-    errors=UPLOAD_ERROR_STATUSES)
+    errors=UPLOAD_ERROR_STATUSES, allow=policy.may_produce)
 def import_lots(form: more_schemas.SpreadsheetUpload):
     """Send `multipart/form-data` with a `file` part laid out like the template (GET /lots/import-template).
     Every row is checked: all become open lots, or none does and the 422 problem lists every bad row's
     reasons in `errors` with their `line`."""
     user = current_user()
-    require_trader(user, "producer")
     return _import(lot_import.import_lots, user, form)
 
 
@@ -61,21 +61,19 @@ def lot_template(query: more_schemas.TemplateQuery):
 
 @op("POST", "/generation-reports/import", summary="Import generation reports from a spreadsheet",
     tag="imports", form=more_schemas.SpreadsheetUpload, response=more_schemas.ImportResult, status=201,
-    errors=UPLOAD_ERROR_STATUSES)
+    errors=UPLOAD_ERROR_STATUSES, allow=policy.may_produce)
 def import_reports(form: more_schemas.SpreadsheetUpload):
     """Send `multipart/form-data` with a `file` part (XLSX or CSV, laid out like GET
     /generation-reports/template). Every row is filed (replacing the same facility, category and month), or
     none is and the 422 problem lists every bad row's reasons in `errors` with their `line`."""
     user = current_user()
-    require_roles(user, "producer")
     return _import(generation_reports.import_reports, user, form)
 
 
 @op("GET", "/generation-reports/template", summary="The generation report import template", tag="imports",
-    produces=(XLSX,))
+    produces=(XLSX,), allow=policy.may_produce)
 def report_template():
     """The XLSX template, with one example row per facility of yours."""
     user = current_user()
-    require_roles(user, "producer")
     body = generation_reports.template_xlsx(db.session, user, str(get_locale()))
     return _attachment(body, XLSX, "generation-reports.xlsx")

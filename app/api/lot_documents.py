@@ -1,20 +1,18 @@
 """API resource: photos and documents of a lot — upload (multipart), list, download."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import current_app, send_file, url_for
 from flask_babel import gettext as _
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_trader
+from app.api.auth import current_user, require
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.api.lots import _visible
 from app.api.registry import UPLOAD_ERROR_STATUSES
 from app.extensions import db
-from app.permissions import SessionUser
-from app.services import lots, uploads
+from app.services import uploads
 from app.services.errors import ServiceError
 from models import Lot, LotDocument
 
@@ -32,21 +30,18 @@ def document_out(document: LotDocument) -> more_schemas.LotDocument:
 
 def _viewable(lot: Lot) -> None:
     """403 unless the user may see the lot's documents (its producer always; others while it is on the market)."""
-    if not uploads.can_view(SessionUser(current_user()), SimpleNamespace(lot=lot)):  # a lot's documents share it
-        raise ApiError(403, _("The documents of this lot are not visible to you."))
+    require(policy.may_see_lot(current_user(), lot), _("The documents of this lot are not visible to you."))
 
 
 @op("POST", "/lots/<int:lot_id>/documents", summary="Upload a photo or PDF to one of your lots",
     tag="lot-documents", form=more_schemas.DocumentUpload, response=more_schemas.LotDocument, status=201,
-    errors=UPLOAD_ERROR_STATUSES)
+    errors=UPLOAD_ERROR_STATUSES, allow=policy.may_produce)
 def upload_document(lot_id: int, form: more_schemas.DocumentUpload):
     """Send `multipart/form-data` with a `file` part: a JPEG or PNG photo or a PDF (the type is read from the
     content, never the name), at most 10 MB. Only the lot's producer may upload."""
     user = current_user()
-    require_trader(user, "producer")
     lot = get_or_404(Lot, lot_id)
-    if not lots.can_manage(user, lot):
-        raise ApiError(403, _("Only the producer that posted this lot can add documents."))
+    require(policy.may_manage_lot(user, lot), _("Only the producer that posted this lot can add documents."))
     upload = form.file
     document = uploads.save_lot_document(
         db.session, user, lot, upload.stream, upload.filename or "", current_app.config["UPLOAD_FOLDER"],
@@ -72,8 +67,7 @@ def download_document(lot_id: int, document_id: int):
     document = db.session.get(LotDocument, document_id)
     if document is None or document.lot_id != lot_id:
         raise ApiError(404)
-    if not uploads.can_view(SessionUser(current_user()), document):
-        raise ApiError(403, _("The documents of this lot are not visible to you."))
+    require(policy.may_see_lot(current_user(), document.lot), _("The documents of this lot are not visible to you."))
     try:
         path, mimetype = uploads.served_file(current_user(), current_app.config["UPLOAD_FOLDER"], document)
     except ServiceError as exc:

@@ -1,10 +1,12 @@
 """API resource: lots — search with the page's filters, read, post, edit, withdraw; bid status."""
 from __future__ import annotations
 
+from flask import g
 from flask_babel import gettext as _
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles, require_trader
+from app.api.auth import current_user, require
 from app.api.blueprint import get_or_404, op
 from app.api.errors import ApiError
 from app.extensions import db
@@ -13,7 +15,8 @@ from models import Lot
 
 
 def lot_out(lot: Lot, road_km: float | None = None) -> schemas.Lot:
-    """A lot as the API shows it: the number of sealed bids, never their amounts."""
+    """A lot as the API shows it: the number of sealed bids to its producer only, never their amounts."""
+    bid_count = lots.active_bid_count(db.session, lot.id) if policy.may_see_bid_count(g.get("api_user"), lot) else None
     return schemas.Lot(
         id=lot.id, facility_id=lot.facility_id, category=lot.category.code, title=lot.title,
         description=lot.description, tonnes=lot.tonnes, remaining_tonnes=lot.remaining_tonnes,
@@ -21,7 +24,7 @@ def lot_out(lot: Lot, road_km: float | None = None) -> schemas.Lot:
         available_to=lot.available_to, min_shipment_t=lot.min_shipment_t, quality=lot.quality or {},
         status=lot.status, state=lots.state(lot), settle_on=lot.settle_on,
         prefecture_code=lot.facility.prefecture_code, base_id=lot.facility.base_id,
-        lon=lot.facility.lon, lat=lot.facility.lat, active_bids=lots.active_bid_count(db.session, lot.id),
+        lon=lot.facility.lon, lat=lot.facility.lat, active_bids=bid_count,
         road_km=road_km, created_at=lot.created_at, updated_at=lot.updated_at)
 
 
@@ -69,7 +72,7 @@ def list_lots(query: schemas.LotQuery):
 def _visible(lot_id: int) -> Lot:
     """A lot the user may see: drafts never, withdrawn ones only by their producer (as the lot page)."""
     lot = get_or_404(Lot, lot_id)
-    if lot.status == "draft" or (lot.status == "withdrawn" and not lots.can_manage(current_user(), lot)):
+    if not policy.may_see_lot(current_user(), lot):
         raise ApiError(404)
     return lot
 
@@ -80,30 +83,29 @@ def get_lot(lot_id: int):
     return lot_out(_visible(lot_id))
 
 
-@op("POST", "/lots", summary="Post a lot", tag="lots", body=schemas.LotIn, response=schemas.Lot, status=201)
+@op("POST", "/lots", summary="Post a lot", tag="lots", body=schemas.LotIn, response=schemas.Lot, status=201,
+    allow=policy.may_produce)
 def post_lot(body: schemas.LotIn):
     """Post an open lot at one of your producer facilities (verified producers only)."""
     user = current_user()
-    require_trader(user, "producer")
     return lot_out(lots.post(db.session, user, lot_input(body)))
 
 
-@op("PUT", "/lots/<int:lot_id>", summary="Edit a lot", tag="lots", body=schemas.LotIn, response=schemas.Lot)
+@op("PUT", "/lots/<int:lot_id>", summary="Edit a lot", tag="lots", body=schemas.LotIn, response=schemas.Lot,
+    allow=policy.may_produce)
 def edit_lot(lot_id: int, body: schemas.LotIn):
     """Replace an open lot of your organisation with the body (only its producer may)."""
     user = current_user()
-    require_trader(user, "producer")
     lot = get_or_404(Lot, lot_id)
-    if not lots.can_manage(user, lot):
-        raise ApiError(403, _("Only the producer that posted this lot can change it."))
+    require(policy.may_manage_lot(user, lot), _("Only the producer that posted this lot can change it."))
     return lot_out(lots.update(db.session, user, lot, lot_input(body)))
 
 
-@op("POST", "/lots/<int:lot_id>/withdraw", summary="Withdraw a lot", tag="lots", response=schemas.Lot)
+@op("POST", "/lots/<int:lot_id>/withdraw", summary="Withdraw a lot", tag="lots", response=schemas.Lot,
+    allow=policy.may_produce)
 def withdraw_lot(lot_id: int):
     """Withdraw an open lot of your organisation."""
     user = current_user()
-    require_trader(user, "producer")
     lot = get_or_404(Lot, lot_id)
     return lot_out(lots.withdraw(db.session, user, lot))
 
@@ -123,12 +125,11 @@ def lot_bid_status(lot_id: int):
 
 
 @op("GET", "/lots/own", summary="Your organisation's lots with their bid counts", tag="lots",
-    query=schemas.PageQuery, response=more_schemas.OwnLotPage)
+    query=schemas.PageQuery, response=more_schemas.OwnLotPage, allow=policy.may_produce)
 def own_lots(query: schemas.PageQuery):
     """Every lot of your organisation, whatever its status, newest first, with the number of sealed bids
     (never their amounts), as on the "bids received" page."""
     user = current_user()
-    require_roles(user, "producer")
     rows = [row.lot for row in bids.received_summary(db.session, user)]
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
     return more_schemas.OwnLotPage(items=[lot_out(lot) for lot in page], next_cursor=cursor)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import g
 
+from app import policy
 from app.api import schemas
-from app.api.auth import can_trade, current_user
+from app.api.auth import current_user
 from app.api.blueprint import op
 
 
@@ -13,7 +14,7 @@ def me():
     """The token's user, organisation, role and whether it may trade."""
     user = current_user()
     org = user.organization
-    return schemas.Me(id=user.id, email=user.email, name=user.name, role=user.role, can_trade=can_trade(user),
+    return schemas.Me(id=user.id, email=user.email, name=user.name, role=user.role, can_trade=policy.may_trade(user),
                       organization=schemas.Organization(id=org.id, name=org.name, verified=org.verified,
                                                         base_id=org.base_id),
                       token=schemas.TokenInfo.model_validate(g.api_token))

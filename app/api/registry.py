@@ -39,6 +39,8 @@ class Operation:
     errors: tuple[int, ...] = ERROR_STATUSES
     form: type[BaseModel] | None = None
     produces: tuple[str, ...] = ()
+    # Who may call it at all (an app.policy predicate of the user), checked before the input is read.
+    allow: Callable[[Any], bool] | None = None
     path_params: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
@@ -124,6 +126,8 @@ def _run(op: Operation, view: Callable, kwargs: dict[str, Any]) -> Response:
             claimed, replayed = idempotency.begin(user, key)
             if replayed is not None:
                 return replayed
+        if op.allow is not None:
+            auth.require(op.allow(user))
         _check_path(kwargs)
         if op.query is not None:
             kwargs["query"] = _validate(op.query, _query_args(op.query), "query")

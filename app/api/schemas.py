@@ -268,7 +268,7 @@ class Lot(Output):
     base_id: Optional[int]
     lon: float
     lat: float
-    active_bids: int
+    active_bids: Optional[int] = Field(description="Sealed bids on the lot: shown to its producer only, else null.")
     road_km: Optional[float] = None
     created_at: Timestamp
     updated_at: Timestamp

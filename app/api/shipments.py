@@ -1,8 +1,9 @@
 """API resource: shipments — dispatch a load against an award, weigh it in, read manifests."""
 from __future__ import annotations
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles, require_trader
+from app.api.auth import current_user
 from app.api.awards import award_for
 from app.api.blueprint import get_or_404, op
 from app.extensions import db
@@ -16,7 +17,7 @@ def shipment_out(shipment: Shipment) -> schemas.Shipment:
 
 
 @op("GET", "/awards/<int:award_id>/shipments", summary="List the loads of an award", tag="shipments",
-    query=schemas.PageQuery, response=schemas.ShipmentPage)
+    query=schemas.PageQuery, response=schemas.ShipmentPage, allow=policy.may_see_awards)
 def list_shipments(award_id: int, query: schemas.PageQuery):
     """The manifests of an award your organisation is party to."""
     award_for(award_id)
@@ -26,27 +27,26 @@ def list_shipments(award_id: int, query: schemas.PageQuery):
 
 
 @op("POST", "/awards/<int:award_id>/shipments", summary="Dispatch a load", tag="shipments",
-    body=schemas.DispatchIn, response=schemas.Shipment, status=201)
+    body=schemas.DispatchIn, response=schemas.Shipment, status=201, allow=policy.may_produce)
 def dispatch(award_id: int, body: schemas.DispatchIn):
     """The lot's producer dispatches tonnes of the award on a vehicle; a manifest number is issued."""
     user = current_user()
-    require_trader(user, "producer")
     award_for(award_id)
     return shipment_out(shipments.dispatch(db.session, user, award_id, body.tonnes, body.vehicle_plate,
                                            body.carrier_organization_id))
 
 
 @op("GET", "/manifests", summary="A carrier's manifests", tag="shipments", query=schemas.PageQuery,
-    response=schemas.ShipmentPage)
+    response=schemas.ShipmentPage, allow=policy.may_see_manifests)
 def list_manifests(query: schemas.PageQuery):
     """The loads your carrier organisation was given to move, newest first."""
     user = current_user()
-    require_roles(user, "carrier")
     page, cursor = pagination.after_id(shipments.carrier_manifests(db.session, user), query.cursor, query.limit)
     return schemas.ShipmentPage(items=[shipment_out(s) for s in page], next_cursor=cursor)
 
 
-@op("GET", "/shipments/<int:shipment_id>", summary="Read a manifest", tag="shipments", response=schemas.Shipment)
+@op("GET", "/shipments/<int:shipment_id>", summary="Read a manifest", tag="shipments", response=schemas.Shipment,
+    allow=policy.may_see_awards)
 def get_shipment(shipment_id: int):
     """One load of an award your organisation is party to."""
     shipment = get_or_404(Shipment, shipment_id)
@@ -55,21 +55,19 @@ def get_shipment(shipment_id: int):
 
 
 @op("POST", "/shipments/<int:shipment_id>/receive", summary="Weigh a load in", tag="shipments",
-    body=schemas.ReceiveIn, response=schemas.Shipment)
+    body=schemas.ReceiveIn, response=schemas.Shipment, allow=policy.may_recycle)
 def receive(shipment_id: int, body: schemas.ReceiveIn):
     """The receiving recycler records the weighbridge tonnes; a difference above 2 % is flagged."""
     user = current_user()
-    require_trader(user, "recycler")
     shipment = get_or_404(Shipment, shipment_id)
     award_for(shipment.award_id)
     return shipment_out(shipments.receive(db.session, user, shipment_id, body.received_tonnes))
 
 
 @op("GET", "/carriers", summary="Carriers a load can be dispatched with", tag="shipments", query=schemas.PageQuery,
-    response=more_schemas.CarrierPage)
+    response=more_schemas.CarrierPage, allow=policy.may_produce)
 def list_carriers(query: schemas.PageQuery):
     """Verified carrier organisations (the dispatch form's choices for `carrier_organization_id`)."""
-    require_trader(current_user(), "producer")
     rows = sorted(shipments.carriers(db.session), key=lambda o: o.id, reverse=True)
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
     return more_schemas.CarrierPage(items=[more_schemas.Carrier(id=o.id, name=o.name) for o in page],

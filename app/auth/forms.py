@@ -24,12 +24,19 @@ class RegisterForm(FlaskForm):
         SelectChoice("producer", _l("Producer (generates waste)")),
         SelectChoice("recycler", _l("Recycler (uses waste as feedstock)")),
         SelectChoice("carrier", _l("Carrier")),
-        SelectChoice("base_operator", _l("Resource-utilisation base")),
-        SelectChoice("regulator", _l("Regulator")),
-    ])
+    ])  # officials' accounts are invited by an administrator (app.policy.SELF_REGISTERED_ORG_ROLES)
     user_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=128)])
     confirm = PasswordField(_l("Repeat password"), validators=[
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Register"))
+
+
+class PasswordForm(FlaskForm):
+    """The current password and a new one, twice."""
+
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=128)])
+    confirm = PasswordField(_l("Repeat new password"), validators=[DataRequired(), EqualTo("password")])
+    submit = SubmitField(_l("Change password"))

@@ -8,17 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from app import policy
 from app.extensions import db
-from app.permissions import roles_required, trader_required
+from app.permissions import allowed
 from app.services import awards
 from app.services.errors import PermissionDenied, ServiceError
 
 blueprint = Blueprint("awards", __name__, url_prefix="/awards")
-PARTIES = ("producer", "recycler", "regulator")
 
 
 @blueprint.route("")
-@roles_required("producer", "recycler")
+@allowed(policy.may_decide_allocation)
 def index():
     """Allocations to answer and the organisation's awards."""
     desk = awards.desk(db.session, current_user.row)
@@ -32,7 +32,7 @@ def index():
 
 
 @blueprint.route("/allocations/<int:allocation_id>/decision", methods=["POST"])
-@trader_required("producer", "recycler")
+@allowed(policy.may_decide_allocation)
 def decide(allocation_id: int):
     """Accept or decline an allocation for the user's side."""
     if not FlaskForm().validate_on_submit() or request.form.get("decision") not in ("accept", "decline"):
@@ -58,7 +58,7 @@ def decide(allocation_id: int):
 
 
 @blueprint.route("/<int:award_id>")
-@roles_required(*PARTIES)
+@allowed(policy.may_see_awards)
 def detail(award_id: int):
     """An award: settlement, loads and the forms each party uses."""
     from app.shipments.views import render_award

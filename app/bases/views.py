@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from decimal import Decimal
 
@@ -24,15 +22,15 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 from wtforms import SelectChoice
 
+from app import policy
 from app.actions import show_error
 from app.bases.forms import EvaluationForm, ImportForm, MonthForm, ReportForm, ScenarioForm, TargetForm
 from app.extensions import db
 from app.labels import EVALUATION_STATUS, FAMILY
-from app.permissions import roles_required
-from app.services import catalogue, evaluations, generation_reports, reference, scenarios, utilisation
+from app.permissions import allowed, check
+from app.services import catalogue, evaluations, generation_reports, reference, scenarios, spreadsheets, utilisation
 from app.services import dispatch as dispatch_plans
 from app.services.errors import ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -41,8 +39,6 @@ from models import Organization, ResourceBase
 from models.bases import EVALUATION_STATUSES
 
 blueprint = Blueprint("bases", __name__, url_prefix="/bases")
-OVERSEERS = ("admin", "regulator")
-VIEWERS = ("base_officer", "regulator")
 
 
 def _locale() -> str:
@@ -51,22 +47,11 @@ def _locale() -> str:
 
 def _scope_or_403(code: str) -> Scope:
     """The scope named in the URL, if the signed-in user may see it (404 unknown, 403 not theirs)."""
-    if code == "province":
-        scope = Scope("province")
-    else:
-        base = db.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == code))
-        if base is None:
-            abort(404)
-        scope = Scope("base", base=base)
-    if current_user.role in OVERSEERS:
-        return scope
-    if (
-        current_user.role == "base_officer"
-        and scope.kind == "base"
-        and current_user.organization.base_id == scope.base.id
-    ):
-        return scope
-    abort(403)
+    scope = utilisation.scope_named(db.session, code)
+    if scope is None:
+        abort(404)
+    check(policy.may_oversee(current_user.row, scope.base))
+    return scope
 
 
 def _year() -> int:
@@ -85,10 +70,10 @@ def _chosen_month(form: MonthForm) -> dt.date:
 
 
 @blueprint.route("")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def index():
     """Bases the user may see; an officer goes straight to their base."""
-    if current_user.role == "base_officer":
+    if current_user.role == policy.BASE_OFFICER:
         base = current_user.organization.base
         if base is None:
             abort(403)
@@ -98,7 +83,7 @@ def index():
 
 
 @blueprint.route("/<code>")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def dashboard(code: str):
     """A base's (or the province's) rate against target, tonnes, flows, rankings and avoided CO2 and tax."""
     scope = _scope_or_403(code)
@@ -125,7 +110,7 @@ def dashboard(code: str):
 
 
 @blueprint.route("/<code>/data.json")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def chart_data(code: str):
     """Chart data: monthly bulk-waste rate with the target trajectory, and tonnes by category for the year."""
     scope = _scope_or_403(code)
@@ -156,7 +141,7 @@ def chart_data(code: str):
 
 
 @blueprint.route("/<code>/flows.geojson")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def flows_geojson(code: str):
     """Marketplace deliveries from the scope's producers to recyclers, as GeoJSON lines."""
     scope = _scope_or_403(code)
@@ -196,7 +181,7 @@ def _export_rows(scope: Scope, year: int) -> list[list]:
 
 
 @blueprint.route("/<code>/export.<fmt>")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def export(code: str, fmt: str):
     """The year's table by category as CSV or XLSX."""
     scope = _scope_or_403(code)
@@ -204,27 +189,16 @@ def export(code: str, fmt: str):
     rows = _export_rows(scope, year)
     name = f"utilisation-{scope.code}-{year}"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
         return Response(
-            out.getvalue().encode("utf-8-sig"),
+            spreadsheets.csv_bytes([EXPORT_COLUMNS, *rows]),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename={name}.csv"},
         )
     if fmt == "xlsx":
-        book = Workbook()
-        sheet = book.active
-        sheet.title = str(year)
-        sheet.append(list(EXPORT_COLUMNS))
-        for row in rows:
-            sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-        out = io.BytesIO()
-        book.save(out)
+        body = spreadsheets.xlsx_bytes(str(year), [EXPORT_COLUMNS, *([float(v) if isinstance(v, Decimal) else v
+                                                                      for v in row] for row in rows)])
         return Response(
-            out.getvalue(),
+            body,
             headers={"Content-Disposition": f"attachment; filename={name}.xlsx"},
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
@@ -232,7 +206,7 @@ def export(code: str, fmt: str):
 
 
 @blueprint.route("/<code>/warnings")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def warnings(code: str):
     """Early warnings for a month: behind the trajectory, and large producers' storage growing."""
     scope = _scope_or_403(code)
@@ -245,7 +219,7 @@ def warnings(code: str):
 
 
 @blueprint.route("/<code>/missing")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def missing(code: str):
     """Producer facilities of the base that have not reported for a month."""
     scope = _scope_or_403(code)
@@ -263,15 +237,14 @@ def missing(code: str):
 
 
 @blueprint.route("/<code>/targets", methods=["GET", "POST"])
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def targets(code: str):
     """A base's targets: everyone who sees the base reads them; the regulator and admin set them."""
     scope = _scope_or_403(code)
     form = TargetForm()
     form.family.choices = [SelectChoice(k, str(v)) for k, v in FAMILY.items()]
     if request.method == "POST":
-        if current_user.role not in OVERSEERS:
-            abort(403)
+        check(policy.may_set_targets(current_user.row))
         if form.validate_on_submit():
             utilisation.save_target(
                 db.session,
@@ -290,7 +263,7 @@ def targets(code: str):
         scope_name=scope.name(_locale()),
         form=form,
         rows=utilisation.target_rows(db.session, scope),
-        can_edit=current_user.role in OVERSEERS,
+        can_edit=policy.may_set_targets(current_user.row),
         recovery_target=reference.RENEWABLE_RECOVERY_2025,
         recovery_source=reference.RENEWABLE_SOURCE,
     )
@@ -308,7 +281,7 @@ def _scenario_form() -> ScenarioForm:
 
 
 @blueprint.route("/<code>/scenarios", methods=["GET", "POST"])
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def scenario(code: str):
     """What-if: subsidies, carbon price, freight change and haul limit against the baseline clearing."""
     scope = _scope_or_403(code)
@@ -357,13 +330,13 @@ def _report_form() -> ReportForm:
 
 
 @blueprint.route("/reports", methods=["GET", "POST"])
-@roles_required("producer", "regulator")
+@allowed(policy.may_read_reports)
 def reports():
     """File a month's report for one of the producer's facilities; list the latest reports."""
     form = _report_form()
     import_form = ImportForm(formdata=None)
-    if current_user.role == "regulator" and request.method == "POST":
-        abort(403)
+    if request.method == "POST":
+        check(policy.may_file_reports(current_user.row))
     if form.validate_on_submit():
         category = catalogue.categories(db.session)
         category_id = next(c.id for c in category if c.code == form.category.data)
@@ -396,7 +369,7 @@ def _render_reports(form, import_form, import_errors=None, status=200):
 
 
 @blueprint.route("/reports/import", methods=["POST"])
-@roles_required("producer")
+@allowed(policy.may_file_reports)
 def import_reports():
     """Import a spreadsheet of reports: all rows or none, every bad row listed."""
     form = _report_form()
@@ -419,7 +392,7 @@ def import_reports():
 
 
 @blueprint.route("/reports/template.xlsx")
-@roles_required("producer")
+@allowed(policy.may_file_reports)
 def report_template():
     """The XLSX import template, pre-filled with the user's facilities."""
     body = generation_reports.template_xlsx(db.session, current_user.row, _locale())
@@ -442,21 +415,20 @@ def _evaluation_form(obj=None) -> EvaluationForm:
 
 
 @blueprint.route("/evaluations", methods=["GET", "POST"])
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def evaluation_register():
     """The register and progress against 300 evaluated enterprises by 2025; the regulator adds entries."""
     form = _evaluation_form()
-    can_edit = current_user.role in evaluations.EDITORS
+    can_edit = policy.may_edit_register(current_user.row)
     if request.method == "POST":
-        if not can_edit:
-            abort(403)
+        check(can_edit)
         if _save_evaluation(form, None):
             return redirect(url_for("bases.evaluation_register"))
     return _register_page(form, can_edit, None)
 
 
 @blueprint.route("/evaluations/<int:evaluation_id>", methods=["GET", "POST"])
-@roles_required(*evaluations.EDITORS)
+@allowed(policy.may_edit_register)
 def edit_evaluation(evaluation_id: int):
     """Edit one entry of the register."""
     from models import EnterpriseEvaluation

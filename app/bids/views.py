@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from app import policy
 from app.actions import perform, show_error
 from app.bids.forms import BidForm, CategoryBidForm, DemandProfileForm, parse_quality_limits
 from app.extensions import db
-from app.permissions import roles_required, trader_required
+from app.permissions import allowed
 from app.services import bids, catalogue
 from app.services.errors import PermissionDenied, ServiceError
 from models import Lot
@@ -23,7 +24,7 @@ def _facility_choices() -> list[tuple[int, str]]:
 
 
 @blueprint.route("")
-@roles_required("recycler")
+@allowed(policy.may_bid_on)
 def index():
     """The organisation's own bids and demand profiles."""
     return render_template("bids/index.html", bids=bids.own_bids(db.session, current_user.row),
@@ -32,12 +33,14 @@ def index():
 
 
 @blueprint.route("/lots/<int:lot_id>/new", methods=["GET", "POST"])
-@trader_required("recycler")
+@allowed(policy.may_bid_on)
 def new(lot_id: int):
     """Place a sealed bid on a lot."""
     lot = db.session.get(Lot, lot_id)
-    if lot is None or lot.status == "draft":
+    if lot is None or not policy.may_see_lot(current_user.row, lot):
         abort(404)
+    if not policy.may_bid_on(current_user.row, lot):
+        abort(403, description=_("This lot no longer takes bids."))
     form = BidForm()
     form.facility_id.choices = _facility_choices()
     if form.validate_on_submit():
@@ -58,7 +61,7 @@ def new(lot_id: int):
 
 
 @blueprint.route("/category/new", methods=["GET", "POST"])
-@trader_required("recycler")
+@allowed(policy.may_bid_on)
 def new_category_bid():
     """Place a sealed bid on every compatible lot of a category within the haul radius."""
     form = CategoryBidForm()
@@ -81,7 +84,7 @@ def new_category_bid():
 
 
 @blueprint.route("/<int:bid_id>/withdraw", methods=["POST"])
-@trader_required("recycler")
+@allowed(policy.may_bid_on)
 def withdraw(bid_id: int):
     """Withdraw an active bid."""
     return perform(lambda: bids.withdraw_bid(db.session, current_user.row, bid_id), _("Bid withdrawn."),
@@ -89,7 +92,7 @@ def withdraw(bid_id: int):
 
 
 @blueprint.route("/received")
-@roles_required("producer")
+@allowed(policy.may_manage_lot)
 def received():
     """How many sealed bids each of the organisation's lots has (never the amounts)."""
     return render_template("bids/received.html", rows=bids.received_summary(db.session, current_user.row),
@@ -109,7 +112,7 @@ def lot_status(lot_id: int):
 
 
 @blueprint.route("/profiles/new", methods=["GET", "POST"])
-@trader_required("recycler")
+@allowed(policy.may_bid_on)
 def new_profile():
     """Create a standing demand profile."""
     form = DemandProfileForm()
@@ -134,7 +137,7 @@ def new_profile():
 
 
 @blueprint.route("/profiles/<int:profile_id>/deactivate", methods=["POST"])
-@trader_required("recycler")
+@allowed(policy.may_bid_on)
 def deactivate_profile(profile_id: int):
     """Stop a demand profile."""
     return perform(lambda: bids.deactivate_profile(db.session, current_user.row, profile_id),

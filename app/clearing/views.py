@@ -1,6 +1,7 @@
 """Views of the clearing blueprint: start a run, follow its progress, see allocations on a flow map."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -12,15 +13,15 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional
 
+from app import policy
 from app.extensions import db
 from app.labels import ALLOCATION_STATUS
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.services import catalogue, clearing
 from app.services.errors import ServiceError
 from models import MatchRun
 
 blueprint = Blueprint("clearing", __name__, url_prefix="/clearing")
-VIEWERS = ("base_officer", "regulator")
 
 
 class ClearingForm(FlaskForm):
@@ -36,16 +37,16 @@ def _form() -> ClearingForm:
 
 
 @blueprint.route("")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def index():
     """Recent runs and the button that starts one."""
     return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=_form())
 
 
 @blueprint.route("/runs", methods=["POST"])
-@roles_required("base_officer")
+@allowed(policy.may_start_clearing)
 def start():
-    """Queue a clearing run (admin or base officer)."""
+    """Queue a clearing of the whole province (regulator or admin)."""
     form = _form()
     if not form.validate_on_submit():
         return render_template("clearing/index.html", runs=clearing.list_runs(db.session), form=form), 400
@@ -71,7 +72,7 @@ def _run_or_404(run_id: int) -> MatchRun:
 
 
 @blueprint.route("/runs/<int:run_id>")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def run(run_id: int):
     """A run: progress while it runs, then allocations, flow map, totals and unmatched lots."""
     run = _run_or_404(run_id)
@@ -81,6 +82,8 @@ def run(run_id: int):
     page = clearing.allocation_page(db.session, run.id, request.args.get("page", 1, type=int) or 1,
                                     status=status_filter if status_filter in ALLOCATION_STATUS else None,
                                     category=category_filter)
+    # Officers of a base see the allocations touching their base; the province sees all.
+    page = dataclasses.replace(page, items=[a for a in page.items if policy.may_see_allocation(current_user.row, a)])
     return render_template("clearing/run.html", run=run, status=clearing.run_status(run, db.session, locale),
                            summary=clearing.summary_figures(run), allocations=page, locale=locale,
                            status_filter=status_filter, category_filter=category_filter,
@@ -89,14 +92,14 @@ def run(run_id: int):
 
 
 @blueprint.route("/runs/<int:run_id>/status.json")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def status(run_id: int):
     """The run's status and progress for the poller."""
     return jsonify(clearing.run_status(_run_or_404(run_id), db.session, str(get_locale())))
 
 
 @blueprint.route("/runs/<int:run_id>/flows.geojson")
-@roles_required(*VIEWERS)
+@allowed(policy.may_see_clearing)
 def flows(run_id: int):
     """Producer → recycler lines of the run."""
     _run_or_404(run_id)

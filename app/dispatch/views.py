@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import policy
 from app.actions import perform, show_error
 from app.dispatch.forms import PlanForm, VehicleForm
 from app.extensions import db
 from app.labels import label
-from app.permissions import trader_required
+from app.permissions import allowed
 from app.services import dispatch
 from app.services.errors import PermissionDenied, ServiceError
 from models import utcnow
@@ -54,14 +55,14 @@ def _index(form: PlanForm | None = None, status: int = 200):
 
 
 @blueprint.route("/")
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def index():
     """Choose loads and trucks and plan; earlier plans."""
     return _index()
 
 
 @blueprint.route("/plans", methods=["POST"])
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def start():
     """Queue a plan; the plan page shows its progress."""
     form = _plan_form(PlanForm())
@@ -86,7 +87,7 @@ def _plan_or_403(plan_id: int):
 
 
 @blueprint.route("/plans/<int:plan_id>")
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def plan(plan_id: int):
     """A plan: progress while it runs; then figures against the baseline, the map and one run sheet per truck-day."""
     plan = _plan_or_403(plan_id)
@@ -98,7 +99,7 @@ def plan(plan_id: int):
 
 
 @blueprint.route("/plans/<int:plan_id>/status")
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def plan_status(plan_id: int):
     """Progress for the poller."""
     plan = _plan_or_403(plan_id)
@@ -108,7 +109,7 @@ def plan_status(plan_id: int):
 
 
 @blueprint.route("/plans/<int:plan_id>/routes.geojson")
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def plan_routes(plan_id: int):
     """The plan's routes as GeoJSON lines."""
     plan = _plan_or_403(plan_id)
@@ -116,7 +117,7 @@ def plan_routes(plan_id: int):
 
 
 @blueprint.route("/plans/<int:plan_id>/accept", methods=["POST"])
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def accept(plan_id: int):
     """Accept a plan: loads get their truck, stop and expected arrival."""
     return perform(lambda: dispatch.accept_plan(db.session, current_user.row, plan_id),
@@ -125,7 +126,7 @@ def accept(plan_id: int):
 
 
 @blueprint.route("/plans/<int:plan_id>/discard", methods=["POST"])
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def discard(plan_id: int):
     """Discard a plan that is not accepted."""
     return perform(lambda: dispatch.discard_plan(db.session, current_user.row, plan_id), _("Plan discarded."),
@@ -133,7 +134,7 @@ def discard(plan_id: int):
 
 
 @blueprint.route("/vehicles", methods=["GET", "POST"])
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def vehicles():
     """The organisation's trucks; add one."""
     form = VehicleForm()
@@ -158,7 +159,7 @@ def vehicles():
 
 
 @blueprint.route("/vehicles/<int:vehicle_id>/retire", methods=["POST"])
-@trader_required("carrier")
+@allowed(policy.may_see_manifests)
 def retire_vehicle(vehicle_id: int):
     """Take a truck out of planning."""
     return perform(lambda: dispatch.retire_vehicle(db.session, current_user.row, vehicle_id),

@@ -7,8 +7,9 @@ from flask import Blueprint, Response, abort
 from flask_babel import get_locale
 from flask_login import current_user
 
+from app import policy
 from app.extensions import db
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.services import exports
 from app.services.errors import PermissionDenied
 from app.services.spreadsheets import write_csv, write_xlsx
@@ -18,7 +19,7 @@ MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedo
 
 
 @blueprint.route("/<any(lots, bids, allocations, awards, shipments):what>.<any(csv, xlsx):fmt>")
-@roles_required("producer", "recycler")
+@allowed(policy.is_party)
 def download(what: str, fmt: str):
     """One table of the organisation's own records, for Excel or WPS."""
     try:

@@ -9,14 +9,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import policy
 from app.extensions import db
 from app.facilities.forms import CAPACITY_ROWS, LICENCE_ROWS, FacilityForm
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.services import catalogue, facilities
 from app.services.errors import PermissionDenied, ServiceError
 
 blueprint = Blueprint("facilities", __name__)
-EDITORS = ("producer", "recycler")
 FIELD_ERRORS = ("name", "kind", "lon", "system", "max_haul_km")
 
 
@@ -113,7 +113,7 @@ def _save(form: FacilityForm, facility=None):
 
 
 @blueprint.route("/facilities")
-@roles_required(*EDITORS)
+@allowed(policy.may_manage_facility)
 def index():
     """The facilities of my organisation."""
     return render_template(
@@ -125,7 +125,7 @@ def index():
 
 
 @blueprint.route("/facilities/new", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@allowed(policy.may_manage_facility)
 def create():
     """Create a facility of my organisation."""
     return _save(_form())
@@ -142,7 +142,7 @@ def _editable(facility_id: int):
 
 
 @blueprint.route("/facilities/<int:facility_id>")
-@roles_required(*EDITORS)
+@allowed(policy.may_manage_facility)
 def detail(facility_id: int):
     """One of my facilities, on a map."""
     facility = _editable(facility_id)
@@ -156,7 +156,7 @@ def detail(facility_id: int):
 
 
 @blueprint.route("/facilities/<int:facility_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDITORS)
+@allowed(policy.may_manage_facility)
 def edit(facility_id: int):
     """Edit one of my facilities."""
     facility = _editable(facility_id)

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from app import policy
 from app.actions import perform, show_error
 from app.extensions import db
 from app.lots.forms import AnswerForm, DocumentForm, LotFilterForm, LotForm, LotImportForm, QuestionForm
-from app.permissions import roles_required, trader_required
+from app.permissions import allowed
 from app.services import catalogue, facilities, guidance, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -96,7 +97,7 @@ def index():
 
 
 @blueprint.route("/mine")
-@roles_required("producer")
+@allowed(policy.may_produce)
 def mine():
     """My organisation's lots: state, tonnes left, number of sealed bids and what I can do with each."""
     wanted = request.args.get("state") or None
@@ -208,7 +209,7 @@ def _save(form: LotForm, lot: Lot | None):
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def create():
     """Post a lot at one of my facilities."""
     return _save(_lot_form(), None)
@@ -218,13 +219,13 @@ def _managed(lot_id: int) -> Lot:
     lot = db.session.get(Lot, lot_id)
     if lot is None:
         abort(404)
-    if not lots.can_manage(current_user.row, lot):
+    if not policy.may_manage_lot(current_user.row, lot):
         abort(403)
     return lot
 
 
 @blueprint.route("/<int:lot_id>/edit", methods=["GET", "POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def edit(lot_id: int):
     """Edit one of my open lots."""
     lot = _managed(lot_id)
@@ -235,7 +236,7 @@ def edit(lot_id: int):
 
 
 @blueprint.route("/<int:lot_id>/withdraw", methods=["POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def withdraw(lot_id: int):
     """Withdraw one of my open lots."""
     lot = _managed(lot_id)
@@ -244,7 +245,7 @@ def withdraw(lot_id: int):
 
 
 @blueprint.route("/import", methods=["GET", "POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def import_lots():
     """Import lots from a CSV or XLSX file: all rows or none."""
     form = LotImportForm()
@@ -284,7 +285,7 @@ def import_template(fmt: str):
 
 
 @blueprint.route("/<int:lot_id>/documents", methods=["POST"])
-@trader_required("producer")
+@allowed(policy.may_manage_lot)
 def upload_document(lot_id: int):
     """Attach a photo or PDF to one of my lots."""
     lot = _managed(lot_id)
@@ -318,7 +319,7 @@ def document(lot_id: int, document_id: int):
     doc = db.session.get(LotDocument, document_id)
     if doc is None or doc.lot_id != lot_id:
         abort(404)
-    if not uploads.can_view(current_user, doc):
+    if not policy.may_see_lot(current_user.row, doc.lot):
         abort(403)
     try:
         path, mimetype = uploads.served_file(current_user.row, current_app.config["UPLOAD_FOLDER"], doc)
@@ -338,7 +339,7 @@ def photo(lot_id: int, document_id: int, size: str):
     doc = db.session.get(LotDocument, document_id)
     if doc is None or doc.lot_id != lot_id or doc.content_type not in uploads.IMAGE_TYPES:
         abort(404)
-    if not uploads.can_view(current_user, doc):
+    if not policy.may_see_lot(current_user.row, doc.lot):
         abort(403)
     try:
         path = uploads.photo_path(current_app.config["UPLOAD_FOLDER"], doc, size)
@@ -352,7 +353,7 @@ def photo(lot_id: int, document_id: int, size: str):
 
 
 @blueprint.route("/<int:lot_id>/questions", methods=["POST"])
-@trader_required("recycler")
+@allowed(policy.may_recycle)
 def ask(lot_id: int):
     """Ask a public question about a lot."""
     lot = db.session.get(Lot, lot_id)
@@ -373,7 +374,7 @@ def ask(lot_id: int):
 
 
 @blueprint.route("/questions/<int:question_id>/answer", methods=["POST"])
-@trader_required("producer")
+@allowed(policy.may_produce)
 def answer(question_id: int):
     """Answer a question about one of my lots."""
     form = AnswerForm()
@@ -394,7 +395,7 @@ def answer(question_id: int):
 
 
 @blueprint.route("/questions/<int:question_id>/hide", methods=["POST"])
-@roles_required("admin")
+@allowed(policy.may_administer)
 def hide_question(question_id: int):
     """Hide a question and its answer (or show it again)."""
     question = db.session.get(LotQuestion, question_id)
@@ -410,14 +411,15 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
             answer_form=None, answering: int | None = None):
     locale = str(get_locale())
     viewer = current_user.row if current_user.is_authenticated else None
-    manager = current_user.is_authenticated and lots.can_manage(current_user.row, lot)
-    advice = guidance.for_lot(db.session, lot, current_user.row if current_user.is_authenticated else None)
+    user = viewer
+    manager = policy.may_manage_lot(user, lot)
+    advice = guidance.for_lot(db.session, lot, user)
     return render_template(
         "lots/detail.html",
         lot=lot,
         locale=locale,
         # Only the lot's producer learns how many sealed bids it has.
-        bid_count=lots.active_bid_count(db.session, lot.id) if manager else None,
+        bid_count=lots.active_bid_count(db.session, lot.id) if policy.may_see_bid_count(user, lot) else None,
         prefecture_name=catalogue.prefecture_name,
         manager=manager,
         buyable=lots.is_buyable(lot),
@@ -440,8 +442,6 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
 def detail(lot_id: int):
     """One lot: quantity, quality, place, map, distances, price guidance and the number of sealed bids."""
     lot = db.session.get(Lot, lot_id)
-    if lot is None or lot.status == "draft":
-        abort(404)
-    if lot.status == "withdrawn" and not (current_user.is_authenticated and lots.can_manage(current_user.row, lot)):
+    if lot is None or not policy.may_see_lot(current_user.row if current_user.is_authenticated else None, lot):
         abort(404)
     return _detail(lot)

@@ -8,10 +8,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from app import policy
 from app.actions import perform, show_error
 from app.extensions import db
 from app.lots.forms import SavedSearchForm
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.services import catalogue, facilities, saved_searches
 from app.services.errors import ServiceError
 
@@ -40,7 +41,7 @@ def _render(form: SavedSearchForm, status: int = 200):
 
 
 @blueprint.route("", methods=["GET", "POST"])
-@roles_required("recycler")
+@allowed(policy.may_recycle)
 def index():
     """My saved searches, and a form to save one (pre-filled from the lots page's filters)."""
     form = _form()
@@ -61,7 +62,7 @@ def index():
 
 
 @blueprint.route("/<int:search_id>/delete", methods=["POST"])
-@roles_required("recycler")
+@allowed(policy.may_recycle)
 def delete(search_id: int):
     """Stop a saved search."""
     if search_id <= 0:

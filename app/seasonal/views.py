@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app import policy
 from app.actions import perform, show_error
-from app.bases.views import VIEWERS, _scope_or_403
+from app.bases.views import _scope_or_403
 from app.extensions import db
-from app.permissions import roles_required
+from app.permissions import allowed
 from app.seasonal.forms import PlanForm, SeasonsForm, YardForm
 from app.services import catalogue, facilities, seasonal
 from app.services.errors import PermissionDenied, ServiceError
@@ -19,8 +20,6 @@ from app.services.utilisation import Scope
 from models import Facility, utcnow
 
 blueprint = Blueprint("seasonal", __name__)
-MANAGERS = ("base_officer", "regulator")
-FACILITY_EDITORS = ("producer", "recycler")  # as on the facility pages; the service checks the owner
 
 
 def _locale() -> str:
@@ -58,7 +57,7 @@ def _what_if(form: PlanForm) -> seasonal.WhatIf:
 
 
 @blueprint.route("/bases/<code>/seasonal", methods=["GET", "POST"])
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def plan(code: str):
     """Plan the year month by month; optionally try a yard or a moved kiln stop."""
     scope = _scope_or_403(code)
@@ -85,7 +84,7 @@ def _run_or_404(run_id: int):
 
 
 @blueprint.route("/bases/<code>/seasonal/<int:run_id>")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def run(code: str, run_id: int):
     """A plan month by month: deliveries, yard levels, landfill, base rates, a map per month, the what-if."""
     scope = _scope_or_403(code)
@@ -97,7 +96,7 @@ def run(code: str, run_id: int):
 
 
 @blueprint.route("/bases/<code>/seasonal/<int:run_id>.json")
-@roles_required(*VIEWERS)
+@allowed(policy.may_view_statistics)
 def run_data(code: str, run_id: int):
     """The plan's numbers for the chart and the monthly map."""
     _scope_or_403(code)
@@ -109,7 +108,7 @@ def run_data(code: str, run_id: int):
 
 
 @blueprint.route("/bases/<code>/yards", methods=["GET", "POST"])
-@roles_required(*MANAGERS)
+@allowed(policy.may_view_statistics)
 def yards(code: str):
     """The base's storage yards; officers add them in their own base, the regulator anywhere."""
     scope = _scope_or_403(code)
@@ -133,7 +132,7 @@ def yards(code: str):
 
 
 @blueprint.route("/bases/<code>/yards/<int:yard_id>/delete", methods=["POST"])
-@roles_required(*MANAGERS)
+@allowed(policy.may_view_statistics)
 def delete_yard(code: str, yard_id: int):
     """Remove a yard of the base."""
     scope = _scope_or_403(code)
@@ -146,7 +145,7 @@ def _as_text(values) -> str:
 
 
 @blueprint.route("/facilities/<int:facility_id>/seasons", methods=["GET", "POST"])
-@roles_required(*FACILITY_EDITORS)
+@allowed(policy.may_manage_facility)
 def seasons(facility_id: int):
     """A plant's operating months and generation profile."""
     try:

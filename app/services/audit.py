@@ -1,8 +1,15 @@
-"""The append-only audit trail: record events in a hash chain and verify it."""
+"""The append-only audit trail: events in a keyed hash chain, signed checkpoints of its head, and verification.
+
+Each event's hash is an HMAC (SHA-256) under AUDIT_KEY, kept outside the database, over the event and the
+previous hash: rewriting an event and re-chaining the rest needs the key. A checkpoint signs the head (last id,
+its hash, the number of events): deleting the newest events, which leaves a shorter but consistent chain, shows
+as the head moving behind the last checkpoint. On PostgreSQL a trigger refuses UPDATE and DELETE outright.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -10,15 +17,25 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 
-from models import AuditEvent, utcnow
+from models import AuditCheckpoint, AuditEvent, utcnow
 from models.bulk import insert_rows
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 4_711_001
 
 
-def _digest(event: AuditEvent) -> str:
+def _key() -> bytes:
+    return current_app.config["AUDIT_KEY"].encode()
+
+
+def _sign(body: str) -> str:
+    return hmac.new(_key(), body.encode(), hashlib.sha256).hexdigest()
+
+
+def digest(event: AuditEvent) -> str:
+    """The keyed hash of one event (with its prev_hash): the one hashing function of the chain."""
     occurred = event.occurred_at
     # SQLite hands timestamps back naive; they were stored as UTC.
     if occurred.tzinfo is None:
@@ -37,7 +54,7 @@ def _digest(event: AuditEvent) -> str:
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return _sign(body)
 
 
 def _last_hash(session: so.Session) -> str | None:
@@ -58,7 +75,7 @@ def record(session: so.Session, actor_id: int | None, entity_type: str, entity_i
         occurred_at=occurred, actor_user_id=actor_id, entity_type=entity_type, entity_id=entity_id,
         action=action, payload=json.loads(json.dumps(payload or {}, default=str)), prev_hash=prev or GENESIS,
     )
-    event.hash = _digest(event)
+    event.hash = digest(event)
     session.add(event)
     session.flush()
     return event
@@ -68,7 +85,7 @@ def record_many(session: so.Session, actor_id: int | None,
                 events: list[tuple[str, int, str, dict[str, Any] | None]]) -> int:
     """Append (entity type, id, action, payload) events in order under one lock and one read of the chain's end.
 
-    Each event is hashed by the same `_digest` as `record`; rows go in with one bulk INSERT.
+    Each event is hashed by the same `digest` as `record`; rows go in with one bulk INSERT.
     """
     if not events:
         return 0
@@ -81,7 +98,7 @@ def record_many(session: so.Session, actor_id: int | None,
                "entity_id": entity_id, "action": action, "payload": json.loads(json.dumps(payload or {}, default=str)),
                "prev_hash": prev}
         # The same per-event hash as `record`, over a plain record rather than an ORM instance.
-        row["hash"] = prev = _digest(SimpleNamespace(**row))
+        row["hash"] = prev = digest(SimpleNamespace(**row))
         rows.append(row)
     # Inserted in order, so ids ascend along the chain as verify() walks it.
     insert_rows(session.connection(), AuditEvent.__table__, rows)
@@ -96,14 +113,51 @@ class ChainProblem:
     reason: str
 
 
+def _checkpoint_body(event_id: int, event_hash: str, count: int) -> str:
+    return f"checkpoint:{event_id}:{event_hash}:{count}"
+
+
+def checkpoint(session: so.Session) -> AuditCheckpoint | None:
+    """Sign the chain's current head (run periodically, e.g. from cron or the worker's beat); None when empty."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    head = session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if head is None:
+        session.rollback()
+        return None
+    count = session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    mark = AuditCheckpoint(event_id=head.id, event_hash=head.hash, event_count=count,
+                           signature=_sign(_checkpoint_body(head.id, head.hash, count)))
+    session.add(mark)
+    session.commit()
+    return mark
+
+
+def _check_checkpoints(session: so.Session) -> ChainProblem | None:
+    """Every checkpoint's signature holds and its event is still there, unchanged, with as many before it."""
+    for mark in session.scalars(sa.select(AuditCheckpoint).order_by(AuditCheckpoint.id)):
+        body = _checkpoint_body(mark.event_id, mark.event_hash, mark.event_count)
+        if not hmac.compare_digest(_sign(body), mark.signature):
+            return ChainProblem(mark.event_id, "checkpoint signature invalid: a checkpoint was forged or altered")
+        event_hash = session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.id == mark.event_id))
+        if event_hash is None:
+            return ChainProblem(mark.event_id, "truncated: events up to a signed checkpoint were deleted")
+        if event_hash != mark.event_hash:
+            return ChainProblem(mark.event_id, "rewritten: the event a checkpoint signed has changed")
+        before = session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.id <= mark.event_id))
+        if before != mark.event_count:
+            return ChainProblem(mark.event_id, "events before a signed checkpoint were deleted")
+    return None
+
+
 def verify(session: so.Session) -> ChainProblem | None:
-    """Walk the chain in order; return the first broken event, or None when intact."""
+    """Walk the chain in order, then the signed checkpoints; return the first problem, or None when intact."""
     prev = GENESIS
     # Ids may have gaps (rolled-back inserts), so deletions show up as a broken link.
     for event in session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
         if event.prev_hash != prev:
             return ChainProblem(event.id, "previous-hash link broken: an earlier event was deleted or altered")
-        if _digest(event) != event.hash:
+        if not hmac.compare_digest(digest(event), event.hash):
             return ChainProblem(event.id, "contents altered")
         prev = event.hash
-    return None
+    return _check_checkpoints(session)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app import policy
 from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from models import Allocation, Award, Facility, Lot, User, utcnow
@@ -75,13 +76,8 @@ def billing(award: Award, received_tonnes: Decimal) -> Billing:
 
 
 def sides(allocation: Allocation, user: User) -> set[str]:
-    """Which sides of an allocation the user's organisation is on: producer, recycler, both or none."""
-    out = set()
-    if allocation.lot.facility.organization_id == user.organization_id:
-        out.add("producer")
-    if allocation.facility.organization_id == user.organization_id:
-        out.add("recycler")
-    return out
+    """Which sides of an allocation the user's organisation is on (see app.policy.allocation_sides)."""
+    return policy.allocation_sides(user, allocation)
 
 
 @dataclass(frozen=True)
@@ -147,10 +143,14 @@ def _close_unsuccessful(session: so.Session, allocation: Allocation, status: str
 
 
 def expire_overdue(session: so.Session, now: dt.datetime | None = None) -> int:
-    """Expire proposed allocations past their deadline, returning their tonnes; return how many."""
+    """Expire proposed allocations past their deadline, returning their tonnes; return how many.
+
+    A write for the job queue or `flask match expire`, never for a page read: the rows are locked, and rows
+    another transaction holds (being answered or expired right now) are skipped, not waited for or doubled.
+    """
     now = now or utcnow()
-    overdue = session.scalars(sa.select(Allocation).where(Allocation.status == "proposed",
-                                                          Allocation.deadline < now).order_by(Allocation.id)).all()
+    overdue = session.scalars(sa.select(Allocation).where(Allocation.status == "proposed", Allocation.deadline < now)
+                              .order_by(Allocation.id).with_for_update(skip_locked=True)).all()
     for allocation in overdue:
         _close_unsuccessful(session, allocation, "expired", None)
     session.commit()
@@ -178,8 +178,7 @@ def decide(session: so.Session, user: User, allocation_id: int, accept: bool) ->
     mine = sides(allocation, user)
     if not mine:
         raise PermissionDenied(_("This allocation is not your organisation's."))
-    if not user.organization.verified:
-        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    policy.require(policy.may_decide_allocation(user, allocation), policy.refusal_reason(user))
     if allocation.status != "proposed":
         raise ServiceError(_("This allocation was already settled."))
     if _is_overdue(allocation, utcnow()):
@@ -237,8 +236,10 @@ class Desk:
 
 
 def desk(session: so.Session, user: User) -> Desk:
-    """Allocations and awards of the user's organisation (either side); expires overdue ones first."""
-    expire_overdue(session)
+    """Allocations and awards of the user's organisation (either side): a read that changes nothing.
+
+    Overdue proposals are expired by `expire_overdue` (a job) or when someone answers them (a locked write).
+    """
     lot_facility = so.aliased(Facility)
     mine = sa.or_(Allocation.facility.has(Facility.organization_id == user.organization_id),
                   Allocation.lot_id.in_(sa.select(Lot.id).join(lot_facility, Lot.facility_id == lot_facility.id)
@@ -255,6 +256,6 @@ def award_for(session: so.Session, user: User, award_id: int) -> Award:
     award = session.get(Award, award_id)
     if award is None:
         raise PermissionDenied(_("No such award."))
-    if user.role not in ("admin", "regulator") and not sides(award.allocation, user):
+    if not policy.may_see_award(user, award):
         raise PermissionDenied(_("This award is not your organisation's."))
     return award

@@ -8,6 +8,7 @@ stay counts of bids on their lot.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,12 +18,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app import labels
-from app.services import audit, lots, notifications
+from app import labels, policy
+from app.services import audit, lots, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from matching.rules import HAZARDOUS_WILDCARD
 from models import Bid, DemandProfile, Facility, Licence, Lot, User, WasteCategory, utcnow
 
+BIDDABLE_LOT_STATUSES = policy.LOT_BIDDABLE_STATUSES
 RECYCLER_KINDS = ("recycler", "both")
 
 
@@ -51,8 +53,7 @@ class ProfileInput:
 
 
 def _require_trader(user: User) -> None:
-    if not user.organization.verified:
-        raise PermissionDenied(_("Your organisation must be verified before it can trade."))
+    policy.require(policy.may_bid_on(user), policy.refusal_reason(user))
 
 
 def recycler_facilities(session: so.Session, user: User) -> list[Facility]:
@@ -68,11 +69,20 @@ def _own_recycler_facility(session: so.Session, user: User, facility_id: int) ->
     return facility
 
 
-def _check_terms(data: BidInput) -> None:
-    if data.tonnes <= 0:
-        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
-    if data.max_haul_km is not None and data.max_haul_km <= 0:
-        raise ServiceError(_("The maximum haul must be positive."), field="max_haul_km")
+MAX_HAUL_KM = 5000
+
+
+def _check_terms(data: BidInput) -> BidInput:
+    """The bid's terms rounded to the kilogram and fen, or ServiceError when out of range (web and API alike)."""
+    if problem := quantities.tonnes_problem(data.tonnes):
+        raise ServiceError(problem, field="tonnes")
+    if problem := quantities.price_problem(data.price_yuan_per_t):
+        raise ServiceError(problem, field="price_yuan_per_t")
+    if data.max_haul_km is not None and not 0 < data.max_haul_km <= MAX_HAUL_KM:
+        raise ServiceError(_("The maximum haul must be between 1 and %(max)d km.", max=MAX_HAUL_KM),
+                           field="max_haul_km")
+    return dataclasses.replace(data, tonnes=quantities.tonnes(data.tonnes),
+                               price_yuan_per_t=quantities.yuan(data.price_yuan_per_t))
 
 
 def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> Bid:
@@ -84,7 +94,7 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
     if lot.facility.organization_id == user.organization_id:
         raise ServiceError(_("You cannot bid on your own organisation's lot."))
     facility = _own_recycler_facility(session, user, data.facility_id)
-    _check_terms(data)
+    data = _check_terms(data)
     bid = Bid(lot=lot, category_id=lot.category_id, facility=facility, price_yuan_per_t=data.price_yuan_per_t,
               tonnes=data.tonnes, max_haul_km=data.max_haul_km, status="active", created_by_id=user.id)
     session.add(bid)
@@ -117,7 +127,7 @@ def place_category_bid(session: so.Session, user: User, category_code: str, data
     if category is None:
         raise ServiceError(_("Choose a category."), field="category")
     facility = _own_recycler_facility(session, user, data.facility_id)
-    _check_terms(data)
+    data = _check_terms(data)
     max_haul_km = data.max_haul_km or facility.max_haul_km
     if max_haul_km is None:
         raise ServiceError(_("Give a maximum haul: the facility has none on record."), field="max_haul_km")
@@ -198,11 +208,11 @@ def lot_bid_status(session: so.Session, user: User, lot_id: int) -> dict[str, An
     if lot is None:
         raise ServiceError(_("No such lot."))
     own = own_bids_on_lot(session, user, lot_id)
-    is_producer = lot.facility.organization_id == user.organization_id
-    if not is_producer and not own and user.role != "admin":
+    sees_count = policy.may_see_bid_count(user, lot)
+    if not sees_count and not own:
         raise PermissionDenied(_("You have no bids on this lot."))
     out: dict[str, Any] = {"lot": lot.id}
-    if is_producer or user.role == "admin":
+    if sees_count:
         out["active_bids"] = active_bid_count(session, lot_id)
     if own:
         out["own_bids"] = [{"id": b.id, "price_yuan_per_t": float(b.price_yuan_per_t), "tonnes": float(b.tonnes),
@@ -219,8 +229,12 @@ def create_profile(session: so.Session, user: User, data: ProfileInput) -> Deman
         raise ServiceError(_("Choose a category."), field="category")
     if data.period_end < data.period_start:
         raise ServiceError(_("The period must end after it starts."), field="period_end")
-    if data.tonnes <= 0:
-        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
+    if problem := quantities.tonnes_problem(data.tonnes):
+        raise ServiceError(problem, field="tonnes")
+    if problem := quantities.price_problem(data.price_yuan_per_t):
+        raise ServiceError(problem, field="price_yuan_per_t")
+    data = dataclasses.replace(data, tonnes=quantities.tonnes(data.tonnes),
+                               price_yuan_per_t=quantities.yuan(data.price_yuan_per_t))
     profile = DemandProfile(facility=facility, category=category, tonnes=data.tonnes,
                             price_yuan_per_t=data.price_yuan_per_t, period_start=data.period_start,
                             period_end=data.period_end, max_haul_km=data.max_haul_km,

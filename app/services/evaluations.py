@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
+from app import policy
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
 from models import EnterpriseEvaluation, Organization, User
@@ -16,7 +17,6 @@ PLAN_TARGET = 300  # 黑龙江省工业领域碳达峰实施方案 (2022): 300 e
 PLAN_YEAR = 2025
 # The plan's targets belong to the 14th Five-Year Plan period: only evaluations dated within it count.
 PLAN_START = dt.date(2021, 1, 1)
-EDITORS = ("admin", "regulator")
 
 
 def register(session: so.Session) -> list[EnterpriseEvaluation]:
@@ -40,7 +40,7 @@ def progress(session: so.Session) -> dict:
 def save(session: so.Session, user: User, organization_id: int, status: str, evaluated_on: dt.date | None,
          note: str | None, evaluation_id: int | None = None) -> EnterpriseEvaluation:
     """Create or edit an evaluation (regulator and admin only), with its audit event."""
-    if user.role not in EDITORS:
+    if not policy.may_edit_register(user):
         raise PermissionDenied(_("Only the regulator edits the evaluation register."))
     if status not in EVALUATION_STATUSES:
         raise ServiceError(_("Choose a status."), field="status")

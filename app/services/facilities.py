@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
+from app import policy
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
 from geo.boundaries import PREFECTURE_NAMES_EN, prefectures
@@ -54,8 +55,8 @@ class FacilityInput:
 
 
 def can_edit(user: User, facility: Facility) -> bool:
-    """Users of the owning organisation, and administrators, edit a facility."""
-    return user.role == "admin" or facility.organization_id == user.organization_id
+    """Whether the user may edit the facility (app.policy.may_manage_facility)."""
+    return policy.may_manage_facility(user, facility)
 
 
 def mine(session: so.Session, user: User) -> list[Facility]:
@@ -189,7 +190,7 @@ def _summary(facility: Facility) -> dict:
 
 def create(session: so.Session, user: User, data: FacilityInput, organization_id: int | None = None) -> Facility:
     """Create a facility of the user's organisation (admins may name another); commit and audit."""
-    org_id = organization_id if (organization_id and user.role == "admin") else user.organization_id
+    org_id = organization_id if (organization_id and policy.is_admin(user)) else user.organization_id
     facility = Facility(organization_id=org_id)
     try:
         _apply(session, facility, data)

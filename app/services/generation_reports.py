@@ -6,18 +6,17 @@ balance is refused with the numbers that break it, from the form, the API and th
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
-from app.services import audit
+from app import policy
+from app.services import audit, quantities
 from app.services.errors import PermissionDenied, ServiceError
-from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows
+from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows, xlsx_bytes
 from models import Facility, GenerationReport, User, WasteCategory
 
 TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "supplied_t", "disposed_t", "dumped_t",
@@ -38,8 +37,6 @@ COLUMNS = (
     ("from_storage_t", "其中：利用往年贮存量（吨）", "Of which from earlier storage (t)"),
 )
 MAX_ROWS = 20000
-MAX_TONNES = Decimal("99999999999")
-KG = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,21 @@ def first_of_month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+FIRST_PERIOD = dt.date(2000, 1, 1)  # the statistics this platform compares against start long after this
+
+
+def period_problem(period: dt.date | None, today: dt.date | None = None) -> str | None:
+    """Why a reporting month is outside the window the statistics cover (2000-01 to next month), or None."""
+    if period is None:
+        return _("Give the month.")
+    last = first_of_month(today or dt.date.today())
+    last = (last + dt.timedelta(days=32)).replace(day=1)  # next month: a report may be filed at a month's end
+    if not FIRST_PERIOD <= period <= last:
+        return _("The month must lie between %(first)s and %(last)s.", first=FIRST_PERIOD.strftime("%Y-%m"),
+                 last=last.strftime("%Y-%m"))
+    return None
+
+
 def check_figures(data: ReportInput) -> list[tuple[str, str]]:
     """(field, reason) for every figure that is out of range, and for a month that does not balance."""
     problems = []
@@ -70,11 +82,13 @@ def check_figures(data: ReportInput) -> list[tuple[str, str]]:
         value = getattr(data, name)
         if value is None:
             problems.append((name, _("A number is required.")))
-        elif value < 0 or value > MAX_TONNES:
-            problems.append((name, _("Tonnes must be between 0 and 99,999,999,999.")))
+        elif problem := quantities.tonnes_problem(value, allow_zero=True):
+            problems.append((name, problem))
+    if problem := period_problem(data.period):
+        problems.append(("period", problem))
     if problems:
         return problems
-    figures = {name: getattr(data, name).quantize(KG) for name in TONNE_FIELDS}
+    figures = {name: quantities.tonnes(getattr(data, name)) for name in TONNE_FIELDS}
     utilised = figures["self_utilised_t"] + figures["supplied_t"]
     if figures["from_storage_t"] > utilised:
         return [("from_storage_t", _(
@@ -111,7 +125,7 @@ def reporting_facilities(session: so.Session, user: User) -> list[Facility]:
 
 def _check_access(session: so.Session, user: User, facility_id: int) -> Facility:
     facility = session.get(Facility, facility_id)
-    if facility is None or (user.role != "admin" and facility.organization_id != user.organization_id):
+    if facility is None or not policy.may_file_reports(user, facility):
         raise PermissionDenied(_("You may only report for your own facilities."))
     return facility
 
@@ -125,7 +139,7 @@ def _upsert(session: so.Session, data: ReportInput) -> tuple[GenerationReport, b
         report = GenerationReport(facility_id=data.facility_id, category_id=data.category_id, period=data.period)
         session.add(report)
     for name in TONNE_FIELDS:
-        setattr(report, name, getattr(data, name).quantize(KG))
+        setattr(report, name, quantities.tonnes(getattr(data, name)))
     session.flush()
     return report, created
 
@@ -149,7 +163,7 @@ def reports_of(session: so.Session, user: User, limit: int = 200) -> list[Genera
     stmt = (sa.select(GenerationReport).join(Facility, Facility.id == GenerationReport.facility_id)
             .options(so.joinedload(GenerationReport.facility), so.joinedload(GenerationReport.category))
             .order_by(GenerationReport.period.desc(), Facility.name, GenerationReport.category_id).limit(limit))
-    if user.role not in ("admin", "regulator"):
+    if not policy.sees_every_record(user):
         stmt = stmt.where(Facility.organization_id == user.organization_id)
     return list(session.scalars(stmt))
 
@@ -236,7 +250,7 @@ def _row_input(cells: dict, facilities: dict[str, Facility], categories: dict[st
 def check_file(session: so.Session, user: User, filename: str, content: bytes
                ) -> tuple[list[tuple[int, ReportInput]], list[RowError]]:
     """Every row of the file checked: the good rows and every bad row with its line and reasons."""
-    rows = read_rows(filename, content)
+    rows = read_rows(filename, content, MAX_ROWS)
     if not rows:
         raise ServiceError(_("The file is empty."), field="file")
     columns = column_map(rows[0], COLUMNS)
@@ -290,18 +304,12 @@ def import_reports(session: so.Session, user: User, filename: str, content: byte
 
 def template_xlsx(session: so.Session, user: User, locale: str) -> bytes:
     """The import template: bilingual header and one example row per facility of the user."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "reports"
-    sheet.append([f"{zh} / {en}" for _k, zh, en in COLUMNS])
+    rows = [[f"{zh} / {en}" for _k, zh, en in COLUMNS]]
     facilities = reporting_facilities(session, user)[:20]
     example_month = first_of_month(dt.date.today()).strftime("%Y-%m")
     for facility in facilities or [None]:
+        # A producer names its facilities: the name goes into an administrator's workbook, neutralised.
         name = facility.name if facility else ("1号厂区" if locale.startswith("zh") else "Plant 1")
         # A balanced month: 1,200 generated = 300 stored + 800 self-utilised + 100 disposed.
-        sheet.append([name, "fly_ash", example_month, 1200, 300, 800, 0, 100, 0, 0])
-    for column in "ABCDEFGHIJ":
-        sheet.column_dimensions[column].width = 22
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        rows.append([name, "fly_ash", example_month, 1200, 300, 800, 0, 100, 0, 0])
+    return xlsx_bytes("reports", rows, width=22)

@@ -1,9 +1,7 @@
 """Bulk lot import from CSV or XLSX: every row checked, all rows imported or none, with a template."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -12,11 +10,19 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
 
 from app.services import audit, lots, notifications, saved_searches
 from app.services.errors import ServiceError
-from app.services.spreadsheets import ImportRejected, RowError, column_map, header, normalised, read_rows
+from app.services.spreadsheets import (
+    ImportRejected,
+    RowError,
+    column_map,
+    csv_bytes,
+    header,
+    normalised,
+    read_rows,
+    xlsx_bytes,
+)
 from models import WasteCategory
 
 # (key, Chinese header, English header, required)
@@ -141,7 +147,7 @@ def _row_input(cells: dict[str, object], look: _Lookups, reasons: list[tuple[str
 
 def check_file(session: so.Session, user, filename: str, content: bytes) -> tuple[list, list[RowError]]:
     """Parse and check every row; return ([(line, input, facility, category)], [RowError])."""
-    rows = read_rows(filename, content)
+    rows = read_rows(filename, content, MAX_ROWS)
     if not rows:
         raise ServiceError(_("The file is empty."), field="file")
     columns = column_map(rows[0], COLUMNS)
@@ -206,22 +212,9 @@ def _example(locale: str) -> list:
 
 def template_csv(locale: str) -> bytes:
     """The import template as UTF-8 CSV with a BOM (so Excel opens Chinese correctly)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header(*c[:3]) for c in COLUMNS])
-    writer.writerow(_example(locale))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes([[header(*c[:3]) for c in COLUMNS], _example(locale)])
 
 
 def template_xlsx(locale: str) -> bytes:
     """The import template as an XLSX workbook."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "lots"
-    sheet.append([header(*c[:3]) for c in COLUMNS])
-    sheet.append(_example(locale))
-    for column in "ABCDEFGHIJ":
-        sheet.column_dimensions[column].width = 20
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes("lots", [[header(*c[:3]) for c in COLUMNS], _example(locale)], width=20)

@@ -12,7 +12,8 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
-from app.services import audit, notifications, saved_searches
+from app import policy
+from app.services import audit, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, Facility, Lot, Organization, WasteCategory
 from models.lots import SETTLEMENT_BASES
@@ -285,6 +286,8 @@ def active_bid_count(session: so.Session, lot_id: int) -> int:
 # -- posting, editing and withdrawing ---------------------------------------------------------
 
 EDITABLE = ("open",)
+MAX_TITLE = 200
+MAX_DESCRIPTION = 4000
 TEXT_QUALITY_KEYS = frozenset({"colour", "grade"})
 
 
@@ -303,11 +306,6 @@ class LotInput:
     description: str | None = None
     quality: dict = field(default_factory=dict)
     settle_on: str = "received"
-
-
-def can_manage(user, lot: Lot) -> bool:
-    """Users of the lot's organisation, and administrators, manage a lot."""
-    return user.role == "admin" or lot.facility.organization_id == user.organization_id
 
 
 def producer_facilities(session: so.Session, user) -> list[Facility]:
@@ -351,18 +349,24 @@ def check_input(
 def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
     """Problems with tonnes, reserve, availability window and minimum shipment."""
     problems = []
-    if data.tonnes is None or data.tonnes <= 0:
-        problems.append(("tonnes", _("Tonnes must be a positive number.")))
+    if data.tonnes is None or (problem := quantities.tonnes_problem(data.tonnes)):
+        problems.append(("tonnes", problem if data.tonnes is not None else _("Tonnes must be a positive number.")))
     if data.reserve_yuan_per_t is None:
         problems.append(
             ("reserve_yuan_per_t", _("Give a reserve price in yuan per tonne (negative if you pay for removal)."))
         )
+    elif problem := quantities.price_problem(data.reserve_yuan_per_t):
+        problems.append(("reserve_yuan_per_t", problem))
+    if len(data.description or "") > MAX_DESCRIPTION:
+        problems.append(("description", _("At most %(n)d characters.", n=MAX_DESCRIPTION)))
+    if len(data.title or "") > MAX_TITLE:
+        problems.append(("title", _("At most %(n)d characters.", n=MAX_TITLE)))
     if data.available_from is None:
         problems.append(("available_from", _("Give the date the lot is available from.")))
     elif data.available_to is not None and data.available_to < data.available_from:
         problems.append(("available_to", _("The availability window ends before it starts.")))
     if data.min_shipment_t is not None:
-        if data.min_shipment_t <= 0:
+        if quantities.tonnes_problem(data.min_shipment_t):
             problems.append(("min_shipment_t", _("The minimum shipment must be positive.")))
         elif data.tonnes is not None and data.tonnes > 0 and data.min_shipment_t > data.tonnes:
             problems.append(("min_shipment_t", _("The minimum shipment exceeds the lot.")))
@@ -403,12 +407,12 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         facility=facility,
         category=category,
         title=_title(data, facility, category),
-        tonnes=data.tonnes,
-        remaining_tonnes=data.tonnes,
-        reserve_yuan_per_t=data.reserve_yuan_per_t,
+        tonnes=quantities.tonnes(data.tonnes),
+        remaining_tonnes=quantities.tonnes(data.tonnes),
+        reserve_yuan_per_t=quantities.yuan(data.reserve_yuan_per_t),
         available_from=data.available_from,
         available_to=data.available_to,
-        min_shipment_t=data.min_shipment_t,
+        min_shipment_t=quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None,
         description=(data.description or "").strip() or None,
         quality=dict(data.quality),
         settle_on=data.settle_on,
@@ -456,7 +460,7 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
 
 def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
     """Change an open lot of the user's organisation; commit and audit."""
-    if not can_manage(user, lot):
+    if not policy.may_manage_lot(user, lot):
         raise PermissionDenied(_("Only the producer that posted this lot can change it."))
     # The row lock waits for a clearing writing this lot and re-reads it, so no edit works on a stale copy.
     session.execute(sa.select(Lot.id).where(Lot.id == lot.id).with_for_update())
@@ -475,10 +479,11 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.facility, lot.category = facility, category
         lot.title = _title(data, facility, category) if data.title else lot.title
         # Remaining is computed by the UPDATE itself from the allocations, never from a value read earlier.
-        lot.tonnes, lot.remaining_tonnes = data.tonnes, data.tonnes - allocated_now
-        lot.reserve_yuan_per_t = data.reserve_yuan_per_t
+        new_tonnes = quantities.tonnes(data.tonnes)  # to the kilogram: no 0.0005 t left after a clearing
+        lot.tonnes, lot.remaining_tonnes = new_tonnes, new_tonnes - allocated_now
+        lot.reserve_yuan_per_t = quantities.yuan(data.reserve_yuan_per_t)
         lot.available_from, lot.available_to = data.available_from, data.available_to
-        lot.min_shipment_t = data.min_shipment_t
+        lot.min_shipment_t = quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None
         lot.description = (data.description or "").strip() or None
         lot.quality = dict(data.quality)
         lot.settle_on = data.settle_on
@@ -498,7 +503,7 @@ def _allocated_tonnes(lot_id: int) -> sa.ScalarSelect:
 
 def withdraw(session: so.Session, user, lot: Lot) -> Lot:
     """Withdraw an open lot of the user's organisation; commit and audit."""
-    if not can_manage(user, lot):
+    if not policy.may_manage_lot(user, lot):
         raise PermissionDenied(_("Only the producer that posted this lot can withdraw it."))
     if lot.status not in EDITABLE:
         raise ServiceError(_("Only open lots can be withdrawn."))

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.services import audit, lots, notifications
+from app import policy
+from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from models import Lot, LotQuestion, User, utcnow
 
@@ -71,7 +72,7 @@ def _question(session: so.Session, question_id: int) -> LotQuestion:
 def answer(session: so.Session, user: User, question_id: int, raw: str) -> LotQuestion:
     """The lot's producer answers a question (once); the asker is notified."""
     question = _question(session, question_id)
-    if user.role == "admin" or not lots.can_manage(user, question.lot):
+    if policy.is_admin(user) or not policy.may_manage_lot(user, question.lot):
         raise PermissionDenied(_("Only the producer that posted this lot can answer."))
     if question.answer is not None:
         raise ServiceError(_("This question is already answered."))

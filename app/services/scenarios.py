@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 import matching
+from app import policy
 from app.services import audit, clearing, utilisation
 from app.services.utilisation import Scope
 from models import Facility, Lot, MatchRun, User, WasteCategory, utcnow
@@ -195,6 +196,6 @@ def run_scenario(session: so.Session, user: User | None, params: ScenarioParams,
 def recent(session: so.Session, user: User, limit: int = 10) -> list[MatchRun]:
     """The latest scenario runs (officers see their own, regulator and admin every one)."""
     stmt = sa.select(MatchRun).where(MatchRun.is_scenario.is_(True)).order_by(MatchRun.id.desc()).limit(limit)
-    if user.role not in ("admin", "regulator"):
+    if not policy.sees_every_record(user):
         stmt = stmt.where(MatchRun.created_by_id == user.id)
     return list(session.scalars(stmt))

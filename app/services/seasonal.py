@@ -109,10 +109,10 @@ def set_seasons(session: so.Session, user: User, facility: Facility, operating_m
 
 
 def may_manage_yards(user: User, scope: Scope) -> bool:
-    """The regulator and admins anywhere; a base officer only in their own base."""
-    if user.role in ("admin", "regulator"):
-        return True
-    return user.role == "base_officer" and scope.kind == "base" and user.organization.base_id == scope.base.id
+    """The regulator and admins anywhere; a base officer only in their own base (app.policy.may_oversee)."""
+    from app import policy
+
+    return policy.may_oversee(user, scope.base)
 
 
 def yards(session: so.Session, scope: Scope) -> list[Yard]:

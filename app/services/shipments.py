@@ -10,13 +10,16 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
-from app.services import audit, notifications
+from app import policy
+from app.services import audit, notifications, quantities
 from app.services.awards import refresh_lot_status, sides
 from app.services.errors import PermissionDenied, ServiceError
 from models import Award, Organization, Shipment, User, UtilisationRecord, utcnow
 from models.shipments import PRODUCTS
 
 DISCREPANCY_LIMIT = Decimal("0.02")
+# A receipt may exceed the dispatched tonnes by at most this share (moisture, weighbridge tolerance); above, refused.
+RECEIPT_TOLERANCE = Decimal("0.10")
 HALF_KG = Decimal("0.0005")
 # Loosely: a province abbreviation, a letter, then 5 (ordinary) or 6 (new-energy) letters/digits,
 # optionally ending in 挂/学/警/港/澳/领/使 — with or without the separating dot or space.
@@ -44,8 +47,8 @@ def _award_locked(session: so.Session, award_id: int) -> Award:
 def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, vehicle_plate: str,
              carrier_organization_id: int | None = None) -> Shipment:
     """Dispatch a load; the award's dispatched total never exceeds its tonnes, even concurrently."""
-    if tonnes is None or tonnes <= 0:
-        raise ServiceError(_("Tonnes must be positive."), field="tonnes")
+    if tonnes is None or (problem := quantities.tonnes_problem(tonnes)):
+        raise ServiceError(problem if tonnes is not None else _("Tonnes must be positive."), field="tonnes")
     plate = normalise_plate(vehicle_plate)
     award = _award_locked(session, award_id)
     if "producer" not in sides(award.allocation, user):
@@ -57,10 +60,11 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     if award.status not in ("open", "shipping"):
         session.rollback()
         raise ServiceError(_("This award takes no more loads."))
-    if carrier_organization_id is not None and session.get(Organization, carrier_organization_id) is None:
+    if carrier_organization_id is not None and not policy.may_carry(
+            session.get(Organization, carrier_organization_id), award.allocation.lot.category):
         session.rollback()
-        raise ServiceError(_("Choose a carrier."), field="carrier_organization_id")
-    tonnes = Decimal(tonnes).quantize(Decimal("0.001"))
+        raise ServiceError(_("Choose a verified carrier."), field="carrier_organization_id")
+    tonnes = quantities.tonnes(tonnes)
     # Conditional update: only succeeds while the new total stays within the award (SQLite's NUMERIC is
     # floating point, hence half a kilogram of slack and the clamp).
     total = Award.dispatched_tonnes + tonnes
@@ -109,10 +113,18 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
     if not user.organization.verified:
         session.rollback()
         raise PermissionDenied(_("Your organisation must be verified before it can trade."))
-    if received_tonnes is None or received_tonnes < 0:
+    if received_tonnes is None or quantities.tonnes_problem(received_tonnes, allow_zero=True):
         session.rollback()
         raise ServiceError(_("Received tonnes cannot be negative."), field="received_tonnes")
-    received_tonnes = Decimal(received_tonnes).quantize(Decimal("0.001"))
+    received_tonnes = quantities.tonnes(received_tonnes)
+    most = (shipment.dispatched_tonnes * (1 + RECEIPT_TOLERANCE)).quantize(Decimal("0.001"))
+    if received_tonnes > most:
+        # A weighbridge can read a few percent high, never a load many times what left the plant: refused,
+        # so a typo cannot inflate the utilisation statistics (declarations are capped by what was received).
+        session.rollback()
+        raise ServiceError(_("%(t)s t left on this load: a receipt above %(most)s t (%(pct)d %% over) is refused; "
+                             "check the weighbridge ticket.", t=shipment.dispatched_tonnes, most=most,
+                             pct=int(RECEIPT_TOLERANCE * 100)), field="received_tonnes")
     changed = session.execute(
         sa.update(Shipment).where(Shipment.id == shipment.id, Shipment.status == "dispatched")
         .values(status="received", received_tonnes=received_tonnes, received_at=utcnow())
@@ -179,9 +191,10 @@ def declare_utilisation(session: so.Session, user: User, award_id: int, product:
     if product not in PRODUCTS:
         session.rollback()
         raise ServiceError(_("Choose a product."), field="product")
-    if tonnes is None or tonnes <= 0:
+    if tonnes is None or quantities.tonnes_problem(tonnes):
         session.rollback()
         raise ServiceError(_("Tonnes must be positive."), field="tonnes")
+    tonnes = quantities.tonnes(tonnes)
     available = received_total(session, award.id) - declared_total(session, award.id)
     if tonnes > available:
         session.rollback()
@@ -213,7 +226,7 @@ def declarations(session: so.Session, user: User, award_id: int | None = None,
     stmt = sa.select(UtilisationRecord).order_by(UtilisationRecord.id.desc()).limit(limit)
     if award_id is not None:
         stmt = stmt.where(UtilisationRecord.award_id == award_id)
-    if user.role not in ("admin", "regulator"):
+    if not policy.sees_every_record(user):
         own = sa.select(Facility.id).where(Facility.organization_id == user.organization_id)
         stmt = stmt.where(sa.or_(UtilisationRecord.facility_id.in_(own), UtilisationRecord.source_facility_id.in_(own)))
     return list(session.scalars(stmt))
@@ -231,9 +244,10 @@ def carrier_manifests(session: so.Session, user: User, limit: int = 200) -> list
         .order_by(Shipment.id.desc()).limit(limit)))
 
 
-def carriers(session: so.Session) -> list[Organization]:
-    """Verified organisations with the carrier role."""
+def carriers(session: so.Session, category=None) -> list[Organization]:
+    """Organisations that may carry a load (of `category`): verified ones with the carrier role (app.policy)."""
     from models import OrganizationRole
 
-    return list(session.scalars(sa.select(Organization).join(OrganizationRole).where(
-        OrganizationRole.role == "carrier", Organization.verified.is_(True)).order_by(Organization.name)))
+    found = session.scalars(sa.select(Organization).join(OrganizationRole).where(
+        OrganizationRole.role == "carrier", Organization.verified.is_(True)).order_by(Organization.name))
+    return [org for org in found if policy.may_carry(org, category)]

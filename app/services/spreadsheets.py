@@ -1,13 +1,14 @@
-"""Reading spreadsheets users upload (CSV in UTF-8 or GBK, XLSX) and reporting their bad rows."""
+"""Spreadsheets: reading uploads (CSV in UTF-8 or GBK, XLSX) within a row limit, and writing exports safely."""
 from __future__ import annotations
 
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from app.services.errors import ServiceError
 
@@ -54,7 +55,47 @@ def column_map(cells: list, columns) -> dict[int, str]:
     return found
 
 
-def _rows_from_csv(content: bytes) -> list[list]:
+# A cell starting with one of these is a formula (or becomes one) when Excel or LibreOffice opens the file.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value):
+    """A value safe to write into a spreadsheet cell: text that a spreadsheet would run as a formula gets a
+    leading apostrophe (shown as text, never evaluated); numbers, dates and None pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(rows) -> bytes:
+    """Rows as UTF-8 CSV with a BOM (so Excel opens Chinese correctly), every cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow(["" if v is None else neutralised(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(title: str, rows, width: int | None = None) -> bytes:
+    """Rows as a one-sheet XLSX workbook, every cell neutralised; `width` sets every used column's width."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    for row in rows:
+        sheet.append([neutralised(v) for v in row])
+    if width:
+        for cells in sheet.iter_cols(max_row=1):
+            sheet.column_dimensions[cells[0].column_letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _too_many(max_rows: int) -> ServiceError:
+    return ServiceError(_("At most %(n)d rows per file.", n=max_rows), field="file")
+
+
+def _rows_from_csv(content: bytes, max_rows: int) -> list[list]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -63,60 +104,72 @@ def _rows_from_csv(content: bytes) -> list[list]:
             continue
     else:
         raise ServiceError(_("The CSV file is neither UTF-8 nor GBK text."), field="file")
-    return [list(r) for r in csv.reader(io.StringIO(text))]
+    rows = []
+    for row in csv.reader(io.StringIO(text)):
+        if len(rows) > max_rows:  # the header and max_rows data rows
+            raise _too_many(max_rows)
+        rows.append(list(row))
+    return rows
 
 
-def _rows_from_xlsx(content: bytes) -> list[list]:
+# Unpacked XML a workbook may hold per data row (real rows take ~100–500 bytes), plus room for styles and themes.
+XLSX_BYTES_PER_ROW = 2048
+XLSX_BYTES_BASE = 1024 * 1024
+DIMENSION = re.compile(rb'<dimension ref="[A-Z]{1,3}\d+:[A-Z]{1,3}(\d+)"')
+
+
+def _check_xlsx_envelope(content: bytes, max_rows: int) -> None:
+    """Refuse a workbook too big for `max_rows` from its ZIP directory and declared dimension, before openpyxl
+    parses a byte of it: a few hundred KB can unpack to millions of rows (or shared strings)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        unpacked = sum(item.file_size for item in archive.infolist())
+        sheets = sorted(n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        head = archive.open(sheets[0]).read(4096) if sheets else b""
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise ServiceError(_("This is not a readable XLSX workbook."), field="file") from exc
+    declared = DIMENSION.search(head)
+    if unpacked > XLSX_BYTES_BASE + max_rows * XLSX_BYTES_PER_ROW or (
+            declared and int(declared.group(1)) > max_rows + 1):
+        raise _too_many(max_rows)
+
+
+def _rows_from_xlsx(content: bytes, max_rows: int) -> list[list]:
+    _check_xlsx_envelope(content, max_rows)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt file
         raise ServiceError(_("This is not a readable XLSX workbook."), field="file") from exc
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    book.close()
-    return rows
+    try:
+        sheet = book.worksheets[0]
+        # The declared dimension is refused at once; a file that lies about it is stopped while streaming.
+        if (sheet.max_row or 0) > max_rows + 1:
+            raise _too_many(max_rows)
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            if len(rows) > max_rows:
+                raise _too_many(max_rows)
+            rows.append(list(row))
+        return rows
+    finally:
+        book.close()
 
 
-def read_rows(filename: str, content: bytes) -> list[list]:
-    """The cells of a CSV or XLSX file, row by row (XLSX is recognised by its ZIP content)."""
+def read_rows(filename: str, content: bytes, max_rows: int = 20000) -> list[list]:
+    """The cells of a CSV or XLSX file, row by row (XLSX is recognised by its ZIP content); ServiceError when it
+    holds more than `max_rows` data rows, found before the rows beyond the limit are read."""
     if content[:4] == b"PK\x03\x04":
-        return _rows_from_xlsx(content)
+        return _rows_from_xlsx(content, max_rows)
     if (filename or "").lower().endswith((".xlsx", ".xlsm")):
         raise ServiceError(_("This is not a readable XLSX workbook."), field="file")
-    return _rows_from_csv(content)
-
-
-# A cell starting with one of these is read as a formula by Excel, WPS and LibreOffice (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A text cell that cannot run as a formula (prefixed with an apostrophe); numbers and dates unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    return _rows_from_csv(content, max_rows)
 
 
 def write_csv(header: list[str], rows: list[list]) -> bytes:
-    """A CSV file in UTF-8 with a byte-order mark (Excel opens it as UTF-8), every text cell neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([neutralise(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    """An export as CSV: a header row, then the rows, every cell neutralised."""
+    return csv_bytes([header, *rows])
 
 
 def write_xlsx(title: str, header: list[str], rows: list[list]) -> bytes:
-    """An XLSX workbook of one sheet; numbers stay numbers (Decimal exact), every text cell neutralised."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append([neutralise(h) for h in header])
-    for row in rows:
-        sheet.append([neutralise(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """An export as XLSX (numbers stay numbers): a header row, then the rows, every cell neutralised."""
+    return xlsx_bytes(title[:31], [header, *rows])

@@ -11,9 +11,9 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app import policy
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
-from app.services.lots import can_manage
 from models import Lot, LotDocument
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -23,7 +23,6 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"%PDF-", "application/pdf", ".pdf"),
 )
-BROWSABLE = ("open", "matched", "awarded", "shipping", "delivered", "utilised")
 IMAGE_TYPES = ("image/jpeg", "image/png")
 # Derived JPEGs of a photo: longest side in pixels. They carry no EXIF (GPS position, camera, owner);
 # the original upload is kept untouched and served only to the lot's own organisation.
@@ -51,7 +50,7 @@ def sniff(head: bytes) -> Sniffed | None:
 def save_lot_document(session: so.Session, user, lot: Lot, stream: BinaryIO, filename: str, folder: str,
                       max_bytes: int = MAX_DOCUMENT_BYTES) -> LotDocument:
     """Check and store one upload for a lot the user manages; commit and audit."""
-    if not can_manage(user, lot):
+    if not policy.may_manage_lot(user, lot):
         raise PermissionDenied(_("Only the producer that posted this lot can add documents."))
     data = stream.read(max_bytes + 1)
     if not data:
@@ -118,7 +117,7 @@ def photo_path(folder: str, document: LotDocument, size: str) -> Path:
 def served_file(user, folder: str, document: LotDocument) -> tuple[Path, str]:
     """The file a viewer gets and its type: the original for the lot's organisation, an EXIF-free copy of a
     photo for everyone else (its metadata can carry the yard's GPS position and the camera owner)."""
-    if document.content_type in IMAGE_TYPES and not can_manage(user, document.lot):
+    if document.content_type in IMAGE_TYPES and not policy.may_manage_lot(user, document.lot):
         return photo_path(folder, document, "large"), "image/jpeg"
     return document_path(folder, document), document.content_type
 
@@ -137,13 +136,6 @@ def display_name(filename: str | None, extension: str) -> str:
     """The uploader's file name without any directory part (kept only for display and download)."""
     name = Path((filename or "").replace("\\", "/")).name.strip()
     return (name or "upload" + extension)[:200]
-
-
-def can_view(user, document: LotDocument) -> bool:
-    """The owner organisation and admins always; other signed-in users while the lot is on the market."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return can_manage(user, document.lot) or document.lot.status in BROWSABLE
 
 
 def document_path(folder: str, document: LotDocument) -> Path:

@@ -95,6 +95,14 @@ class Scope:
         return facility.in_province.is_(True)
 
 
+def scope_named(session: so.Session, code: str) -> Scope | None:
+    """The scope a URL names: "province" or a base code; None when there is no such base."""
+    if code == "province":
+        return Scope("province")
+    base = session.scalar(sa.select(ResourceBase).where(ResourceBase.code == code[:20]))
+    return Scope("base", base=base) if base is not None else None
+
+
 def find_scope(session: so.Session, name: str) -> Scope | None:
     """A scope from a base code, Chinese or English base name, a prefecture adcode, or 'province'."""
     text = (name or "").strip()
@@ -589,8 +597,10 @@ def target_rows(session: so.Session, scope: Scope) -> list[BaseTarget]:
 def save_target(session: so.Session, user, scope: Scope, family: str, year: int, target_rate: Decimal,
                 source: str | None) -> BaseTarget:
     """Create or update the target of a base (or the province) for a family and year, audited."""
+    from app import policy
     from app.services import audit
 
+    policy.require(policy.may_set_targets(user))
     base_id = scope.base.id if scope.kind == "base" else None
     stmt = sa.select(BaseTarget).where(BaseTarget.family == family, BaseTarget.year == year,
                                        BaseTarget.base_id == base_id if base_id is not None

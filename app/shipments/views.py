@@ -7,10 +7,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import policy
 from app.actions import show_error
 from app.extensions import db
 from app.labels import PRODUCT, label
-from app.permissions import roles_required, trader_required
+from app.permissions import allowed
 from app.services import awards, shipments
 from app.services.errors import PermissionDenied, ServiceError
 from app.shipments.forms import DispatchForm, ReceiveForm, UtilisationForm
@@ -29,7 +30,7 @@ def _forms(dispatch=None, receive=None, utilisation=None):
 
 
 @blueprint.route("/manifests")
-@roles_required("carrier")
+@allowed(policy.may_see_manifests)
 def manifests():
     """A carrier's manifests: what to move, from where to where, and whether it was received."""
     return render_template("shipments/manifests.html",
@@ -48,7 +49,7 @@ def render_award(award_id: int, status: int = 200, error_shipment: int | None = 
         "shipments/award.html",
         award=award,
         allocation=award.allocation,
-        sides=awards.sides(award.allocation, current_user.row),
+        sides=policy.allocation_sides(current_user.row, award.allocation),
         loads=shipments.award_shipments(db.session, award.id),
         received=received,
         billing=awards.billing(award, received),
@@ -62,7 +63,7 @@ def render_award(award_id: int, status: int = 200, error_shipment: int | None = 
 
 
 @blueprint.route("/awards/<int:award_id>/dispatch", methods=["POST"])
-@trader_required("producer")
+@allowed(lambda user: policy.may_trade(user, policy.PRODUCER))
 def dispatch(award_id: int):
     """Dispatch a load against an award."""
     form, _r, _u = _forms(dispatch=DispatchForm())
@@ -87,7 +88,7 @@ def dispatch(award_id: int):
 
 
 @blueprint.route("/<int:shipment_id>/receive", methods=["POST"])
-@trader_required("recycler")
+@allowed(lambda user: policy.may_trade(user, policy.RECYCLER))
 def receive(shipment_id: int):
     """Weigh a load in."""
     shipment = db.session.get(Shipment, shipment_id)
@@ -111,7 +112,7 @@ def receive(shipment_id: int):
 
 
 @blueprint.route("/awards/<int:award_id>/utilisation", methods=["POST"])
-@trader_required("recycler")
+@allowed(policy.may_declare_utilisation)
 def utilisation(award_id: int):
     """Declare what received material became."""
     _d, _r, form = _forms(utilisation=UtilisationForm())

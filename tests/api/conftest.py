@@ -107,7 +107,7 @@ def cleared(apis, market):
     """The market after a bid and a clearing: one proposed allocation of 600 t."""
     bid = apis["recycler"].post(f"/lots/{market['lot']['id']}/bids", {
         "facility_id": market["cement"]["id"], "price_yuan_per_t": "80.00", "tonnes": "600"}).get_json()
-    run = apis["officer"].post("/match-runs", {"category": "fly_ash"}).get_json()
+    run = apis["regulator"].post("/match-runs", {"category": "fly_ash"}).get_json()
     allocation = apis["recycler"].get("/allocations").get_json()["items"][0]
     return {**market, "bid": bid, "run": run, "allocation": allocation}
 

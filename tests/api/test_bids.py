@@ -102,7 +102,7 @@ def test_a_category_wide_bid_needs_a_haul_limit(apis, market):
 
 def test_a_category_wide_bid_clears_against_the_lot_and_can_no_longer_be_withdrawn(apis, market):
     bid_id = _category_bid(apis, market, tonnes="600").get_json()["id"]
-    assert apis["officer"].post("/match-runs", {"category": "fly_ash"}).status_code in (201, 202)
+    assert apis["regulator"].post("/match-runs", {"category": "fly_ash"}).status_code in (201, 202)
     allocations = apis["recycler"].get("/allocations").get_json()["items"]
     assert [(a["lot_id"], a["tonnes"]) for a in allocations] == [(market["lot"]["id"], "600.000")]
     assert apis["recycler"].get(f"/bids/{bid_id}").get_json()["status"] == "allocated"
@@ -112,5 +112,5 @@ def test_a_category_wide_bid_clears_against_the_lot_and_can_no_longer_be_withdra
 def test_a_category_wide_bid_is_withdrawn_before_the_clearing(apis, market):
     bid_id = _category_bid(apis, market).get_json()["id"]
     assert apis["recycler"].post(f"/bids/{bid_id}/withdraw").get_json()["status"] == "withdrawn"
-    apis["officer"].post("/match-runs", {"category": "fly_ash"})
+    apis["regulator"].post("/match-runs", {"category": "fly_ash"})
     assert apis["recycler"].get("/allocations").get_json()["items"] == []

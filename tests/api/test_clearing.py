@@ -4,10 +4,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 
-def test_only_base_officers_start_clearings(apis, market):
+def test_only_the_province_starts_clearings_of_the_province(apis, market):
     assert apis["producer"].post("/match-runs", {}).status_code == 403
-    assert apis["regulator"].post("/match-runs", {}).status_code == 403
-    unknown = apis["officer"].post("/match-runs", {"category": "unobtainium"})
+    # A base officer acts within their base: a clearing of the whole province is not theirs to start.
+    assert apis["officer"].post("/match-runs", {}).status_code == 403
+    assert apis["unverified"].post("/match-runs", {}).status_code == 403
+    unknown = apis["regulator"].post("/match-runs", {"category": "unobtainium"})
     assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "category"
 
 
@@ -82,7 +84,7 @@ def test_a_fully_allocated_lot_answers_200_with_its_state(apis, market):
     lot_id = market["lot"]["id"]
     apis["recycler"].post(f"/lots/{lot_id}/bids", {"facility_id": market["cement"]["id"], "price_yuan_per_t": "80.00",
                                                    "tonnes": "1000"})
-    assert apis["officer"].post("/match-runs", {"category": "fly_ash"}).get_json()["status"] == "succeeded"
+    assert apis["regulator"].post("/match-runs", {"category": "fly_ash"}).get_json()["status"] == "succeeded"
     for who in ("recycler", "producer", "other_recycler"):
         body = apis[who].get(f"/lots/{lot_id}/price-guidance")
         assert body.status_code == 200
@@ -99,10 +101,10 @@ def test_a_second_clearing_of_a_busy_category_is_a_409_problem(apis, market, db)
     fly_ash = db.session.scalar(sa.select(WasteCategory).where(WasteCategory.code == "fly_ash"))
     db.session.add(ClearingLock(category_id=fly_ash.id, run_id=holder.id))
     db.session.commit()
-    busy = apis["officer"].post("/match-runs", {"category": "fly_ash"})
+    busy = apis["regulator"].post("/match-runs", {"category": "fly_ash"})
     assert busy.status_code == 409 and busy.mimetype == "application/problem+json"
     assert str(holder.id) in busy.get_json()["detail"]
-    assert apis["officer"].post("/match-runs", {}).status_code == 409  # a province-wide run needs fly ash too
-    assert apis["officer"].post("/match-runs", {"category": "steel_slag"}).get_json()["status"] == "succeeded"
+    assert apis["regulator"].post("/match-runs", {}).status_code == 409  # a province-wide run needs fly ash too
+    assert apis["regulator"].post("/match-runs", {"category": "steel_slag"}).get_json()["status"] == "succeeded"
     clearing.fail_run(db.session, holder.id, "worker_lost", "test")
-    assert apis["officer"].post("/match-runs", {"category": "fly_ash"}).status_code == 202
+    assert apis["regulator"].post("/match-runs", {"category": "fly_ash"}).status_code == 202

@@ -28,13 +28,15 @@ def test_search_rejects_bad_filters(apis, market):
     assert foreign.status_code == 422
 
 
-def test_a_lot_shows_its_bid_count_never_the_prices(apis, market):
+def test_a_lot_shows_its_bid_count_to_its_producer_only_and_never_the_prices(apis, market):
     apis["recycler"].post(f"/lots/{market['lot']['id']}/bids",
                           {"facility_id": market["cement"]["id"], "price_yuan_per_t": "83.21", "tonnes": "10"})
-    for who in ("producer", "other_recycler", "regulator"):
+    for who, count in (("producer", 1), ("other_recycler", None), ("regulator", None), ("recycler", None)):
         response = apis[who].get(f"/lots/{market['lot']['id']}")
-        assert response.get_json()["active_bids"] == 1
+        assert response.get_json()["active_bids"] == count, who  # as on the lot page
         assert "83.21" not in response.get_data(as_text=True)
+    listed = apis["other_recycler"].get("/lots").get_json()["items"]
+    assert listed and all(item["active_bids"] is None for item in listed)
 
 
 def test_unknown_lot_is_404(apis):

@@ -7,7 +7,7 @@ from tests.api.conftest import DAQING_CEMENT, DAQING_PLANT, lot_body
 
 
 def test_a_script_trades_a_lot_end_to_end_and_reads_the_base_rate(apis):
-    producer, recycler, officer = apis["producer"], apis["recycler"], apis["officer"]
+    producer, recycler, officer, regulator = apis["producer"], apis["recycler"], apis["officer"], apis["regulator"]
 
     plant = producer.post("/facilities", DAQING_PLANT)
     assert plant.status_code == 201, plant.get_json()
@@ -27,7 +27,7 @@ def test_a_script_trades_a_lot_end_to_end_and_reads_the_base_rate(apis):
                         {"facility_id": cement["id"], "price_yuan_per_t": "80.00", "tonnes": "600"})
     assert bid.status_code == 201, bid.get_json()
 
-    run = officer.post("/match-runs", {"category": "fly_ash"})
+    run = regulator.post("/match-runs", {"category": "fly_ash"})
     assert run.status_code == 202, run.get_json()
     run = officer.get(f"/match-runs/{run.get_json()['id']}").get_json()
     assert run["status"] == "succeeded" and run["done"] and run["allocations"] == 1

@@ -1,4 +1,5 @@
 """The audit trail: market state changes are recorded; verify detects altered and deleted events."""
+import pytest
 import sqlalchemy as sa
 
 from app.services import awards, clearing, shipments
@@ -38,6 +39,7 @@ def test_verify_names_the_first_altered_event(runner, db, reference):
     _market_history(db)
     target = db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "awarded"))
     with db.engine.begin() as conn:
+        _as_the_database_owner(conn)
         conn.execute(sa.text("UPDATE audit_events SET action = 'declined' WHERE id = :id"), {"id": target})
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code != 0
@@ -49,8 +51,91 @@ def test_verify_detects_a_deleted_event(runner, db, reference):
     ids = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
     victim = ids[len(ids) // 2]
     with db.engine.begin() as conn:
+        _as_the_database_owner(conn)
         conn.execute(sa.text("DELETE FROM audit_events WHERE id = :id"), {"id": victim})
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code != 0
     following = next(i for i in ids if i > victim)
     assert f"event {following}" in result.output
+
+
+def _as_the_database_owner(conn):
+    """An attacker with the owner's rights may switch the PostgreSQL trigger off (it is switched on again when the
+    transaction commits, for the next test); the keyed chain still tells."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+
+        @sa.event.listens_for(conn, "commit", once=True)
+        def _switch_back_on(connection):
+            connection.exec_driver_sql("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only")
+
+
+def test_deleting_the_newest_events_after_a_checkpoint_is_reported_as_truncation(runner, db, reference):
+    from app.services import audit
+
+    _market_history(db)
+    audit.checkpoint(db.session)
+    last = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(2)).all()
+    with db.engine.begin() as conn:
+        _as_the_database_owner(conn)
+        conn.execute(sa.text("DELETE FROM audit_events WHERE id >= :id"), {"id": min(last)})
+    db.session.expire_all()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0 and "truncated" in result.output
+
+
+def test_rewriting_an_event_and_rechaining_without_the_key_is_detected(runner, db, reference, app):
+    import hashlib
+    import json
+
+    _market_history(db)
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    target = next(e for e in events if e.action == "awarded")
+    prev = None
+    with db.engine.begin() as conn:
+        _as_the_database_owner(conn)
+        for event in events:  # recompute every hash the way an unkeyed chain would be forged
+            if prev is not None:
+                event.prev_hash = prev
+            if event.id == target.id:
+                event.action = "declined"
+            body = json.dumps({"prev": event.prev_hash, "action": event.action, "id": event.entity_id},
+                              sort_keys=True)
+            event.hash = prev = hashlib.sha256(body.encode()).hexdigest()
+            conn.execute(sa.text("UPDATE audit_events SET action = :a, prev_hash = :p, hash = :h WHERE id = :id"),
+                         {"a": event.action, "p": event.prev_hash, "h": event.hash, "id": event.id})
+    db.session.expire_all()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0 and "contents altered" in result.output
+
+
+def test_a_forged_checkpoint_is_detected(runner, db, reference):
+    from app.services import audit
+    from models import AuditCheckpoint
+
+    _market_history(db)
+    mark = audit.checkpoint(db.session)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(AuditCheckpoint).where(AuditCheckpoint.id == mark.id).values(event_count=1))
+    db.session.expire_all()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code != 0 and "checkpoint signature invalid" in result.output
+
+
+def test_the_chain_depends_on_the_key_kept_outside_the_database(app, db, reference, monkeypatch):
+    from app.services import audit
+
+    _market_history(db)
+    assert audit.verify(db.session) is None
+    monkeypatch.setitem(app.config, "AUDIT_KEY", "another key")
+    assert audit.verify(db.session) is not None
+
+
+def test_postgresql_refuses_to_change_audit_events(db, reference):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    _market_history(db)
+    with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_events"))
+    with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_events SET action = 'x'"))

@@ -98,11 +98,18 @@ def test_a_failed_solve_marks_the_run_failed_and_writes_nothing(db, reference, m
     assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
 
 
-def test_officer_starts_a_run_from_the_web_and_sees_page_and_status(auth, client, db, reference):
-    small_market()
-    officer_org = OrganizationFactory(name="大庆基地")
-    UserFactory(email="officer@example.com", role="base_officer", organization=officer_org)
+def test_a_base_officer_may_not_start_a_clearing_of_the_whole_province(auth, client, db, reference):
+    UserFactory(email="officer@example.com", role="base_officer", organization=OrganizationFactory(name="大庆基地"))
     auth.login("officer@example.com")
+    response = client.post("/clearing/runs", data={"csrf_token": csrf_token(client, "/clearing"), "category": ""})
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(MatchRun.id))) == 0
+
+
+def test_the_regulator_starts_a_run_from_the_web_and_sees_page_and_status(auth, client, db, reference):
+    small_market()
+    UserFactory(email="regulator@example.com", role="regulator", organization=OrganizationFactory(name="省工信厅"))
+    auth.login("regulator@example.com")
     response = client.post("/clearing/runs", data={"csrf_token": csrf_token(client, "/clearing"), "category": ""})
     assert response.status_code == 302
     run_url = response.headers["Location"]
@@ -118,8 +125,8 @@ def test_officer_starts_a_run_from_the_web_and_sees_page_and_status(auth, client
 
 
 def test_a_bad_category_re_renders_the_form_with_400(auth, client, db, reference):
-    UserFactory(email="officer@example.com", role="base_officer")
-    auth.login("officer@example.com")
+    UserFactory(email="regulator@example.com", role="regulator")
+    auth.login("regulator@example.com")
     response = client.post("/clearing/runs", data={"csrf_token": csrf_token(client, "/clearing"), "category": "zzz"})
     assert response.status_code == 400
 
@@ -310,8 +317,8 @@ def test_the_run_page_paginates_and_filters_allocations(auth, client, db, refere
                          tonnes=Decimal("10"))
         BidFactory(lot=lot, facility=FacilityFactory(kind="recycler", lon=126.7, lat=45.8), tonnes=Decimal("10"))
     run = _run(db, "fly_ash")
-    UserFactory(email="officer@example.com", role="base_officer")
-    auth.login("officer@example.com")
+    UserFactory(email="regulator@example.com", role="regulator")  # the province sees every allocation
+    auth.login("regulator@example.com")
     first = client.get(f"/clearing/runs/{run.id}", headers=EN).get_data(as_text=True)
     assert "Page 1 of 2" in first and first.count("/lots/") >= 50
     second = client.get(f"/clearing/runs/{run.id}?page=2", headers=EN).get_data(as_text=True)

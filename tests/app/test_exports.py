@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.services import awards, clearing, shipments
-from app.services.spreadsheets import neutralise, write_csv
+from app.services.spreadsheets import neutralised, write_csv
 from models import Allocation, Award
 from tests.factories import BidFactory, FacilityFactory, LotFactory, UserFactory, small_market
 
@@ -32,7 +32,7 @@ def _xlsx(response) -> list[tuple]:
     ("@SUM(A1)", "'@SUM(A1)"),
     ("\tx", "'\tx"), ("plain", "plain"), (Decimal("-8.50"), Decimal("-8.50")), (5, 5), (None, None)])
 def test_text_cells_that_could_run_as_formulas_are_neutralised(value, expected):
-    assert neutralise(value) == expected
+    assert neutralised(value) == expected
 
 
 def test_my_lots_export_lists_only_my_lots_with_state_and_neutralised_titles(auth, client, db, reference):

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import database_url_under_test
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# No default database: two suites on one machine must not share (or empty) one. Give each run its own.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 def on_postgres() -> bool:
@@ -23,14 +24,21 @@ def on_postgres() -> bool:
 
 @pytest.fixture
 def redis_client():
-    """The test Redis database (TEST_REDIS_URL), cleared of the app's and Celery's keys; skips without Redis."""
+    """The run's own Redis database (TEST_REDIS_URL; none by default), cleared of the app's and Celery's keys only.
+
+    Skips when unset or unreachable (fails under REQUIRE_REDIS=1). Nothing is flushed.
+    """
     import redis
 
+    if not REDIS_URL:
+        if os.environ.get("REQUIRE_REDIS") == "1":  # CI: the worker tests must run, not skip
+            pytest.fail("set TEST_REDIS_URL to a Redis database of this run's own")
+        pytest.skip("set TEST_REDIS_URL to a Redis database of this run's own")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":  # CI: the worker tests must run, not skip
+        if os.environ.get("REQUIRE_REDIS") == "1":
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (set TEST_REDIS_URL)")
     _delete_ours(client)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Award, Lot
+from tests.conftest import sign_in
 from tests.factories import LotFactory, small_market
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -26,8 +27,7 @@ def signed_in(app, client, db, reference, monkeypatch):
     """The client signed in as a verified producer with a facility and an award to dispatch against."""
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)  # the fuzz is aimed at the forms, not CSRF
     m = small_market()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(m["producer"].id)
+    sign_in(client, m["producer"])
     return m
 
 
@@ -64,8 +64,7 @@ def test_lot_form_never_fails(signed_in, client, category, tonnes, reserve, star
 @FUZZ
 @given(price=FIELD, tonnes=FIELD, haul=FIELD)
 def test_bid_form_never_fails(signed_in, client, price, tonnes, haul):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(signed_in["far_user"].id)
+    sign_in(client, signed_in["far_user"])
     lot = LotFactory(facility=signed_in["lot_facility"])
     _post(client, f"/bids/lots/{lot.id}/new", {"facility_id": str(signed_in["far"].id), "price_yuan_per_t": price,
                                               "tonnes": tonnes, "max_haul_km": haul})
@@ -110,8 +109,7 @@ def test_absurd_or_sql_looking_lot_input_is_refused_or_stored_verbatim(signed_in
 @pytest.mark.parametrize("field, value", [("price_yuan_per_t", "99999999999999"), ("tonnes", "1e30"),
                                           ("price_yuan_per_t", "-Infinity"), ("max_haul_km", "9" * 30)])
 def test_absurd_bids_are_refused_with_a_form_error(signed_in, client, db, field, value):
-    with client.session_transaction() as session:
-        session["_user_id"] = str(signed_in["far_user"].id)
+    sign_in(client, signed_in["far_user"])
     data = {"facility_id": str(signed_in["far"].id), "price_yuan_per_t": "80", "tonnes": "10", field: value}
     response = client.post(f"/bids/lots/{signed_in['lot'].id}/new?lang=en", data=data)
     assert response.status_code == 400

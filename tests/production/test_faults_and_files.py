@@ -1,0 +1,171 @@
+"""Attacks on inputs and faults (issue 12, failures 3, 5 and 6): NUL bytes, huge and hostile spreadsheets,
+Redis gone under the rate limiter, and page reads racing to expire the same allocations."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+
+from app.extensions import db as database
+from app.extensions import limiter
+from app.services import api_tokens, clearing, generation_reports, lot_import, spreadsheets
+from app.services.errors import ServiceError
+from models import Allocation, utcnow
+from tests.conftest import csrf_token, sign_in
+from tests.factories import FacilityFactory, small_market
+from tests.production.conftest import on_postgres
+
+
+def test_a_nul_byte_in_a_web_form_is_a_clear_400(client, db, reference):
+    m = small_market()
+    sign_in(client, m["producer"])
+    response = client.post("/lots/new?lang=en", data={"title": "slag\x00", "csrf_token": csrf_token(client, "/")})
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    assert client.get("/lots?category=fly\x00ash").status_code == 400
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
+                                  "\t=1", "\r=1"])
+def test_text_a_spreadsheet_would_run_is_written_as_text(text):
+    assert spreadsheets.neutralised(text) == "'" + text
+    sheet = load_workbook(io.BytesIO(spreadsheets.xlsx_bytes("t", [[text, 5, -5]]))).active
+    assert sheet["A1"].value.startswith("'") and sheet["A1"].data_type == "s"
+    assert (sheet["B1"].value, sheet["C1"].value) == (5, -5)  # numbers stay numbers
+    assert spreadsheets.csv_bytes([[text]]).decode("utf-8-sig").strip().strip('"').startswith("'")
+
+
+def test_a_producers_facility_name_is_no_formula_in_the_report_template(db, reference):
+    m = small_market()
+    FacilityFactory(organization=m["producer"].organization, name='=HYPERLINK("http://evil.example","点此")')
+    sheet = load_workbook(io.BytesIO(generation_reports.template_xlsx(db.session, m["producer"], "zh"))).active
+    names = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert '\'=HYPERLINK("http://evil.example","点此")' in names
+    assert not any(isinstance(n, str) and n.startswith("=") for n in names)
+
+
+def test_every_template_and_export_writer_uses_the_neutralising_helper():
+    import inspect
+
+    from app.bases import views as base_views
+
+    for source in (inspect.getsource(lot_import), inspect.getsource(generation_reports),
+                   inspect.getsource(base_views)):
+        assert "Workbook(" not in source and "csv.writer(" not in source
+
+
+def _xlsx(rows: int) -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["设施 / Facility", "类别 / Category"])
+    for k in range(rows):
+        sheet.append([f"plant {k}", "fly_ash"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_with_too_many_rows_is_refused_before_its_rows_are_read():
+    content = _xlsx(200_000)  # ≈2 MB packed, 25 MB of XML unpacked
+    started = time.perf_counter()
+    with pytest.raises(ServiceError) as refused:
+        spreadsheets.read_rows("big.xlsx", content, max_rows=5000)
+    assert refused.value.field == "file" and "5000" in refused.value.message
+    assert time.perf_counter() - started < 1.0  # refused from the ZIP directory, not after parsing 200k rows
+
+
+def test_a_workbook_within_the_envelope_but_over_the_limit_is_stopped_while_streaming(monkeypatch):
+    read = []
+    original = spreadsheets.load_workbook
+
+    def lying(*args, **kwargs):
+        book = original(*args, **kwargs)
+        sheet = book.worksheets[0]
+        monkeypatch.setattr(type(sheet), "max_row", property(lambda self: None))
+        iterate = sheet.iter_rows
+
+        def counted(*a, **k):
+            for row in iterate(*a, **k):
+                read.append(1)
+                yield row
+
+        monkeypatch.setattr(sheet, "iter_rows", counted)
+        return book
+
+    monkeypatch.setattr(spreadsheets, "load_workbook", lying)
+    with pytest.raises(ServiceError):
+        spreadsheets.read_rows("big.xlsx", _xlsx(2_000), max_rows=1000)
+    assert len(read) <= 1002
+
+
+def test_a_csv_with_too_many_rows_is_refused():
+    content = ("a,b\n" + "x,y\n" * 6000).encode()
+    with pytest.raises(ServiceError):
+        spreadsheets.read_rows("big.csv", content, max_rows=5000)
+
+
+def test_the_api_keeps_answering_when_the_rate_limit_store_is_down(app, client, db, reference, monkeypatch, caplog):
+    import redis
+
+    m = small_market()
+    secret = api_tokens.create(db.session, m["producer"], "t").secret
+
+    def unreachable(*_args, **_kwargs):
+        raise redis.exceptions.ConnectionError("Redis is gone")
+
+    monkeypatch.setattr(limiter._limiter, "hit", unreachable)
+    monkeypatch.setattr(limiter._limiter, "test", unreachable, raising=False)
+    with caplog.at_level(logging.WARNING):
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    limiter._storage_dead = False
+    assert response.status_code == 200
+    assert "falling back to in-memory storage" in caplog.text
+
+
+def test_reading_the_awards_page_changes_nothing(client, db, reference):
+    m = small_market()
+    clearing.start_clearing(db.session, None, "fly_ash")
+    allocation = db.session.scalar(sa.select(Allocation))
+    allocation.deadline = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    sign_in(client, m["producer"])
+    assert client.get("/awards").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Allocation, allocation.id).status == "proposed"  # expiry is the job's, not a read's
+
+
+@pytest.mark.skipif(not on_postgres(), reason="needs TEST_DATABASE_URL on PostgreSQL (concurrent sessions)")
+def test_ten_concurrent_award_reads_with_overdue_allocations_all_succeed(app, db, reference):
+    m = small_market()
+    clearing.start_clearing(db.session, None, "fly_ash")
+    for allocation in db.session.scalars(sa.select(Allocation)):
+        allocation.deadline = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    secret = api_tokens.create(db.session, m["producer"], "t").secret
+    barrier, statuses = threading.Barrier(10), []
+
+    def read():
+        client = app.test_client()
+        with app.app_context():
+            barrier.wait()
+            statuses.append(client.get("/api/v1/awards", headers={"Authorization": f"Bearer {secret}"}).status_code)
+            statuses.append(client.get("/api/v1/allocations",
+                                       headers={"Authorization": f"Bearer {secret}"}).status_code)
+            database.session.remove()
+
+    threads = [threading.Thread(target=read) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [200] * 20
+    from app.services import awards
+
+    assert awards.expire_overdue(db.session) >= 1  # the job expires them, once
+    assert awards.expire_overdue(db.session) == 0

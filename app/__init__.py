@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 import geo.network
 from app import cli, i18n, jobs, labels
 from app.extensions import babel, csrf, db, limiter, login_manager
+from app.services import rollup
 from app.settings import INSTANCE, Config
 
 
@@ -36,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     """Bind database, CSRF, login and translations to the app, and configure geography."""
     geo.network.configure_road_network(app.config["ROAD_NETWORK_GEOJSON"])
     db.init_app(app)
+    rollup.listen()  # the dashboards' monthly rollup follows every commit of reports and declarations
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -71,9 +73,11 @@ def register_blueprints(app: Flask) -> None:
     from app.dispatch.views import blueprint as dispatch
 
     app.register_blueprint(dispatch)
+    from app.exports.views import blueprint as exports
     from app.searches.views import blueprint as searches
 
     app.register_blueprint(searches)
+    app.register_blueprint(exports)
     from app import api
 
     csrf.exempt(api.blueprint)  # bearer tokens, not cookies

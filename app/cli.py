@@ -1,4 +1,5 @@
-"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit verify."""
+"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit verify,
+utilisation and rebuild-rollup."""
 from __future__ import annotations
 
 import json
@@ -28,9 +29,13 @@ def create_admin_command(email: str, name: str, password: str) -> None:
 
 @click.command("load-reference")
 def load_reference_command() -> None:
-    """Load or update the waste catalogue, the bases and their targets."""
+    """Load or update the waste catalogue, the bases and their targets (and fill an empty utilisation rollup)."""
+    from app.services import rollup
+
     reference.load_reference(db.session)
     click.echo("Catalogue and bases loaded.")
+    if rollup.fill_if_missing(db.session):
+        click.echo("Utilisation rollup built from the existing reports.")
 
 
 @click.command("seed-demo")
@@ -39,7 +44,11 @@ def seed_demo_command(if_empty: bool) -> None:
     """Seed the deterministic Heilongjiang demo into an empty database."""
     if not demo.is_empty(db.session):
         if if_empty:
+            from app.services import rollup
+
             click.echo("Database already has data; demo not seeded.")
+            if rollup.fill_if_missing(db.session):
+                click.echo("Utilisation rollup built from the existing reports.")
             return
         raise click.ClickException("the database is not empty; the demo is only seeded into an empty database")
     created = demo.seed_demo(db.session)
@@ -167,6 +176,16 @@ def utilisation_command(name: str, year: int, as_json: bool) -> None:
                    f"{row['utilised_t']:14.3f} {shown:>7}")
 
 
+@click.command("rebuild-rollup")
+def rebuild_rollup_command() -> None:
+    """Recompute the monthly utilisation rollup from every report and declaration (after bulk loads)."""
+    from app.services import rollup
+
+    rows = rollup.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Rollup rebuilt: {rows} rows (month × category × place).")
+
+
 @click.command("create-token")
 @click.option("--user", "email", required=True, help="E-mail of the user the token acts for.")
 @click.option("--name", default=None, help="A name to recognise the token by.")
@@ -189,5 +208,6 @@ def create_token_command(email: str, name: str | None) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group, match_group, audit_group, utilisation_command, create_token_command):
+                    translations_group, match_group, audit_group, utilisation_command, create_token_command,
+                    rebuild_rollup_command):
         app.cli.add_command(command)

@@ -163,7 +163,8 @@ def solve_category_task(run_id: int, category_id: int, total: int) -> dict:
 
         logger.exception("clearing run %s: category %s failed", run_id, category.code)
         db.session.rollback()
-        return {"error": f"{category.code}: {type(exc).__name__}", "reason": runs.reason_of(exc)}
+        return {"error": f"{category.code}: {type(exc).__name__}", "reason": runs.reason_of(exc),
+                "category": category.code}
     done = _redis().incr(DONE_KEY.format(run_id=run_id))
     clearing.record_progress(db.session, run_id, done, total)
     logger.info("clearing run %s: category %s solved (%d/%d)", run_id, category.code, done, total)
@@ -177,18 +178,15 @@ def join_clearing_task(payloads: list[dict], run_id: int, started_at: float | No
     from app.services.clearing import runs
     from models import MatchRun
 
-    errors = [p for p in payloads if "error" in p]
     if any("skipped" in p for p in payloads):
         clearing.fail_run(db.session, run_id, "worker_lost", "a category task found the run no longer running")
         return "failed"
-    if errors:
-        clearing.fail_run(db.session, run_id, errors[0].get("reason", "internal_error"),
-                          "; ".join(p["error"] for p in errors))
-        return "failed"
+    # A category that could not be solved fails alone: the join writes the others and reports it.
+    failed = {p["category"]: p.get("reason", "internal_error") for p in payloads if "error" in p}
     try:
         with beating(run_id):
-            solved = [clearing.solved_from_payload(db.session, p) for p in payloads]
-            clearing.join_run(db.session, run_id, solved)
+            solved = [clearing.solved_from_payload(db.session, p) for p in payloads if "error" not in p]
+            clearing.join_run(db.session, run_id, solved, failed)
     except Exception as exc:  # recorded on the run; nothing of the join was committed
         logger.exception("clearing run %s: join failed", run_id)
         clearing.fail_run(db.session, run_id, runs.reason_of(exc), type(exc).__name__)

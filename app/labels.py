@@ -31,6 +31,8 @@ QUALITY = {
     "sio2_pct": _l("SiO₂ (%)"), "purity_pct": _l("Purity (%)"), "module_count": _l("Modules (count)"),
     "capacity_retention_pct": _l("Capacity retention (%)"), "length_m": _l("Blade length (m)"),
     "colour": _l("Colour"), "grade": _l("Grade"), "contamination_pct": _l("Contamination (%)"),
+    "zn_pct": _l("Zn content (%)"), "ash_pct": _l("Ash (%)"), "oil_content_pct": _l("Oil content (%)"),
+    "vehicle_count": _l("Vehicles (count)"),
 }
 
 
@@ -66,7 +68,8 @@ EVALUATION_STATUS = {
     "rejected": _l("Rejected"),
 }
 FAMILY = {
-    "bulk_industrial": _l("Bulk industrial solid waste"), "emerging": _l("Emerging waste streams"),
+    "bulk_industrial": _l("Bulk industrial solid waste"),
+    "other_industrial": _l("Other industrial solid waste"), "emerging": _l("Emerging waste streams"),
     "low_value": _l("Low-value recyclables"), "renewable": _l("Renewable resources"),
     "agricultural": _l("Agricultural residues"), "hazardous": _l("Hazardous waste"),
 }

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # The four freight classes of the app's waste catalogue.
 FREIGHT_CLASSES: tuple[str, ...] = ("bulk", "general", "hazardous", "oversize")
 
-# Known waste-category codes → freight class (the app's catalogue carries its own copy;
-# this table lets the CLI and tests work without the database).
-CATEGORY_FREIGHT_CLASS: dict[str, str] = {
-    # bulk industrial solid waste: rail-able, base rates
-    "steel_slag": "bulk",
-    "bf_slag": "bulk",
-    "fly_ash": "bulk",
-    "boiler_slag": "bulk",
-    "coal_gangue": "bulk",
-    "fgd_gypsum": "bulk",
-    "byproduct_gypsum": "bulk",
-    "tailings": "bulk",
-    "smelting_slag": "bulk",
-    "carbide_slag": "bulk",
-    "coking_residue": "bulk",
-    "crop_straw": "bulk",
-    # renewable resources and low-value waste: general cargo
-    "waste_glass": "general",
-    "scrap_steel": "general",
-    "scrap_nonferrous": "general",
-    "waste_plastics": "general",
-    "waste_tyres": "general",
-    "waste_paper": "general",
-    # emerging streams that need special trailers
-    "pv_modules": "oversize",
-    "wind_blades": "oversize",
-    # hazardous waste (licensed carriers, manifests)
-    "spent_batteries": "hazardous",
-    "waste_catalyst": "hazardous",
-    "oil_sludge": "hazardous",
-}
+# The app's waste catalogue is the one source of categories; geo reads the file itself (no Flask, no database).
+CATALOGUE_CSV = Path(__file__).resolve().parent.parent / "app" / "data" / "catalogue.csv"
+
+
+def _category_freight_classes() -> dict[str, str]:
+    with CATALOGUE_CSV.open(encoding="utf-8") as fh:
+        return {row["code"]: row["freight_class"] for row in csv.DictReader(fh)}
+
+
+# Waste-category code → freight class, as the catalogue says.
+CATEGORY_FREIGHT_CLASS: dict[str, str] = _category_freight_classes()
 
 
 @dataclass(frozen=True)
@@ -50,9 +32,12 @@ class ClassRates:
     road_yuan_per_tkm: float
     rail_yuan_per_tkm: float | None  # None: rail not offered for this class
     handling_yuan_per_t: float
+    # Charged at each end of a rail leg; includes half the tariff's fixed part per tonne (基价1), so a model
+    # that charges two transfers per rail leg charges the fixed part exactly once.
     railhead_transfer_yuan_per_t: float
     road_co2_kg_per_tkm: float
     rail_co2_kg_per_tkm: float
+    rail_fixed_yuan_per_t: float = 0.0
 
     @property
     def rail_allowed(self) -> bool:
@@ -73,11 +58,17 @@ class FreightRates:
     """Freight rates and emission factors per mode, with per-class premiums. Defaults a deployment overrides.
 
     Sources and status of each default:
-    - rail_yuan_per_tkm 0.1031: national average rail freight rate, 7.01 fen/t·km operating
-      price + 3.3 fen/t·km railway construction fund (NDRC rail freight tariff; project design
-      doc, "Reference figures").
-    - road_yuan_per_tkm 0.40: road freight about 4× rail (design doc reference figures); an
-      estimate of the full-truckload contract rate for bulk in Heilongjiang.
+    - rail_fixed_yuan_per_t 16.30 and rail_yuan_per_tkm 0.0980: the national railway freight tariff's two parts
+      for a full wagonload (整车), 基价1 per tonne and 基价2 per tonne-km, rate number 4 (运价号 4), as set by the
+      NDRC tariff in force from 2015-02-01 (国家发展改革委 发改价格〔2015〕183号, 铁路货物运价率表). Since then the
+      published figures are ceilings (China Railway may charge less, 发改价格〔2017〕2163号). The two figures
+      are our reading of that table and have NOT been checked against the published text in this repository:
+      verify them, and the rate number of each waste, before relying on a cost. The 2009 level they replace was
+      10.31 fen/t·km in total (7.01 operating + 3.3 construction fund); the 2015 average was reported as
+      15.51 fen/t·km. Cost of a rail leg = rail_fixed_yuan_per_t + rail_yuan_per_tkm × km.
+    - road_yuan_per_tkm 0.40: road freight is several times rail per t·km (design doc reference figures);
+      an ESTIMATE of the full-truckload contract rate for bulk in Heilongjiang. No official road tariff exists
+      (road freight prices are market prices); replace it with quotes.
     - railhead_transfer_yuan_per_t 20: loading or unloading one tonne between truck and wagon at
       a railhead, including yard fees. ESTIMATE (range 15–25 yuan/t); charged at each end of a rail leg.
     - handling_yuan_per_t 5: loading at the producer and unloading at the user, both modes. ESTIMATE.
@@ -87,14 +78,17 @@ class FreightRates:
     - road_premium: multiplier on the road rate per freight class. general 1.1 (lighter, bulkier
       loads); hazardous 1.6 (licensed carriers, escorts, manifests); oversize 1.5 (special
       trailers, permits for blades and module stacks). ESTIMATES.
-    - rail_premium: multiplier on the rail rate, or None where rail is not offered. Hazardous
+    - rail_premium: multiplier on both rail parts, or None where rail is not offered. Hazardous
       waste goes by road only here: rail carriage of dangerous goods needs designated stations
       and per-shipment approval, so a marketplace default should not assume it. Oversize loads
       (wind blades) exceed the loading gauge, so road only.
+
+    Every field can be overridden for a what-if run: ``resolve_rates({"rail_yuan_per_tkm": 0.12})``.
     """
 
     road_yuan_per_tkm: float = 0.40
-    rail_yuan_per_tkm: float = 0.0701 + 0.033
+    rail_yuan_per_tkm: float = 0.0980
+    rail_fixed_yuan_per_t: float = 16.30
     railhead_transfer_yuan_per_t: float = 20.0
     handling_yuan_per_t: float = 5.0
     road_co2_kg_per_tkm: float = 0.05
@@ -106,14 +100,16 @@ class FreightRates:
         """Resolve the rates that apply to one freight class."""
         fc = check_freight_class(freight_class)
         rail_mult = self.rail_premium.get(fc)
+        rail_fixed = 0.0 if rail_mult is None else self.rail_fixed_yuan_per_t * rail_mult
         return ClassRates(
             freight_class=fc,
             road_yuan_per_tkm=self.road_yuan_per_tkm * self.road_premium.get(fc, 1.0),
             rail_yuan_per_tkm=None if rail_mult is None else self.rail_yuan_per_tkm * rail_mult,
             handling_yuan_per_t=self.handling_yuan_per_t,
-            railhead_transfer_yuan_per_t=self.railhead_transfer_yuan_per_t,
+            railhead_transfer_yuan_per_t=self.railhead_transfer_yuan_per_t + rail_fixed / 2,
             road_co2_kg_per_tkm=self.road_co2_kg_per_tkm,
             rail_co2_kg_per_tkm=self.rail_co2_kg_per_tkm,
+            rail_fixed_yuan_per_t=rail_fixed,
         )
 
 

@@ -7,7 +7,7 @@ import sqlalchemy.orm as so
 from models.api import IdempotencyKey
 from models.audit import AuditEvent, Notification, OutboxEmail
 from models.base import Base, utcnow
-from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase
+from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase, UtilisationRollup
 from models.catalogue import WasteCategory
 from models.clearing import Allocation, Award, ClearingLock, MatchRun
 from models.dispatch import DispatchPlan, DispatchStop, Vehicle
@@ -22,7 +22,8 @@ __all__ = [
     "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
     "LoginAttempt",
     "Lot", "LotDocument", "LotQuestion", "MatchRun", "Notification", "Organization", "OrganizationRole",
-    "OutboxEmail", "ResourceBase", "SavedSearch", "Shipment", "User", "UtilisationRecord", "WasteCategory", "Yard",
+    "OutboxEmail", "ResourceBase", "SavedSearch", "Shipment", "User", "UtilisationRecord", "UtilisationRollup",
+    "WasteCategory", "Yard",
     "make_engine",
     "DispatchPlan", "DispatchStop", "Vehicle",
     "make_session_factory", "utcnow",

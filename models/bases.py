@@ -52,7 +52,11 @@ class BaseTarget(Base):
 
 
 class GenerationReport(TimestampMixin, Base):
-    """Tonnes a producer facility generated, stored, self-utilised and disposed in a month."""
+    """A producer facility's monthly balance of one category (docs/statistics.md).
+
+    generated + from_storage = self_utilised + supplied + disposed + stored + dumped, where from_storage is the
+    part of the utilised tonnes (self or supplied) taken from earlier years' storage.
+    """
 
     __tablename__ = "generation_reports"
     __table_args__ = (
@@ -62,6 +66,7 @@ class GenerationReport(TimestampMixin, Base):
             " AND from_storage_t >= 0",
             name="tonnes_non_negative",
         ),
+        sa.CheckConstraint("supplied_t >= 0 AND dumped_t >= 0", name="supplied_dumped_non_negative"),
         # Covering on PostgreSQL so a scope's monthly sums are an index-only scan.
         sa.Index("ix_generation_reports_period_category", "period", "category_id",
                  postgresql_include=["facility_id", "generated_t", "stored_t", "self_utilised_t", "disposed_t",
@@ -75,7 +80,10 @@ class GenerationReport(TimestampMixin, Base):
     generated_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     stored_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     self_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    # 外供/委托利用: handed to others for utilisation, on or off the platform.
+    supplied_t: so.Mapped[Decimal] = so.mapped_column(Tonnes, default=Decimal(0), server_default="0")
     disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    dumped_t: so.Mapped[Decimal] = so.mapped_column(Tonnes, default=Decimal(0), server_default="0")
     from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
 
     facility: so.Mapped[Facility] = so.relationship()
@@ -95,3 +103,32 @@ class EnterpriseEvaluation(TimestampMixin, Base):
     note: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
 
     organization: so.Mapped[Organization] = so.relationship()
+
+
+class UtilisationRollup(Base):
+    """Counted tonnes of one month, category and place (docs/statistics.md), kept in step with the reports and
+    platform declarations so a province's year is read from a few thousand rows instead of millions."""
+
+    __tablename__ = "utilisation_rollup"
+    __table_args__ = (
+        # Non-null keys ('' and 0 for "none") so the database refuses a second row for one place and month.
+        sa.UniqueConstraint("period", "category_id", "prefecture_key", "base_key", "in_province",
+                            name="uq_utilisation_rollup_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    period: so.Mapped[dt.date]
+    category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"))
+    prefecture_key: so.Mapped[str] = so.mapped_column(sa.String(6))  # '' outside any prefecture
+    base_key: so.Mapped[int]  # 0 outside any base
+    in_province: so.Mapped[bool]
+    generated_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    stored_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    dumped_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    self_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    supplied_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    market_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    demo_cells: so.Mapped[int] = so.mapped_column(default=0)  # cells from demo organisations

@@ -144,3 +144,49 @@ class GenerationReportFactory(BaseFactory):
     self_utilised_t = Decimal("0.000")
     disposed_t = Decimal("0.000")
     from_storage_t = Decimal("0.000")
+
+
+def photo_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), exif: bytes | None = None) -> bytes:
+    """A real image file (PNG or JPEG) made with Pillow, optionally carrying raw EXIF bytes."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    image = Image.new("RGB", size, (120, 110, 100))
+    image.save(out, fmt, **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+def delivery(source: Facility, recycler: Facility, code: str, received: Decimal, declared: Decimal | None = None,
+             period: dt.date = dt.date(2025, 1, 1)):
+    """A platform delivery: a lot of `source` awarded to `recycler`, one load weighed in at `received` tonnes and
+    `declared` (default: all received) declared utilised in `period`. Returns the UtilisationRecord (or None)."""
+    from models import Allocation, Award, MatchRun, Shipment, UtilisationRecord
+
+    declared = received if declared is None else declared
+    lot = LotFactory(facility=source, category=category(code), tonnes=received, remaining_tonnes=Decimal(0),
+                     status="delivered")
+    run = MatchRun(status="succeeded")
+    db.session.add(run)
+    db.session.flush()
+    money = {name: Decimal(0) for name in ("price_yuan_per_t", "reserve_yuan_per_t", "transport_yuan_per_t",
+                                           "transport_cost_yuan", "surplus_yuan")}
+    allocation = Allocation(run_id=run.id, lot_id=lot.id, facility_id=recycler.id, tonnes=received,
+                            status="accepted", **money)
+    db.session.add(allocation)
+    db.session.flush()
+    award = Award(allocation_id=allocation.id, tonnes=received, dispatched_tonnes=received, status="delivered",
+                  **{name: Decimal(0) for name in ("price_yuan_per_t", "freight_yuan_per_t", "netback_yuan_per_t",
+                                                   "recycler_pays_yuan", "freight_yuan", "producer_receives_yuan")})
+    db.session.add(award)
+    db.session.flush()
+    db.session.add(Shipment(award_id=award.id, manifest_no=f"T-{award.id}", vehicle_plate="黑A12345",
+                            dispatched_tonnes=received, received_tonnes=received, status="received"))
+    record = None
+    if declared > 0:
+        record = UtilisationRecord(award_id=award.id, facility_id=recycler.id, category_id=lot.category_id,
+                                   source_facility_id=source.id, product="cement", tonnes=declared, period=period)
+        db.session.add(record)
+    db.session.commit()
+    return record

@@ -16,8 +16,7 @@ def report_out(report: GenerationReport) -> schemas.GenerationReport:
     """A report as the API shows it."""
     return schemas.GenerationReport(
         id=report.id, facility_id=report.facility_id, category=report.category.code, period=report.period,
-        generated_t=report.generated_t, stored_t=report.stored_t, self_utilised_t=report.self_utilised_t,
-        disposed_t=report.disposed_t, from_storage_t=report.from_storage_t, updated_at=report.updated_at)
+        updated_at=report.updated_at, **{name: getattr(report, name) for name in generation_reports.TONNE_FIELDS})
 
 
 @op("GET", "/generation-reports", summary="List generation reports", tag="generation-reports",
@@ -42,8 +41,7 @@ def file_report(body: schemas.GenerationReportIn):
         raise ApiError(422, _("Unknown category %(code)s.", code=body.category),
                        errors=[{"field": "category", "message": _("Unknown category.")}])
     report = generation_reports.file_report(db.session, user, generation_reports.ReportInput(
-        facility_id=body.facility_id, category_id=category.id, period=body.period, generated_t=body.generated_t,
-        stored_t=body.stored_t, self_utilised_t=body.self_utilised_t, disposed_t=body.disposed_t,
-        from_storage_t=body.from_storage_t))
+        facility_id=body.facility_id, category_id=category.id, period=body.period,
+        **{name: getattr(body, name) for name in generation_reports.TONNE_FIELDS}))
     db.session.refresh(report)
     return report_out(report)

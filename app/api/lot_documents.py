@@ -15,6 +15,7 @@ from app.api.registry import UPLOAD_ERROR_STATUSES
 from app.extensions import db
 from app.permissions import SessionUser
 from app.services import lots, uploads
+from app.services.errors import ServiceError
 from models import Lot, LotDocument
 
 DOCUMENT_TYPES = tuple(content_type for _magic, content_type, _ext in uploads.SIGNATURES)
@@ -73,8 +74,11 @@ def download_document(lot_id: int, document_id: int):
         raise ApiError(404)
     if not uploads.can_view(SessionUser(current_user()), document):
         raise ApiError(403, _("The documents of this lot are not visible to you."))
-    path = uploads.document_path(current_app.config["UPLOAD_FOLDER"], document)
+    try:
+        path, mimetype = uploads.served_file(current_user(), current_app.config["UPLOAD_FOLDER"], document)
+    except ServiceError as exc:
+        raise ApiError(404) from exc
     if not path.is_file():
         raise ApiError(404)
-    return send_file(path, mimetype=document.content_type, download_name=document.filename,
+    return send_file(path, mimetype=mimetype, download_name=document.filename,
                      as_attachment=document.content_type == "application/pdf")

@@ -392,11 +392,12 @@ class EvaluationPage(Output):
 
 
 class EvaluationProgress(Output):
-    """Progress against the plan: enterprises evaluated by the plan year, of its target."""
+    """Progress against the plan: enterprises evaluated within the plan period (from_year–year), of its target."""
 
     by_status: dict[str, int]
-    evaluated: int
+    evaluated: int = Field(description="enterprises with an evaluation dated within the plan period")
     target: int
+    from_year: int
     year: int
     share: DecimalOut
 

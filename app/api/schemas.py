@@ -552,8 +552,12 @@ class GenerationReportIn(Input):
     generated_t: TonnesIn
     stored_t: TonnesIn
     self_utilised_t: TonnesIn
+    supplied_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"},
+                                 description="外供/委托利用: handed to others for utilisation, on or off the platform")
     disposed_t: TonnesIn
-    from_storage_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"})
+    dumped_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"})
+    from_storage_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"},
+                                     description="of the utilised tonnes, those taken from earlier years' storage")
 
 
 class GenerationReport(Output):
@@ -566,7 +570,9 @@ class GenerationReport(Output):
     generated_t: TonnesOut
     stored_t: TonnesOut
     self_utilised_t: TonnesOut
+    supplied_t: TonnesOut
     disposed_t: TonnesOut
+    dumped_t: TonnesOut
     from_storage_t: TonnesOut
     updated_at: Timestamp
 
@@ -609,13 +615,18 @@ class RateRow(Output):
     generated_t: TonnesOut
     stored_t: TonnesOut
     disposed_t: TonnesOut
-    from_storage_t: TonnesOut
+    dumped_t: TonnesOut
+    from_storage_t: TonnesOut = Field(description="utilised from earlier years' storage, as counted: the reported "
+                                      "figure, or the tonnes utilised beyond the month's generation if more")
     self_utilised_t: TonnesOut
-    market_utilised_t: TonnesOut
-    utilised_t: TonnesOut
+    supplied_t: TonnesOut = Field(description="supplied to others, as reported (外供)")
+    market_utilised_t: TonnesOut = Field(description="platform deliveries declared utilised (capped at weighed-in)")
+    utilised_t: TonnesOut = Field(description="self-utilised + the larger of reported supply and platform tonnes")
     rate: Optional[DecimalOut] = Field(description="utilised / (generated + from storage); null when that is 0")
     co2_avoided_t: TonnesOut
-    env_tax_avoided_yuan: MoneyOut
+    env_tax_exemption_yuan: MoneyOut = Field(description=(
+        "Environmental Protection Tax Law Art. 12(1)(4) exemption at the statutory rates on self-utilised coal "
+        "gangue, tailings, smelting slag, fly ash and furnace slag; 0 for categories the figure does not reach"))
 
 
 class BaseStatistics(Output):
@@ -624,5 +635,6 @@ class BaseStatistics(Output):
     base: str
     year: int
     target_rate: Optional[DecimalOut]
+    demo: bool = Field(description="true when some figures come from demo organisations (invented)")
     rows: list[RateRow]
     total: RateRow

@@ -35,8 +35,11 @@ class ReportForm(FlaskForm):
     stored_t = DecimalField(_l("Stored (t)"), places=3, validators=TONNES)
     self_utilised_t = DecimalField(_l("Self-utilised, including from earlier storage (t)"), places=3,
                                    validators=TONNES)
+    supplied_t = DecimalField(_l("Supplied to others for utilisation, on or off the platform (t)"), places=3,
+                              default=0, validators=TONNES)
     disposed_t = DecimalField(_l("Disposed (t)"), places=3, validators=TONNES)
-    from_storage_t = DecimalField(_l("Of which taken from earlier storage (t)"), places=3, default=0,
+    dumped_t = DecimalField(_l("Dumped (t)"), places=3, default=0, validators=TONNES)
+    from_storage_t = DecimalField(_l("Of which utilised from earlier storage (t)"), places=3, default=0,
                                   validators=TONNES)
     submit = SubmitField(_l("Save report"))
 

@@ -32,7 +32,7 @@ from app.bases.forms import EvaluationForm, ImportForm, MonthForm, ReportForm, S
 from app.extensions import db
 from app.labels import EVALUATION_STATUS, FAMILY
 from app.permissions import roles_required
-from app.services import catalogue, evaluations, generation_reports, scenarios, utilisation
+from app.services import catalogue, evaluations, generation_reports, reference, scenarios, utilisation
 from app.services import dispatch as dispatch_plans
 from app.services.errors import ServiceError
 from app.services.spreadsheets import ImportRejected
@@ -149,6 +149,9 @@ def chart_data(code: str):
         "generated": _("Generated (t)"),
         "utilised": _("Utilised (t)"),
     }
+    if data["demo"] or table.demo:
+        # Charts are screenshotted on their own: the mark goes into every series label.
+        data["labels"] = {k: _("%(label)s (demo data)", label=v) for k, v in data["labels"].items()}
     return jsonify(utilisation.as_json(data))
 
 
@@ -171,13 +174,15 @@ EXPORT_COLUMNS = (
     "generated_t",
     "from_storage_t",
     "self_utilised_t",
+    "supplied_t",
     "market_utilised_t",
     "utilised_t",
     "stored_t",
     "disposed_t",
+    "dumped_t",
     "rate",
     "co2_avoided_t",
-    "env_tax_avoided_yuan",
+    "env_tax_exemption_yuan",
 )
 
 
@@ -185,6 +190,8 @@ def _export_rows(scope: Scope, year: int) -> list[list]:
     table = utilisation.year_table(db.session, scope, year, _locale())
     rows = [[r[k] for k in EXPORT_COLUMNS] for r in table.rows]
     rows.append([_("Total"), ""] + [table.total[k] for k in EXPORT_COLUMNS[2:]])
+    if table.demo:
+        rows.append([_("DEMO DATA: these figures include invented demo data and are not official statistics.")])
     return rows
 
 
@@ -284,6 +291,8 @@ def targets(code: str):
         form=form,
         rows=utilisation.target_rows(db.session, scope),
         can_edit=current_user.role in OVERSEERS,
+        recovery_target=reference.RENEWABLE_RECOVERY_2025,
+        recovery_source=reference.RENEWABLE_SOURCE,
     )
 
 

@@ -88,8 +88,10 @@ def index():
     if request.args.get("view") == "map":
         return _map_page(form)
     page = lots.search(db.session, filters, request.args.get("page", 1, type=int), current_app.config["LOTS_PER_PAGE"])
+    photos = uploads.first_photos(db.session, [lot.id for lot in page.items]) if current_user.is_authenticated else {}
     return render_template(
-        "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name
+        "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name,
+        photos=photos,
     )
 
 
@@ -318,12 +320,35 @@ def document(lot_id: int, document_id: int):
         abort(404)
     if not uploads.can_view(current_user, doc):
         abort(403)
-    path = uploads.document_path(current_app.config["UPLOAD_FOLDER"], doc)
+    try:
+        path, mimetype = uploads.served_file(current_user.row, current_app.config["UPLOAD_FOLDER"], doc)
+    except ServiceError:
+        abort(404)
     if not path.is_file():
         abort(404)
     return send_file(
-        path, mimetype=doc.content_type, download_name=doc.filename, as_attachment=doc.content_type == "application/pdf"
+        path, mimetype=mimetype, download_name=doc.filename, as_attachment=doc.content_type == "application/pdf"
     )
+
+
+@blueprint.route("/<int:lot_id>/photos/<int:document_id>/<any(thumb, large):size>.jpg")
+@login_required
+def photo(lot_id: int, document_id: int, size: str):
+    """A photo's EXIF-free JPEG: a thumbnail for lists and the lot page, or the large copy."""
+    doc = db.session.get(LotDocument, document_id)
+    if doc is None or doc.lot_id != lot_id or doc.content_type not in uploads.IMAGE_TYPES:
+        abort(404)
+    if not uploads.can_view(current_user, doc):
+        abort(403)
+    try:
+        path = uploads.photo_path(current_app.config["UPLOAD_FOLDER"], doc, size)
+    except ServiceError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @blueprint.route("/<int:lot_id>/questions", methods=["POST"])

@@ -55,10 +55,11 @@ class Enterprise:
     large: bool = False
 
 
-STEEL = ("steel_slag", "bf_slag")
+STEEL = ("steel_slag", "bf_slag", "iron_zinc_dust")
 POWER = ("fly_ash", "boiler_slag", "fgd_gypsum")
-CEMENT_FEED = ("fly_ash", "bf_slag", "steel_slag", "fgd_gypsum", "coal_gangue", "carbide_slag", "wind_blades")
-HAZARDOUS_TREATMENT = ("coking_residue", "waste_catalyst", "oil_sludge", "desal_ash", "spent_batteries")
+CEMENT_FEED = ("fly_ash", "bf_slag", "steel_slag", "fgd_gypsum", "coal_gangue", "carbide_slag", "wind_blades",
+               "iron_zinc_dust", "gasification_slag", "silicon_calcium_slag", "sludge", "drill_cuttings")
+HAZARDOUS_TREATMENT = ("coking_residue", "waste_catalyst", "oil_sludge", "oil_based_cuttings", "incineration_fly_ash")
 
 NAMED = (
     Enterprise("建龙西林钢铁有限公司", "Jianlong Xilin Iron & Steel", "230751", STEEL + ("scrap_steel",), ("scrap_steel",), True),
@@ -69,9 +70,10 @@ NAMED = (
     Enterprise("大庆炼化公司", "Daqing Refining & Chemical", "230604", ("waste_catalyst", "oil_sludge"), (), True),
     Enterprise("哈尔滨石化公司", "Harbin Petrochemical", "230110", ("waste_catalyst", "oil_sludge"), (), True),
     Enterprise("黑龙江龙油石油化工股份有限公司", "Longyou Petrochemical", "230603", ("waste_catalyst", "oil_sludge"), (), True),
-    Enterprise("黑龙江华鹤煤化股份有限公司", "Huahe Coal Chemical", "230406", ("coal_gangue", "boiler_slag", "fly_ash"), (), True),
+    Enterprise("黑龙江华鹤煤化股份有限公司", "Huahe Coal Chemical", "230406", ("coal_gangue", "boiler_slag", "fly_ash", "gasification_slag"), (), True),
     Enterprise("黑龙江黑化集团有限公司", "Heihua Chemical Group", "230206", ("carbide_slag", "boiler_slag"), (), True),
-    Enterprise("黑龙江昊华化工有限公司", "Haohua Chemical", "230502", ("carbide_slag",), (), True),
+    # The seed plan names 黑河化工 as the carbide-slag producer; its figures here are invented like all others.
+    Enterprise("黑河化工（演示）", "Heihe chemical works (demo)", "231102", ("carbide_slag",), (), True),
     Enterprise("七台河焦化厂（演示）", "Qitaihe coking plant (demo)", "230902", ("coking_residue", "fly_ash"), (), True),
     Enterprise("鹤岗焦化厂（演示）", "Hegang coking plant (demo)", "230407", ("coking_residue",), (), True),
     Enterprise("鸡西焦化厂（演示）", "Jixi coking plant (demo)", "230302", ("coking_residue",), (), True),
@@ -114,13 +116,18 @@ PRICES = {
     "waste_glass": (120, 260), "scrap_steel": (2200, 2550), "scrap_nonferrous": (11000, 12500),
     "waste_plastics": (1500, 2200), "waste_tyres": (500, 850), "waste_paper": (1100, 1500),
     "crop_straw": (80, 190), "waste_catalyst": (800, 1600), "oil_sludge": (-1800, -1100),
-    "red_mud": (-20, 15), "desal_ash": (-1600, -1000),
+    "red_mud": (-20, 15), "incineration_fly_ash": (-1600, -1000), "iron_zinc_dust": (20, 120),
+    "gasification_slag": (-20, 20), "silicon_calcium_slag": (-10, 30), "coal_slime": (50, 200),
+    "sludge": (-150, -50), "drill_cuttings": (-80, -20), "oil_based_cuttings": (-1500, -800),
+    "waste_textiles": (300, 900), "end_of_life_vehicles": (1200, 1800), "other_industrial": (-30, 0),
 }
 # Typical lot size range in tonnes.
 LOT_TONNES = {
     "pv_modules": (40, 400), "wind_blades": (60, 600), "spent_batteries": (10, 120), "waste_catalyst": (20, 300),
-    "oil_sludge": (50, 800), "coking_residue": (100, 1500), "desal_ash": (50, 500), "scrap_nonferrous": (20, 300),
+    "oil_sludge": (50, 800), "coking_residue": (100, 1500), "incineration_fly_ash": (50, 500), "scrap_nonferrous": (20, 300),
     "waste_plastics": (30, 400), "waste_tyres": (50, 600), "waste_paper": (50, 800), "waste_glass": (100, 2000),
+    "end_of_life_vehicles": (20, 300), "waste_textiles": (20, 300), "oil_based_cuttings": (50, 800),
+    "sludge": (200, 3000), "other_industrial": (100, 1500),
 }
 DEFAULT_LOT_TONNES = (1000, 20000)
 QUALITY_RANGES = {
@@ -129,7 +136,8 @@ QUALITY_RANGES = {
     "calorific_mj_kg": (2.0, 12.0), "sulfur_pct": (0.2, 2.0), "al2o3_pct": (15.0, 35.0), "caso4_pct": (85.0, 96.0),
     "cl_pct": (0.01, 0.1), "sio2_pct": (30.0, 70.0), "fe_pct": (5.0, 25.0), "purity_pct": (85.0, 99.0),
     "module_count": (800, 12000), "capacity_retention_pct": (60.0, 85.0), "length_m": (35.0, 75.0),
-    "contamination_pct": (0.5, 6.0),
+    "contamination_pct": (0.5, 6.0), "zn_pct": (1.0, 15.0), "ash_pct": (20.0, 50.0), "oil_content_pct": (0.5, 10.0),
+    "vehicle_count": (5, 120),
 }
 DEMO_ACCOUNTS = (
     ("admin@gufei.demo", "admin", None, "演示管理员"),
@@ -156,17 +164,18 @@ def _enterprises(rng: random.Random) -> list[Enterprise]:
     """The named enterprises plus generic demo producers and recyclers around the province."""
     firms = list(NAMED)
     for seat, city, city_en in CITIES:
-        firms.append(Enterprise(f"{city}热电厂（演示）", f"{city_en} CHP plant (demo)", seat, POWER, (), True))
+        firms.append(Enterprise(f"{city}热电厂（演示）", f"{city_en} CHP plant (demo)", seat, POWER, ("coal_slime",), True))
         firms.append(Enterprise(f"{city}新型建材厂（演示）", f"{city_en} building materials (demo)", seat, (),
                                 ("fly_ash", "coal_gangue", "boiler_slag", "fgd_gypsum", "steel_slag", "tailings")))
         firms.append(Enterprise(f"{city}路桥工程公司（演示）", f"{city_en} road & bridge (demo)", seat, (),
                                 ("steel_slag", "tailings", "boiler_slag", "coal_gangue")))
         firms.append(Enterprise(f"{city}再生资源回收站（演示）", f"{city_en} recycling yard (demo)", seat,
-                                ("scrap_steel", "waste_paper", "waste_plastics", "waste_glass", "waste_tyres"), ()))
+                                ("scrap_steel", "waste_paper", "waste_plastics", "waste_glass", "waste_tyres",
+                                 "waste_textiles"), ()))
         firms.append(Enterprise(f"{city}商品混凝土公司（演示）", f"{city_en} ready-mix concrete (demo)", seat, (),
                                 ("fly_ash", "bf_slag", "steel_slag")))
     for seat, mine in COAL_MINES:
-        firms.append(Enterprise(f"龙煤{mine}煤矿（演示）", f"Longmay {mine} colliery (demo)", seat, ("coal_gangue",), (), True))
+        firms.append(Enterprise(f"龙煤{mine}煤矿（演示）", f"Longmay {mine} colliery (demo)", seat, ("coal_gangue", "coal_slime"), (), True))
     for seat, name, name_en, cat in METAL_MINES:
         firms.append(Enterprise(f"{name}（演示）", f"{name_en} (demo)", seat, (cat,), (), True))
     for i, seat in enumerate(PV_FARMS, 1):
@@ -176,14 +185,15 @@ def _enterprises(rng: random.Random) -> list[Enterprise]:
     for i, seat in enumerate(STRAW, 1):
         firms.append(Enterprise(f"农机合作社{i}号（演示）", f"Farm co-operative no. {i} (demo)", seat, ("crop_straw",)))
     for i, seat in enumerate(BIOMASS, 1):
-        firms.append(Enterprise(f"生物质电厂{i}号（演示）", f"Biomass power plant no. {i} (demo)", seat, ("fly_ash",), ("crop_straw",)))
+        # Biomass ash is not fly ash (GB/T 1596 covers coal-fired fly ash): reported as other industrial waste.
+        firms.append(Enterprise(f"生物质电厂{i}号（演示）", f"Biomass power plant no. {i} (demo)", seat, ("other_industrial",), ("crop_straw",)))
     firms += [
         Enterprise("哈尔滨光伏组件回收有限公司（演示）", "Harbin PV module recycling (demo)", "230108", (), ("pv_modules",)),
         Enterprise("大庆光伏组件回收有限公司（演示）", "Daqing PV module recycling (demo)", "230605", (), ("pv_modules",)),
         Enterprise("哈尔滨动力电池回收有限公司（演示）", "Harbin battery recycling (demo)", "230108", (), ("spent_batteries",)),
         Enterprise("黑龙江危险废物处置中心（演示）", "Heilongjiang hazardous waste centre (demo)", "230111", (), HAZARDOUS_TREATMENT),
         Enterprise("大庆危废综合处置有限公司（演示）", "Daqing hazardous waste treatment (demo)", "230606", (), HAZARDOUS_TREATMENT),
-        Enterprise("佳木斯纸业有限公司（演示）", "Jiamusi paper mill (demo)", "230811", (), ("waste_paper",)),
+        Enterprise("佳木斯纸业有限公司（演示）", "Jiamusi paper mill (demo)", "230811", ("sludge",), ("waste_paper",)),
         Enterprise("牡丹江纸业有限公司（演示）", "Mudanjiang paper mill (demo)", "231005", (), ("waste_paper",)),
         Enterprise("哈尔滨再生塑料有限公司（演示）", "Harbin recycled plastics (demo)", "230104", (), ("waste_plastics",)),
         Enterprise("齐齐哈尔橡胶再生有限公司（演示）", "Qiqihar rubber recycling (demo)", "230205", (), ("waste_tyres",)),
@@ -194,7 +204,10 @@ def _enterprises(rng: random.Random) -> list[Enterprise]:
                    ("scrap_steel", "scrap_nonferrous"), ()),
         Enterprise("佳木斯联合收割机厂（演示）", "Jiamusi combine harvester works (demo)", "230803",
                    ("scrap_steel", "scrap_nonferrous"), ()),
-        Enterprise("哈尔滨新能源汽车运营公司（演示）", "Harbin EV fleet operator (demo)", "230109", ("spent_batteries",), ()),
+        Enterprise("哈尔滨新能源汽车运营公司（演示）", "Harbin EV fleet operator (demo)", "230109", ("spent_batteries", "end_of_life_vehicles"), ()),
+        Enterprise("哈尔滨报废机动车回收拆解有限公司（演示）", "Harbin end-of-life vehicle dismantling (demo)", "230111", (), ("end_of_life_vehicles",)),
+        Enterprise("哈尔滨再生纤维有限公司（演示）", "Harbin recycled fibre (demo)", "230184", (), ("waste_textiles",)),
+        Enterprise("大庆油田钻井废弃物处理站（演示）", "Daqing oilfield drilling-waste station (demo)", "230606", ("drill_cuttings", "oil_based_cuttings"), (), True),
         Enterprise("黑龙江铝业有限公司（演示）", "Heilongjiang aluminium (demo)", "230881", ("smelting_slag",), ()),
         Enterprise("鸡西煤矸石砖厂（演示）", "Jixi gangue brickworks (demo)", "230304", (), ("coal_gangue", "fly_ash")),
         Enterprise("鹤岗煤矸石砖厂（演示）", "Hegang gangue brickworks (demo)", "230404", (), ("coal_gangue", "fly_ash")),
@@ -206,7 +219,6 @@ def _enterprises(rng: random.Random) -> list[Enterprise]:
         Enterprise("绥化再生塑料颗粒厂（演示）", "Suihua plastic pellets (demo)", "231202", (), ("waste_plastics",)),
         Enterprise("大庆动力电池梯次利用有限公司（演示）", "Daqing battery second-life (demo)", "230603", (), ("spent_batteries",)),
         Enterprise("哈尔滨玻璃棉制品厂（演示）", "Harbin glass wool works (demo)", "230125", (), ("waste_glass",)),
-        Enterprise("宁安红泥综合利用有限公司（演示）", "Ning'an red mud utilisation (demo)", "231084", (), ("red_mud", "smelting_slag")),
     ]
     rng.shuffle(firms)
     return firms
@@ -222,7 +234,7 @@ def _money(value: float) -> Decimal:
 
 
 def _tonnes(value: float) -> Decimal:
-    return Decimal(str(round(value, 1)))
+    return Decimal(str(round(value, 1)))  # exact to 0.1 t, so sums of report figures balance exactly
 
 
 def _quality(rng: random.Random, category: WasteCategory) -> dict:
@@ -279,6 +291,7 @@ def seed_demo(session: so.Session) -> list[DemoAccount]:
         facilities.append((facility, firm))
     session.flush()
 
+    _daqing_yard(session, rng, facilities, bases)
     _support_organizations(session, bases)
     lots = _lots(session, rng, facilities, categories)
     _demand(session, rng, facilities, categories, lots)
@@ -363,27 +376,46 @@ def _month(offset: int) -> dt.date:
 
 
 def _generation_reports(session: so.Session, rng: random.Random, facilities, categories) -> None:
-    """24 months of reports per producer facility and category, rates drifting up towards the target."""
+    """24 months of balanced reports per producer facility and category, rates drifting up towards the target.
+
+    Each month balances exactly (docs/statistics.md): generated + from storage = self-utilised + supplied +
+    disposed + stored.
+    """
     for facility, firm in facilities:
         for code in firm.produces:
             monthly = rng.uniform(*LOT_TONNES.get(code, DEFAULT_LOT_TONNES)) / 3
             rate = rng.uniform(0.35, 0.6)
             growing_storage = firm.large and rng.random() < 0.15
             for offset in range(REPORT_MONTHS, 0, -1):
-                generated = monthly * rng.uniform(0.8, 1.2)
+                generated = _tonnes(monthly * rng.uniform(0.8, 1.2))
                 progress = (REPORT_MONTHS - offset) / REPORT_MONTHS
-                self_rate = min(0.95, rate + 0.12 * progress + rng.uniform(-0.05, 0.05))
+                used_rate = min(0.9, rate + 0.12 * progress + rng.uniform(-0.05, 0.05))
                 if growing_storage and offset <= 3:
-                    self_rate *= 0.5
-                self_used = generated * self_rate
-                disposed = generated * rng.uniform(0.0, 0.1)
-                stored = max(0.0, generated - self_used - disposed)
-                from_storage = generated * rng.uniform(0.0, 0.08)
+                    used_rate *= 0.5
+                used = _tonnes(float(generated) * used_rate)
+                supplied = _tonnes(float(used) * rng.uniform(0.0, 0.3))
+                disposed = min(_tonnes(float(generated) * rng.uniform(0.0, 0.1)), generated - used)
+                from_storage = _tonnes(float(generated) * rng.uniform(0.0, 0.08))
                 session.add(GenerationReport(
-                    facility=facility, category=categories[code], period=_month(offset),
-                    generated_t=_tonnes(generated), stored_t=_tonnes(stored), disposed_t=_tonnes(disposed),
-                    self_utilised_t=_tonnes(self_used + from_storage), from_storage_t=_tonnes(from_storage),
+                    facility=facility, category=categories[code], period=_month(offset), generated_t=generated,
+                    self_utilised_t=used - supplied + from_storage, supplied_t=supplied, disposed_t=disposed,
+                    stored_t=generated - used - disposed, dumped_t=Decimal(0), from_storage_t=from_storage,
                 ))
+    session.flush()
+
+
+def _daqing_yard(session: so.Session, rng: random.Random, facilities, bases: dict[str, ResourceBase]) -> None:
+    """The demo producer account's second facility, inside the Daqing base, so a demo trade moves a dashboard."""
+    owner = next(f.organization for f, firm in facilities if firm.name == DEMO_ACCOUNTS[1][2])
+    seat = next(p for p in geo.places() if p.code == "230602")
+    lon, lat = _jitter(rng, seat.lon, seat.lat)
+    where = geo.locate_many(np.array([lon]), np.array([lat])).iloc[0]
+    yard = Facility(organization=owner, name="建龙西林大庆钢渣处理厂区（演示）", kind="producer", lon=round(lon, 6),
+                    lat=round(lat, 6), input_crs="wgs84", prefecture_code=where.prefecture_code,
+                    county_code=where.county_code, in_province=True, base=bases["230600"], large_producer=True)
+    session.add(yard)
+    facilities.append((yard, Enterprise(yard.name, "Jianlong Xilin Daqing slag yard (demo)", "230602",
+                                        ("steel_slag",), (), True)))
     session.flush()
 
 

@@ -1,4 +1,8 @@
-"""Monthly generation reports: file one (upsert), import a spreadsheet all-or-nothing, find who has not reported."""
+"""Monthly generation reports: file one (upsert), import a spreadsheet all-or-nothing, find who has not reported.
+
+Each report is the producer's monthly balance of one category (docs/statistics.md); a report that does not
+balance is refused with the numbers that break it, from the form, the API and the import alike.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +20,10 @@ from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows
 from models import Facility, GenerationReport, User, WasteCategory
 
-TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "disposed_t", "from_storage_t")
+TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "supplied_t", "disposed_t", "dumped_t",
+                "from_storage_t")
+# Columns a file may leave out (read as 0).
+OPTIONAL_COLUMNS = ("supplied_t", "dumped_t", "from_storage_t")
 # (key, Chinese header, English header)
 COLUMNS = (
     ("facility", "设施", "Facility"),
@@ -25,7 +32,9 @@ COLUMNS = (
     ("generated_t", "产生量（吨）", "Generated (t)"),
     ("stored_t", "贮存量（吨）", "Stored (t)"),
     ("self_utilised_t", "自行综合利用量（吨）", "Self-utilised (t)"),
+    ("supplied_t", "外供/委托利用量（吨）", "Supplied to others for utilisation (t)"),
     ("disposed_t", "处置量（吨）", "Disposed (t)"),
+    ("dumped_t", "倾倒丢弃量（吨）", "Dumped (t)"),
     ("from_storage_t", "其中：利用往年贮存量（吨）", "Of which from earlier storage (t)"),
 )
 MAX_ROWS = 20000
@@ -45,6 +54,8 @@ class ReportInput:
     self_utilised_t: Decimal
     disposed_t: Decimal
     from_storage_t: Decimal
+    supplied_t: Decimal = Decimal(0)
+    dumped_t: Decimal = Decimal(0)
 
 
 def first_of_month(day: dt.date) -> dt.date:
@@ -53,7 +64,7 @@ def first_of_month(day: dt.date) -> dt.date:
 
 
 def check_figures(data: ReportInput) -> list[tuple[str, str]]:
-    """(field, reason) for every figure that is out of range or inconsistent."""
+    """(field, reason) for every figure that is out of range, and for a month that does not balance."""
     problems = []
     for name in TONNE_FIELDS:
         value = getattr(data, name)
@@ -61,10 +72,33 @@ def check_figures(data: ReportInput) -> list[tuple[str, str]]:
             problems.append((name, _("A number is required.")))
         elif value < 0 or value > MAX_TONNES:
             problems.append((name, _("Tonnes must be between 0 and 99,999,999,999.")))
-    if not problems and data.from_storage_t > data.self_utilised_t:
-        problems.append(("from_storage_t", _("Tonnes from earlier storage are part of the self-utilised tonnes "
-                                             "and cannot exceed them.")))
-    return problems
+    if problems:
+        return problems
+    figures = {name: getattr(data, name).quantize(KG) for name in TONNE_FIELDS}
+    utilised = figures["self_utilised_t"] + figures["supplied_t"]
+    if figures["from_storage_t"] > utilised:
+        return [("from_storage_t", _(
+            "Tonnes utilised from earlier storage (%(storage)s t) are part of the utilised tonnes and cannot "
+            "exceed self-utilised plus supplied (%(utilised)s t).",
+            storage=_fmt(figures["from_storage_t"]), utilised=_fmt(utilised)))]
+    sources = figures["generated_t"] + figures["from_storage_t"]
+    uses = utilised + figures["disposed_t"] + figures["stored_t"] + figures["dumped_t"]
+    if sources != uses:
+        return [("generated_t", _(
+            "The month does not balance: generated %(generated)s t + utilised from earlier storage %(storage)s t "
+            "= %(sources)s t, but self-utilised %(own)s + supplied %(supplied)s + disposed %(disposed)s + "
+            "stored %(stored)s + dumped %(dumped)s = %(uses)s t (difference %(diff)s t).",
+            generated=_fmt(figures["generated_t"]), storage=_fmt(figures["from_storage_t"]),
+            sources=_fmt(sources), own=_fmt(figures["self_utilised_t"]), supplied=_fmt(figures["supplied_t"]),
+            disposed=_fmt(figures["disposed_t"]), stored=_fmt(figures["stored_t"]),
+            dumped=_fmt(figures["dumped_t"]), uses=_fmt(uses), diff=_fmt(sources - uses)))]
+    return []
+
+
+def _fmt(tonnes: Decimal) -> str:
+    # Thousands separators and no trailing zeros: "1,200.5", the way a producer wrote it.
+    text = f"{tonnes:,.3f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def reporting_facilities(session: so.Session, user: User) -> list[Facility]:
@@ -138,7 +172,7 @@ def missing_reporters(session: so.Session, base_id: int | None, period: dt.date)
 
 def _tonnes(value, key: str, reasons: list[str]) -> Decimal | None:
     if value is None or str(value).strip() == "":
-        return Decimal(0) if key == "from_storage_t" else _missing(key, reasons)
+        return Decimal(0) if key in OPTIONAL_COLUMNS else _missing(key, reasons)
     try:
         number = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
@@ -206,7 +240,7 @@ def check_file(session: so.Session, user: User, filename: str, content: bytes
     if not rows:
         raise ServiceError(_("The file is empty."), field="file")
     columns = column_map(rows[0], COLUMNS)
-    missing = [k for k, *_n in COLUMNS if k not in columns.values() and k != "from_storage_t"]
+    missing = [k for k, *_n in COLUMNS if k not in columns.values() and k not in OPTIONAL_COLUMNS]
     if missing:
         raise ServiceError(_("The header row lacks: %(columns)s.", columns=", ".join(_header(k) for k in missing)),
                            field="file")
@@ -264,8 +298,9 @@ def template_xlsx(session: so.Session, user: User, locale: str) -> bytes:
     example_month = first_of_month(dt.date.today()).strftime("%Y-%m")
     for facility in facilities or [None]:
         name = facility.name if facility else ("1号厂区" if locale.startswith("zh") else "Plant 1")
-        sheet.append([name, "fly_ash", example_month, 1200, 300, 800, 100, 0])
-    for column in "ABCDEFGH":
+        # A balanced month: 1,200 generated = 300 stored + 800 self-utilised + 100 disposed.
+        sheet.append([name, "fly_ash", example_month, 1200, 300, 800, 0, 100, 0, 0])
+    for column in "ABCDEFGHIJ":
         sheet.column_dimensions[column].width = 22
     out = io.BytesIO()
     book.save(out)

@@ -22,12 +22,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
+from app.services import lots
 from app.services.clearing import problem as problems
 from matching.rules import compatibility_mask
 from models import Allocation, Bid, DemandProfile, Facility, Lot, utcnow
 
 ROUND_TO = Decimal("5")
-SOLD_STATUSES = ("awarded", "shipping", "delivered", "utilised")
 _CACHE_SIZE = 20_000
 
 
@@ -45,7 +45,7 @@ class Offer:
 class Guidance:
     """What a viewer may learn about the value of a lot; ``reason`` says why no band is shown."""
 
-    state: str  # "open", or with nothing left "matched" / "sold" / "withdrawn"
+    state: str  # "open", or (lots.state) "matched" / "sold" / "withdrawn" / "expired"
     reason: str | None = None  # "nothing_left", "sign_in", "too_few_buyers"
     buyers: int | None = None  # competing organisations counted (not the viewer's)
     low_yuan_per_t: Decimal | None = None
@@ -60,12 +60,9 @@ class Guidance:
 
 
 def lot_state(lot: Lot) -> str:
-    """Open while tonnes are left to clear; otherwise what became of them."""
-    if lot.status in ("withdrawn", "expired", "draft"):
-        return "withdrawn"
-    if lot.status in problems.CLEARABLE_LOT_STATUSES and lot.remaining_tonnes > 0:
-        return "open"
-    return "sold" if lot.status in SOLD_STATUSES else "matched"
+    """The lot's state for people (the lots service's rule); guidance is given while it is open."""
+    state = lots.state(lot)
+    return "open" if state in ("open", "partly_matched") else state
 
 
 def market_version(session: so.Session, category_id: int) -> tuple:

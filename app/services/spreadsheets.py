@@ -84,3 +84,39 @@ def read_rows(filename: str, content: bytes) -> list[list]:
     if (filename or "").lower().endswith((".xlsx", ".xlsm")):
         raise ServiceError(_("This is not a readable XLSX workbook."), field="file")
     return _rows_from_csv(content)
+
+
+# A cell starting with one of these is read as a formula by Excel, WPS and LibreOffice (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A text cell that cannot run as a formula (prefixed with an apostrophe); numbers and dates unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def write_csv(header: list[str], rows: list[list]) -> bytes:
+    """A CSV file in UTF-8 with a byte-order mark (Excel opens it as UTF-8), every text cell neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(title: str, header: list[str], rows: list[list]) -> bytes:
+    """An XLSX workbook of one sheet; numbers stay numbers (Decimal exact), every text cell neutralised."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append([neutralise(h) for h in header])
+    for row in rows:
+        sheet.append([neutralise(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

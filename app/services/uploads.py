@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.services import audit
 from app.services.errors import PermissionDenied, ServiceError
@@ -22,6 +24,12 @@ SIGNATURES = (
     (b"%PDF-", "application/pdf", ".pdf"),
 )
 BROWSABLE = ("open", "matched", "awarded", "shipping", "delivered", "utilised")
+IMAGE_TYPES = ("image/jpeg", "image/png")
+# Derived JPEGs of a photo: longest side in pixels. They carry no EXIF (GPS position, camera, owner);
+# the original upload is kept untouched and served only to the lot's own organisation.
+SIZES = {"thumb": 320, "large": 1600}
+# A decompression bomb (a tiny file declaring a huge canvas) is refused rather than decoded.
+Image.MAX_IMAGE_PIXELS = 60_000_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,9 @@ def save_lot_document(session: so.Session, user, lot: Lot, stream: BinaryIO, fil
     path = target / stored_name
     path.write_bytes(data)
     try:
+        if kind.content_type in IMAGE_TYPES:
+            for size in SIZES:
+                make_derivative(path, size)
         document = LotDocument(lot=lot, filename=display_name(filename, kind.extension),
                                stored_name=stored_name, content_type=kind.content_type, size_bytes=len(data))
         session.add(document)
@@ -69,9 +80,57 @@ def save_lot_document(session: so.Session, user, lot: Lot, stream: BinaryIO, fil
         session.commit()
     except Exception:
         session.rollback()
-        path.unlink(missing_ok=True)
+        for leftover in (path, *(derivative_path_of(path, size) for size in SIZES)):
+            leftover.unlink(missing_ok=True)
         raise
     return document
+
+
+def derivative_path_of(original: Path, size: str) -> Path:
+    """Where the derived JPEG of a stored photo lives, beside it."""
+    return original.with_name(f"{original.stem}.{size}.jpg")
+
+
+def make_derivative(original: Path, size: str) -> Path:
+    """Write a photo's EXIF-free JPEG of the given size (upright as the camera meant it); ServiceError if unreadable."""
+    target = derivative_path_of(original, size)
+    try:
+        with Image.open(original) as image:
+            upright = ImageOps.exif_transpose(image)
+            upright = upright.convert("RGB")
+            upright.thumbnail((SIZES[size], SIZES[size]))
+            upright.save(target, "JPEG", quality=82, optimize=True)  # no exif= argument: no metadata written
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        target.unlink(missing_ok=True)
+        raise ServiceError(_("The photo could not be read; upload a JPEG or PNG file."), field="file") from exc
+    return target
+
+
+def photo_path(folder: str, document: LotDocument, size: str) -> Path:
+    """The derived JPEG of a photo document, made on first use for photos uploaded before derivatives existed."""
+    original = document_path(folder, document)
+    target = derivative_path_of(original, size)
+    if not target.is_file() and original.is_file():
+        make_derivative(original, size)
+    return target
+
+
+def served_file(user, folder: str, document: LotDocument) -> tuple[Path, str]:
+    """The file a viewer gets and its type: the original for the lot's organisation, an EXIF-free copy of a
+    photo for everyone else (its metadata can carry the yard's GPS position and the camera owner)."""
+    if document.content_type in IMAGE_TYPES and not can_manage(user, document.lot):
+        return photo_path(folder, document, "large"), "image/jpeg"
+    return document_path(folder, document), document.content_type
+
+
+def first_photos(session: so.Session, lot_ids: list[int]) -> dict[int, LotDocument]:
+    """The first photo of each lot (for list thumbnails), by lot id."""
+    if not lot_ids:
+        return {}
+    rows = session.scalars(sa.select(LotDocument).where(LotDocument.lot_id.in_(lot_ids),
+                                                         LotDocument.content_type.in_(IMAGE_TYPES))
+                           .order_by(LotDocument.id.desc()))
+    return {doc.lot_id: doc for doc in rows}
 
 
 def display_name(filename: str | None, extension: str) -> str:

@@ -1,19 +1,23 @@
 """Utilisation rates of bases, prefectures and the province, computed in SQL with a fixed number of queries.
 
-Definition (National Bureau of Statistics, 综合利用率):
+Definitions and sources: docs/statistics.md. In short (国家统计局, 一般工业固体废物综合利用率):
 
-    rate = utilised / (generated + utilised from earlier storage)
+    rate = utilised / (generated + utilised from earlier years' storage)
 
-Reading of the generation report columns used here:
+Each producer facility's month of one category is one *cell*. Its report balances
+``generated + from_storage = self_utilised + supplied + disposed + stored + dumped``. Platform deliveries the
+recycler declared utilised (never more than the weighed-in tonnes: the shipments service caps declarations at
+received tonnes under a row lock) are the producer's 外供 too, counted once:
 
-* ``self_utilised_t`` is every tonne the producer utilised itself in the month, *including* the tonnes it took
-  from earlier years' storage; ``from_storage_t`` is that part. So the report contributes ``self_utilised_t`` to
-  the numerator and ``from_storage_t`` to the denominator (tonnes from storage count on both sides).
-* Marketplace deliveries a recycler declared utilised (``UtilisationRecord``) are added to the numerator and
-  credited to the base and prefecture of the SOURCE facility (``source_facility_id``) in the record's period.
-  They were generated (and reported) by the producer, so they add nothing to the denominator.
+* supplied = max(reported supplied, platform tonnes): a producer who reports the official way already counts
+  platform deliveries in its 外供, one who does not is credited with them;
+* utilised = self_utilised + supplied;
+* from_storage = reported from_storage + platform tonnes beyond the reported supply, and at least
+  utilised − generated: tonnes delivered beyond what the month's balance accounts for came from earlier
+  storage and enter the denominator too, so no cell's rate can exceed 100 %.
 
-A zero denominator gives ``None`` (shown as "—"), never a division error.
+Credits go to the base and prefecture of the SOURCE facility, in the declaration's month. A zero denominator
+gives ``None`` (shown as "—"), never a division error.
 """
 from __future__ import annotations
 
@@ -33,10 +37,13 @@ from models import (
     Facility,
     GenerationReport,
     Lot,
+    Organization,
     ResourceBase,
     UtilisationRecord,
+    UtilisationRollup,
     WasteCategory,
 )
+from models.base import Tonnes
 
 ZERO = Decimal(0)
 BEHIND_POINTS = Decimal("0.05")
@@ -48,7 +55,7 @@ RATE_Q = Decimal("0.0001")
 class Scope:
     """What the figures cover: one base, one prefecture, or the province."""
 
-    kind: str  # "base" | "prefecture" | "province"
+    kind: str  # "base" | "prefecture" | "province" | "everywhere" (every facility, for rebuilding the rollup)
     base: ResourceBase | None = None
     prefecture_code: str | None = None
 
@@ -69,12 +76,22 @@ class Scope:
             return prefecture_name(self.prefecture_code, locale) or self.prefecture_code
         return "黑龙江省" if locale.startswith("zh") else "Heilongjiang province"
 
+    def rollup_filter(self) -> sa.ColumnElement[bool]:
+        """The WHERE clause selecting this scope's rows of the monthly rollup (as facility_filter)."""
+        if self.kind == "base":
+            return UtilisationRollup.base_key == self.base.id
+        if self.kind == "prefecture":
+            return UtilisationRollup.prefecture_key == (self.prefecture_code or "")
+        return UtilisationRollup.in_province.is_(True)
+
     def facility_filter(self, facility=Facility) -> sa.ColumnElement[bool]:
         """The WHERE clause selecting the facilities of this scope."""
         if self.kind == "base":
             return facility.base_id == self.base.id
         if self.kind == "prefecture":
             return facility.prefecture_code == self.prefecture_code
+        if self.kind == "everywhere":
+            return sa.true()
         return facility.in_province.is_(True)
 
 
@@ -100,21 +117,23 @@ def rate(utilised: Decimal | None, generated: Decimal | None, from_storage: Deci
     return (Decimal(utilised or 0) / Decimal(denominator)).quantize(RATE_Q)
 
 
+CELL_FIELDS = ("generated_t", "stored_t", "disposed_t", "dumped_t", "from_storage_t", "self_utilised_t",
+               "supplied_t", "market_utilised_t", "utilised_t")
+
+
 @dataclass
 class Cell:
-    """Summed tonnes of one category (or total) in one period."""
+    """Summed tonnes of one category (or total) in one period; utilised and from_storage are the counted ones."""
 
     generated_t: Decimal = ZERO
     stored_t: Decimal = ZERO
     disposed_t: Decimal = ZERO
+    dumped_t: Decimal = ZERO
     from_storage_t: Decimal = ZERO
     self_utilised_t: Decimal = ZERO
-    market_utilised_t: Decimal = ZERO
-
-    @property
-    def utilised_t(self) -> Decimal:
-        """Self-utilisation plus marketplace deliveries declared utilised."""
-        return self.self_utilised_t + self.market_utilised_t
+    supplied_t: Decimal = ZERO  # as reported
+    market_utilised_t: Decimal = ZERO  # platform deliveries declared utilised
+    utilised_t: Decimal = ZERO  # self + max(reported supplied, platform)
 
     @property
     def rate(self) -> Decimal | None:
@@ -123,38 +142,93 @@ class Cell:
 
     def add(self, other: Cell) -> None:
         """Add another cell's tonnes into this one."""
-        for name in ("generated_t", "stored_t", "disposed_t", "from_storage_t", "self_utilised_t",
-                     "market_utilised_t"):
+        for name in CELL_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def count_cell(generated: Decimal, self_utilised: Decimal, supplied: Decimal, from_storage: Decimal,
+               platform: Decimal) -> tuple[Decimal, Decimal]:
+    """(utilised, from_storage) as counted for one facility, category and month; the SQL below does the same."""
+    utilised = self_utilised + max(supplied, platform)
+    return utilised, max(from_storage + max(platform - supplied, ZERO), utilised - generated)
 
 
 def _d(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value))
 
 
-def report_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
-    """ONE query: report tonnes summed by (year, month, category id) for the scope and period [from, to)."""
+def _platform(date_from: dt.date, date_to: dt.date, category_id: int | None) -> sa.Subquery:
+    u = UtilisationRecord
+    stmt = (sa.select(u.source_facility_id.label("facility_id"), u.category_id.label("category_id"),
+                      u.period.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
+            .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), u.period >= date_from,
+                   u.period < date_to)
+            .group_by(u.source_facility_id, u.category_id, u.period))
+    if category_id is not None:
+        stmt = stmt.where(u.category_id == category_id)
+    return stmt.subquery("platform")
+
+
+def _zero() -> sa.ColumnElement:
+    return sa.cast(sa.literal(0), Tonnes)
+
+
+def counted_cells(scope: Scope, date_from: dt.date, date_to: dt.date, category_id: int | None = None) -> sa.Subquery:
+    """Every counted cell of the scope in [from, to): reports with their platform tonnes, and platform tonnes of
+    months without a report (all from storage), as rows (facility_id, period, category_id, *CELL_FIELDS)."""
     g = GenerationReport
-    # Periods are first days of months, so grouping by the date itself is grouping by month, and cheaper
-    # than extracting year and month from every row.
-    stmt = (sa.select(g.period, g.category_id, sa.func.sum(g.generated_t), sa.func.sum(g.stored_t),
-                      sa.func.sum(g.disposed_t), sa.func.sum(g.from_storage_t), sa.func.sum(g.self_utilised_t))
-            .where(g.facility_id.in_(sa.select(Facility.id).where(scope.facility_filter())),
-                   g.period >= date_from, g.period < date_to)
-            .group_by(g.period, g.category_id))
+    plat = _platform(date_from, date_to, category_id)
+    in_scope = sa.select(Facility.id).where(scope.facility_filter())
+    platform = sa.func.coalesce(plat.c.tonnes, 0)
+    supplied = sa.case((platform > g.supplied_t, platform), else_=g.supplied_t)
+    utilised = g.self_utilised_t + supplied
+    drawn = g.from_storage_t + sa.case((platform > g.supplied_t, platform - g.supplied_t), else_=0)
+    beyond = utilised - g.generated_t
+    from_storage = sa.case((beyond > drawn, beyond), else_=drawn)
+    reported = (sa.select(g.facility_id.label("facility_id"), g.period.label("period"),
+                          g.category_id.label("category_id"), g.generated_t, g.stored_t, g.disposed_t, g.dumped_t,
+                          from_storage.label("from_storage_t"), g.self_utilised_t, g.supplied_t,
+                          platform.label("market_utilised_t"), utilised.label("utilised_t"))
+                .outerjoin(plat, sa.and_(plat.c.facility_id == g.facility_id, plat.c.category_id == g.category_id,
+                                         plat.c.period == g.period))
+                .where(g.facility_id.in_(in_scope), g.period >= date_from, g.period < date_to))
+    if category_id is not None:
+        reported = reported.where(g.category_id == category_id)
+    has_report = sa.exists().where(g.facility_id == plat.c.facility_id, g.category_id == plat.c.category_id,
+                                   g.period == plat.c.period)
+    unreported = (sa.select(plat.c.facility_id, plat.c.period, plat.c.category_id, _zero(), _zero(), _zero(),
+                            _zero(), plat.c.tonnes, _zero(), _zero(), plat.c.tonnes, plat.c.tonnes)
+                  .where(plat.c.facility_id.in_(in_scope), ~has_report))
+    return sa.union_all(reported, unreported).subquery("cells")
+
+
+def _sums(cells: sa.Subquery) -> list:
+    return [sa.func.sum(cells.c[name]) for name in CELL_FIELDS]
+
+
+def report_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
+    """ONE query: counted tonnes summed by (year, month, category id) for the scope and period [from, to)."""
+    cells = counted_cells(scope, date_from, date_to)
+    stmt = (sa.select(cells.c.period, cells.c.category_id, *_sums(cells))
+            .group_by(cells.c.period, cells.c.category_id))
     out: dict = defaultdict(Cell)
-    for period, category_id, gen, stored, disposed, storage, self_used in session.execute(stmt):
-        out[(period.year, period.month, category_id)].add(
-            Cell(_d(gen), _d(stored), _d(disposed), _d(storage), _d(self_used)))
+    for period, category_id, *values in session.execute(stmt):
+        period = _as_date(period)
+        out[(period.year, period.month, category_id)].add(Cell(*(_d(v) for v in values)))
     return dict(out)
 
 
+def _as_date(value) -> dt.date:
+    # SQLite hands a UNION's date column back as text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
-    """ONE query: declared-utilised marketplace tonnes by (year, month, category), credited to the source."""
+    """ONE query: declared-utilised platform tonnes by (year, month, category), credited to the source."""
     u = UtilisationRecord
     stmt = (sa.select(u.period, u.category_id, sa.func.sum(u.tonnes))
             .join(Facility, Facility.id == u.source_facility_id)
-            .where(scope.facility_filter(), u.period >= date_from, u.period < date_to)
+            .where(scope.facility_filter(), u.award_id.is_not(None), u.period >= date_from, u.period < date_to)
             .group_by(u.period, u.category_id))
     out: dict = defaultdict(Decimal)
     for period, cid, t in session.execute(stmt):
@@ -162,12 +236,21 @@ def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
     return dict(out)
 
 
+def rollup_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
+    """ONE query on the monthly rollup: counted tonnes by (year, month, category id), as report_sums."""
+    r = UtilisationRollup
+    stmt = (sa.select(r.period, r.category_id, *(sa.func.sum(getattr(r, name)) for name in CELL_FIELDS))
+            .where(scope.rollup_filter(), r.period >= date_from, r.period < date_to)
+            .group_by(r.period, r.category_id))
+    out: dict = defaultdict(Cell)
+    for period, category_id, *values in session.execute(stmt):
+        out[(period.year, period.month, category_id)].add(Cell(*(_d(v) for v in values)))
+    return dict(out)
+
+
 def monthly_cells(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
-    """Two queries: every (year, month, category id) → Cell with report and marketplace tonnes."""
-    cells = report_sums(session, scope, date_from, date_to)
-    for key, tonnes in market_sums(session, scope, date_from, date_to).items():
-        cells.setdefault(key, Cell()).market_utilised_t += tonnes
-    return cells
+    """ONE query: every (year, month, category id) → Cell of counted tonnes, read from the rollup."""
+    return rollup_sums(session, scope, date_from, date_to)
 
 
 def latest_report_year(session: so.Session) -> int | None:
@@ -212,27 +295,28 @@ class Table:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     total: dict[str, Any] = field(default_factory=dict)
+    demo: bool = False  # some figures come from demo organisations: every view marks them
 
 
 def _row(cell: Cell, category: WasteCategory | None, locale: str) -> dict[str, Any]:
-    co2 = tax = ZERO
+    co2 = exempt = ZERO
     if category is not None:
         co2 = cell.utilised_t * category.co2_avoided_t_per_t
-        tax = cell.utilised_t * category.env_tax_yuan_per_t
+        # Art. 12(1)(4) exempts the taxpayer's own compliant utilisation: self-utilised tonnes only.
+        if category.exemption_rate is not None:
+            exempt = cell.self_utilised_t * category.exemption_rate
     return {
         "category": category.code if category else None,
         "category_name": category.display_name(locale) if category else None,
         "family": category.family if category else None,
-        "generated_t": cell.generated_t, "stored_t": cell.stored_t, "disposed_t": cell.disposed_t,
-        "from_storage_t": cell.from_storage_t, "self_utilised_t": cell.self_utilised_t,
-        "market_utilised_t": cell.market_utilised_t, "utilised_t": cell.utilised_t, "rate": cell.rate,
-        "co2_avoided_t": co2.quantize(TONNES_Q), "env_tax_avoided_yuan": tax.quantize(Decimal("0.01")),
+        **{name: getattr(cell, name) for name in CELL_FIELDS}, "rate": cell.rate,
+        "co2_avoided_t": co2.quantize(TONNES_Q), "env_tax_exemption_yuan": exempt.quantize(Decimal("0.01")),
     }
 
 
 def year_table(session: so.Session, scope: Scope, year: int, locale: str = "zh_CN",
                family: str | None = None) -> Table:
-    """Three queries: one row per category for the year, and the total (CO2 and tax avoided included)."""
+    """Two queries: one row per category for the year, and the total (CO2 avoided and Art. 12 exemption)."""
     categories = categories_by_id(session)
     cells = monthly_cells(session, scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     by_category: dict[int, Cell] = defaultdict(Cell)
@@ -241,15 +325,23 @@ def year_table(session: so.Session, scope: Scope, year: int, locale: str = "zh_C
             by_category[cid].add(cell)
     table = Table()
     total = Cell()
-    co2 = tax = ZERO
+    co2 = exempt = ZERO
     for cid in sorted(by_category):
         row = _row(by_category[cid], categories[cid], locale)
         table.rows.append(row)
         total.add(by_category[cid])
         co2 += row["co2_avoided_t"]
-        tax += row["env_tax_avoided_yuan"]
-    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_avoided_yuan": tax}
+        exempt += row["env_tax_exemption_yuan"]
+    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_exemption_yuan": exempt}
+    table.demo = includes_demo(session, scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     return table
+
+
+def includes_demo(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> bool:
+    """ONE query: whether any counted figure of the scope in [from, to) comes from a demo organisation."""
+    r = UtilisationRollup
+    found = sa.exists().where(scope.rollup_filter(), r.period >= date_from, r.period < date_to, r.demo_cells > 0)
+    return bool(session.scalar(sa.select(found)))
 
 
 def series(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date, grain: str = "month",
@@ -274,6 +366,7 @@ def series(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.da
         totals[key].add(cell)
         per_category[category.code][key].add(cell)
     return {
+        "demo": includes_demo(session, scope, date_from, date_to),
         "periods": keys,
         "total": [totals[k].rate if k in totals else None for k in keys],
         "categories": {code: [data[k].rate if k in data else None for k in keys]
@@ -434,16 +527,18 @@ def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def top_producers(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:
-    """ONE query: facilities of the scope with the most tonnes generated in the year, with their rate."""
-    g = GenerationReport
-    utilised = sa.func.sum(g.self_utilised_t)
-    stmt = (sa.select(Facility.id, Facility.name, sa.func.sum(g.generated_t).label("gen"),
-                      sa.func.sum(g.from_storage_t), utilised)
-            .join(Facility, Facility.id == g.facility_id)
-            .where(scope.facility_filter(), g.period >= dt.date(year, 1, 1), g.period < dt.date(year + 1, 1, 1))
-            .group_by(Facility.id, Facility.name).order_by(sa.desc("gen")).limit(limit))
-    return [{"facility_id": fid, "name": name, "generated_t": _d(gen), "self_utilised_t": _d(used),
-             "rate": rate(_d(used), _d(gen), _d(storage))} for fid, name, gen, storage, used in session.execute(stmt)]
+    """ONE query: facilities of the scope with the most tonnes generated in the year, with their counted rate."""
+    cells = counted_cells(scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+    sums = sa.select(cells.c.facility_id, sa.func.sum(cells.c.generated_t).label("gen"),
+                     sa.func.sum(cells.c.from_storage_t).label("storage"),
+                     sa.func.sum(cells.c.utilised_t).label("used")).group_by(cells.c.facility_id).subquery()
+    stmt = (sa.select(Facility.id, Facility.name, Organization.is_demo, sums.c.gen, sums.c.storage, sums.c.used)
+            .join(sums, sums.c.facility_id == Facility.id)
+            .join(Organization, Organization.id == Facility.organization_id)
+            .order_by(sa.desc(sums.c.gen), Facility.id).limit(limit))
+    return [{"facility_id": fid, "name": name, "is_demo": bool(demo), "generated_t": _d(gen),
+             "utilised_t": _d(used), "rate": rate(_d(used), _d(gen), _d(storage))}
+            for fid, name, demo, gen, storage, used in session.execute(stmt)]
 
 
 def top_recyclers(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:
@@ -479,7 +574,7 @@ def cli_summary(session: so.Session, scope: Scope, year: int) -> dict[str, Any]:
         "rows": [{"category": r["category"], **{k: as_json(r[k]) for k in keys}} for r in table.rows],
         "total": {k: as_json(table.total[k]) for k in keys}
         | {"co2_avoided_t": float(table.total["co2_avoided_t"]),
-           "env_tax_avoided_yuan": float(table.total["env_tax_avoided_yuan"])},
+           "env_tax_exemption_yuan": float(table.total["env_tax_exemption_yuan"])},
     }
 
 

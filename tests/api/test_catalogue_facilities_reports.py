@@ -29,14 +29,14 @@ def test_facilities_outside_the_region_or_malformed_are_refused(apis):
 
 def _report(plant_id, **changes):
     return {"facility_id": plant_id, "category": "fly_ash", "period": "2026-03-15", "generated_t": "100",
-            "stored_t": "10", "self_utilised_t": "50", "disposed_t": "0", **changes}
+            "stored_t": "50", "self_utilised_t": "50", "disposed_t": "0", **changes}
 
 
 def test_generation_reports_are_filed_for_own_facilities(apis, market):
     plant = market["plant"]["id"]
     filed = apis["producer"].post("/generation-reports", _report(plant))
     assert filed.status_code == 201 and filed.get_json()["period"] == "2026-03-01"
-    again = apis["producer"].post("/generation-reports", _report(plant, generated_t="120")).get_json()
+    again = apis["producer"].post("/generation-reports", _report(plant, generated_t="120", stored_t="70")).get_json()
     assert again["id"] == filed.get_json()["id"] and again["generated_t"] == "120.000"
     assert len(apis["regulator"].get("/generation-reports").get_json()["items"]) == 1
     assert apis["recycler"].post("/generation-reports", _report(plant)).status_code == 403
@@ -46,6 +46,10 @@ def test_generation_reports_are_filed_for_own_facilities(apis, market):
 def test_generation_reports_refuse_inconsistent_figures(apis, market):
     bad = apis["producer"].post("/generation-reports", _report(market["plant"]["id"], from_storage_t="60"))
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "from_storage_t"
+    unbalanced = apis["producer"].post("/generation-reports", _report(market["plant"]["id"], stored_t="10"))
+    assert unbalanced.status_code == 422
+    problem = unbalanced.get_json()
+    assert problem["errors"][0]["field"] == "generated_t" and "相差 40 吨" in problem["errors"][0]["message"]
     unknown = apis["producer"].post("/generation-reports", _report(market["plant"]["id"], category="nope"))
     assert unknown.status_code == 422
 

@@ -9,8 +9,9 @@ from openpyxl import Workbook, load_workbook
 
 from app.services import generation_reports, lot_import
 from tests.api.conftest import DAQING_CEMENT, DAQING_PLANT, Api, make_user, token_for
+from tests.factories import photo_bytes
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo_bytes()
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n"
 
 
@@ -98,7 +99,8 @@ def test_lot_documents_are_uploaded_listed_and_downloaded(apis, market):
     listed = apis["recycler"].get(f"/lots/{lot_id}/documents").get_json()
     assert [d["id"] for d in listed["items"]] == [pdf["id"], doc["id"]]
     got = apis["recycler"].get(doc["download_path"][len("/api/v1"):])
-    assert got.status_code == 200 and got.data == PNG and got.mimetype == "image/png"
+    # another organisation gets the EXIF-free JPEG copy of a photo, never the original bytes
+    assert got.status_code == 200 and got.data.startswith(b"\xff\xd8\xff") and got.mimetype == "image/jpeg"
     got_pdf = apis["recycler"].get(f"/lots/{lot_id}/documents/{pdf['id']}")
     assert got_pdf.mimetype == "application/pdf" and "attachment" in got_pdf.headers["Content-Disposition"]
     assert apis["recycler"].get(f"/lots/{lot_id + 1}/documents/{pdf['id']}").status_code == 404
@@ -195,13 +197,14 @@ REPORT_HEADER = [f"{zh} / {en}" for _k, zh, en in generation_reports.COLUMNS]
 
 def test_generation_reports_are_imported_all_or_nothing(apis, market):
     name = DAQING_PLANT["name"]
-    good = _csv(REPORT_HEADER, [[name, "fly_ash", "2026-01", "100", "10", "50", "0", "0"],
-                                [name, "fly_ash", "2026-02", "120", "10", "60", "0", "0"]])
+    # Columns: generated, stored, self-utilised, supplied, disposed, … (each month balances).
+    good = _csv(REPORT_HEADER, [[name, "fly_ash", "2026-01", "100", "10", "50", "40", "0"],
+                                [name, "fly_ash", "2026-02", "120", "10", "60", "50", "0"]])
     done = upload(apis["producer"], "/generation-reports/import", good, "reports.csv")
     assert done.status_code == 201 and done.get_json() == {"imported": 2}
     assert len(apis["producer"].get("/generation-reports").get_json()["items"]) == 2
 
-    bad = _csv(REPORT_HEADER, [[name, "fly_ash", "2026-03", "100", "10", "50", "0", "0"],
+    bad = _csv(REPORT_HEADER, [[name, "fly_ash", "2026-03", "100", "10", "50", "40", "0"],
                                [name, "fly_ash", "2026-13", "x", "10", "50", "0", "0"],
                                ["Elsewhere", "fly_ash", "2026-03", "1", "1", "1", "0", "0"]])
     refused = upload(apis["producer"], "/generation-reports/import", bad, "reports.csv")
@@ -342,7 +345,7 @@ def test_warnings_and_missing_reports(apis, market):
     apis["regulator"].post("/bases/daqing/targets", {"family": "bulk_industrial", "year": 2026,
                                                      "target_rate": "0.9"})
     apis["producer"].post("/generation-reports", {"facility_id": plant, "category": "fly_ash",
-                                                  "period": "2026-03-01", "generated_t": "100", "stored_t": "10",
+                                                  "period": "2026-03-01", "generated_t": "100", "stored_t": "50",
                                                   "self_utilised_t": "50", "disposed_t": "0"})
     found = apis["officer"].get("/bases/daqing/warnings", query_string={"month": "2026-03"}).get_json()
     assert found["month"] == "2026-03"

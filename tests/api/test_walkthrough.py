@@ -53,7 +53,7 @@ def test_a_script_trades_a_lot_end_to_end_and_reads_the_base_rate(apis):
     assert declared.status_code == 201, declared.get_json()
     report = producer.post("/generation-reports", {
         "facility_id": plant["id"], "category": "fly_ash", "period": "2026-11-01", "generated_t": "1000",
-        "stored_t": "400", "self_utilised_t": "0", "disposed_t": "0"})
+        "stored_t": "401.5", "self_utilised_t": "0", "supplied_t": "598.5", "disposed_t": "0"})
     assert report.status_code == 201, report.get_json()
 
     stats = officer.get("/bases/daqing/statistics", query_string={"year": 2026})

@@ -342,3 +342,24 @@ def test_categories_solved_in_two_processes_give_identical_results(db, reference
 
     one, two = solved(1), solved(2)
     assert len(one) == 2 and one == two
+
+
+def test_a_category_that_cannot_be_solved_does_not_sink_the_others(db, reference, monkeypatch):
+    from app.services.clearing import runs
+
+    m = small_market()
+    slag = LotFactory(facility=m["lot_facility"], category=category("steel_slag"), tonnes=Decimal("500.000"))
+    BidFactory(lot=slag, facility=m["near"], category=category("steel_slag"), price_yuan_per_t=Decimal("60.00"),
+               tonnes=Decimal("500.000"))
+    real = runs.solve_category
+
+    def broken_for_slag(part, solver="auto"):
+        if part.category.code == "steel_slag":
+            raise RuntimeError("a bad record")
+        return real(part, solver)
+
+    monkeypatch.setattr(runs, "solve_category", broken_for_slag)
+    run = _run(db)
+    assert run.status == "succeeded" and run.results["failed_categories"] == {"steel_slag": "internal_error"}
+    assert [a.lot_id for a in db.session.scalars(sa.select(Allocation))] == [m["lot"].id]
+    assert db.session.get(Lot, slag.id).remaining_tonnes == Decimal("500.000")

@@ -5,7 +5,7 @@ import json
 import sqlalchemy as sa
 
 import models
-from app.services import demo, stats
+from app.services import demo, generation_reports, stats
 from models import Facility, GenerationReport, Lot, Organization, ResourceBase, User
 from tests.conftest import _truncate_all
 
@@ -85,3 +85,44 @@ def test_seed_command_refuses_a_non_empty_database_unless_asked_to_skip(runner, 
     assert runner.invoke(args=["seed-demo"]).exit_code != 0
     result = runner.invoke(args=["seed-demo", "--if-empty"])
     assert result.exit_code == 0 and "already has data" in result.output
+
+
+def test_every_demo_report_balances_and_the_seed_mismatches_are_fixed(db):
+    demo.seed_demo(db.session)
+    g = GenerationReport
+    unbalanced = [r.id for r in db.session.scalars(sa.select(g)) if generation_reports.check_figures(
+        generation_reports.ReportInput(r.facility_id, r.category_id, r.period, **{
+            name: getattr(r, name) for name in generation_reports.TONNE_FIELDS}))]
+    assert unbalanced == []
+    produced = {(org, code) for org, code in db.session.execute(
+        sa.select(Organization.name, models.WasteCategory.code)
+        .join(Facility, Facility.organization_id == Organization.id)
+        .join(g, g.facility_id == Facility.id).join(models.WasteCategory, models.WasteCategory.id == g.category_id)
+        .distinct())}
+    assert not any(code == "fly_ash" and "生物质" in org for org, code in produced)
+    assert ("黑河化工（演示）", "carbide_slag") in produced
+    red_mud_users = db.session.scalar(sa.select(sa.func.count(models.FacilityCapacity.id))
+                                      .join(models.WasteCategory).where(models.WasteCategory.code == "red_mud"))
+    assert red_mud_users == 0
+
+
+def test_the_demo_producer_account_has_a_facility_in_the_daqing_base(db):
+    demo.seed_demo(db.session)
+    producer = db.session.scalar(sa.select(User).where(User.email == "producer@gufei.demo"))
+    daqing = db.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == "daqing"))
+    bases = set(db.session.scalars(sa.select(Facility.base_id).where(
+        Facility.organization_id == producer.organization_id)))
+    assert daqing.id in bases
+
+
+def test_demo_figures_carry_a_demo_mark_on_the_dashboard_and_exports(client, auth, db):
+    demo.seed_demo(db.session)
+    auth.login("regulator@gufei.demo", demo.DEMO_PASSWORD)
+    page = client.get("/bases/qiqihar?year=2026", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    producers = page[page.index("Top producers"):page.index("Top recyclers")]
+    assert producers.count("demo-mark") == producers.count("<tr>") - 1  # every row but the header
+    assert "invented demo data" in page
+    csv_text = client.get("/bases/qiqihar/export.csv?year=2026").data.decode("utf-8-sig")
+    assert "演示数据" in csv_text.splitlines()[-1]
+    chart = client.get("/bases/qiqihar/data.json?year=2026").get_json()
+    assert chart["demo"] and all("演示数据" in label for label in chart["labels"].values())

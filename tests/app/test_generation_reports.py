@@ -23,7 +23,7 @@ def _producer():
 
 def _input(plant, **kw):
     values = dict(facility_id=plant.id, category_id=category("fly_ash").id, period=dt.date(2026, 9, 15),
-                  generated_t=D(100), stored_t=D(20), self_utilised_t=D(70), disposed_t=D(10), from_storage_t=D(5))
+                  generated_t=D(100), stored_t=D(25), self_utilised_t=D(70), disposed_t=D(10), from_storage_t=D(5))
     values.update(kw)
     return generation_reports.ReportInput(**values)
 
@@ -31,7 +31,7 @@ def _input(plant, **kw):
 def test_filing_twice_updates_the_same_month(reference):
     user, plant = _producer()
     generation_reports.file_report(reference.session, user, _input(plant))
-    generation_reports.file_report(reference.session, user, _input(plant, generated_t=D(150)))
+    generation_reports.file_report(reference.session, user, _input(plant, generated_t=D(150), stored_t=D(75)))
     rows = reference.session.scalars(sa.select(GenerationReport)).all()
     assert len(rows) == 1 and rows[0].generated_t == D(150) and rows[0].period == dt.date(2026, 9, 1)
 
@@ -82,7 +82,7 @@ def test_import_upserts_every_good_row(reference):
     user, plant = _producer()
     GenerationReportFactory(facility=plant, category=category("fly_ash"), period=dt.date(2026, 8, 1))
     content = _xlsx([["一号厂区", "fly_ash", "2026-08", 300, 10, 280, 10, 0],
-                     ["一号厂区", "粉煤灰", "2026年9月", 200, 10, 180, 10, 5]])
+                     ["一号厂区", "粉煤灰", "2026年9月", 200, 10, 185, 10, 5]])
     assert generation_reports.import_reports(reference.session, user, "r.xlsx", content) == 2
     rows = reference.session.scalars(sa.select(GenerationReport).order_by(GenerationReport.period)).all()
     assert [(r.period.month, r.generated_t) for r in rows] == [(8, D(300)), (9, D(200))]
@@ -98,6 +98,19 @@ def test_the_template_downloads_and_reimports(client, auth, reference):
     response = client.post("/bases/reports/import", data={"csrf_token": token,
                                                           "file": (io.BytesIO(response.data), "t.xlsx")})
     assert response.status_code == 302
+
+
+def test_import_names_every_row_that_does_not_balance(reference):
+    user, _plant = _producer()
+    content = _xlsx([["一号厂区", "fly_ash", "2026-08", 100, 10, 80, 10, 0],
+                     ["一号厂区", "fly_ash", "2026-09", 100, 10, 50, 10, 0]])
+    try:
+        generation_reports.import_reports(reference.session, user, "r.xlsx", content)
+    except ImportRejected as exc:
+        [error] = exc.errors
+        assert error.line == 3 and "不平衡" in error.reasons[0] and "相差 30 吨" in error.reasons[0]
+    else:
+        raise AssertionError("imported")
 
 
 def test_import_page_shows_bad_rows(client, auth, reference):
@@ -121,7 +134,15 @@ def test_report_form_errors_keep_the_input(client, auth, reference):
     assert response.status_code == 200 and "is-invalid" in page and 'value="123.5"' in page
     response = client.post("/bases/reports", data={
         "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-09",
-        "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0"})
+        "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0",
+        "supplied_t": "0", "dumped_t": "0"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "不平衡" in page and "相差 120.5 吨" in page
+    assert 'value="123.5"' in page
+    response = client.post("/bases/reports", data={
+        "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-09",
+        "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0",
+        "supplied_t": "120.5", "dumped_t": "0"})
     assert response.status_code == 302
 
 

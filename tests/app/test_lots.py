@@ -17,9 +17,10 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
     category,
+    photo_bytes,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo_bytes()
 
 
 def _producer():

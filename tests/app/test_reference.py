@@ -10,6 +10,8 @@ REQUIRED = {
     "steel_slag", "bf_slag", "fly_ash", "boiler_slag", "coal_gangue", "fgd_gypsum", "byproduct_gypsum", "tailings",
     "smelting_slag", "carbide_slag", "coking_residue", "pv_modules", "wind_blades", "spent_batteries", "waste_glass",
     "scrap_steel", "scrap_nonferrous", "waste_plastics", "waste_tyres", "waste_paper", "crop_straw",
+    "iron_zinc_dust", "silicon_calcium_slag", "waste_textiles", "end_of_life_vehicles", "sludge", "coal_slime",
+    "gasification_slag", "drill_cuttings", "other_industrial", "red_mud", "incineration_fly_ash",
 }
 
 
@@ -26,7 +28,14 @@ def test_environmental_tax_follows_the_law(reference):
     assert categories["coal_gangue"].env_tax_yuan_per_t == Decimal("5.00")
     assert categories["tailings"].env_tax_yuan_per_t == Decimal("15.00")
     assert categories["fly_ash"].env_tax_yuan_per_t == Decimal("25.00")
-    assert categories["spent_batteries"].env_tax_yuan_per_t == Decimal("1000.00")
+    assert categories["coking_residue"].env_tax_yuan_per_t == Decimal("1000.00")
+    # Lithium-ion traction batteries are not on the national hazardous-waste list (only lead-acid batteries are).
+    assert not categories["spent_batteries"].hazardous and categories["spent_batteries"].hw_code is None
+    assert categories["coking_residue"].hazardous and categories["coking_residue"].hw_code.startswith("HW11")
+    # The Art. 12 exemption figure reaches only the annex's named, non-hazardous lines.
+    assert categories["coal_gangue"].exemption_rate == Decimal("5.00")
+    assert categories["coking_residue"].exemption_rate is None
+    assert categories["scrap_steel"].exemption_rate is None and categories["fgd_gypsum"].exemption_rate is None
 
 
 def test_every_category_has_names_sources_and_a_freight_class(reference):
@@ -50,8 +59,24 @@ def test_loading_twice_changes_nothing(reference):
     assert reference.session.scalar(sa.select(sa.func.count(ResourceBase.id))) == 4
 
 
-def test_bases_have_the_2025_target_of_sixty_percent(reference):
+def test_the_plan_targets_are_the_provinces_and_bases_inherit_them(reference):
+    from app.services import utilisation
+
     daqing = reference.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == "daqing"))
-    target = reference.session.scalar(sa.select(BaseTarget).where(
-        BaseTarget.base_id == daqing.id, BaseTarget.year == 2025, BaseTarget.family == "bulk_industrial"))
-    assert target.target_rate == Decimal("0.6000")
+    assert reference.session.scalar(sa.select(BaseTarget).where(BaseTarget.base_id == daqing.id)) is None
+    scope = utilisation.Scope("base", base=daqing)
+    assert utilisation.targets(reference.session, scope)[2025] == Decimal("0.6000")
+    assert utilisation.targets(reference.session, scope, "renewable") == {2025: Decimal("0.6000")}
+    province = {(t.family, t.year): t for t in reference.session.scalars(sa.select(BaseTarget))}
+    assert "碳达峰实施方案" in province[("renewable", 2025)].source
+
+
+def test_a_base_copy_of_the_provincial_target_is_labelled_an_assumption(reference):
+    from app.services.reference import BASE_COPY_LABEL, PLAN_SOURCE
+
+    daqing = reference.session.scalar(sa.select(ResourceBase).where(ResourceBase.code == "daqing"))
+    reference.session.add(BaseTarget(base_id=daqing.id, family="bulk_industrial", year=2025,
+                                     target_rate=Decimal("0.6"), source=PLAN_SOURCE))
+    load_reference(reference.session)
+    copy = reference.session.scalar(sa.select(BaseTarget).where(BaseTarget.base_id == daqing.id))
+    assert copy.source == BASE_COPY_LABEL

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 
 from app.services import utilisation
 from app.services.utilisation import Scope
-from models import UtilisationRecord
-from tests.factories import FacilityFactory, GenerationReportFactory, category, resource_base
+from tests.factories import FacilityFactory, GenerationReportFactory, delivery, resource_base
 
 D = Decimal
 
@@ -46,18 +45,16 @@ def test_year_table_sums_reports_by_category_with_storage(reference):
     assert (row["generated_t"], row["from_storage_t"], row["utilised_t"]) == (D(100), D(50), D(100))
     assert row["rate"] == D("0.6667")  # 100 / (100 + 50)
     assert table.total["rate"] == D("0.6667")
-    assert row["env_tax_avoided_yuan"] == D("500.00")  # coal gangue: 5 yuan/t
+    assert row["env_tax_exemption_yuan"] == D("500.00")  # Art. 12 on 100 t self-utilised coal gangue at 5 yuan/t
 
 
 def test_marketplace_utilisation_is_credited_to_the_source_base(reference):
     source = _daqing_facility()
     jixi = resource_base("jixi")
     recycler = FacilityFactory(kind="recycler", base_id=jixi.id, prefecture_code=jixi.prefecture_code)
-    GenerationReportFactory(facility=source, period=dt.date(2025, 3, 1), generated_t=D(200), self_utilised_t=D(50))
-    reference.session.add(UtilisationRecord(facility_id=recycler.id, source_facility_id=source.id,
-                                            category_id=category("coal_gangue").id, product="cement",
-                                            tonnes=D(70), period=dt.date(2025, 3, 1)))
-    reference.session.commit()
+    GenerationReportFactory(facility=source, period=dt.date(2025, 3, 1), generated_t=D(200), self_utilised_t=D(50),
+                            supplied_t=D(70), stored_t=D(80))
+    delivery(source, recycler, "coal_gangue", received=D(70), period=dt.date(2025, 3, 1))
     daqing_row = utilisation.year_table(reference.session, Scope("base", base=resource_base("daqing")), 2025).rows[0]
     assert daqing_row["market_utilised_t"] == D(70) and daqing_row["rate"] == D("0.6000")  # (50 + 70) / 200
     assert utilisation.year_table(reference.session, Scope("base", base=jixi), 2025).rows == []

@@ -39,8 +39,13 @@ def test_unknown_place_exits_nonzero_with_message(capsys):
 
 
 def test_unknown_category_lists_freight_classes(capsys):
-    assert main(["route", "Harbin", "Daqing", "--category", "red_mud"]) != 0
+    assert main(["route", "Harbin", "Daqing", "--category", "no_such_waste"]) != 0
     assert "bulk, general, hazardous, oversize" in capsys.readouterr().err
+
+
+def test_every_catalogue_category_routes_including_red_mud(capsys):
+    assert main(["route", "哈尔滨", "大庆", "--category", "red_mud"]) == 0
+    assert "(bulk)" in capsys.readouterr().out
 
 
 def test_point_outside_region_exits_nonzero(capsys):

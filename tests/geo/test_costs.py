@@ -1,16 +1,15 @@
 """Cost matrices, modes, rates and freight classes."""
 
+import csv
+
 import numpy as np
 import pytest
 
 from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, cost_pairs, find_place, route
-from geo.rates import FREIGHT_CLASSES
+from geo.rates import CATALOGUE_CSV, FREIGHT_CLASSES
 
-APP_CATEGORIES = (
-    "steel_slag bf_slag fly_ash boiler_slag coal_gangue fgd_gypsum byproduct_gypsum tailings smelting_slag "
-    "carbide_slag coking_residue pv_modules wind_blades spent_batteries waste_glass scrap_steel "
-    "scrap_nonferrous waste_plastics waste_tyres waste_paper crop_straw waste_catalyst oil_sludge"
-).split()
+with CATALOGUE_CSV.open(encoding="utf-8") as _fh:
+    APP_CATEGORIES = {row["code"]: row["freight_class"] for row in csv.DictReader(_fh)}
 
 
 def _ll(name):
@@ -84,9 +83,17 @@ def test_unknown_rate_field_is_rejected():
         route(_ll("哈尔滨"), _ll("大庆"), rates={"truck_rate": 1})
 
 
-def test_every_app_category_maps_to_a_freight_class():
-    assert set(APP_CATEGORIES) <= set(CATEGORY_FREIGHT_CLASS)
+def test_every_app_category_maps_to_its_catalogue_freight_class():
+    assert CATEGORY_FREIGHT_CLASS == APP_CATEGORIES
     assert set(CATEGORY_FREIGHT_CLASS.values()) <= set(FREIGHT_CLASSES)
+    assert CATEGORY_FREIGHT_CLASS["coking_residue"] == "hazardous"
+
+
+def test_rail_tariff_fixed_part_is_charged_once_per_rail_leg():
+    free = route(_ll("齐齐哈尔"), _ll("鸡西"), "bulk", rates={"rail_fixed_yuan_per_t": 0.0})
+    charged = route(_ll("齐齐哈尔"), _ll("鸡西"), "bulk", rates={"rail_fixed_yuan_per_t": 16.30})
+    assert free.mode == charged.mode == "rail"
+    assert charged.cost_yuan_per_t - free.cost_yuan_per_t == pytest.approx(16.30, abs=0.01)
 
 
 @pytest.mark.parametrize("freight_class", ["bulk", "hazardous"])

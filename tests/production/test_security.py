@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from tests.conftest import csrf_token
-from tests.factories import FacilityFactory, LotFactory, OrganizationFactory, UserFactory
+from tests.factories import FacilityFactory, LotFactory, OrganizationFactory, UserFactory, photo_bytes
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = photo_bytes()
 
 
 def test_pages_send_the_security_headers(client):

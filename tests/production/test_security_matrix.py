@@ -5,6 +5,7 @@ The JSON API (/api/v1) has its own tests.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -28,9 +29,11 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "facilities.prefectures_geojson": PUBLIC,
     "lots.create": {"producer", "admin"}, "lots.edit": {"producer", "admin"}, "lots.withdraw": {"producer", "admin"},
     "lots.import_lots": {"producer", "admin"}, "lots.upload_document": {"producer", "admin"},
-    "lots.import_template": SIGNED_IN, "lots.document": SIGNED_IN, "lots.mine": {"producer", "admin", "unverified"},
+    "lots.import_template": SIGNED_IN, "lots.document": SIGNED_IN, "lots.photo": SIGNED_IN,
+    "lots.mine": {"producer", "admin", "unverified"},
     "lots.ask": {"recycler", "admin"}, "lots.answer": {"producer", "admin"}, "lots.hide_question": {"admin"},
-    "searches.index": {"recycler", "admin"}, "searches.delete": {"recycler", "admin"},
+    "searches.index": {"recycler", "admin"}, "exports.download": {"producer", "recycler", "admin", "unverified"},
+    "searches.delete": {"recycler", "admin"},
     "facilities.index": {"producer", "recycler", "admin", "unverified"},
     "facilities.create": {"producer", "recycler", "admin", "unverified"},
     "facilities.detail": {"producer", "recycler", "admin", "unverified"},
@@ -118,6 +121,10 @@ def url_for_rule(rule: Rule, world) -> str:
             values[name] = "daqing"
         elif name == "fmt":
             values[name] = "csv"
+        elif name == "what":
+            values[name] = "awards"
+        elif name == "size":
+            values[name] = "thumb"
         elif name == "filename":
             values[name] = "css/app.css"
         else:
@@ -125,8 +132,7 @@ def url_for_rule(rule: Rule, world) -> str:
     path = rule.rule
     for name, value in values.items():
         path = path.replace(f"<{name}>", str(value))
-        for converter in ("int", "path", "any(csv, xlsx)"):
-            path = path.replace(f"<{converter}:{name}>", str(value))
+        path = re.sub(rf"<[^<>]*:{name}>", str(value), path)
     return path
 
 

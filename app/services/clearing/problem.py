@@ -32,10 +32,12 @@ from scipy.spatial import cKDTree
 
 import geo
 import matching
+from app.services import lots as lots_service
 from geo.distance import EARTH_RADIUS_KM, unit_vectors
 from models import Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Licence, Lot, WasteCategory
 
-CLEARABLE_LOT_STATUSES = ("open", "matched", "awarded")
+# The lots the clearing may allocate are the lots buyers may bid on: one rule, in the lots service.
+CLEARABLE_LOT_STATUSES = lots_service.BUYABLE_STATUSES
 PENDING_ALLOCATION_STATUSES = ("proposed", "accepted")
 # Lots per geo.cost_matrix call: bounds the dense block (rows × demand facilities) held in memory at once.
 COST_BLOCK_ROWS = 512
@@ -131,7 +133,7 @@ def _limits(raw: dict[str, Any] | None) -> dict[str, tuple[float | None, float |
 
 def clearable_categories(session: so.Session) -> list[WasteCategory]:
     """Categories having at least one lot with tonnes to clear."""
-    ids = sa.select(Lot.category_id).where(Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
+    ids = sa.select(Lot.category_id).where(lots_service.buyable_clause())
     return list(session.scalars(sa.select(WasteCategory).where(WasteCategory.id.in_(ids)).order_by(WasteCategory.id)))
 
 
@@ -147,11 +149,11 @@ class _Lots:
     organization: np.ndarray
 
 
-def _load_lots(session: so.Session, category: WasteCategory, lot_ids: Sequence[int] | None) -> _Lots:
+def _load_lots(session: so.Session, category: WasteCategory, today: dt.date, lot_ids: Sequence[int] | None) -> _Lots:
     stmt = (sa.select(Lot.id, Lot.remaining_tonnes, Lot.reserve_yuan_per_t, Lot.available_from, Lot.available_to,
                       Lot.quality, Lot.facility_id, Facility.organization_id, Facility.lon, Facility.lat)
             .join(Facility, Facility.id == Lot.facility_id)
-            .where(Lot.category_id == category.id, Lot.status.in_(CLEARABLE_LOT_STATUSES), Lot.remaining_tonnes > 0)
+            .where(Lot.category_id == category.id, lots_service.buyable_clause(today))
             .order_by(Lot.id))
     if lot_ids is not None:
         stmt = stmt.where(Lot.id.in_(list(lot_ids)))
@@ -330,7 +332,7 @@ def build_category_problem(session: so.Session, category: WasteCategory, today: 
 
     With ``lot_ids`` only the demands within reach of those lots are kept (the others could take no part).
     """
-    lots = _load_lots(session, category, lot_ids)
+    lots = _load_lots(session, category, today, lot_ids)
     demands = _load_demands(session, category, today, lot_ids)
     li, di = candidate_pairs(lots, demands)
     if lot_ids is not None:

@@ -37,10 +37,14 @@ def status_message(session: so.Session, run: MatchRun, locale: str = "zh_CN") ->
     if run.status == "failed":
         return str(FAILURE_MESSAGES.get(run.failure_reason or "", FAILURE_MESSAGES["internal_error"]))
     if run.status == "succeeded":
-        failed = sorted((run.results or {}).get("failed_categories") or {})
+        failed = (run.results or {}).get("failed_categories") or {}
         if failed:
-            return _("Done, except %(categories)s: lots or bids changed while the clearing ran, so nothing of "
-                     "them was written; run them again.", categories=_category_names(session, failed, locale))
+            names = _category_names(session, sorted(failed), locale)
+            if set(failed.values()) == {"market_moved"}:
+                return _("Done, except %(categories)s: lots or bids changed while the clearing ran, so nothing of "
+                         "them was written; run them again.", categories=names)
+            return _("Done, except %(categories)s, which could not be cleared: nothing of them was written; the "
+                     "operators have the details in the log.", categories=names)
         return _("Done.")
     if run.stage == "solving":
         return _("%(done)d of %(total)d categories solved.", done=run.categories_done, total=run.categories_total)

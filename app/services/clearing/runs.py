@@ -208,11 +208,14 @@ def execute_run(session: so.Session, run_id: int, reraise: bool = False, workers
         return run
     try:
         today = utcnow().date()
-        solved = []
+        solved, failed = [], {}
         for done, part in enumerate(solve_categories(session, categories, today, workers), start=1):
-            solved.append(part)
+            if isinstance(part, CategoryFailed):
+                failed[part.code] = part.reason  # one bad category does not sink the others
+            else:
+                solved.append(part)
             record_progress(session, run_id, done, len(categories))
-        write.join_run(session, run_id, solved)
+        write.join_run(session, run_id, solved, failed)
     except Exception as exc:  # recorded on the run (reason) and logged (detail); re-raised for Celery
         logger.exception("clearing run %s failed", run_id)
         fail_run(session, run_id, reason_of(exc), f"{type(exc).__name__}")
@@ -231,7 +234,21 @@ def solve_categories(session: so.Session, categories: list[WasteCategory], today
         yield from parallel.solve_in_processes(session, categories, today, workers)
         return
     for category in categories:
-        yield solve_one_category(session, category, today)
+        code = category.code
+        try:
+            yield solve_one_category(session, category, today)
+        except Exception as exc:  # the category fails alone; logged with its traceback, reason on the run
+            logger.exception("clearing: category %s could not be built or solved", code)
+            session.rollback()
+            yield CategoryFailed(code, reason_of(exc))
+
+
+@dataclass(frozen=True)
+class CategoryFailed:
+    """A category that could not be built or solved: reported on the run, the others still written."""
+
+    code: str
+    reason: str
 
 
 # ----------------------------------------------------------------------------- ending a run

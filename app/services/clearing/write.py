@@ -52,8 +52,12 @@ class _Written:
     failed: dict[str, str] = field(default_factory=dict)  # category code → reason
 
 
-def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory]) -> bool:
-    """Write every category's allocations (each all or nothing); False if the run ended meanwhile (e.g. swept)."""
+def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory],
+             failed: dict[str, str] | None = None) -> bool:
+    """Write every category's allocations (each all or nothing); False if the run ended meanwhile (e.g. swept).
+
+    ``failed`` names categories that could not be solved (code → reason): reported, the others written.
+    """
     session.commit()
     run = session.get(MatchRun, run_id, with_for_update=True, populate_existing=True)  # serialises with the sweep
     if run is None or run.status != "running":
@@ -62,7 +66,7 @@ def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory]) -> 
     run.stage, run.progress_pct, run.message = "writing", 90, "writing"
     started = time.perf_counter()
     deadline = utcnow() + dt.timedelta(days=current_app.config["ALLOCATION_DEADLINE_DAYS"])
-    out = _Written()
+    out = _Written(failed=dict(failed or {}))
     for part in solved:
         try:
             with session.begin_nested():
@@ -92,7 +96,8 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.transport_cost_yuan = out.totals["transport"]
     run.co2_t = (out.totals["co2_kg"] / 1000).quantize(KG)
     run.solver = merged.solver[:20]
-    everything_failed = bool(solved) and len(out.failed) == len(solved)
+    everything_failed = bool(out.failed) and len(out.failed) == len(solved) + len(
+        set(out.failed) - {p.category.code for p in solved})
     run.status = "failed" if everything_failed else "succeeded"
     run.stage = run.status
     run.failure_reason = next(iter(out.failed.values())) if everything_failed else None

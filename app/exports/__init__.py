@@ -1,0 +1,1 @@
+"""Exports blueprint: one download per table of my own records."""

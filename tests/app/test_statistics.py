@@ -1,0 +1,264 @@
+"""The producer's monthly balance the official way: hand-computed fixtures and a property test (docs/statistics.md)."""
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.services import generation_reports, utilisation
+from app.services.errors import ServiceError
+from app.services.utilisation import Scope
+from models import UtilisationRecord
+from tests.factories import (
+    FacilityFactory,
+    GenerationReportFactory,
+    UserFactory,
+    category,
+    delivery,
+    resource_base,
+)
+
+D = Decimal
+MARCH = dt.date(2025, 3, 1)
+
+
+def _daqing(**kw):
+    base = resource_base("daqing")
+    return FacilityFactory(base_id=base.id, prefecture_code=base.prefecture_code, **kw)
+
+
+def _recycler():
+    return FacilityFactory(kind="recycler", prefecture_code="230100")
+
+
+def _daqing_row(session, year=2025):
+    [row] = utilisation.year_table(session, Scope("base", base=resource_base("daqing")), year, "en").rows
+    return row
+
+
+def test_stockpile_sale_without_a_report_counts_as_utilised_from_storage(reference):
+    # A: generated 1,000, self-utilised 400, stored 600. B: no report, sells 2,000 t of old stockpile on the
+    # platform. Rate = (400 + 2,000) / (1,000 + 2,000) = 0.8000, not 2,400 / 1,000.
+    a, b = _daqing(), _daqing()
+    GenerationReportFactory(facility=a, period=MARCH, generated_t=D(1000), self_utilised_t=D(400), stored_t=D(600))
+    delivery(b, _recycler(), "coal_gangue", received=D(2000), period=MARCH)
+    row = _daqing_row(reference.session)
+    assert (row["generated_t"], row["from_storage_t"], row["utilised_t"]) == (D(1000), D(2000), D(2400))
+    assert row["rate"] == D("0.8000")
+
+
+def test_stockpile_sale_of_a_reporting_producer_enters_the_denominator(reference):
+    # The producer files its month without mentioning the sale: generated 1,000 = 400 self-utilised + 600 stored.
+    # The 2,000 t delivered beyond its reported supply (0) came from storage: (400 + 2,000) / (1,000 + 2,000).
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), self_utilised_t=D(400),
+                            stored_t=D(600))
+    delivery(plant, _recycler(), "coal_gangue", received=D(2000), period=MARCH)
+    row = _daqing_row(reference.session)
+    assert (row["from_storage_t"], row["utilised_t"], row["rate"]) == (D(2000), D(2400), D("0.8000"))
+
+
+def test_stockpile_sale_reported_officially_gives_the_same_rate(reference):
+    # Official report: 1,000 generated + 2,000 from storage = 400 self + 2,000 supplied + 600 stored.
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), self_utilised_t=D(400),
+                            supplied_t=D(2000), stored_t=D(600), from_storage_t=D(2000))
+    delivery(plant, _recycler(), "coal_gangue", received=D(2000), period=MARCH)
+    row = _daqing_row(reference.session)
+    assert (row["from_storage_t"], row["utilised_t"], row["rate"]) == (D(2000), D(2400), D("0.8000"))
+
+
+def test_reported_supply_and_the_platform_delivery_of_the_same_tonnes_count_once(reference):
+    # 1,000 generated, all supplied to a recycler through the platform and reported as 外供 too.
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), supplied_t=D(1000))
+    delivery(plant, _recycler(), "coal_gangue", received=D(1000), period=MARCH)
+    row = _daqing_row(reference.session)
+    assert (row["utilised_t"], row["from_storage_t"], row["rate"]) == (D(1000), D(0), D("1.0000"))
+
+
+def test_off_platform_supply_larger_than_the_platform_part_is_kept(reference):
+    # 外供 1,000 of which 600 went through the platform: 1,000 utilised, not 1,600 and not 600.
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1200), supplied_t=D(1000), stored_t=D(200))
+    delivery(plant, _recycler(), "coal_gangue", received=D(600), period=MARCH)
+    row = _daqing_row(reference.session)
+    assert (row["utilised_t"], row["market_utilised_t"], row["rate"]) == (D(1000), D(600), D("0.8333"))
+
+
+def test_only_declared_tonnes_of_weighed_deliveries_count(reference):
+    # 900 t weighed in, 500 declared utilised so far: 500 count. A declaration with no delivery counts nothing.
+    # The report stored the whole month's 1,000 t, so the 500 delivered came from storage: 500 / (1,000 + 500).
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), stored_t=D(1000))
+    recycler = _recycler()
+    delivery(plant, recycler, "coal_gangue", received=D(900), declared=D(500), period=MARCH)
+    reference.session.add(UtilisationRecord(facility_id=recycler.id, source_facility_id=plant.id,
+                                            category_id=category("coal_gangue").id, product="cement",
+                                            tonnes=D(5000), period=MARCH))
+    reference.session.commit()
+    row = _daqing_row(reference.session)
+    assert (row["utilised_t"], row["from_storage_t"], row["rate"]) == (D(500), D(500), D("0.3333"))
+
+
+def _report(facility, **figures):
+    values = {"generated_t": D(100), "stored_t": D(0), "self_utilised_t": D(0), "disposed_t": D(0),
+              "from_storage_t": D(0)} | figures
+    return generation_reports.ReportInput(facility.id, category("coal_gangue").id, MARCH, **values)
+
+
+def test_a_report_that_does_not_balance_is_refused_naming_the_numbers(reference):
+    user = UserFactory(role="producer")
+    plant = FacilityFactory(organization=user.organization)
+    bad = _report(plant, self_utilised_t=D(70), stored_t=D(40), disposed_t=D(10))  # 100 ≠ 70 + 40 + 10
+    with pytest.raises(ServiceError) as exc:
+        generation_reports.file_report(reference.session, user, bad)
+    assert exc.value.field == "generated_t"
+    message = str(exc.value)
+    # The message names every figure and the difference, in the user's language (Chinese by default).
+    assert all(figure in message for figure in ("产生量 100", "处置 10", "贮存 40", "= 120", "-20"))
+    assert reference.session.query(generation_reports.GenerationReport).count() == 0
+
+
+def test_storage_drawn_beyond_the_utilised_tonnes_is_refused(reference):
+    user = UserFactory(role="producer")
+    plant = FacilityFactory(organization=user.organization)
+    bad = _report(plant, generated_t=D(0), self_utilised_t=D(10), supplied_t=D(5), stored_t=D(20),
+                  from_storage_t=D(35))
+    with pytest.raises(ServiceError) as exc:
+        generation_reports.file_report(reference.session, user, bad)
+    assert exc.value.field == "from_storage_t" and "（35 吨）" in str(exc.value) and "（15 吨）" in str(exc.value)
+
+
+def test_a_balanced_report_with_supply_and_dumping_is_filed(reference):
+    user = UserFactory(role="producer")
+    plant = FacilityFactory(organization=user.organization)
+    good = _report(plant, generated_t=D("1000.5"), from_storage_t=D(200), self_utilised_t=D(300),
+                   supplied_t=D("600.5"), disposed_t=D(100), stored_t=D(150), dumped_t=D(50))
+    report = generation_reports.file_report(reference.session, user, good)
+    assert (report.supplied_t, report.dumped_t) == (D("600.500"), D("50.000"))
+
+
+# ----------------------------------------------------------------------------- property
+
+_tonnes = st.integers(min_value=0, max_value=5000).map(Decimal)
+_month_report = st.one_of(st.none(), st.tuples(_tonnes, _tonnes, _tonnes, _tonnes, _tonnes, _tonnes))
+_delivery = st.tuples(st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=4000),
+                      st.integers(min_value=0, max_value=100))
+_counter = itertools.count()
+
+
+def _balanced(figures):
+    self_used, supplied, disposed, stored, dumped, storage_share = figures
+    utilised = self_used + supplied
+    from_storage = min(utilised, storage_share)
+    generated = utilised + disposed + stored + dumped - from_storage
+    return {"generated_t": generated, "self_utilised_t": self_used, "supplied_t": supplied,
+            "disposed_t": disposed, "stored_t": stored, "dumped_t": dumped, "from_storage_t": from_storage}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reports=st.lists(_month_report, min_size=3, max_size=3), deliveries=st.lists(_delivery, max_size=4))
+def test_no_reports_deliveries_or_declarations_push_a_rate_above_the_balance(reference, reports, deliveries):
+    prefecture = f"9{next(_counter):05d}"  # a scope of its own for every example
+    plant = FacilityFactory(prefecture_code=prefecture)
+    recycler = _recycler()
+    by_month = {}
+    for month, figures in enumerate(reports, start=1):
+        if figures is not None:
+            by_month[month] = _balanced(figures)
+            GenerationReportFactory(facility=plant, period=dt.date(2025, month, 1), **by_month[month])
+    platform = {}
+    received_total = Decimal(0)
+    for month, received, declared_pct in deliveries:
+        declared = (Decimal(received) * declared_pct / 100).quantize(Decimal(1))
+        delivery(plant, recycler, "coal_gangue", received=Decimal(received), declared=declared,
+                 period=dt.date(2025, month, 1))
+        platform[month] = platform.get(month, Decimal(0)) + declared
+        received_total += received
+    table = utilisation.year_table(reference.session, Scope("prefecture", prefecture_code=prefecture), 2025)
+    total = table.total
+    reported_utilised = sum(r["self_utilised_t"] + r["supplied_t"] for r in by_month.values())
+    expected_used = expected_storage = Decimal(0)
+    for month in set(by_month) | set(platform):
+        r = by_month.get(month) or _balanced((0, 0, 0, 0, 0, 0))
+        used, storage = utilisation.count_cell(r["generated_t"], r["self_utilised_t"], r["supplied_t"],
+                                               r["from_storage_t"], platform.get(month, Decimal(0)))
+        expected_used += used
+        expected_storage += storage
+    assert total["utilised_t"] == expected_used and total["from_storage_t"] == expected_storage
+    # The rollup the dashboards read agrees with the counted cells computed from the raw rows.
+    scope = Scope("prefecture", prefecture_code=prefecture)
+    direct = utilisation.report_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+    assert utilisation.rollup_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1)) == direct
+    assert total["utilised_t"] <= reported_utilised + received_total  # never beyond weighed-in tonnes
+    if total["rate"] is not None:
+        assert total["rate"] <= 1
+        assert total["utilised_t"] <= total["generated_t"] + total["from_storage_t"]
+
+
+def test_the_rollup_follows_a_report_replaced_and_a_rollback(reference):
+    user = UserFactory(role="producer")
+    plant = _daqing(organization=user.organization)
+    scope = Scope("base", base=resource_base("daqing"))
+    generation_reports.file_report(reference.session, user, _report(plant, self_utilised_t=D(100)))
+    generation_reports.file_report(reference.session, user, _report(plant, self_utilised_t=D(40), stored_t=D(60)))
+    assert _daqing_row(reference.session)["utilised_t"] == D(40)
+    reference.session.add(GenerationReportFactory.build(facility=plant, period=dt.date(2025, 4, 1),
+                                                        generated_t=D(900)))
+    reference.session.flush()
+    reference.session.rollback()
+    assert _daqing_row(reference.session)["generated_t"] == D(100)
+    assert utilisation.rollup_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1)) == \
+        utilisation.report_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+
+
+def test_only_evaluations_dated_within_the_plan_period_count_toward_the_300(reference):
+    from app.services import evaluations
+    from models import EnterpriseEvaluation
+    from tests.factories import OrganizationFactory
+
+    for day in (dt.date(2019, 5, 1), dt.date(2021, 1, 1), dt.date(2025, 12, 31), dt.date(2026, 1, 2)):
+        reference.session.add(EnterpriseEvaluation(organization_id=OrganizationFactory().id, status="evaluated",
+                                                   evaluated_on=day))
+    reference.session.commit()
+    found = evaluations.progress(reference.session)
+    assert found["by_status"]["evaluated"] == 4 and found["evaluated"] == 2
+    assert (found["from_year"], found["year"]) == (2021, 2025)
+
+
+def test_rebuild_rollup_recomputes_what_bulk_writes_bypassed(reference, runner):
+    import sqlalchemy as sa
+
+    from models import GenerationReport, UtilisationRollup
+
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), self_utilised_t=D(400),
+                            stored_t=D(600))
+    delivery(_daqing(), _recycler(), "coal_gangue", received=D(2000), period=MARCH)
+    # A bulk write outside the ORM leaves the rollup stale…
+    reference.session.execute(sa.update(GenerationReport).values(generated_t=D(3000), stored_t=D(2600)))
+    reference.session.commit()
+    assert _daqing_row(reference.session)["generated_t"] == D(1000)
+    # …until the rollup is rebuilt.
+    result = runner.invoke(args=["rebuild-rollup"])
+    assert result.exit_code == 0, result.output
+    row = _daqing_row(reference.session)
+    assert (row["generated_t"], row["utilised_t"], row["rate"]) == (D(3000), D(2400), D("0.4800"))
+    assert reference.session.scalar(sa.select(sa.func.count(UtilisationRollup.id))) == 1
+
+
+def test_load_reference_fills_an_empty_rollup_of_an_upgraded_database(reference, runner):
+    import sqlalchemy as sa
+
+    from models import UtilisationRollup
+
+    GenerationReportFactory(facility=_daqing(), period=MARCH, generated_t=D(100), self_utilised_t=D(100))
+    reference.session.execute(sa.delete(UtilisationRollup))  # as after `alembic upgrade` to 0013
+    reference.session.commit()
+    result = runner.invoke(args=["load-reference"])
+    assert result.exit_code == 0 and "rollup built" in result.output
+    assert _daqing_row(reference.session)["rate"] == D("1.0000")
+    assert "rollup built" not in runner.invoke(args=["load-reference"]).output  # only once

@@ -22,6 +22,7 @@ from app.api import (  # noqa: F401 - importing a resource module registers its 
     me,
     notifications,
     openapi,
+    seasonal,
     shipments,
     utilisation,
 )

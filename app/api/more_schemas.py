@@ -14,7 +14,7 @@ from pydantic import Field, PlainValidator, StrictBool, WithJsonSchema, model_va
 from werkzeug.datastructures import FileStorage
 
 from app.api.schemas import CapacityIn, Input, LicenceIn, Lot, Output, PageQuery, Text, UtilisationDeclaration
-from app.api.types import Code, DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesOut
+from app.api.types import Code, DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesIn, TonnesOut
 from models.bases import EVALUATION_STATUSES
 from models.catalogue import FAMILIES
 from models.facilities import COORDINATE_SYSTEMS, FACILITY_KINDS
@@ -430,3 +430,166 @@ class VerificationIn(Input):
     """Verify an organisation (it may then trade) or withdraw its verification."""
 
     verified: StrictBool
+
+
+# ----------------------------------------------------------------------------- seasonal plans and yards
+
+
+class YardIn(Input):
+    """A shared storage yard (贮存场) of the base: one category, a WGS84 place, capacity and monthly cost."""
+
+    name: Text(120, 1)
+    category: Code
+    lon: float
+    lat: float
+    capacity_t: TonnesIn
+    cost_yuan_per_t_month: MoneyIn
+    loss_pct_per_month: Optional[TonnesIn] = Field(default=None, description="Stock lost per month, in %")
+
+
+class YardPatch(Input):
+    """The fields of a yard to change; the others keep their values."""
+
+    name: Optional[Text(120, 1)] = None
+    category: Optional[Code] = None
+    lon: Optional[float] = None
+    lat: Optional[float] = None
+    capacity_t: Optional[TonnesIn] = None
+    cost_yuan_per_t_month: Optional[MoneyIn] = None
+    loss_pct_per_month: Optional[TonnesIn] = None
+
+
+class Yard(Output):
+    """A storage yard as the seasonal plan uses it."""
+
+    id: int
+    name: str
+    base: Optional[str]
+    category: str
+    lon: float
+    lat: float
+    capacity_t: TonnesOut
+    cost_yuan_per_t_month: MoneyOut
+    loss_pct_per_month: DecimalOut
+    is_demo: bool
+
+
+class YardPage(Output):
+    """The yards of a base (every yard for `province`)."""
+
+    items: list[Yard]
+    next_cursor: Optional[str]
+
+
+class WhatIfYard(Input):
+    """A yard tried in memory only."""
+
+    category: Code
+    lon: float
+    lat: float
+    capacity_t: TonnesIn
+    cost_yuan_per_t_month: MoneyIn
+
+
+class SeasonalPlanIn(Input):
+    """Plan twelve months from `start`; optionally try a yard and/or a kiln whose stopped months move."""
+
+    start: Annotated[str, Field(pattern=MONTH_PATTERN, examples=["2026-11"])]
+    what_if_yard: Optional[WhatIfYard] = None
+    kiln_facility_id: Optional[Id] = None
+    kiln_stopped_months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(max_length=12)] = Field(
+        default_factory=list, description="Calendar months (1–12) the what-if kiln stops in; it runs the rest")
+
+
+class PlanMonth(Output):
+    """One month of a plan: tonnes offered, delivered, put into yards and landfilled."""
+
+    period: str
+    offered_t: TonnesOut
+    delivered_t: TonnesOut
+    stored_in_t: TonnesOut
+    disposed_t: TonnesOut
+
+
+class PlanYard(Output):
+    """A yard's month-end stock through the plan (it ends empty)."""
+
+    id: str
+    name: str
+    base_id: Optional[int]
+    category: str
+    capacity_t: TonnesOut
+    levels_t: list[TonnesOut]
+    loss_t: TonnesOut
+
+
+class PlanBase(Output):
+    """A base's projected annual utilisation rate against its target."""
+
+    code: str
+    name: str
+    offered_t: TonnesOut
+    placed_t: TonnesOut
+    rate: Optional[DecimalOut]
+    target: Optional[DecimalOut]
+    target_year: int
+
+
+class PlanTotals(Output):
+    """The year's tonnes."""
+
+    offered_t: TonnesOut
+    delivered_t: TonnesOut
+    disposed_t: TonnesOut
+
+
+class PlanResult(Output):
+    """A plan month by month (status `optimal`, or `feasible` when a yard loses stock)."""
+
+    periods: list[str]
+    status: str
+    objective_yuan: MoneyOut
+    storage_cost_yuan: MoneyOut
+    months: list[PlanMonth]
+    yards: list[PlanYard]
+    bases: list[PlanBase]
+    totals: PlanTotals
+
+
+class PlanRateChange(Output):
+    """A base's rate in the baseline and in the what-if."""
+
+    code: str
+    name: str
+    baseline: Optional[DecimalOut]
+    scenario: Optional[DecimalOut]
+    change: Optional[DecimalOut]
+
+
+class PlanComparison(Output):
+    """What the what-if changes."""
+
+    rates: list[PlanRateChange]
+    objective_change_yuan: MoneyOut
+    storage_cost_change_yuan: MoneyOut
+    disposed_change_t: TonnesOut
+
+
+class SeasonalPlan(Output):
+    """A seasonal plan run: the baseline, and the what-if with its comparison when one was asked for."""
+
+    id: int
+    base: str
+    start: str
+    parameters: dict[str, Any]
+    baseline: PlanResult
+    scenario: Optional[PlanResult] = None
+    comparison: Optional[PlanComparison] = None
+    created_at: Timestamp
+
+
+class SeasonalPlanPage(Output):
+    """The latest seasonal plans of a base (officers: their own; regulators: all)."""
+
+    items: list[SeasonalPlan]
+    next_cursor: Optional[str]

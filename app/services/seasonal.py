@@ -183,6 +183,29 @@ def add_yard(session: so.Session, user: User, scope: Scope, data: dict[str, Any]
     return yard
 
 
+def update_yard(session: so.Session, user: User, scope: Scope, yard_id: int, changes: dict[str, Any]) -> Yard:
+    """Change fields of a yard of the scope (the others keep their values), checked as a new one (audited)."""
+    yard = session.get(Yard, yard_id)
+    if yard is None or (scope.kind == "base" and yard.base_id != scope.base.id):
+        raise ServiceError(_("No such yard."))
+    if not may_manage_yards(user, scope):
+        raise PermissionDenied(_("You may manage yards only in your own base."))
+    current = {"name": yard.name, "category": yard.category.code, "lon": yard.lon, "lat": yard.lat,
+               "capacity_t": yard.capacity_t, "cost_yuan_per_t_month": yard.cost_yuan_per_t_month,
+               "loss_pct_per_month": yard.loss_pct_per_month}
+    data = current | {k: v for k, v in changes.items() if k in current and v is not None}
+    name = str(data["name"]).strip()
+    if not name or len(name) > 120:
+        raise ServiceError(_("Give the yard a name of at most 120 characters."), field="name")
+    values = _yard_values(session, data)
+    for key, value in {"name": name, **values}.items():
+        setattr(yard, key, value)
+    audit.record(session, user.id, "yard", yard.id, "updated",
+                 {k: str(v) for k, v in changes.items() if k in current and v is not None})
+    session.commit()
+    return yard
+
+
 def delete_yard(session: so.Session, user: User, scope: Scope, yard_id: int) -> None:
     """Remove a yard of the scope (audited)."""
     yard = session.get(Yard, yard_id)
@@ -252,22 +275,29 @@ def _demand_capacity(periods, demand, facility: Facility, monthly_cap: Decimal |
     return {p: Decimal(k) * KG for p, k in zip(periods, kg, strict=True)}
 
 
-def _pooled_buyers(session: so.Session, part: clearing.CategoryProblem) -> list:
-    """Demands that may take pooled yard stock: profiles and category-wide bids, not a bid on one lot."""
+def _pooled_buyers(session: so.Session, part: clearing.CategoryProblem) -> list[int]:
+    """Positions of the demands that may take pooled stock: profiles and category-wide bids, not a bid on one lot."""
     bid_ids = [int(b) for b in part.demands.bid_id.tolist() if b]
     on_one_lot = set(session.scalars(sa.select(Bid.id).where(Bid.id.in_(bid_ids), Bid.lot_id.is_not(None)))) \
         if bid_ids else set()
-    return [d for d, b in zip(part.problem.demands, part.demands.bid_id.tolist(), strict=True)
-            if int(b) not in on_one_lot]
+    return [j for j, b in enumerate(part.demands.bid_id.tolist()) if int(b) not in on_one_lot]
 
 
 def _yard_rows(category: WasteCategory, part: clearing.CategoryProblem, yard_list: list[dict], lot_facility: dict,
-               demand_facility: dict, places: _Places, demands: list) -> tuple[list[ms.Storage], list[ms.StorageCost]]:
-    """Storage and freight rows of the category's yards (to ``demands``), priced by the clearing's freight model."""
+               demand_facility: dict, places: _Places,
+               buyers: list[int]) -> tuple[list[ms.Storage], list[ms.StorageCost]]:
+    """Storage and freight rows of the category's yards (to ``buyers``), priced by the clearing's freight model.
+
+    A yard pools its lots' stock, so a tonne out of it may come from any lot that entered it. The direct
+    clearing never pairs a demand with a lot of its own facility or organisation; to keep that true through
+    a yard, a lot may not enter a yard that one of its own facility's or organisation's demands can buy from
+    (the buyers keep the yard; the lot keeps every direct buyer and every other yard).
+    """
     storage, rows = [], []
     lots = part.problem.lots
     if not yard_list or not lots:
         return storage, rows
+    demands = [part.problem.demands[j] for j in buyers]
     lon = [y["lon"] for y in yard_list]
     lat = [y["lat"] for y in yard_list]
     lot_fac = [lot_facility[lot.id] for lot in lots]
@@ -275,19 +305,28 @@ def _yard_rows(category: WasteCategory, part: clearing.CategoryProblem, yard_lis
     dem_fac = [demand_facility[d.id] for d in demands]
     out = geo.cost_matrix(lon, lat, [f.lon for f in dem_fac], [f.lat for f in dem_fac], category.freight_class) \
         if demands else None
+    buyer_org = part.demands.organization_id[buyers].tolist()
+    buyer_fac = part.demands.facility_id[buyers].tolist()
     for k, y in enumerate(yard_list):
         storage.append(ms.Storage(y["key"], y["capacity_t"], y["cost_yuan_per_t_month"],
                                   y.get("loss_pct_per_month") or 0, lon=y["lon"], lat=y["lat"],
                                   category=category.code))
         places.yard_point[y["key"]] = (y["lon"], y["lat"])
         places.yard_meta[y["key"]] = (y["name"], y.get("base_id"), y["capacity_t"])
+        orgs, facs = set(), set()
+        for j, d in enumerate(demands):
+            km = float(out.road_km[k, j])
+            if d.max_haul_km is not None and km > d.max_haul_km:
+                continue  # the same haul rule matching applies; a buyer out of reach takes nothing from the yard
+            rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(out.yuan_per_t[k, j]), 2))),
+                                       demand_id=d.id, km=km))
+            orgs.add(int(buyer_org[j]))
+            facs.add(int(buyer_fac[j]))
         for i, lot in enumerate(lots):
-            if into.road_km[i, k] <= YARD_REACH_KM:
+            if into.road_km[i, k] <= YARD_REACH_KM and lot_fac[i].organization_id not in orgs \
+                    and lot_fac[i].id not in facs:
                 rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(into.yuan_per_t[i, k]), 2))),
                                            lot_id=lot.id, km=float(into.road_km[i, k])))
-        for j, d in enumerate(demands):
-            rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(out.yuan_per_t[k, j]), 2))),
-                                       demand_id=d.id, km=float(out.road_km[k, j])))
     return storage, rows
 
 

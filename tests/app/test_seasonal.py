@@ -132,6 +132,30 @@ def test_a_bid_on_one_lot_never_takes_pooled_yard_stock(reference):
     assert rate_of(result) == 0.0
 
 
+def test_a_recycler_never_takes_its_own_organisations_stock_through_a_pooled_yard(reference):
+    """One group owns the CHP and the kiln: the direct clearing never pairs them, and neither may the yard."""
+    base, lot, kiln = winter_market()
+    kiln.organization = lot.facility.organization
+    add_yard(base)
+    result = seasonal.plan(reference.session, "2026-11", today=TODAY)
+    assert result["totals"]["delivered_t"] == 0.0 and result["totals"]["disposed_t"] == 1200.0
+    assert all(level == 0 for level in result["yards"][0]["levels_t"])
+
+
+def test_a_yard_shared_with_a_rivals_ash_still_serves_a_group_that_stores_nothing(reference):
+    """A stranger's winter ash still reaches the kiln through the yard; the group's own lot is kept out of it."""
+    base, own_lot, kiln = winter_market()
+    own_lot.facility.organization = kiln.organization
+    rival = FacilityFactory(name="Rival CHP", lon=125.11, lat=46.58, base=base, generation_profile=WINTER_ONLY)
+    LotFactory(facility=rival, tonnes=Decimal(600), reserve_yuan_per_t=Decimal(-20), available_from=TODAY,
+               available_to=dt.date(2027, 10, 31))
+    add_yard(base)
+    result = seasonal.plan(reference.session, "2026-11", today=TODAY)
+    # Only the rival's 600 t can reach the group's kiln, and only through the yard in spring.
+    assert result["totals"]["delivered_t"] == 600.0 and result["totals"]["disposed_t"] == 1200.0
+    assert max(result["yards"][0]["levels_t"]) == 600.0
+
+
 def test_a_bad_start_month_is_refused(reference):
     with pytest.raises(ServiceError):
         seasonal.plan(reference.session, "2026-13", today=TODAY)

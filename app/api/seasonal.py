@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_babel import get_locale
 
+from app import policy
 from app.api import more_schemas, pagination, schemas
-from app.api.auth import current_user, require_roles
-from app.api.bases import VIEWERS, _scope
+from app.api.auth import current_user, require
+from app.api.bases import _scope
 from app.api.blueprint import op
 from app.api.errors import ApiError
 from app.extensions import db
@@ -54,7 +55,7 @@ def plan_out(run: MatchRun) -> more_schemas.SeasonalPlan:
 def _manager_scope(code: str) -> Scope:
     """The scope, if the user may manage its yards (a base officer their own base, the regulator any)."""
     user = current_user()
-    require_roles(user, *VIEWERS)
+    require(policy.may_view_statistics(user))
     return _scope(code)
 
 
@@ -62,7 +63,7 @@ def _manager_scope(code: str) -> Scope:
 
 
 @op("GET", "/bases/<code>/yards", summary="Storage yards of a base", tag=TAG, query=schemas.PageQuery,
-    response=more_schemas.YardPage)
+    response=more_schemas.YardPage, allow=policy.may_view_statistics)
 def list_yards(code: str, query: schemas.PageQuery):
     """The shared yards of a base (every yard for `province`), newest first."""
     scope = _manager_scope(code)
@@ -72,7 +73,7 @@ def list_yards(code: str, query: schemas.PageQuery):
 
 
 @op("POST", "/bases/<code>/yards", summary="Add a storage yard", tag=TAG, body=more_schemas.YardIn,
-    response=more_schemas.Yard, status=201)
+    response=more_schemas.Yard, status=201, allow=policy.may_view_statistics)
 def create_yard(code: str, body: more_schemas.YardIn):
     """Record a yard in the base (base officers in their own base; the regulator anywhere)."""
     scope = _manager_scope(code)
@@ -80,7 +81,7 @@ def create_yard(code: str, body: more_schemas.YardIn):
 
 
 @op("PATCH", "/bases/<code>/yards/<int:yard_id>", summary="Change a storage yard", tag=TAG,
-    body=more_schemas.YardPatch, response=more_schemas.Yard)
+    body=more_schemas.YardPatch, response=more_schemas.Yard, allow=policy.may_view_statistics)
 def update_yard(code: str, yard_id: int, body: more_schemas.YardPatch):
     """Change fields of a yard of the base; the others keep their values."""
     scope = _manager_scope(code)
@@ -104,12 +105,13 @@ def _what_if(body: more_schemas.SeasonalPlanIn) -> seasonal.WhatIf:
 
 
 @op("POST", "/bases/<code>/seasonal-plans", summary="Plan the next twelve months", tag=TAG,
-    body=more_schemas.SeasonalPlanIn, response=more_schemas.SeasonalPlan, status=201)
+    body=more_schemas.SeasonalPlanIn, response=more_schemas.SeasonalPlan, status=201,
+    allow=policy.may_view_statistics)
 def create_plan(code: str, body: more_schemas.SeasonalPlanIn):
     """Solve twelve months from `start` exactly — kiln calendars, generation profiles, yards, landfill — and, with a
     what-if yard or kiln, compare. Nothing real changes; the plan is kept (see GET)."""
     user = current_user()
-    require_roles(user, *VIEWERS)
+    require(policy.may_view_statistics(user))
     scope = _scope(code)
     try:
         what_if = seasonal.check_what_if(db.session, _what_if(body))
@@ -120,11 +122,11 @@ def create_plan(code: str, body: more_schemas.SeasonalPlanIn):
 
 
 @op("GET", "/bases/<code>/seasonal-plans", summary="Recent seasonal plans of a base", tag=TAG,
-    query=schemas.PageQuery, response=more_schemas.SeasonalPlanPage)
+    query=schemas.PageQuery, response=more_schemas.SeasonalPlanPage, allow=policy.may_view_statistics)
 def list_plans(code: str, query: schemas.PageQuery):
     """The latest seasonal plans of this base (officers: their own; regulators: everyone's)."""
     user = current_user()
-    require_roles(user, *VIEWERS)
+    require(policy.may_view_statistics(user))
     scope = _scope(code)
     rows = [r for r in seasonal.recent(db.session, user, limit=100) if (r.parameters or {}).get("scope") == scope.code]
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
@@ -132,11 +134,11 @@ def list_plans(code: str, query: schemas.PageQuery):
 
 
 @op("GET", "/bases/<code>/seasonal-plans/<int:run_id>", summary="Read a seasonal plan", tag=TAG,
-    response=more_schemas.SeasonalPlan)
+    response=more_schemas.SeasonalPlan, allow=policy.may_view_statistics)
 def get_plan(code: str, run_id: int):
     """A plan month by month: deliveries, yard stock, landfill, each base's projected rate, and the what-if."""
     user = current_user()
-    require_roles(user, *VIEWERS)
+    require(policy.may_view_statistics(user))
     scope = _scope(code)
     run = seasonal.get_run(db.session, user, run_id)
     if run is None or (run.parameters or {}).get("scope") != scope.code:

@@ -105,6 +105,8 @@ API_ACCESS: dict[str, frozenset[str] | set[str]] = {
     "api.bases_list_bases": VIEWERS, "api.bases_missing_reports": VIEWERS, "api.bases_run_scenario": VIEWERS,
     "api.bases_list_scenarios": VIEWERS, "api.bases_statistics": VIEWERS, "api.bases_list_targets": VIEWERS,
     "api.bases_list_warnings": VIEWERS, "api.bases_set_target": PROVINCE,
+    "api.seasonal_list_yards": VIEWERS, "api.seasonal_create_yard": VIEWERS, "api.seasonal_update_yard": VIEWERS,
+    "api.seasonal_list_plans": VIEWERS, "api.seasonal_create_plan": VIEWERS, "api.seasonal_get_plan": VIEWERS,
     "api.evaluations_list_evaluations": VIEWERS, "api.evaluations_get_evaluation": VIEWERS,
     "api.evaluations_progress": VIEWERS, "api.evaluations_create_evaluation": PROVINCE,
     "api.evaluations_update_evaluation": PROVINCE,

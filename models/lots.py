@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models.base import Base, Money, TimestampMixin, Tonnes, in_set, utcnow
+from models.base import Base, Money, TimestampMixin, Tonnes, in_set, trigram_index, utcnow
 
 if TYPE_CHECKING:
     from models.catalogue import WasteCategory
@@ -38,6 +38,8 @@ class Lot(TimestampMixin, Base):
         # Browsing sorts newest first, overall or within a category: an index walk instead of a sort.
         sa.Index("ix_lots_created_at_id", "created_at", "id"),
         sa.Index("ix_lots_category_created_at", "category_id", "created_at", "id"),
+        trigram_index("ix_lots_title_trgm", "title"),
+        trigram_index("ix_lots_description_trgm", "description"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -1,0 +1,93 @@
+"""Keyword search over lots: titles, descriptions, organisation and facility names, category names in both languages.
+
+One definition serves the lots page, `GET /api/v1/lots?q=` and saved searches' alerts. Every word must match
+(AND); a word matches a lot when it occurs, ignoring case, in any of those texts. Words are substrings, not
+tokens of a full-text parser: Chinese has no spaces for a parser to split on, so "钢渣" must find "转炉钢渣".
+On PostgreSQL the ILIKE conditions are served by pg_trgm GIN indexes (migration 0020; pg_trgm extracts
+trigrams from CJK text too) and results are ranked by where the words hit and then by trigram word
+similarity to the title; SQLite runs the same LIKE conditions and the same ranking without the similarity.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import gettext as _
+
+from app.services.errors import ServiceError
+from models import Facility, Lot, Organization, WasteCategory
+
+MAX_LENGTH = 100
+MAX_WORDS = 10
+# Where a word hits, weighted: a title hit says more about the lot than one deep in the description.
+WEIGHT_TITLE, WEIGHT_CATEGORY, WEIGHT_ORGANISATION, WEIGHT_DESCRIPTION = 8, 4, 2, 1
+
+
+def parse(raw: str | None, field: str = "q") -> tuple[str, ...]:
+    """The distinct words of a query (empty when there are none); ServiceError when it is too long.
+
+    Control characters (NUL among them, which PostgreSQL refuses in text) separate words like spaces; LIKE's
+    wildcards are escaped later, so "%", "_" and quotes are searched for literally."""
+    if raw is None:
+        return ()
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in raw)
+    if len(text.strip()) > MAX_LENGTH:
+        raise ServiceError(_("Keywords can be at most %(n)d characters long.", n=MAX_LENGTH), field=field)
+    distinct: dict[str, str] = {}
+    for word in text.split():
+        distinct.setdefault(word.lower(), word)
+    words = tuple(distinct.values())
+    if len(words) > MAX_WORDS:
+        raise ServiceError(_("Use at most %(n)d keywords.", n=MAX_WORDS), field=field)
+    return words
+
+
+def _hits(word: str) -> dict[str, sa.ColumnElement[bool]]:
+    """Conditions, by where it hits, that the word occurs in a lot's texts (wildcards escaped)."""
+    categories = sa.select(WasteCategory.id).where(sa.or_(
+        WasteCategory.name_zh.icontains(word, autoescape=True),
+        WasteCategory.name_en.icontains(word, autoescape=True),
+        WasteCategory.code == word.lower(),
+    ))
+    facilities = (
+        sa.select(Facility.id).join(Organization, Facility.organization_id == Organization.id)
+        .where(sa.or_(Organization.name.icontains(word, autoescape=True),
+                      Organization.name_en.icontains(word, autoescape=True),
+                      Facility.name.icontains(word, autoescape=True)))
+    )
+    return {
+        "title": Lot.title.icontains(word, autoescape=True),
+        "category": Lot.category_id.in_(categories),
+        "organisation": Lot.facility_id.in_(facilities),
+        "description": Lot.description.icontains(word, autoescape=True),
+    }
+
+
+def clause(words: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """SQL condition: every word occurs in the lot's title, description, organisation or category names."""
+    return sa.and_(*(sa.or_(*_hits(word).values()) for word in words))
+
+
+def rank(words: tuple[str, ...]) -> sa.ColumnElement[int]:
+    """SQL relevance of a lot for the words: the weighted sum of where each word hits."""
+    weights = {"title": WEIGHT_TITLE, "category": WEIGHT_CATEGORY, "organisation": WEIGHT_ORGANISATION,
+               "description": WEIGHT_DESCRIPTION}
+    terms = [sa.case((condition, weights[where]), else_=0)
+             for word in words for where, condition in _hits(word).items()]
+    return sum(terms[1:], terms[0]) if terms else sa.literal(0)
+
+
+def order_by(session: so.Session, words: tuple[str, ...]) -> tuple[sa.ColumnElement, ...]:
+    """ORDER BY terms for the most relevant lots first (trigram similarity breaks ties on PostgreSQL)."""
+    terms: list[sa.ColumnElement] = [rank(words).desc()]
+    if session.get_bind().dialect.name == "postgresql":
+        terms.append(sa.func.word_similarity(" ".join(words), Lot.title).desc())
+    return (*terms, Lot.id.desc())
+
+
+def lot_matches(session: so.Session, lot_id: int, words: tuple[str, ...]) -> bool:
+    """Whether the (flushed) lot matches every word: the saved searches' test, the same SQL as the list."""
+    if not words:
+        return True
+    return session.scalar(sa.select(Lot.id).where(Lot.id == lot_id, clause(words))) is not None

@@ -9,6 +9,7 @@ Revises: 0012
 """
 from typing import Sequence, Union
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
@@ -25,12 +26,23 @@ INDEXES = (
 )
 
 
+def _operator_class() -> str:
+    """gin_trgm_ops, qualified by the schema pg_trgm lives in (it need not be on this search_path)."""
+    connection = op.get_bind()
+    if connection.dialect.name != "postgresql":
+        return "gin_trgm_ops"
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    schema = connection.execute(sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+        " WHERE e.extname = 'pg_trgm'")).scalar_one()
+    return f'"{schema}".gin_trgm_ops'
+
+
 def upgrade() -> None:
     """Enable pg_trgm (PostgreSQL) and add the trigram indexes."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    ops = _operator_class()
     for name, table, column in INDEXES:
-        op.create_index(name, table, [column], postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+        op.create_index(name, table, [column], postgresql_using="gin", postgresql_ops={column: ops})
 
 
 def downgrade() -> None:

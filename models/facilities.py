@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models.base import Base, TimestampMixin, Tonnes, in_set, trigram_index
+from models.base import Base, TimestampMixin, Tonnes, in_set
 
 if TYPE_CHECKING:
     from models.bases import ResourceBase
@@ -29,7 +29,6 @@ class Facility(TimestampMixin, Base):
         sa.CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="lonlat_range"),
         sa.CheckConstraint("max_haul_km IS NULL OR max_haul_km > 0", name="max_haul_positive"),
         sa.Index("ix_facilities_lon_lat", "lon", "lat"),
-        trigram_index("ix_facilities_name_trgm", "name"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models.base import Base, TimestampMixin, in_set, trigram_index, utcnow
+from models.base import Base, TimestampMixin, in_set, utcnow
 
 if TYPE_CHECKING:
     from models.bases import ResourceBase
@@ -27,8 +27,6 @@ class Organization(TimestampMixin, Base):
     """A company or agency; only verified organisations trade."""
 
     __tablename__ = "organizations"
-    __table_args__ = (trigram_index("ix_organizations_name_trgm", "name"),
-                      trigram_index("ix_organizations_name_en_trgm", "name_en"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))

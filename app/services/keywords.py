@@ -1,11 +1,12 @@
 """Keyword search over lots: titles, descriptions, organisation and facility names, category names in both languages.
 
 One definition serves the lots page, `GET /api/v1/lots?q=` and saved searches' alerts. Every word must match
-(AND); a word matches a lot when it occurs, ignoring case, in any of those texts. Words are substrings, not
-tokens of a full-text parser: Chinese has no spaces for a parser to split on, so "钢渣" must find "转炉钢渣".
-On PostgreSQL the ILIKE conditions are served by pg_trgm GIN indexes (migration 0020; pg_trgm extracts
-trigrams from CJK text too) and results are ranked by where the words hit and then by trigram word
-similarity to the title; SQLite runs the same LIKE conditions and the same ranking without the similarity.
+(AND); a word matches a lot when it occurs, ignoring case, in any of those texts, which models/search.py
+keeps together in `lots.search_text`. Words are substrings, not tokens of a full-text parser: Chinese has no
+spaces for a parser to split on, so "钢渣" must find "转炉钢渣". On PostgreSQL the ILIKE conditions are served
+by a pg_trgm GIN index (migration 0020; pg_trgm extracts trigrams from CJK text too) and results are ranked by
+where the words hit and then by trigram word similarity to the title; SQLite runs the same LIKE conditions
+and the same ranking without the similarity.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app.services.errors import ServiceError
-from models import Facility, Lot, Organization, WasteCategory
+from models import Lot, WasteCategory
 
 MAX_LENGTH = 100
 MAX_WORDS = 10
@@ -43,44 +44,38 @@ def parse(raw: str | None, field: str = "q") -> tuple[str, ...]:
     return words
 
 
-def _hits(word: str) -> dict[str, sa.ColumnElement[bool]]:
-    """Conditions, by where it hits, that the word occurs in a lot's texts (wildcards escaped)."""
-    categories = sa.select(WasteCategory.id).where(sa.or_(
-        WasteCategory.name_zh.icontains(word, autoescape=True),
-        WasteCategory.name_en.icontains(word, autoescape=True),
-        WasteCategory.code == word.lower(),
-    ))
-    facilities = (
-        sa.select(Facility.id).join(Organization, Facility.organization_id == Organization.id)
-        .where(sa.or_(Organization.name.icontains(word, autoescape=True),
-                      Organization.name_en.icontains(word, autoescape=True),
-                      Facility.name.icontains(word, autoescape=True)))
-    )
-    return {
-        "title": Lot.title.icontains(word, autoescape=True),
-        "category": Lot.category_id.in_(categories),
-        "organisation": Lot.facility_id.in_(facilities),
-        "description": Lot.description.icontains(word, autoescape=True),
-    }
-
-
 def clause(words: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    """SQL condition: every word occurs in the lot's title, description, organisation or category names."""
-    return sa.and_(*(sa.or_(*_hits(word).values()) for word in words))
+    """SQL condition: every word occurs in the lot's search document (title, description, facility,
+    organisation and category names; models/search.py), LIKE's wildcards escaped."""
+    return sa.and_(*(Lot.search_text.icontains(word, autoescape=True) for word in words))
 
 
-def rank(words: tuple[str, ...]) -> sa.ColumnElement[int]:
-    """SQL relevance of a lot for the words: the weighted sum of where each word hits."""
-    weights = {"title": WEIGHT_TITLE, "category": WEIGHT_CATEGORY, "organisation": WEIGHT_ORGANISATION,
-               "description": WEIGHT_DESCRIPTION}
-    terms = [sa.case((condition, weights[where]), else_=0)
-             for word in words for where, condition in _hits(word).items()]
+def _category_ids(session: so.Session, word: str) -> list[int]:
+    """Categories whose name (either language) contains the word: 20-odd rows, asked once per word."""
+    return list(session.scalars(sa.select(WasteCategory.id).where(sa.or_(
+        WasteCategory.name_zh.icontains(word, autoescape=True),
+        WasteCategory.name_en.icontains(word, autoescape=True)))))
+
+
+def rank(session: so.Session, words: tuple[str, ...]) -> sa.ColumnElement[int]:
+    """SQL relevance of a matching lot: for each word, the weights of where it hits.
+
+    Evaluated on matching lots only, so a word found in none of title, category and description must be in
+    the facility's or the organisation's name."""
+    terms = []
+    for word in words:
+        title = Lot.title.icontains(word, autoescape=True)
+        category = Lot.category_id.in_(_category_ids(session, word))
+        description = Lot.description.icontains(word, autoescape=True)
+        terms += [sa.case((title, WEIGHT_TITLE), else_=0), sa.case((category, WEIGHT_CATEGORY), else_=0),
+                  sa.case((description, WEIGHT_DESCRIPTION), else_=0),
+                  sa.case((sa.or_(title, category, description), 0), else_=WEIGHT_ORGANISATION)]
     return sum(terms[1:], terms[0]) if terms else sa.literal(0)
 
 
 def order_by(session: so.Session, words: tuple[str, ...]) -> tuple[sa.ColumnElement, ...]:
     """ORDER BY terms for the most relevant lots first (trigram similarity breaks ties on PostgreSQL)."""
-    terms: list[sa.ColumnElement] = [rank(words).desc()]
+    terms: list[sa.ColumnElement] = [rank(session, words).desc()]
     if session.get_bind().dialect.name == "postgresql":
         terms.append(sa.func.word_similarity(" ".join(words), Lot.title).desc())
     return (*terms, Lot.id.desc())

@@ -1,8 +1,9 @@
-"""Keyword search: pg_trgm trigram GIN indexes on lot titles and descriptions, organisation and facility names.
+"""Keyword search: lots.search_text (title, description, facility, organisation and category names) with a
+pg_trgm trigram GIN index.
 
-On PostgreSQL the indexes serve the ILIKE '%word%' conditions of app/services/keywords.py (pg_trgm also splits
-Chinese text into trigrams, which the default full-text parser cannot); SQLite gets plain indexes of the
-same names so that the models and the migrated schema stay alike.
+On PostgreSQL the index serves the ILIKE '%word%' conditions of app/services/keywords.py (pg_trgm also splits
+Chinese text into trigrams, which the default full-text parser cannot); SQLite gets a plain index of the same
+name so that the models and the migrated schema stay alike. models/search.py keeps the column up to date.
 
 Revision ID: 0020
 Revises: 0012
@@ -17,13 +18,14 @@ down_revision: Union[str, Sequence[str], None] = "0012"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-INDEXES = (
-    ("ix_lots_title_trgm", "lots", "title"),
-    ("ix_lots_description_trgm", "lots", "description"),
-    ("ix_organizations_name_trgm", "organizations", "name"),
-    ("ix_organizations_name_en_trgm", "organizations", "name_en"),
-    ("ix_facilities_name_trgm", "facilities", "name"),
-)
+# The same document as models/search.py builds, fields joined by a newline.
+BACKFILL = """
+UPDATE lots SET search_text = (
+    SELECT lots.title || '\n' || COALESCE(lots.description, '') || '\n' || f.name || '\n' || o.name || '\n'
+           || COALESCE(o.name_en, '') || '\n' || c.name_zh || '\n' || c.name_en
+    FROM facilities f JOIN organizations o ON o.id = f.organization_id, waste_categories c
+    WHERE f.id = lots.facility_id AND c.id = lots.category_id)
+"""
 
 
 def _operator_class() -> str:
@@ -39,13 +41,15 @@ def _operator_class() -> str:
 
 
 def upgrade() -> None:
-    """Enable pg_trgm (PostgreSQL) and add the trigram indexes."""
-    ops = _operator_class()
-    for name, table, column in INDEXES:
-        op.create_index(name, table, [column], postgresql_using="gin", postgresql_ops={column: ops})
+    """Add and fill lots.search_text; enable pg_trgm (PostgreSQL) and index the column."""
+    op.add_column("lots", sa.Column("search_text", sa.Text(), server_default="", nullable=False))
+    op.execute(BACKFILL)
+    op.create_index("ix_lots_search_text_trgm", "lots", ["search_text"], postgresql_using="gin",
+                    postgresql_ops={"search_text": _operator_class()})
 
 
 def downgrade() -> None:
-    """Drop the indexes (the extension stays: other objects may use it)."""
-    for name, table, _column in INDEXES:
-        op.drop_index(name, table_name=table)
+    """Drop the index and the column (the extension stays: other objects may use it)."""
+    op.drop_index("ix_lots_search_text_trgm", table_name="lots")
+    with op.batch_alter_table("lots") as batch:
+        batch.drop_column("search_text")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import limiter
 from app.services import api_tokens, keywords, lots, saved_searches
 from app.services.errors import ServiceError
-from models import Notification, OrganizationRole
+from models import Lot, Notification, OrganizationRole
 from tests.factories import FacilityFactory, LotFactory, OrganizationFactory, UserFactory, category
 
 EN = {"Accept-Language": "en"}
@@ -188,9 +188,35 @@ def test_trigram_indexes_exist_on_postgresql(db, market):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("pg_trgm is PostgreSQL's")
     names = {i["name"] for i in sa.inspect(db.engine).get_indexes("lots")}
-    assert {"ix_lots_title_trgm", "ix_lots_description_trgm"} <= names
+    assert "ix_lots_search_text_trgm" in names
     with db.engine.connect() as connection:
         method = connection.execute(sa.text(
             "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.relname = :n"),
-            {"n": "ix_lots_title_trgm"}).scalar()
+            {"n": "ix_lots_search_text_trgm"}).scalar()
     assert method == "gin"
+
+
+def test_renaming_an_organisation_or_a_facility_moves_its_lots_in_the_search(db, market):
+    anshan = market["category"].facility
+    anshan.organization.name = "本钢集团"
+    db.session.commit()
+    assert _found(db, "鞍山钢铁") == [] and _found(db, "本钢") == _ids(market, "category")
+    anshan.name = "南芬选厂"
+    db.session.commit()
+    assert _found(db, "鲅鱼圈") == [] and _found(db, "南芬") == _ids(market, "category")
+
+
+def test_editing_a_lot_moves_it_in_the_search(db, market):
+    lot = market["percent"]
+    lot.title, lot.description = "湿排粉煤灰", "stockpiled"
+    db.session.commit()
+    assert _found(db, "5%") == [] and _found(db, "stockpiled") == _ids(market, "percent")
+    lot.category = category("steel_slag")
+    db.session.commit()
+    assert market["percent"].id in _found(db, "钢渣")
+
+
+def test_the_search_document_is_built_in_sql_for_every_new_lot(db, market):
+    text = db.session.scalar(sa.select(Lot.search_text).where(Lot.id == market["category"].id))
+    assert text.split("\n") == ["转炉渣料 800 吨", "", "鲅鱼圈厂", "鞍山钢铁集团", "Ansteel Group", "钢渣",
+                                 "Steel slag"]

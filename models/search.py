@@ -1,9 +1,10 @@
 """A lot's search document: the texts keyword search looks in, kept in `lots.search_text` (no Flask here).
 
 Title, description, facility name, organisation names and category names (both languages; not the code,
-whose underscores would make "_" find every lot) in one column, so that one pg_trgm GIN index (migration 0020) serves every ILIKE '%word%' of a keyword search
-instead of a scan of lots joined to facilities and organisations. The document is rebuilt in SQL, in the
-writer's transaction, whenever any of its sources changes through the ORM (the only way the app writes them).
+whose underscores would make "_" find every lot), lower-cased, in one column: one pg_trgm GIN index
+(migration 0020) then serves every LIKE '%word%' of a keyword search instead of a scan of lots joined to
+facilities and organisations. The document is rebuilt in SQL, in the writer's transaction, whenever any of
+its sources changes through the ORM (the only way the app writes them).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def document() -> sa.ScalarSelect:
     text = parts[0]
     for part in parts[1:]:
         text = text.op("||")(sa.literal(SEPARATOR, sa.Text)).op("||")(part)
-    return (sa.select(text).select_from(f.join(o, o.c.id == f.c.organization_id))
+    # Stored lower-cased so that searches use LIKE, several times cheaper than ILIKE on Chinese text.
+    return (sa.select(sa.func.lower(text)).select_from(f.join(o, o.c.id == f.c.organization_id))
             .where(f.c.id == lots.c.facility_id, c.c.id == lots.c.category_id).scalar_subquery())
 
 

@@ -47,7 +47,8 @@ def parse(raw: str | None, field: str = "q") -> tuple[str, ...]:
 def clause(words: tuple[str, ...]) -> sa.ColumnElement[bool]:
     """SQL condition: every word occurs in the lot's search document (title, description, facility,
     organisation and category names; models/search.py), LIKE's wildcards escaped."""
-    return sa.and_(*(Lot.search_text.icontains(word, autoescape=True) for word in words))
+    # The document is stored lower-cased (models/search.py): a plain LIKE, which pg_trgm's index serves too.
+    return sa.and_(*(Lot.search_text.contains(word.lower(), autoescape=True) for word in words))
 
 
 def _category_ids(session: so.Session, word: str) -> list[int]:

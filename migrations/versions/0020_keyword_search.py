@@ -18,11 +18,11 @@ down_revision: Union[str, Sequence[str], None] = "0012"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# The same document as models/search.py builds, fields joined by a newline.
+# The same document as models/search.py builds: fields joined by a newline, lower-cased.
 BACKFILL = """
 UPDATE lots SET search_text = (
-    SELECT lots.title || '\n' || COALESCE(lots.description, '') || '\n' || f.name || '\n' || o.name || '\n'
-           || COALESCE(o.name_en, '') || '\n' || c.name_zh || '\n' || c.name_en
+    SELECT LOWER(lots.title || '\n' || COALESCE(lots.description, '') || '\n' || f.name || '\n' || o.name || '\n'
+                 || COALESCE(o.name_en, '') || '\n' || c.name_zh || '\n' || c.name_en)
     FROM facilities f JOIN organizations o ON o.id = f.organization_id, waste_categories c
     WHERE f.id = lots.facility_id AND c.id = lots.category_id)
 """

@@ -169,3 +169,11 @@ def test_the_new_operations_are_in_the_openapi_document(apis):
     assert {"get", "post"} <= set(paths["/api/v1/lots/{lot_id}/questions"])
     assert "post" in paths["/api/v1/questions/{question_id}/answer"]
     assert "post" in paths["/api/v1/questions/{question_id}/hide"]
+
+
+def test_a_replayed_question_is_posted_once(apis, market):
+    headers = {"Idempotency-Key": "ask-once"}
+    first = apis["recycler"].post(f"/lots/{market['lot']['id']}/questions", {"question": QUESTION}, headers=headers)
+    again = apis["recycler"].post(f"/lots/{market['lot']['id']}/questions", {"question": QUESTION}, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert len(apis["producer"].get(f"/lots/{market['lot']['id']}/questions").get_json()["items"]) == 1

@@ -3,9 +3,9 @@
 from tests.factories import PASSWORD, FacilityFactory, LotFactory, UserFactory
 
 
-def _signed_in_page(browser, live_server):
+def _signed_in_page(browser, live_server, locale="zh-CN"):
     UserFactory(email="viewer@example.com")
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -61,5 +61,23 @@ def test_lot_page_mini_map_opens_on_the_plant_with_nearby_towns(live_server, bro
     assert page.locator(".lots-map .gufei-label:not(.gufei-label-city)").count() > 0
     screenshots(page, "lot-page")
     assert page.evaluate("document.querySelector('.lots-map').querySelectorAll('.gufei-label').length") > 3
+    assert errors == []
+    context.close()
+
+
+def test_english_ui_labels_places_in_pinyin(live_server, browser, reference, screenshots):
+    """The English UI reads place names in pinyin from the geo data (built with pypinyin), never Chinese."""
+    lot = LotFactory()
+    context, page, errors = _signed_in_page(browser, live_server, locale="en-US")
+    page.goto(f"{live_server}/lots/{lot.id}")
+    _wait_until_settled(page)
+    screenshots(page, "lot-page-en")
+    labels = page.eval_on_selector_all(".lots-map .gufei-label", "els => els.map(e => e.textContent.trim())")
+    counties = page.eval_on_selector_all(
+        ".lots-map .gufei-label:not(.gufei-label-city)", "els => els.map(e => e.textContent.trim())"
+    )
+    assert counties, "the mini-map shows county seats"
+    assert all(label and not any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in labels), labels
+    assert "Harbin" in labels
     assert errors == []
     context.close()

@@ -100,7 +100,7 @@ def test_error_stays_within_the_measured_bounds(mode):
 # Road misses the goals on the placed rows (see geo/data/README.md, "Accuracy"): most of their ends
 # are seats standing in for interchanges the sources do not locate.
 ROAD_NOT_MET = pytest.mark.xfail(
-    strict=True, reason="road goals not met: 7 placed rows, MAE 12.9 %, max 26.6 % (二龙山–虎林), bias +6.3 %"
+    strict=True, reason="road goals not met: 8 placed rows, MAE 11.5 %, max 26.6 % (二龙山–虎林), bias +5.7 %"
 )
 
 
@@ -113,7 +113,7 @@ def test_error_meets_the_issue_goals(mode):
 
 
 ROAD_TOO_FEW = pytest.mark.xfail(
-    strict=True, reason="only 7 road rows have both ends placed (15 sourced); see geo/data/README.md, Accuracy"
+    strict=True, reason="only 8 road rows have both ends placed (17 sourced); see geo/data/README.md, Accuracy"
 )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.services import quantities
 from models import (
     Allocation,
     Award,
@@ -47,8 +48,6 @@ from models.base import Tonnes
 
 ZERO = Decimal(0)
 BEHIND_POINTS = Decimal("0.05")
-TONNES_Q = Decimal("0.001")
-RATE_Q = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def rate(utilised: Decimal | None, generated: Decimal | None, from_storage: Deci
     denominator = (generated or ZERO) + (from_storage or ZERO)
     if denominator <= 0:
         return None
-    return (Decimal(utilised or 0) / Decimal(denominator)).quantize(RATE_Q)
+    return quantities.ratio(Decimal(utilised or 0) / Decimal(denominator))
 
 
 CELL_FIELDS = ("generated_t", "stored_t", "disposed_t", "dumped_t", "from_storage_t", "self_utilised_t",
@@ -318,7 +317,7 @@ def _row(cell: Cell, category: WasteCategory | None, locale: str) -> dict[str, A
         "category_name": category.display_name(locale) if category else None,
         "family": category.family if category else None,
         **{name: getattr(cell, name) for name in CELL_FIELDS}, "rate": cell.rate,
-        "co2_avoided_t": co2.quantize(TONNES_Q), "env_tax_exemption_yuan": exempt.quantize(Decimal("0.01")),
+        "co2_avoided_t": quantities.tonnes(co2), "env_tax_exemption_yuan": quantities.yuan(exempt),
     }
 
 
@@ -411,7 +410,7 @@ def target_for_month(by_year: dict[int, Decimal], year: int, month: int) -> Deci
         previous = by_year.get(year - 1)
         if previous is None:
             return by_year[year]
-        return (previous + (by_year[year] - previous) * Decimal(month) / 12).quantize(RATE_Q)
+        return quantities.ratio(previous + (by_year[year] - previous) * Decimal(month) / 12)
     earlier = [y for y in by_year if y < year]
     if earlier:
         return by_year[max(earlier)]
@@ -606,7 +605,7 @@ def save_target(session: so.Session, user, scope: Scope, family: str, year: int,
                                        BaseTarget.base_id == base_id if base_id is not None
                                        else BaseTarget.base_id.is_(None))
     target = session.scalar(stmt) or BaseTarget(base_id=base_id, family=family, year=year)
-    target.target_rate = target_rate.quantize(RATE_Q)
+    target.target_rate = quantities.ratio(target_rate)
     target.source = (source or "").strip() or target.source
     session.add(target)
     session.flush()

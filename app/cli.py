@@ -182,6 +182,26 @@ def audit_checkpoint_command() -> None:
     click.echo(f"Checkpoint at event {mark.event_id} ({mark.event_count} events)." if mark else "No events yet.")
 
 
+@audit_group.command("rechain")
+@click.option("--by", "email", required=True, help="E-mail of the administrator doing it (named in the audit event).")
+@click.option("--force", is_flag=True, help="Re-chain although checkpoints signed the chain or events fail to verify.")
+def audit_rechain_command(email: str, force: bool) -> None:
+    """Re-hash a chain recorded before AUDIT_KEY existed under the key, in order; records an event and a checkpoint."""
+    from app.services import audit
+    from models import User
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        done = audit.rechain(db.session, user, force=force)
+    except (audit.RechainRefused, ServiceError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Re-chained {done.events} events under the key ({done.legacy} recorded unkeyed, {done.keyed} "
+               f"already keyed, {len(done.unverified)} unverified, {done.superseded_checkpoints} checkpoints "
+               f"superseded); recorded as event {done.head_event_id} and signed.")
+
+
 @click.command("utilisation")
 @click.option("--base", "name", required=True, help="Base code (daqing), Chinese or English name, or 'province'.")
 @click.option("--year", type=int, required=True)

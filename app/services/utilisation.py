@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from app.services import quantities
+from app.services import periods, quantities
 from models import (
     Allocation,
     Award,
@@ -184,6 +184,7 @@ def counted_cells(scope: Scope, date_from: dt.date, date_to: dt.date, category_i
     """Every counted cell of the scope in [from, to): reports with their platform tonnes, and platform tonnes of
     months without a report (all from storage), as rows (facility_id, period, category_id, *CELL_FIELDS)."""
     g = GenerationReport
+    date_from, date_to = periods.clamp(date_from, date_to)  # rows stored before the window was checked stay out
     plat = _platform(date_from, date_to, category_id)
     in_scope = sa.select(Facility.id).where(scope.facility_filter())
     platform = sa.func.coalesce(plat.c.tonnes, 0)
@@ -246,6 +247,7 @@ def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
 def rollup_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
     """ONE query on the monthly rollup: counted tonnes by (year, month, category id), as report_sums."""
     r = UtilisationRollup
+    date_from, date_to = periods.clamp(date_from, date_to)
     stmt = (sa.select(r.period, r.category_id, *(sa.func.sum(getattr(r, name)) for name in CELL_FIELDS))
             .where(scope.rollup_filter(), r.period >= date_from, r.period < date_to)
             .group_by(r.period, r.category_id))
@@ -262,7 +264,8 @@ def monthly_cells(session: so.Session, scope: Scope, date_from: dt.date, date_to
 
 def latest_report_year(session: so.Session) -> int | None:
     """The most recent year generation reports cover (None before any report)."""
-    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period)))
+    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period))
+                            .where(periods.window_clause(GenerationReport.period)))
     return latest.year if latest else None
 
 
@@ -274,7 +277,8 @@ def default_year(session: so.Session) -> int:
 def latest_month(session: so.Session, year: int) -> dt.date:
     """The last month of `year` with a report (December when the year has none)."""
     latest = session.scalar(
-        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1)))
+        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1),
+                                                              periods.window_clause(GenerationReport.period)))
     return latest if latest else dt.date(year, 12, 1)
 
 

@@ -310,6 +310,9 @@ _SCHEDULER_LOCK = threading.Lock()
 
 def start_scheduler(app: Flask) -> Scheduler:
     """Start this process's scheduler thread for the app once (later calls return the running one)."""
+    running = _SCHEDULERS.get(id(app))
+    if running is not None:  # every request asks: no lock once it runs
+        return running
     with _SCHEDULER_LOCK:
         scheduler = _SCHEDULERS.get(id(app))
         if scheduler is None:

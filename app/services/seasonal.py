@@ -319,14 +319,14 @@ def _yard_rows(category: WasteCategory, part: clearing.CategoryProblem, yard_lis
             km = float(out.road_km[k, j])
             if d.max_haul_km is not None and km > d.max_haul_km:
                 continue  # the same haul rule matching applies; a buyer out of reach takes nothing from the yard
-            rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(out.yuan_per_t[k, j]), 2))),
+            rows.append(ms.StorageCost(y["key"], quantities.yuan(float(out.yuan_per_t[k, j])),
                                        demand_id=d.id, km=km))
             orgs.add(int(buyer_org[j]))
             facs.add(int(buyer_fac[j]))
         for i, lot in enumerate(lots):
             if into.road_km[i, k] <= YARD_REACH_KM and lot_fac[i].organization_id not in orgs \
                     and lot_fac[i].id not in facs:
-                rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(into.yuan_per_t[i, k]), 2))),
+                rows.append(ms.StorageCost(y["key"], quantities.yuan(float(into.yuan_per_t[i, k])),
                                            lot_id=lot.id, km=float(into.road_km[i, k])))
     return storage, rows
 

@@ -197,6 +197,10 @@ def audit_rechain_command(email: str, force: bool) -> None:
         done = audit.rechain(db.session, user, force=force)
     except (audit.RechainRefused, ServiceError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except sa.exc.DBAPIError as exc:  # rolled back whole; typically a role that does not own audit_events
+        db.session.rollback()
+        raise click.ClickException(f"nothing was changed: the database refused ({exc.orig}); on PostgreSQL run this "
+                                   "as the role that owns audit_events") from exc
     click.echo(f"Re-chained {done.events} events under the key ({done.legacy} recorded unkeyed, {done.keyed} "
                f"already keyed, {len(done.unverified)} unverified, {done.superseded_checkpoints} checkpoints "
                f"superseded); recorded as event {done.head_event_id} and signed.")

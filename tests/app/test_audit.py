@@ -264,3 +264,21 @@ def test_a_rechain_that_fails_midway_changes_nothing_and_leaves_the_trigger_on(d
     if db.engine.dialect.name == "postgresql":
         with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM audit_events"))
+
+
+def test_a_database_refusal_during_rechain_is_reported_and_changes_nothing(runner, db, reference, monkeypatch):
+    from app.services import audit
+
+    _market_history(db)
+    _admin()
+    db.session.commit()
+    _as_recorded_before_the_key(db)
+    before = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all()
+
+    def refused(_session):
+        raise sa.exc.ProgrammingError("ALTER TABLE", {}, Exception("must be owner of table audit_events"))
+
+    monkeypatch.setattr(audit, "_rehash", refused)
+    result = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
+    assert result.exit_code != 0 and "nothing was changed" in result.output and "must be owner" in result.output
+    assert db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all() == before

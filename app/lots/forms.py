@@ -132,7 +132,7 @@ class SavedSearchForm(FlaskForm):
 
     name = StringField(_l("Name of the search"), validators=[DataRequired(), Length(max=100)])
     category = SelectField(_l("Category"), validators=[Optional()])
-    keyword = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
+    keyword = StringField(_l("Keywords"), validators=[Optional()])  # bounded by app/services/keywords.py
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e6)])

@@ -3,10 +3,11 @@
 One definition serves the lots page, `GET /api/v1/lots?q=` and saved searches' alerts. Every word must match
 (AND); a word matches a lot when it occurs, ignoring case, in any of those texts, which models/search.py
 keeps together in `lots.search_text`. Words are substrings, not tokens of a full-text parser: Chinese has no
-spaces for a parser to split on, so "钢渣" must find "转炉钢渣". On PostgreSQL the ILIKE conditions are served
-by a pg_trgm GIN index (migration 0020; pg_trgm extracts trigrams from CJK text too) and results are ranked by
-where the words hit and then by trigram word similarity to the title; SQLite runs the same LIKE conditions
-and the same ranking without the similarity.
+spaces for a parser to split on, so "钢渣" must find "转炉钢渣". On PostgreSQL the LIKE conditions are served
+by a pg_trgm GIN index (migration 0020; pg_trgm extracts trigrams from CJK text too, but a word of one or two
+characters has none, so a query of only such words scans the lots) and results are ranked by where the words
+hit, then by trigram word similarity to the title; SQLite runs the same conditions and the same ranking
+without the similarity.
 """
 from __future__ import annotations
 

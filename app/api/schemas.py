@@ -397,7 +397,6 @@ class MatchRun(Output):
     objective_yuan: Optional[MoneyOut]
     co2_t: Optional[TonnesOut]
     surplus_yuan: Optional[MoneyOut]
-    env_tax_avoided_yuan: Optional[MoneyOut]
     seconds: Optional[float]
     failure_reason: Optional[str] = None
     timings: Optional[dict[str, float]] = None

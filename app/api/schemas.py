@@ -139,11 +139,15 @@ class CapacityIn(Input):
     quality_limits: QualityLimits = Field(default_factory=dict)
 
 
+# What a licence covers: a catalogue category code or a whole HW class of the 国家危险废物名录 (e.g. HW08).
+LicenceCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^([a-z0-9_]+|HW[0-9]{2})$")]
+
+
 class LicenceIn(Input):
     """A licence of a facility."""
 
     number: Text(60, 1)
-    categories: Annotated[list[Code], Field(max_length=40)] = Field(default_factory=list)
+    categories: Annotated[list[LicenceCode], Field(max_length=40)] = Field(default_factory=list)
     valid_until: Optional[dt.date] = None
 
 

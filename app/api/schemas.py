@@ -248,6 +248,14 @@ class LotIn(Input):
         default="received", description="Bill on the tonnes weighed in (default) or on the awarded tonnes.")
     quality: Annotated[dict[Annotated[str, Field(max_length=40)], float | Text(60)], Field(max_length=20)] = \
         Field(default_factory=dict)
+    transfer_approval_ref: Optional[Text(60)] = Field(default=None, description=(
+        "Hazardous lots: cross-province transfer approval/filing number (跨省转移审批/备案); without it the lot "
+        "only goes to receivers in Heilongjiang."))
+    waste_form: Optional[Literal["solid", "semi_solid", "liquid", "gas"]] = Field(
+        default=None, description="Hazardous lots: form (形态) on the e-manifest.")
+    hazard_characteristics: Optional[Text(20)] = Field(
+        default=None, description="Hazardous lots: letters of T, C, I, R, In separated by commas (危险特性).")
+    packaging_type: Optional[Text(40)] = Field(default=None, description="Hazardous lots: packaging (包装方式).")
 
 
 class Lot(Output):
@@ -274,6 +282,11 @@ class Lot(Output):
     lat: float
     active_bids: Optional[int] = Field(description="Sealed bids on the lot: shown to its producer only, else null.")
     road_km: Optional[float] = None
+    hw_code: Optional[str] = Field(default=None, description="国家危险废物名录 class and code of a hazardous lot.")
+    transfer_approval_ref: Optional[str] = None
+    waste_form: Optional[str] = None
+    hazard_characteristics: Optional[str] = None
+    packaging_type: Optional[str] = None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -487,13 +500,18 @@ class DispatchIn(Input):
 
     tonnes: TonnesIn
     vehicle_plate: Text(16, 1)
-    carrier_organization_id: Optional[Id] = None
+    carrier_organization_id: Optional[Id] = Field(default=None, description=(
+        "Required for hazardous lots: a carrier with a valid road dangerous-goods transport permit."))
+    packaging_count: Optional[int] = Field(default=None, ge=1, le=100_000,
+                                           description="Hazardous lots (required): packages on the load.")
 
 
 class ReceiveIn(Input):
     """Tonnes weighed in at the recycler's weighbridge."""
 
     received_tonnes: TonnesIn
+    disposal_method: Optional[Text(8)] = Field(default=None, description=(
+        "Hazardous lots (required): utilisation/disposal method code as on the licence, e.g. R4 or D10."))
 
 
 class Shipment(Output):
@@ -511,6 +529,10 @@ class Shipment(Output):
     discrepancy_pct: Optional[DecimalOut]
     discrepancy_flagged: bool
     status: str
+    packaging_count: Optional[int] = None
+    carrier_permit_no: Optional[str] = None
+    receiver_licence_no: Optional[str] = None
+    disposal_method: Optional[str] = None
 
 
 class ShipmentPage(Output):

@@ -11,6 +11,7 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.labels import QUALITY
+from app.services.hazardous import HAZARD_CHARACTERISTICS, WASTE_FORMS
 from app.validators import IntRange
 
 
@@ -80,6 +82,17 @@ class LotForm(FlaskForm):
         default="received",
         validators=[DataRequired()],
     )
+    # Hazardous lots only: what the e-manifest (危险废物电子转移联单) states and the cross-province approval.
+    transfer_approval_ref = StringField(
+        _l("Cross-province transfer approval or filing number (跨省转移审批/备案)"),
+        description=_l("Without it the lot only goes to receivers in Heilongjiang."),
+        validators=[Optional(), Length(max=60)])
+    waste_form = SelectField(_l("Form (形态)"), choices=[SelectChoice("", "—"), *(
+        SelectChoice(k, v) for k, v in WASTE_FORMS.items())], validators=[Optional()])
+    hazard_characteristics = SelectMultipleField(_l("Hazard characteristics (危险特性)"), choices=[
+        SelectChoice(k, v) for k, v in HAZARD_CHARACTERISTICS.items()], validators=[Optional()])
+    packaging_type = StringField(_l("Packaging (包装方式)"), description=_l("e.g. 吨袋, 200 L 钢桶"),
+                                 validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Save lot"))
 
     def quality_fields(self) -> list:

@@ -41,6 +41,10 @@ LOT_FIELDS = (
     "available_to",
     "min_shipment_t",
     "settle_on",
+    "transfer_approval_ref",
+    "waste_form",
+    "hazard_characteristics",
+    "packaging_type",
 )
 
 
@@ -140,6 +144,8 @@ def _lot_form(lot: Lot | None = None) -> LotForm:
         for key, value in (lot.quality or {}).items():
             if hasattr(form, f"q_{key}"):
                 getattr(form, f"q_{key}").data = str(value)
+        form.hazard_characteristics.data = (lot.hazard_characteristics or "").split(",") if lot.hazard_characteristics \
+            else []
     choices = [(f.id, f.name) for f in lots.producer_facilities(db.session, current_user.row)]
     if lot is not None and lot.facility_id not in {c[0] for c in choices}:
         choices.append((lot.facility_id, lot.facility.name))
@@ -174,11 +180,16 @@ def _input(form: LotForm) -> lots.LotInput:
         description=form.description.data,
         quality=quality,
         settle_on=form.settle_on.data or "received",
+        transfer_approval_ref=form.transfer_approval_ref.data,
+        waste_form=form.waste_form.data or None,
+        hazard_characteristics=",".join(form.hazard_characteristics.data or []) or None,
+        packaging_type=form.packaging_type.data,
     )
 
 
 def _render_form(form: LotForm, lot: Lot | None, status: int = 200):
-    return render_template("lots/form.html", form=form, lot=lot, quality_keys=_quality_keys()), status
+    return render_template("lots/form.html", form=form, lot=lot, quality_keys=_quality_keys(),
+                           hazardous_codes=[c.code for c in catalogue.categories(db.session) if c.hazardous]), status
 
 
 def _save(form: LotForm, lot: Lot | None):

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit, notifications, quantities, saved_searches
+from app.services import audit, hazardous, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, Facility, Lot, Organization, WasteCategory
 from models.lots import SETTLEMENT_BASES
@@ -306,6 +306,11 @@ class LotInput:
     description: str | None = None
     quality: dict = field(default_factory=dict)
     settle_on: str = "received"
+    # Hazardous lots only (app.services.hazardous): transfer approval reference and e-manifest facts.
+    transfer_approval_ref: str | None = None
+    waste_form: str | None = None
+    hazard_characteristics: str | None = None
+    packaging_type: str | None = None
 
 
 def producer_facilities(session: so.Session, user) -> list[Facility]:
@@ -343,7 +348,19 @@ def check_input(
         problems.append(("settle_on", _("Settle on the weighed-in or the awarded tonnes.")))
     if category is not None:
         problems += _quality_problems(data, category)
+    problems += hazardous.lot_facts_problems(category, data.transfer_approval_ref, data.waste_form,
+                                             data.hazard_characteristics, data.packaging_type)
     return problems, facility, category
+
+
+def _set_hazardous_facts(lot: Lot, data: LotInput, category: WasteCategory) -> None:
+    """Store the checked hazardous-transfer facts (none for other categories)."""
+    keep = category.hazardous
+    lot.transfer_approval_ref = ((data.transfer_approval_ref or "").strip() or None) if keep else None
+    lot.waste_form = (data.waste_form or None) if keep else None
+    letters = hazardous.split_characteristics(data.hazard_characteristics) if keep else []
+    lot.hazard_characteristics = ",".join(letters) or None
+    lot.packaging_type = ((data.packaging_type or "").strip() or None) if keep else None
 
 
 def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
@@ -433,6 +450,7 @@ def audit_payload(lot: Lot) -> dict:
         "to": lot.available_to,
         "status": lot.status,
         "settle_on": lot.settle_on,
+        "transfer_approval_ref": lot.transfer_approval_ref,
     }
 
 
@@ -449,6 +467,7 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
     problems, facility, category = check_input(session, user, data)
     _raise_first(problems)
     lot = build_lot(data, facility, category, user)
+    _set_hazardous_facts(lot, data, category)
     session.add(lot)
     session.flush()
     audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))
@@ -487,6 +506,7 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.description = (data.description or "").strip() or None
         lot.quality = dict(data.quality)
         lot.settle_on = data.settle_on
+        _set_hazardous_facts(lot, data, category)
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
     session.commit()
     return lot

@@ -21,13 +21,25 @@ from flask_babel import lazy_gettext as _l
 
 import geo
 from app import policy
-from app.services import audit
+from app.services import audit, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.shipments import normalise_plate
 from geo.rates import DEFAULT_RATES
 from matching import dispatch as routing
 from matching.errors import ProblemError
-from models import DispatchPlan, DispatchStop, Facility, Organization, Shipment, User, Vehicle, utcnow
+from models import (
+    Allocation,
+    Award,
+    DispatchPlan,
+    DispatchStop,
+    Facility,
+    Lot,
+    Organization,
+    Shipment,
+    User,
+    Vehicle,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -389,9 +401,26 @@ def accept_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
             raise ServiceError(_("A load of this plan was received or planned meanwhile: plan again."))
     audit.record(session, user.id, "dispatch_plan", plan.id, "accepted",
                  {"shipments": sorted(_assignments(plan)), "km": plan.total_km, "baseline_km": plan.baseline_km})
+    _tell_both_ends(session, plan)
     session.commit()
     session.refresh(plan)
     return plan
+
+
+def _tell_both_ends(session: so.Session, plan: DispatchPlan) -> None:
+    """The producer loading and the recycler weighing in learn which truck comes and when it arrives."""
+    # The assignments were written with bulk UPDATEs, so loaded shipments must be refreshed, not reused.
+    allocation = so.joinedload(Shipment.award).joinedload(Award.allocation)
+    planned = session.scalars(sa.select(Shipment).where(Shipment.dispatch_plan_id == plan.id).options(
+        so.joinedload(Shipment.vehicle), allocation.joinedload(Allocation.lot).joinedload(Lot.facility),
+        allocation.joinedload(Allocation.facility)).execution_options(populate_existing=True)).unique().all()
+    for shipment in planned:
+        allocation = shipment.award.allocation
+        params = {"manifest": shipment.manifest_no, "plate": shipment.vehicle.plate,
+                  "arrival": shipment.expected_arrival.isoformat()}
+        for organization_id in {allocation.lot.facility.organization_id, allocation.facility.organization_id}:
+            notifications.notify_organisation(session, organization_id, "shipment_planned", params,
+                                              f"/awards/{shipment.award_id}")
 
 
 def _assignments(plan: DispatchPlan) -> dict[int, tuple[int, int, int]]:

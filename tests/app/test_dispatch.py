@@ -12,7 +12,7 @@ from app.extensions import db as database
 from app.services import awards, clearing, dispatch, shipments
 from app.services.errors import PermissionDenied, ServiceError
 from matching.errors import ProblemError
-from models import Allocation, Award, DispatchPlan, OrganizationRole, Shipment, User, Vehicle
+from models import Allocation, Award, DispatchPlan, Notification, OrganizationRole, Shipment, User, Vehicle
 from tests.conftest import csrf_token
 from tests.factories import OrganizationFactory, UserFactory, small_market
 
@@ -114,6 +114,19 @@ def test_accepting_gives_loads_a_truck_a_stop_and_an_arrival_the_recycler_sees(a
     page = client.get(f"/awards/{award.id}").get_data(as_text=True)
     assert dt.date.today().isoformat() in page and "黑AD0001" in page
     assert dispatch.plannable_shipments(db.session, world["carrier"]) == []
+
+
+def test_accepting_tells_the_producer_and_the_recycler_which_truck_comes_and_when(db, world):
+    plan = _plan(db, world)
+    dispatch.accept_plan(db.session, world["carrier"], plan.id)
+    notes = db.session.scalars(sa.select(Notification).where(Notification.kind == "shipment_planned")).all()
+    told = {(note.user_id, note.params["manifest"]) for note in notes}
+    near_loads = [s.manifest_no for s in world["loads"] if s.award.allocation.facility_id == world["near"].id]
+    assert {(world["producer"].id, s.manifest_no) for s in world["loads"]} <= told
+    assert {(world["near_user"].id, manifest) for manifest in near_loads} <= told
+    assert (world["far_user"].id, near_loads[0]) not in told and world["carrier"].id not in {u for u, _ in told}
+    assert all(note.params["plate"] == "黑AD0001" and note.params["arrival"] == dt.date.today().isoformat()
+               for note in notes)
 
 
 def test_a_shipment_cannot_be_claimed_by_two_accepted_plans(db, world):

@@ -583,6 +583,9 @@ class GenerationReportIn(Input):
     dumped_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"})
     from_storage_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"},
                                      description="of the utilised tonnes, those taken from earlier years' storage")
+    disposed_from_storage_t: TonnesIn = Field(
+        default=Decimal("0"), json_schema_extra={"default": "0"},
+        description="处置往年贮存量: of the disposed tonnes, those taken from earlier years' storage")
 
 
 class GenerationReport(Output):
@@ -599,6 +602,7 @@ class GenerationReport(Output):
     disposed_t: TonnesOut
     dumped_t: TonnesOut
     from_storage_t: TonnesOut
+    disposed_from_storage_t: TonnesOut
     updated_at: Timestamp
 
 

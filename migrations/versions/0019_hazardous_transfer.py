@@ -1,4 +1,5 @@
-"""Hazardous transfer regime: carriers' dangerous-goods permits, lots' transfer approvals and e-manifest facts.
+"""Hazardous transfer regime (carriers' dangerous-goods permits, lots' transfer approvals, e-manifest facts) and
+reports' tonnes disposed from earlier years' storage (处置往年贮存量).
 
 Revision ID: 0019
 Revises: 0012
@@ -27,10 +28,18 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for name, type_ in columns:
                 batch.add_column(sa.Column(name, type_, nullable=True))
+    with op.batch_alter_table("generation_reports") as batch:
+        batch.add_column(sa.Column("disposed_from_storage_t", sa.Numeric(precision=14, scale=3), server_default="0",
+                                   nullable=False))
+        batch.create_check_constraint(op.f("ck_generation_reports_disposed_from_storage_non_negative"),
+                                      "disposed_from_storage_t >= 0")
 
 
 def downgrade() -> None:
     """Drop them again."""
+    with op.batch_alter_table("generation_reports") as batch:
+        batch.drop_constraint("ck_generation_reports_disposed_from_storage_non_negative", type_="check")
+        batch.drop_column("disposed_from_storage_t")
     for table, columns in reversed(TABLES):
         with op.batch_alter_table(table) as batch:
             for name, _type in reversed(columns):

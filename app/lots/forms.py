@@ -95,9 +95,11 @@ class LotForm(FlaskForm):
                                  validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Save lot"))
 
+    quality_keys: tuple[str, ...] = ()
+
     def quality_fields(self) -> list:
-        """The quality inputs, in catalogue label order."""
-        return [getattr(self, f"q_{key}") for key in QUALITY]
+        """The quality inputs, in catalogue order (see lot_form_class)."""
+        return [getattr(self, f"q_{key}") for key in self.quality_keys]
 
     def validate_available_to(self, field) -> None:
         """The window may not end before it starts."""
@@ -105,8 +107,17 @@ class LotForm(FlaskForm):
             raise ValidationError(_l("The availability window ends before it starts."))
 
 
-for _key, _label in QUALITY.items():
-    setattr(LotForm, f"q_{_key}", StringField(_label, validators=[Optional(), Length(max=60)]))
+def lot_form_class(specs: dict[str, dict]) -> type[LotForm]:
+    """LotForm with one input per quality key of the catalogue (`specs`: key → {"type", "unit"}), so a new
+    catalogue row needs no code here. The label is app.labels' translation, else the key and its unit; values
+    are checked by type in the lots service (forms only parse)."""
+    attrs: dict = {"quality_keys": tuple(specs)}
+    for key, spec in specs.items():
+        unit = spec.get("unit") or ""
+        text = QUALITY.get(key) or (f"{key} ({unit})" if unit else key)
+        kw = {} if spec["type"] == "text" else {"inputmode": "decimal" if spec["type"] != "count" else "numeric"}
+        attrs[f"q_{key}"] = StringField(text, validators=[Optional(), Length(max=60)], render_kw=kw)
+    return type("CatalogueLotForm", (LotForm,), attrs)
 
 
 class LotImportForm(FlaskForm):

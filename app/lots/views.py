@@ -24,7 +24,15 @@ from flask_wtf import FlaskForm
 from app import policy
 from app.actions import perform, show_error
 from app.extensions import db
-from app.lots.forms import AnswerForm, DocumentForm, LotFilterForm, LotForm, LotImportForm, QuestionForm
+from app.lots.forms import (
+    AnswerForm,
+    DocumentForm,
+    LotFilterForm,
+    LotForm,
+    LotImportForm,
+    QuestionForm,
+    lot_form_class,
+)
 from app.permissions import allowed
 from app.services import catalogue, facilities, guidance, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
@@ -138,7 +146,8 @@ def map_json():
 
 def _lot_form(lot: Lot | None = None) -> LotForm:
     locale = str(get_locale())
-    form = LotForm(obj=lot) if lot is not None and request.method == "GET" else LotForm()
+    form_class = lot_form_class(_quality_specs())
+    form = form_class(obj=lot) if lot is not None and request.method == "GET" else form_class()
     if lot is not None and request.method == "GET":
         form.facility.data, form.category.data = lot.facility_id, lot.category.code
         for key, value in (lot.quality or {}).items():
@@ -158,16 +167,22 @@ def _quality_keys() -> dict[str, list[str]]:
     return {c.code: [q["key"] for q in c.quality_fields] for c in catalogue.categories(db.session)}
 
 
+def _quality_specs() -> dict[str, dict]:
+    """Every quality key of the catalogue with its type and unit (first definition wins)."""
+    specs: dict[str, dict] = {}
+    for c in catalogue.categories(db.session):
+        for q in c.quality_fields:
+            specs.setdefault(q["key"], q)
+    return specs
+
+
 def _input(form: LotForm) -> lots.LotInput:
-    """The service input; quality values of other categories are dropped, bad numbers flagged on the field."""
+    """The service input; quality values of other categories are dropped (the service checks their types)."""
     quality = {}
     for key in _quality_keys().get(form.category.data, []):
         raw = (getattr(form, f"q_{key}").data or "").strip() if hasattr(form, f"q_{key}") else ""
         if raw:
-            try:
-                quality[key] = lots.parse_quality_value(key, raw)
-            except ValueError:
-                getattr(form, f"q_{key}").errors = [_("Give a number.")]
+            quality[key] = raw
     return lots.LotInput(
         facility_id=form.facility.data,
         category=form.category.data,
@@ -210,7 +225,10 @@ def _save(form: LotForm, lot: Lot | None):
     except ServiceError as exc:
         db.session.rollback()
         for field_name, message in getattr(exc, "problems", [(exc.field, exc.message)]):
-            target = getattr(form, field_name, None) if field_name in LOT_FIELDS else None
+            if field_name and field_name.startswith("quality."):
+                field_name = "q_" + field_name.removeprefix("quality.")
+            known = field_name in LOT_FIELDS or (field_name or "").startswith("q_")
+            target = getattr(form, field_name, None) if known else None
             if target is not None:
                 target.errors = [*target.errors, message]
             else:

@@ -304,3 +304,22 @@ def test_the_e_manifest_xlsx_and_who_sees_which_loads(auth, client, db, referenc
                            organization=OrganizationFactory(roles=[OrganizationRole(role="base_operator")]))
     with pytest.raises(PermissionDenied):
         emanifest.loads(db.session, official)
+
+
+def test_freight_rates_are_configurable_per_deployment(app, db, reference):
+    """FREIGHT_RATES overrides geo's (unverified) tariff defaults in the clearing's costs."""
+    from app.services.clearing import problem
+
+    _market(db)
+    sludge = category("oil_sludge")
+    base = problem.build_category_problem(db.session, sludge, TODAY).problem.cost_table.fen_per_t.copy()
+    app.config["FREIGHT_RATES"] = {"road_yuan_per_tkm": 4.0}
+    try:
+        dearer = problem.build_category_problem(db.session, sludge, TODAY).problem.cost_table.fen_per_t
+    finally:
+        app.config["FREIGHT_RATES"] = {}
+    assert len(base) == 1 and dearer[0] > base[0] * 5
+    with pytest.raises(ValueError):
+        from geo.rates import resolve_rates
+
+        resolve_rates({"rail_yuan_per_tonne": 1})

@@ -38,6 +38,7 @@ import matching
 from app.services import hazardous
 from app.services import lots as lots_service
 from geo.distance import EARTH_RADIUS_KM, unit_vectors
+from geo.rates import resolve_rates
 from models import Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Lot, WasteCategory
 
 # The lots the clearing may allocate are the lots buyers may bid on: one rule, in the lots service.
@@ -303,8 +304,16 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
     return li_a[order], di_a[order]
 
 
+def configured_rates() -> geo.FreightRates | None:
+    """The deployment's freight rates (app config FREIGHT_RATES overriding geo's defaults), or geo's defaults."""
+    from flask import current_app, has_app_context
+
+    overrides = current_app.config.get("FREIGHT_RATES") if has_app_context() else None
+    return resolve_rates(overrides) if overrides else None
+
+
 def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarray,
-               freight_class: str) -> dict[str, np.ndarray]:
+               freight_class: str, rates: geo.FreightRates | None = None) -> dict[str, np.ndarray]:
     """Freight yuan/t, road km, rail km (NaN: by road) and CO2 per pair, from geo by blocks of lot facilities."""
     out = {k: np.empty(len(li)) for k in ("yuan", "road", "rail", "co2")}
     if not len(li):
@@ -327,7 +336,7 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
         rows = np.arange(b * COST_BLOCK_ROWS, min((b + 1) * COST_BLOCK_ROWS, len(src_ids)))
         cols, col_of_pair = np.unique(dst_of_pair[pairs], return_inverse=True)
         m = geo.cost_matrix(lots.lon[src_pos[rows]], lots.lat[src_pos[rows]], d_lon[dst_pos[cols]],
-                            d_lat[dst_pos[cols]], freight_class)
+                            d_lat[dst_pos[cols]], freight_class, rates)
         r, c = src_of_pair[pairs] - rows[0], col_of_pair.ravel()
         out["yuan"][pairs] = m.yuan_per_t[r, c]
         out["road"][pairs] = m.road_km[r, c]
@@ -359,7 +368,7 @@ def build_category_problem(session: so.Session, category: WasteCategory, today: 
                       np.array([d.profile_id for d in demands], dtype=np.int64),
                       np.array([d.organization_id for d in demands], dtype=np.int64),
                       [d.prefecture for d in demands])
-    costs = pair_costs(lots, demands, li, di, category.freight_class)
+    costs = pair_costs(lots, demands, li, di, category.freight_class, configured_rates())
     # The haul rule judges the whole route: road legs plus the rail leg.
     km = costs["road"] + np.nan_to_num(costs["rail"], nan=0.0)
     problem = matching.Problem.from_arrays(m_lots, [d.build() for d in demands], li, di, costs["yuan"], km,

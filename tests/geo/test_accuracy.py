@@ -14,7 +14,7 @@ REFERENCE = pd.read_csv(DATA_DIR / "reference_distances.csv")
 GOAL_MAE, GOAL_MAX, GOAL_BIAS = 0.06, 0.12, 0.03
 # What the OSM networks achieve today (see geo/data/README.md, "Accuracy"): a regression
 # bound, looser than the goals, that a change making distances worse must not cross.
-HELD_MAE, HELD_MAX = 0.10, 0.20
+HELD_MAE, HELD_MAX = 0.10, 0.16
 
 
 def model_km(row) -> float:
@@ -60,8 +60,25 @@ def test_error_stays_within_the_measured_bounds(mode):
     assert np.isfinite(stats["mae"]) and stats["mae"] <= HELD_MAE and stats["max"] <= HELD_MAX
 
 
-@pytest.mark.xfail(strict=True, reason="not met yet: see geo/data/README.md, Accuracy")
-@pytest.mark.parametrize("mode", ["road", "rail"])
+# Road misses the goals on the rows found so far (see geo/data/README.md, "Accuracy"): the
+# published road figures are expressway section lengths whose ends are interchanges, not the
+# seats the model routes between, and the simplified OSM graph lacks some rebuilt sections.
+ROAD_NOT_MET = pytest.mark.xfail(
+    strict=True, reason="road goals not met: 6 rows, MAE 8.7 %, max 14.9 % (集贤–佳木斯), bias +0.9 %"
+)
+
+
+@pytest.mark.parametrize("mode", [pytest.param("road", marks=ROAD_NOT_MET), "rail"])
 def test_error_meets_the_issue_goals(mode):
     stats = report(mode)
-    assert stats["mae"] <= GOAL_MAE and stats["max"] <= GOAL_MAX and abs(stats["bias"]) <= GOAL_BIAS
+    assert stats["mae"] <= GOAL_MAE, f"{mode} MAE {stats['mae']:.1%} > {GOAL_MAE:.0%}"
+    assert stats["max"] <= GOAL_MAX, f"{mode} max {stats['max']:.1%} > {GOAL_MAX:.0%}"
+    assert abs(stats["bias"]) <= GOAL_BIAS, f"{mode} bias {stats['bias']:+.1%} beyond ±{GOAL_BIAS:.0%}"
+
+
+@pytest.mark.parametrize("mode", ["road", "rail"])
+def test_reference_table_covers_enough_pairs(mode):
+    """Enough distinct city pairs per mode for the error figures to mean something."""
+    rows = REFERENCE[REFERENCE["mode"] == mode]
+    pairs = {frozenset(p) for p in zip(rows["from"], rows["to"], strict=True)}
+    assert len(pairs) == len(rows) >= {"road": 6, "rail": 10}[mode]

@@ -323,3 +323,9 @@ def test_freight_rates_are_configurable_per_deployment(app, db, reference):
         from geo.rates import resolve_rates
 
         resolve_rates({"rail_yuan_per_tonne": 1})
+
+
+def test_the_lot_page_shows_the_hazardous_facts(client, db, reference):
+    m = _market(db, bid=False)
+    page = client.get(f"/lots/{m['lot'].id}").get_data(as_text=True)
+    assert "HW08 071-001-08" in page and 'id="lot-transfer"' in page and "吨袋" in page

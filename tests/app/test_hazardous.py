@@ -329,3 +329,21 @@ def test_the_lot_page_shows_the_hazardous_facts(client, db, reference):
     m = _market(db, bid=False)
     page = client.get(f"/lots/{m['lot'].id}").get_data(as_text=True)
     assert "HW08 071-001-08" in page and 'id="lot-transfer"' in page and "吨袋" in page
+
+
+def test_a_facility_licence_may_name_a_whole_hw_class(db, reference):
+    from app.services import facilities
+
+    user = UserFactory(email="plant2@example.com", role="recycler",
+                       organization=OrganizationFactory(roles=[OrganizationRole(role="recycler")]))
+
+    def data(*codes):
+        return facilities.FacilityInput(name="处置厂", kind="recycler", lon=126.70, lat=45.80, max_haul_km=300,
+                                        licences=(facilities.LicenceInput("黑危废经第0002号", codes, NEXT_YEAR),))
+
+    plant = facilities.create(db.session, user, data("HW08", "incineration_fly_ash"))
+    assert plant.licences[0].category_codes == ["HW08", "incineration_fly_ash"]
+    assert hazardous.covering_licence(db.session, plant.id, category("oil_based_cuttings"), TODAY) is not None
+    with pytest.raises(ServiceError) as refused:
+        facilities.create(db.session, user, data("HW99"))
+    assert refused.value.field == "licences"

@@ -83,5 +83,5 @@ def list_carriers(query: schemas.PageQuery):
     """Verified carrier organisations (the dispatch form's choices for `carrier_organization_id`)."""
     rows = sorted(shipments.carriers(db.session), key=lambda o: o.id, reverse=True)
     page, cursor = pagination.after_id(rows, query.cursor, query.limit)
-    return more_schemas.CarrierPage(items=[more_schemas.Carrier(id=o.id, name=o.name) for o in page],
-                                    next_cursor=cursor)
+    return more_schemas.CarrierPage(items=[more_schemas.Carrier(
+        id=o.id, name=o.name, carries_hazardous=policy.carries_hazardous(o, None)) for o in page], next_cursor=cursor)

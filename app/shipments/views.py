@@ -23,7 +23,11 @@ blueprint = Blueprint("shipments", __name__, url_prefix="/shipments")
 
 def _forms(dispatch=None, receive=None, utilisation=None):
     dispatch = dispatch or DispatchForm(formdata=None)
-    dispatch.carrier_organization_id.choices = [("", "—")] + [(o.id, o.name) for o in shipments.carriers(db.session)]
+    # Carriers able to move hazardous waste are marked, so a producer of a hazardous lot can choose.
+    permit = _("dangerous-goods permit")
+    dispatch.carrier_organization_id.choices = [("", "—")] + [
+        (o.id, f"{o.name} · {permit}" if policy.carries_hazardous(o, None) else o.name)
+        for o in shipments.carriers(db.session)]
     utilisation = utilisation or UtilisationForm(formdata=None)
     utilisation.product.choices = [(p, label(PRODUCT, p)) for p in PRODUCTS]
     return dispatch, receive or ReceiveForm(formdata=None), utilisation

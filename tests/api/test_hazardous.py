@@ -52,3 +52,11 @@ def test_the_e_manifest_over_the_api(db, reference, make_api):
     assert rows[0] == list(emanifest.COLUMNS) and rows[1][0] == load.manifest_no
     assert make_api(m["producer"]).get("/manifests/e-manifest").mimetype.endswith("spreadsheetml.sheet")
     assert db.session.scalar(sa.select(sa.func.count(Shipment.id))) == 1
+
+
+def test_the_carrier_list_says_who_may_carry_hazardous_waste(db, reference, make_api):
+    m = _awarded(db)
+    valid, _u = _carrier()
+    lapsed, _u2 = _carrier(until=YESTERDAY)
+    items = {c["id"]: c["carries_hazardous"] for c in make_api(m["producer"]).get("/carriers").get_json()["items"]}
+    assert items == {valid.id: True, lapsed.id: False}

@@ -167,6 +167,10 @@ def _quality_keys() -> dict[str, list[str]]:
     return {c.code: [q["key"] for q in c.quality_fields] for c in catalogue.categories(db.session)}
 
 
+def _hazardous_codes() -> list[str]:
+    return [c.code for c in catalogue.categories(db.session) if c.hazardous]
+
+
 def _quality_specs() -> dict[str, dict]:
     """Every quality key of the catalogue with its type and unit (first definition wins)."""
     specs: dict[str, dict] = {}
@@ -195,16 +199,16 @@ def _input(form: LotForm) -> lots.LotInput:
         description=form.description.data,
         quality=quality,
         settle_on=form.settle_on.data or "received",
-        transfer_approval_ref=form.transfer_approval_ref.data,
-        waste_form=form.waste_form.data or None,
-        hazard_characteristics=",".join(form.hazard_characteristics.data or []) or None,
-        packaging_type=form.packaging_type.data,
+        # The hidden hazardous fieldset may keep values typed before the category changed: sent for hazardous only.
+        **(dict(transfer_approval_ref=form.transfer_approval_ref.data, waste_form=form.waste_form.data or None,
+                hazard_characteristics=",".join(form.hazard_characteristics.data or []) or None,
+                packaging_type=form.packaging_type.data) if form.category.data in _hazardous_codes() else {}),
     )
 
 
 def _render_form(form: LotForm, lot: Lot | None, status: int = 200):
     return render_template("lots/form.html", form=form, lot=lot, quality_keys=_quality_keys(),
-                           hazardous_codes=[c.code for c in catalogue.categories(db.session) if c.hazardous]), status
+                           hazardous_codes=_hazardous_codes()), status
 
 
 def _save(form: LotForm, lot: Lot | None):

@@ -220,3 +220,23 @@ def test_quality_inputs_come_from_the_catalogue_and_values_are_checked_by_type(c
     assert client.post("/lots/new", data=data).status_code == 302
     lot = reference.session.scalar(sa.select(Lot))
     assert lot.quality == {"widget_count": 3, "moisture_pct": 12.5}
+
+
+def test_the_lot_form_keeps_transfer_facts_for_hazardous_categories_only(client, auth, reference):
+    user, facility = _producer()
+    auth.login(user.email)
+    page = client.get("/lots/new").get_data(as_text=True)
+    assert 'id="hazardous-facts"' in page and "oil_sludge" in page
+    leftover = _lot_data(client, "/lots/new", facility, transfer_approval_ref="X-1", packaging_type="吨袋")
+    assert client.post("/lots/new", data=leftover).status_code == 302  # fly ash: the hidden facts are dropped
+    assert reference.session.scalar(sa.select(Lot.transfer_approval_ref)) is None
+    data = _lot_data(client, "/lots/new", facility, category="oil_sludge", q_cao_pct="", q_moisture_pct="30",
+                     transfer_approval_ref="黑环危转〔2026〕019号", waste_form="semi_solid",
+                     hazard_characteristics=["T", "I"], packaging_type="吨袋")
+    assert client.post("/lots/new", data=data).status_code == 302
+    lot = reference.session.scalars(sa.select(Lot).order_by(Lot.id.desc())).first()
+    assert (lot.transfer_approval_ref, lot.waste_form, lot.hazard_characteristics) == (
+        "黑环危转〔2026〕019号", "semi_solid", "T,I")
+    bad = _lot_data(client, "/lots/new", facility, category="oil_sludge", q_cao_pct="", waste_form="plasma")
+    response = client.post("/lots/new", data=bad)
+    assert response.status_code == 400

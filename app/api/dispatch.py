@@ -193,6 +193,43 @@ def _carrier():
     return user
 
 
+class PermitIn(schemas.Input):
+    """The organisation's road dangerous-goods transport permit (道路危险货物运输许可证); no number clears it."""
+
+    number: Optional[schemas.Text(40)] = None
+    valid_until: Optional[dt.date] = None
+
+
+class PermitOut(schemas.Output):
+    """The permit on record and whether it is valid today (hazardous loads need a valid one)."""
+
+    number: Optional[str]
+    valid_until: Optional[dt.date]
+    valid: bool
+
+
+def permit_out(user) -> PermitOut:
+    """The user's organisation's permit."""
+    number, until = dispatch.permit(user)
+    return PermitOut(number=number, valid_until=until, valid=policy.carries_hazardous(user.organization, None))
+
+
+@op("GET", "/carrier-permit", summary="Your dangerous-goods transport permit", tag="dispatch", response=PermitOut,
+    allow=policy.may_keep_permit)
+def get_permit():
+    """The carrier organisation's road dangerous-goods transport permit and whether it is valid today."""
+    return permit_out(current_user())
+
+
+@op("PUT", "/carrier-permit", summary="Record your dangerous-goods transport permit", tag="dispatch", body=PermitIn,
+    response=PermitOut, allow=policy.may_keep_permit)
+def put_permit(body: PermitIn):
+    """Record the permit number and valid-until date; hazardous loads are named to and moved by permit holders only."""
+    user = current_user()
+    dispatch.set_permit(db.session, user, body.number, body.valid_until)
+    return permit_out(user)
+
+
 @op("GET", "/vehicles", summary="List your vehicles", tag="dispatch", query=schemas.PageQuery, response=VehiclePage,
     allow=policy.may_see_manifests)
 def list_vehicles(query: schemas.PageQuery):

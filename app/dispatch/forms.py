@@ -9,6 +9,13 @@ from wtforms import DateField, DecimalField, FloatField, IntegerField, SelectFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
+class PermitForm(FlaskForm):
+    """The carrier organisation's road dangerous-goods transport permit (道路危险货物运输许可证)."""
+
+    dg_permit_no = StringField(_l("Permit number"), validators=[Optional(), Length(max=40)])
+    dg_permit_valid_until = DateField(_l("Valid until"), validators=[Optional()])
+
+
 class VehicleForm(FlaskForm):
     """A truck: plate, capacity, cost per km, km a day and its depot (a place or coordinates)."""
 

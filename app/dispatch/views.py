@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app import policy
 from app.actions import perform, show_error
-from app.dispatch.forms import PlanForm, VehicleForm, parse_windows
+from app.dispatch.forms import PermitForm, PlanForm, VehicleForm, parse_windows
 from app.extensions import db
 from app.labels import label
 from app.permissions import allowed
@@ -159,8 +159,34 @@ def vehicles():
             else:
                 flash(_("Vehicle %(plate)s added.", plate=vehicle.plate), "success")
                 return redirect(url_for("dispatch.vehicles"))
-    return render_template("dispatch/vehicles.html", form=form,
+    return _vehicles_page(form, None, status)
+
+
+def _vehicles_page(form: VehicleForm | None, permit_form: PermitForm | None, status: int = 200):
+    if permit_form is None:
+        number, until = dispatch.permit(current_user.row)
+        permit_form = PermitForm(formdata=None, dg_permit_no=number, dg_permit_valid_until=until)
+    return render_template("dispatch/vehicles.html", form=form or VehicleForm(formdata=None), permit_form=permit_form,
+                           permit_valid=policy.carries_hazardous(current_user.row.organization, None),
                            trucks=dispatch.vehicles(db.session, current_user.row)), status
+
+
+@blueprint.route("/permit", methods=["POST"])
+@allowed(policy.may_keep_permit)
+def permit():
+    """Record the organisation's road dangerous-goods transport permit (hazardous loads need it)."""
+    form = PermitForm()
+    if form.validate_on_submit():
+        try:
+            dispatch.set_permit(db.session, current_user.row, form.dg_permit_no.data, form.dg_permit_valid_until.data)
+        except PermissionDenied:
+            abort(403)
+        except ServiceError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Dangerous-goods transport permit saved."), "success")
+            return redirect(url_for("dispatch.vehicles"))
+    return _vehicles_page(None, form, 400)
 
 
 @blueprint.route("/vehicles/<int:vehicle_id>/retire", methods=["POST"])

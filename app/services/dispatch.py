@@ -20,13 +20,26 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import geo
+from app import policy
 from app.services import audit, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.shipments import normalise_plate
 from geo.rates import DEFAULT_RATES
 from matching import dispatch as routing
 from matching.errors import ProblemError
-from models import Allocation, Award, DispatchPlan, DispatchStop, Facility, Lot, Shipment, User, Vehicle, utcnow
+from models import (
+    Allocation,
+    Award,
+    DispatchPlan,
+    DispatchStop,
+    Facility,
+    Lot,
+    Organization,
+    Shipment,
+    User,
+    Vehicle,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +161,45 @@ def plannable_shipments(session: so.Session, user: User) -> list[Shipment]:
         Shipment.dispatch_plan_id.is_(None)).order_by(Shipment.id)))
 
 
+def _check_hazardous_loads(user: User, loads: list[Shipment]) -> None:
+    """Hazardous loads are planned and moved only while the carrier's dangerous-goods permit is valid."""
+    for load in loads:
+        category = load.award.allocation.lot.category
+        if category.hazardous and not policy.may_carry(user.organization, category, utcnow().date()):
+            raise ServiceError(_("Load %(manifest)s is hazardous waste: your organisation needs a valid road "
+                                 "dangerous-goods transport permit (道路危险货物运输许可证) to move it.",
+                                 manifest=load.manifest_no), field="shipment_ids")
+
+
+def permit(user: User) -> tuple[str | None, dt.date | None]:
+    """The organisation's road dangerous-goods transport permit: number and valid-until (None when not recorded)."""
+    org = user.organization
+    return org.dg_permit_no, org.dg_permit_valid_until
+
+
+def set_permit(session: so.Session, user: User, number: str | None, valid_until: dt.date | None) -> Organization:
+    """Record (or, with no number, clear) the carrier organisation's 道路危险货物运输许可证."""
+    policy.require(policy.may_keep_permit(user))
+    if "carrier" not in user.organization.role_names:
+        raise ServiceError(_("Only carrier organisations hold a dangerous-goods transport permit."))
+    number = (number or "").strip() or None
+    if number is not None and len(number) > 40:
+        raise ServiceError(_("At most %(n)d characters.", n=40), field="dg_permit_no")
+    if number is not None and valid_until is None:
+        raise ServiceError(_("Give the date the permit is valid until."), field="dg_permit_valid_until")
+    if number is None and valid_until is not None:
+        raise ServiceError(_("Give the permit number."), field="dg_permit_no")
+    if valid_until is not None and valid_until.year > utcnow().year + 20:
+        raise ServiceError(_("A permit valid for more than 20 years is not plausible: check the date."),
+                           field="dg_permit_valid_until")
+    org = session.get(Organization, user.organization_id)
+    org.dg_permit_no, org.dg_permit_valid_until = number, valid_until
+    audit.record(session, user.id, "organization", org.id, "dg_permit",
+                 {"number": number, "valid_until": valid_until})
+    session.commit()
+    return org
+
+
 # ----------------------------------------------------------------------------- plans
 
 
@@ -217,10 +269,11 @@ def start_plan(session: so.Session, user: User, shipment_ids: list[int], vehicle
         raise ServiceError(_("Choose a planning time."), field="time_limit_s")
     if start_date is None or start_date < utcnow().date() - dt.timedelta(days=1):
         raise ServiceError(_("The plan cannot start in the past."), field="start_date")
-    own = {s.id for s in plannable_shipments(session, user)}
-    if not set(shipment_ids) <= own:
+    own = {s.id: s for s in plannable_shipments(session, user)}
+    if not set(shipment_ids) <= set(own):
         raise ServiceError(_("Some loads are not yours to plan, or were received or planned meanwhile."),
                            field="shipment_ids")
+    _check_hazardous_loads(user, [own[i] for i in shipment_ids])
     if not set(vehicle_ids) <= {v.id for v in vehicles(session, user)}:
         raise ServiceError(_("Some vehicles are not your organisation's."), field="vehicle_ids")
     manifests = dict(session.execute(sa.select(Shipment.id, Shipment.manifest_no).where(
@@ -385,6 +438,8 @@ def accept_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
     so two plans accepted at once never both claim one shipment."""
     _require_carrier(user)
     plan = plan_for(session, user, plan_id)
+    _check_hazardous_loads(user, list(session.scalars(sa.select(Shipment).where(
+        Shipment.id.in_(list(_assignments(plan)))))))
     changed = session.execute(sa.update(DispatchPlan).where(
         DispatchPlan.id == plan.id, DispatchPlan.status == "ready").values(
         status="accepted", accepted_at=utcnow()).execution_options(synchronize_session=False)).rowcount

@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit, notifications, quantities, saved_searches
+from app.labels import QUALITY, label
+from app.services import audit, hazardous, keywords, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
-from models import Bid, Facility, Lot, Organization, WasteCategory
+from models import Bid, Facility, Lot, WasteCategory
 from models.lots import SETTLEMENT_BASES
 
 SORTS = {
@@ -25,6 +26,7 @@ SORTS = {
     "reserve_asc": (Lot.reserve_yuan_per_t.asc(), Lot.id.asc()),
     "available": (Lot.available_from.asc(), Lot.id.asc()),
     "distance": (Lot.id.asc(),),  # ordered by road km after the distance filter
+    "relevance": (Lot.created_at.desc(), Lot.id.desc()),  # keywords.order_by when there are keywords
 }
 # Statuses whose remaining tonnes the clearing can still allocate (see services/clearing.py).
 BUYABLE_STATUSES = ("open", "matched", "awarded")
@@ -100,30 +102,7 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _keyword_clause(keyword: str) -> sa.ColumnElement[bool]:
-    """Every word must appear in the title, description, organisation or category name (either language).
-
-    Case-insensitive substring match: works on SQLite and PostgreSQL alike and finds Chinese words,
-    which have no spaces for a full-text tokenizer to split on."""
-    clauses = []
-    for word in keyword.split()[:8]:
-        needle = word.lower()
-        clauses.append(sa.or_(
-            sa.func.lower(Lot.title).contains(needle, autoescape=True),
-            sa.func.lower(sa.func.coalesce(Lot.description, "")).contains(needle, autoescape=True),
-            Lot.category_id.in_(sa.select(WasteCategory.id).where(sa.or_(
-                WasteCategory.name_zh.contains(word, autoescape=True),
-                sa.func.lower(WasteCategory.name_en).contains(needle, autoescape=True),
-                WasteCategory.code == needle,
-            ))),
-            Lot.facility_id.in_(sa.select(Facility.id).join(Organization, Facility.organization_id == Organization.id)
-                                .where(sa.or_(sa.func.lower(Organization.name).contains(needle, autoescape=True),
-                                              sa.func.lower(Facility.name).contains(needle, autoescape=True)))),
-        ))
-    return sa.and_(*clauses)
-
-
-def _filtered(filters: LotFilters) -> sa.Select:
+def _filtered(filters: LotFilters, words: tuple[str, ...] = ()) -> sa.Select:
     query = sa.select(Lot).where(buyable_clause())
     if filters.category:
         category_id = sa.select(WasteCategory.id).where(WasteCategory.code == filters.category).scalar_subquery()
@@ -147,9 +126,16 @@ def _filtered(filters: LotFilters) -> sa.Select:
         query = query.where(Lot.reserve_yuan_per_t >= filters.min_price)
     if filters.max_price is not None:
         query = query.where(Lot.reserve_yuan_per_t <= filters.max_price)
-    if filters.keyword and filters.keyword.strip():
-        query = query.where(_keyword_clause(filters.keyword))
+    if words:
+        query = query.where(keywords.clause(words))
     return query
+
+
+def _order(session: so.Session, filters: LotFilters, words: tuple[str, ...]) -> tuple:
+    """ORDER BY of the list: most relevant first when keywords ask for it, else the chosen sort."""
+    if filters.sort == "relevance" and words:
+        return keywords.order_by(session, words)
+    return SORTS.get(filters.sort, SORTS["newest"])
 
 
 def _road_km(filters: LotFilters, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
@@ -159,12 +145,13 @@ def _road_km(filters: LotFilters, lons: np.ndarray, lats: np.ndarray) -> np.ndar
     return geo.road_km_matrix([filters.near[0]], [filters.near[1]], lons, lats)[0]
 
 
-def _within_distance(session: so.Session, filters: LotFilters) -> tuple[list[int], dict[int, float]]:
+def _within_distance(session: so.Session, filters: LotFilters, words: tuple[str, ...]
+                     ) -> tuple[list[int], dict[int, float]]:
     """Ids of the filtered lots within the road distance (sorted by km when asked) and their km."""
     rows = session.execute(
-        _filtered(filters)
+        _filtered(filters, words)
         .with_only_columns(Lot.id, Facility.lon, Facility.lat)
-        .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+        .order_by(*_order(session, filters, words))
     ).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     km = _road_km(filters, np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float))
@@ -181,10 +168,13 @@ def _last_page(total: int, per_page: int) -> int:
 
 
 def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -> Page:
-    """One page of buyable lots matching the filters, in the chosen order; a page past the end shows the last."""
+    """One page of buyable lots matching the filters, in the chosen order; a page past the end shows the last.
+
+    ServiceError (field "q") when the keywords are too long or too many."""
     page = max(1, page)
+    words = keywords.parse(filters.keyword)
     if filters.near is not None:
-        ids, km = _within_distance(session, filters)
+        ids, km = _within_distance(session, filters, words)
         page = min(page, _last_page(len(ids), per_page))
         chosen = ids[(page - 1) * per_page : page * per_page]
         by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(chosen)))} if chosen else {}
@@ -195,13 +185,17 @@ def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -
             total=len(ids),
             road_km={i: km[i] for i in chosen},
         )
-    query = _filtered(filters)
+    query = _filtered(filters, words)
     total = session.scalar(query.with_only_columns(sa.func.count(Lot.id))) or 0
     page = min(page, _last_page(total, per_page))
-    rows = session.scalars(
-        query.order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(per_page).offset((page - 1) * per_page)
+    # Order and cut the page on lots alone, then load the page's rows with their facility and category: the
+    # eager joins run for one page, not for every match a relevance sort has to rank.
+    ids = session.scalars(
+        query.with_only_columns(Lot.id).order_by(*_order(session, filters, words))
+        .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+    by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(ids)))} if ids else {}
+    return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=total)
 
 
 MAP_LIMIT = 2000
@@ -209,14 +203,15 @@ MAP_LIMIT = 2000
 
 def map_points(session: so.Session, filters: LotFilters, locale: str) -> dict:
     """The filtered lots as map points (at most MAP_LIMIT): id, title, place, category, tonnes, reserve."""
+    words = keywords.parse(filters.keyword)
     if filters.near is not None:
-        ids, km = _within_distance(session, filters)
+        ids, km = _within_distance(session, filters, words)
         ids = ids[:MAP_LIMIT]
         rows = session.scalars(sa.select(Lot).where(Lot.id.in_(ids))).all() if ids else []
     else:
         km = {}
         rows = session.scalars(
-            _filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(MAP_LIMIT)
+            _filtered(filters, words).order_by(*_order(session, filters, words)).limit(MAP_LIMIT)
         ).all()
     points = [
         {
@@ -288,7 +283,8 @@ def active_bid_count(session: so.Session, lot_id: int) -> int:
 EDITABLE = ("open",)
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
-TEXT_QUALITY_KEYS = frozenset({"colour", "grade"})
+MAX_QUALITY_TEXT = 60
+QUALITY_NUMBER_LIMIT = 1e9
 
 
 @dataclass(frozen=True)
@@ -306,6 +302,11 @@ class LotInput:
     description: str | None = None
     quality: dict = field(default_factory=dict)
     settle_on: str = "received"
+    # Hazardous lots only (app.services.hazardous): transfer approval reference and e-manifest facts.
+    transfer_approval_ref: str | None = None
+    waste_form: str | None = None
+    hazard_characteristics: str | None = None
+    packaging_type: str | None = None
 
 
 def producer_facilities(session: so.Session, user) -> list[Facility]:
@@ -343,7 +344,19 @@ def check_input(
         problems.append(("settle_on", _("Settle on the weighed-in or the awarded tonnes.")))
     if category is not None:
         problems += _quality_problems(data, category)
+    problems += hazardous.lot_facts_problems(category, data.transfer_approval_ref, data.waste_form,
+                                             data.hazard_characteristics, data.packaging_type)
     return problems, facility, category
+
+
+def _set_hazardous_facts(lot: Lot, data: LotInput, category: WasteCategory) -> None:
+    """Store the checked hazardous-transfer facts (none for other categories)."""
+    keep = category.hazardous
+    lot.transfer_approval_ref = ((data.transfer_approval_ref or "").strip() or None) if keep else None
+    lot.waste_form = (data.waste_form or None) if keep else None
+    letters = hazardous.split_characteristics(data.hazard_characteristics) if keep else []
+    lot.hazard_characteristics = ",".join(letters) or None
+    lot.packaging_type = ((data.packaging_type or "").strip() or None) if keep else None
 
 
 def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
@@ -374,24 +387,50 @@ def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
 
 
 def _quality_problems(data: LotInput, category: WasteCategory) -> list[tuple[str, str]]:
-    """Quality keys the category does not define."""
-    allowed = {q["key"] for q in category.quality_fields}
-    return [
-        ("quality", _("%(key)s is not a quality attribute of %(category)s.", key=key, category=category.code))
-        for key in data.quality
-        if key not in allowed
-    ]
+    """Quality keys the category does not define, and values that are not of the catalogue's type."""
+    return quality_values(data.quality, category)[1]
 
 
-def parse_quality_value(key: str, raw: str):
-    """A quality value as float (text for colour/grade); ValueError when a number is expected and absent."""
-    raw = (raw or "").strip()
-    if key in TEXT_QUALITY_KEYS:
-        return raw[:60]
-    value = float(raw)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(raw)
-    return value
+def quality_values(raw: dict, category: WasteCategory) -> tuple[dict, list[tuple[str, str]]]:
+    """The lot's quality as stored, typed by the catalogue (pct 0–100, number, count, text), and the problems
+    as ("quality.<key>", message). Empty values are dropped; forms and the API pass what they read."""
+    specs = {q["key"]: q for q in category.quality_fields}
+    values, problems = {}, []
+    for key, value in (raw or {}).items():
+        spec = specs.get(key)
+        if spec is None:
+            problems.append(("quality", _("%(key)s is not a quality attribute of %(category)s.", key=key,
+                                          category=category.code)))
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            values[key] = _typed(spec["type"], value)
+        except ValueError as exc:
+            problems.append((f"quality.{key}", f"{label(QUALITY, key)}: {exc}"))
+    return values, problems
+
+
+def _typed(kind: str, value):
+    """A quality value of the catalogue type `kind`; ValueError with the reason otherwise."""
+    if kind == "text":
+        text = str(value).strip()
+        if len(text) > MAX_QUALITY_TEXT:
+            raise ValueError(_("At most %(n)d characters.", n=MAX_QUALITY_TEXT))
+        return text
+    try:
+        number = float(str(value).strip().replace(",", "")) if not isinstance(value, (int, float)) else float(value)
+    except ValueError:
+        raise ValueError(_("Give a number.")) from None
+    if number != number or abs(number) > QUALITY_NUMBER_LIMIT:
+        raise ValueError(_("Give a number."))
+    if kind == "pct" and not 0 <= number <= 100:
+        raise ValueError(_("A percentage lies between 0 and 100."))
+    if kind == "count":
+        if number < 0 or number != int(number):
+            raise ValueError(_("Give a whole number, 0 or more."))
+        return int(number)
+    return number
 
 
 def _title(data: LotInput, facility: Facility, category: WasteCategory) -> str:
@@ -414,7 +453,7 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         available_to=data.available_to,
         min_shipment_t=quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None,
         description=(data.description or "").strip() or None,
-        quality=dict(data.quality),
+        quality=quality_values(data.quality, category)[0],
         settle_on=data.settle_on,
         status="open",
         created_by_id=user.id,
@@ -433,6 +472,7 @@ def audit_payload(lot: Lot) -> dict:
         "to": lot.available_to,
         "status": lot.status,
         "settle_on": lot.settle_on,
+        "transfer_approval_ref": lot.transfer_approval_ref,
     }
 
 
@@ -449,6 +489,7 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
     problems, facility, category = check_input(session, user, data)
     _raise_first(problems)
     lot = build_lot(data, facility, category, user)
+    _set_hazardous_facts(lot, data, category)
     session.add(lot)
     session.flush()
     audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))
@@ -485,8 +526,9 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.available_from, lot.available_to = data.available_from, data.available_to
         lot.min_shipment_t = quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None
         lot.description = (data.description or "").strip() or None
-        lot.quality = dict(data.quality)
+        lot.quality = quality_values(data.quality, category)[0]
         lot.settle_on = data.settle_on
+        _set_hazardous_facts(lot, data, category)
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
     session.commit()
     return lot

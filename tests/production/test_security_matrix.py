@@ -66,7 +66,8 @@ ACCESS: dict[str, frozenset[str] | set[str]] = {
     "dispatch.index": CARRIERS, "dispatch.start": CARRIERS, "dispatch.plan": CARRIERS,
     "dispatch.plan_status": CARRIERS, "dispatch.plan_routes": CARRIERS,
     "dispatch.accept": CARRIERS, "dispatch.discard": CARRIERS,
-    "dispatch.vehicles": CARRIERS, "dispatch.retire_vehicle": CARRIERS,
+    "dispatch.vehicles": CARRIERS, "dispatch.retire_vehicle": CARRIERS, "dispatch.permit": CARRIERS,
+    "shipments.e_manifest": PARTIES | {"carrier", "regulator"},
     "seasonal.plan": VIEWERS, "seasonal.run": VIEWERS, "seasonal.run_data": VIEWERS,
     "seasonal.yards": VIEWERS, "seasonal.delete_yard": VIEWERS, "seasonal.seasons": PARTIES,
 }
@@ -118,7 +119,12 @@ API_ACCESS: dict[str, frozenset[str] | set[str]] = {
     "api.dispatch_accept_plan": CARRIERS, "api.dispatch_add_vehicle": CARRIERS, "api.dispatch_discard_plan": CARRIERS,
     "api.dispatch_get_plan": CARRIERS, "api.dispatch_list_plannable": CARRIERS, "api.dispatch_list_plans": CARRIERS,
     "api.dispatch_list_vehicles": CARRIERS, "api.dispatch_retire_vehicle": CARRIERS,
-    "api.dispatch_start_plan": CARRIERS,
+    "api.dispatch_start_plan": CARRIERS, "api.dispatch_get_permit": CARRIERS, "api.dispatch_put_permit": CARRIERS,
+    "api.shipments_export_e_manifest": PARTIES | {"carrier", "regulator"},
+    "api.questions_list_questions": TOKEN, "api.questions_ask": RECYCLERS, "api.questions_answer": PRODUCERS,
+    "api.questions_hide": {"admin"},
+    "api.saved-searches_list_searches": RECYCLERS, "api.saved-searches_create_search": RECYCLERS,
+    "api.saved-searches_delete_search": RECYCLERS,
 }
 
 

@@ -51,7 +51,9 @@ def _index(form: PlanForm | None = None, status: int = 200):
     return render_template("dispatch/index.html", form=form,
                            loads=dispatch.plannable_shipments(db.session, current_user.row),
                            trucks=dispatch.vehicles(db.session, current_user.row),
-                           plans=dispatch.plans(db.session, current_user.row)), status
+                           plans=dispatch.plans(db.session, current_user.row),
+                           last_windows={} if request.method == "POST" else dispatch.last_windows(
+                               db.session, current_user.row)), status
 
 
 @blueprint.route("/")

@@ -241,6 +241,17 @@ def plan_windows(plan: DispatchPlan) -> dict[int, Window]:
             for k, pair in (plan.inputs or {}).get("windows", {}).items()}
 
 
+def last_windows(session: so.Session, user: User) -> dict[int, Window]:
+    """The dates each waiting load was last planned with, so planning again (after a discard) keeps them."""
+    waiting = {s.id for s in plannable_shipments(session, user)}
+    out: dict[int, Window] = {}
+    for plan in plans(session, user):  # newest first: the latest dates win
+        for shipment_id, window in plan_windows(plan).items():
+            if shipment_id in waiting:
+                out.setdefault(shipment_id, window)
+    return out
+
+
 def window_days(plan: DispatchPlan, window: Window) -> tuple[int | None, int | None]:
     """A window as plan days (0 = the first day): ready clipped at 0 and at the plan's length (so a load ready
     after the plan is reported as outside it), due clipped at the last day."""

@@ -373,3 +373,14 @@ def test_a_date_that_is_not_a_date_re_renders_the_form_with_its_input(auth, clie
                                                  f"due_by-{load.id}": dt.date.today().isoformat()})
     assert response.status_code == 400 and "is due before it is ready" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(DispatchPlan.id))) == 0
+
+
+def test_planning_again_after_a_discard_keeps_each_loads_dates(auth, client, db, world):
+    auth.login("carrier@example.com")
+    load = world["loads"][0]
+    due = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    assert _window_form(client, world, 2, **{f"due_by-{load.id}": due}).status_code == 302
+    plan = db.session.scalar(sa.select(DispatchPlan))
+    dispatch.discard_plan(db.session, world["carrier"], plan.id)
+    page = client.get("/dispatch/").get_data(as_text=True)
+    assert f'name="due_by-{load.id}" aria-label' in page and f'value="{due}"' in page

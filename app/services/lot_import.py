@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.services import audit, lots, notifications, saved_searches
+from app.services import audit, hazardous, lots, notifications, saved_searches
 from app.services.errors import ServiceError
 from app.services.spreadsheets import (
     ImportRejected,
@@ -37,6 +37,11 @@ COLUMNS = (
     ("title", "标题", "Title", False),
     ("description", "说明", "Description", False),
     ("quality", "质量指标", "Quality", False),
+    # Hazardous lots only (app.services.hazardous); the same facts the lot form and API take.
+    ("transfer_approval_ref", "跨省转移批准文号", "Transfer approval ref", False),
+    ("waste_form", "形态", "Form", False),
+    ("hazard_characteristics", "危险特性", "Hazard characteristics", False),
+    ("packaging_type", "包装方式", "Packaging", False),
 )
 MAX_ROWS = 5000
 DATE_PATTERN = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
@@ -104,6 +109,20 @@ def _quality(text: str, reasons: list[tuple[str, str]]) -> dict:
     return quality
 
 
+def _waste_form(value) -> str | None:
+    """A form cell as its key: "liquid", "液态" or the label ("Liquid (液态)") all give "liquid".
+
+    Anything else is passed on unchanged so the hazardous rule (the same as the form's) refuses it."""
+    text = _text(value)
+    if not text:
+        return None
+    for key in hazardous.WASTE_FORMS:
+        if normalised(text) in {normalised(key), normalised(key.replace("_", "-")),
+                                normalised(hazardous.WASTE_FORM_ZH[key]), normalised(str(hazardous.WASTE_FORMS[key]))}:
+            return key
+    return text
+
+
 @dataclass(frozen=True)
 class _Lookups:
     categories: dict[str, WasteCategory]
@@ -140,6 +159,10 @@ def _row_input(cells: dict[str, object], look: _Lookups, reasons: list[tuple[str
         title=_text(cells.get("title")) or None,
         description=_text(cells.get("description")) or None,
         quality=_quality(_text(cells.get("quality")), reasons),
+        transfer_approval_ref=_text(cells.get("transfer_approval_ref")) or None,
+        waste_form=_waste_form(cells.get("waste_form")),
+        hazard_characteristics=_text(cells.get("hazard_characteristics")) or None,
+        packaging_type=_text(cells.get("packaging_type")) or None,
     )
 
 
@@ -203,16 +226,21 @@ def import_lots(session: so.Session, user, filename: str, content: bytes) -> int
     return len(good)
 
 
-def _example(locale: str) -> list:
-    return ["1号渣场" if locale.startswith("zh") else "Slag yard 1", "steel_slag", 5000, -12.5,
-            "2026-11-01", "2027-04-30", 30, "", "", "f_cao_pct=3.2; mgo_pct=8.1"]
+def _examples(locale: str) -> list[list]:
+    zh = locale.startswith("zh")
+    yard = "1号渣场" if zh else "Slag yard 1"
+    return [[yard, "steel_slag", 5000, -12.5, "2026-11-01", "2027-04-30", 30, "", "", "f_cao_pct=3.2; mgo_pct=8.1",
+             "", "", "", ""],
+            # A hazardous row: the last four columns stay empty for every other category.
+            [yard, "oil_sludge", 200, 300, "2026-11-01", "", "", "", "", "", "",
+             "半固态" if zh else "semi_solid", "T, I", "吨袋" if zh else "Tonne bags"]]
 
 
 def template_csv(locale: str) -> bytes:
     """The import template as UTF-8 CSV with a BOM (so Excel opens Chinese correctly)."""
-    return csv_bytes([[header(*c[:3]) for c in COLUMNS], _example(locale)])
+    return csv_bytes([[header(*c[:3]) for c in COLUMNS], *_examples(locale)])
 
 
 def template_xlsx(locale: str) -> bytes:
     """The import template as an XLSX workbook."""
-    return xlsx_bytes("lots", [[header(*c[:3]) for c in COLUMNS], _example(locale)], width=20)
+    return xlsx_bytes("lots", [[header(*c[:3]) for c in COLUMNS], *_examples(locale)], width=20)

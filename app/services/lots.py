@@ -441,8 +441,8 @@ def _title(data: LotInput, facility: Facility, category: WasteCategory) -> str:
 
 
 def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user) -> Lot:
-    """A new open lot from checked input (not yet added to a session)."""
-    return Lot(
+    """A new open lot from checked input (not yet added to a session); the form, API and import all build here."""
+    lot = Lot(
         facility=facility,
         category=category,
         title=_title(data, facility, category),
@@ -458,6 +458,8 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         status="open",
         created_by_id=user.id,
     )
+    _set_hazardous_facts(lot, data, category)
+    return lot
 
 
 def audit_payload(lot: Lot) -> dict:
@@ -489,7 +491,6 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
     problems, facility, category = check_input(session, user, data)
     _raise_first(problems)
     lot = build_lot(data, facility, category, user)
-    _set_hazardous_facts(lot, data, category)
     session.add(lot)
     session.flush()
     audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))

@@ -101,3 +101,46 @@ def test_templates_download_in_both_formats(client, auth, reference):
 def test_unverified_cannot_import(client, auth, reference):
     auth.login(UserFactory(organization=OrganizationFactory(verified=False)).email)
     assert client.get("/lots/import").status_code == 403
+
+
+def _hazardous_row(facility_name, *, ref="黑环危转〔2026〕018号", form="半固态", letters="T, I", packaging="吨袋",
+                   category="oil_sludge"):
+    return [facility_name, category, "120", "-800", "2026-11-01", "", "", "", "", "", ref, form, letters, packaging]
+
+
+def test_hazardous_columns_are_imported_like_the_form_takes_them(client, auth, reference):
+    facility = _login_producer(auth)
+    rows = [_hazardous_row(facility.name),
+            _hazardous_row(facility.name, ref="", form="Liquid", letters="C", packaging="200 L 钢桶")]
+    assert _import(client, _xlsx(rows), "lots.xlsx").status_code == 302
+    got = reference.session.execute(sa.select(Lot.transfer_approval_ref, Lot.waste_form, Lot.hazard_characteristics,
+                                              Lot.packaging_type).order_by(Lot.id)).all()
+    assert [tuple(r) for r in got] == [("黑环危转〔2026〕018号", "semi_solid", "T,I", "吨袋"),
+                                       (None, "liquid", "C", "200 L 钢桶")]
+
+
+def test_bad_hazardous_cells_are_refused_by_line_and_nothing_is_imported(client, auth, reference):
+    facility = _login_producer(auth)
+    rows = [_hazardous_row(facility.name),                               # line 2: good
+            _hazardous_row(facility.name, letters="T, Q"),               # line 3: unknown characteristic
+            _hazardous_row(facility.name, form="plasma"),                # line 4: unknown form
+            _hazardous_row(facility.name, ref="X" * 61),                 # line 5: reference too long
+            _hazardous_row(facility.name, category="fly_ash"),           # line 6: facts on a non-hazardous lot
+            _hazardous_row(facility.name, packaging="桶" * 41)]          # line 7: packaging too long
+    response = _import(client, _csv(rows), "lots.csv")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for line in (3, 4, 5, 6, 7):
+        assert f'<td class="line">{line}</td>' in page
+    assert '<td class="line">2</td>' not in page
+    assert "T, C, I, R" in page and "hazardous lots only" in page
+    assert reference.session.scalar(sa.select(sa.func.count(Lot.id))) == 0
+
+
+def test_the_template_has_the_hazardous_columns_and_a_hazardous_example(client, auth, reference):
+    _login_producer(auth)
+    text = client.get("/lots/import/template.csv").data.decode("utf-8-sig")
+    head, *examples = [line for line in text.splitlines() if line]
+    for name in ("Transfer approval ref", "Form", "Hazard characteristics", "Packaging"):
+        assert name in head
+    assert any("oil_sludge" in line and "T, I" in line for line in examples)

@@ -111,11 +111,12 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
 
 
 def _check_hazardous(session: so.Session, facility: Facility, category: WasteCategory,
-                     lot: Lot | None = None) -> None:
-    """A hazardous bid needs a licence covering the category; on one lot, also a receiver the lot may go to."""
+                     lot: Lot | None = None, on: dt.date | None = None) -> None:
+    """A hazardous bid (or standing demand) needs a licence covering the category, valid `on` (default today);
+    on one lot, also a receiver the lot may go to."""
     if not category.hazardous:
         return
-    if hazardous.covering_licence(session, facility.id, category, utcnow().date()) is None:
+    if hazardous.covering_licence(session, facility.id, category, on or utcnow().date()) is None:
         raise ServiceError(_("This facility holds no valid licence for the hazardous category %(category)s.",
                              category=category.code), field="facility_id")
     if lot is not None and not hazardous.may_go_to(category, lot.transfer_approval_ref, facility.in_province):
@@ -234,6 +235,9 @@ def create_profile(session: so.Session, user: User, data: ProfileInput) -> Deman
         raise ServiceError(_("Choose a category."), field="category")
     if data.period_end < data.period_start:
         raise ServiceError(_("The period must end after it starts."), field="period_end")
+    # Refused here, not only filtered at clearing: a standing demand the facility may never receive is misleading.
+    # A profile starting later needs the licence still valid when it starts.
+    _check_hazardous(session, facility, category, on=max(utcnow().date(), data.period_start))
     if problem := quantities.tonnes_problem(data.tonnes):
         raise ServiceError(problem, field="tonnes")
     if problem := quantities.price_problem(data.price_yuan_per_t):

@@ -60,3 +60,18 @@ def test_the_carrier_list_says_who_may_carry_hazardous_waste(db, reference, make
     lapsed, _u2 = _carrier(until=YESTERDAY)
     items = {c["id"]: c["carries_hazardous"] for c in make_api(m["producer"]).get("/carriers").get_json()["items"]}
     assert items == {valid.id: True, lapsed.id: False}
+
+
+def test_a_hazardous_demand_profile_without_a_licence_is_a_422_problem(db, reference, make_api):
+    from tests.app.test_hazardous import TODAY, _market
+
+    m = _market(db, licence_codes=("HW11",), bid=False)
+    api = make_api(m["plant_user"])
+    body = {"facility_id": m["plant"].id, "category": "oil_sludge", "period_start": TODAY.isoformat(),
+            "period_end": NEXT_YEAR.isoformat(), "tonnes": "500", "price_yuan_per_t": "-400"}
+    refused = api.post("/demand-profiles", body)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert refused.get_json()["errors"][0]["field"] == "facility_id"
+    assert api.get("/demand-profiles").get_json()["items"] == []
+    assert make_api(m["producer"]).post("/demand-profiles", body).status_code == 403
+    assert api.post("/demand-profiles", {**body, "category": "fly_ash"}).status_code == 201

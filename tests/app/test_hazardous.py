@@ -347,3 +347,60 @@ def test_a_facility_licence_may_name_a_whole_hw_class(db, reference):
     with pytest.raises(ServiceError) as refused:
         facilities.create(db.session, user, data("HW99"))
     assert refused.value.field == "licences"
+
+
+# ----------------------------------------------------------------------------- standing demand
+
+
+def _profile_input(m, category_code="oil_sludge", start=TODAY):
+    from app.services import bids as bid_service
+
+    return bid_service.ProfileInput(facility_id=m["plant"].id, category_code=category_code, period_start=start,
+                                    period_end=start + dt.timedelta(days=90), tonnes=Decimal("500"),
+                                    price_yuan_per_t=Decimal("-400"), max_haul_km=500, quality_limits={})
+
+
+@pytest.mark.parametrize("codes, until, start, created", [
+    (("HW08",), NEXT_YEAR, TODAY, True),
+    (("071-001-08",), None, TODAY, True),
+    (("HW11",), NEXT_YEAR, TODAY, False),                              # another HW class
+    (("HW08",), YESTERDAY, TODAY, False),                              # lapsed
+    (("HW08",), NEXT_YEAR, NEXT_YEAR + dt.timedelta(days=1), False),   # lapses before the profile starts
+    (None, None, TODAY, False),                                        # no licence at all
+])
+def test_a_hazardous_demand_profile_needs_a_covering_licence(db, reference, codes, until, start, created):
+    from app.services import bids as bid_service
+    from models import DemandProfile
+
+    m = _market(db, licence_codes=codes, licence_until=until, bid=False)
+    if created:
+        assert bid_service.create_profile(db.session, m["plant_user"], _profile_input(m, start=start)).id
+    else:
+        with pytest.raises(ServiceError) as refused:
+            bid_service.create_profile(db.session, m["plant_user"], _profile_input(m, start=start))
+        assert refused.value.field == "facility_id" and "licence" in str(refused.value)
+        db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(DemandProfile.id))) == (1 if created else 0)
+
+
+def test_a_non_hazardous_profile_needs_no_licence(db, reference):
+    from app.services import bids as bid_service
+
+    m = _market(db, licence_codes=None, bid=False)
+    assert bid_service.create_profile(db.session, m["plant_user"], _profile_input(m, "fly_ash")).id
+
+
+def test_the_profile_form_shows_the_licence_refusal(auth, client, db, reference):
+    from models import DemandProfile
+
+    m = _market(db, licence_codes=("HW11",), bid=False)
+    auth.login(m["plant_user"].email)
+    token = csrf_token(client, "/bids/profiles/new")
+    response = client.post("/bids/profiles/new", data={
+        "csrf_token": token, "facility_id": m["plant"].id, "category": "oil_sludge",
+        "period_start": TODAY.isoformat(), "period_end": (TODAY + dt.timedelta(days=30)).isoformat(),
+        "tonnes": "500", "price_yuan_per_t": "-400", "max_haul_km": "300"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "no valid licence for the hazardous category oil_sludge" in page and 'value="500' in page
+    assert db.session.scalar(sa.select(sa.func.count(DemandProfile.id))) == 0

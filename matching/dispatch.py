@@ -29,12 +29,14 @@ OUT_OF_RANGE = "out_of_range"
 NO_ROAD = "no_road"
 TIME_WINDOW = "time_window"
 FLEET_FULL = "fleet_full"
+NO_HAZARDOUS_VEHICLE = "no_hazardous_vehicle"
 REASON_TEXT = {
     TOO_HEAVY: "heavier than every truck and cannot be split",
     OUT_OF_RANGE: "the round trip from every depot able to carry it exceeds that truck's max_km",
     NO_ROAD: "no road between its pickup, drop-off and any depot",
     TIME_WINDOW: "its ready/due days fall outside the plan's days",
     FLEET_FULL: "no truck-day left to carry it within max_km and the time window",
+    NO_HAZARDOUS_VEHICLE: "it is hazardous and no vehicle is covered by a dangerous-goods permit",
 }
 # Bounds that keep every integer in the solver far inside 64 bits.
 MAX_TRUCKLOADS = 3000
@@ -58,6 +60,8 @@ class Vehicle:
     capacity_t: Decimal
     cost_yuan_per_km: Decimal
     max_km: Decimal
+    # Covered by the carrier's dangerous-goods road transport permit: may carry hazardous loads.
+    hazardous_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class Load:
     ready_day: int | None = None
     due_day: int | None = None
     divisible: bool = True
+    # Hazardous waste: only on hazardous_ok vehicles, and never on one route with non-hazardous loads.
+    hazardous: bool = False
 
 
 @dataclass
@@ -282,16 +288,24 @@ def _round_trip(m: np.ndarray, depot: int, a: int, b: int) -> int:
     return -1 if min(legs) < 0 else int(sum(legs))
 
 
+def may_carry(vehicle: Vehicle, load: Load) -> bool:
+    """Whether the vehicle may carry the load at all: a hazardous load needs a permitted vehicle."""
+    return vehicle.hazardous_ok or not load.hazardous
+
+
 def _screen(problem: DispatchProblem, m: np.ndarray, days: int) -> tuple[list[_Truckload], list[Unserved]]:
     """Split loads into truckloads and set aside those no vehicle could ever serve, with the reason."""
     point = {p: k for k, p in enumerate(problem.points)}
-    caps = [kg_of(v.capacity_t) for v in problem.vehicles]
     truckloads: list[_Truckload] = []
     unserved: list[Unserved] = []
     for li, ld in enumerate(problem.loads):
+        able = [v for v in problem.vehicles if may_carry(v, ld)]
+        caps = [kg_of(v.capacity_t) for v in able]
         kg = kg_of(ld.tonnes)
         reason = None
-        if not caps or (not ld.divisible and kg > max(caps)):
+        if problem.vehicles and not able:
+            reason = NO_HAZARDOUS_VEHICLE
+        elif not caps or (not ld.divisible and kg > max(caps)):
             reason = TOO_HEAVY
         elif (ld.ready_day or 0) >= days or (ld.due_day is not None and ld.due_day < (ld.ready_day or 0)):
             reason = TIME_WINDOW
@@ -300,7 +314,7 @@ def _screen(problem: DispatchProblem, m: np.ndarray, days: int) -> tuple[list[_T
             continue
         pieces = [kg] if kg <= max(caps) else _split(kg, max(caps))
         a, b = point[ld.pickup], point[ld.dropoff]
-        trips = [(_round_trip(m, point[v.depot], a, b), v, cap) for v, cap in zip(problem.vehicles, caps, strict=True)]
+        trips = [(_round_trip(m, point[v.depot], a, b), v, cap) for v, cap in zip(able, caps, strict=True)]
         if all(t < 0 for t, _v, _c in trips):
             unserved.append(Unserved(ld.id, ld.tonnes, NO_ROAD))
             continue
@@ -396,6 +410,7 @@ def _route(problem: DispatchProblem, m: np.ndarray, idx: _Index) -> tuple[list[l
             routing.VehicleVar(p).SetValues([-1, *allowed])  # -1: left out, paying the penalty
         routing.AddDisjunction([p], penalty)
         routing.AddDisjunction([d], penalty)
+    _segregate(routing, manager, problem, idx, len(nodes))
 
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = FIRST_SOLUTION
@@ -415,6 +430,28 @@ def _route(problem: DispatchProblem, m: np.ndarray, idx: _Index) -> tuple[list[l
     return (routes if windows else _earliest_days(routes, len(problem.vehicles))), status
 
 
+def _segregate(routing, manager, problem: DispatchProblem, idx: _Index, n_nodes: int) -> None:
+    """A route carries hazardous or non-hazardous loads, never both (no mixing aboard, and no ordinary load in a
+    truck that carried hazardous waste earlier that day, nor the reverse).
+
+    Two counting dimensions: hazardous pickups so far and ordinary pickups so far along the route (never
+    decreasing). A pickup may only come where the other kind's count is still 0, so the first pickup fixes the
+    route's kind. Domain bounds on cumuls, unlike a product constraint, are checked cheaply by local search."""
+    kinds = [problem.loads[tl.load].hazardous for tl in idx.truckloads]
+    if all(kinds) or not any(kinds):
+        return
+    for kind, name in ((True, "hazardous_pickups"), (False, "ordinary_pickups")):
+        counts = [0] * n_nodes
+        for t, hazardous in enumerate(kinds):
+            counts[idx.pickup(t)] = int(hazardous == kind)
+        routing.AddDimension(routing.RegisterUnaryTransitVector(counts), 0, len(kinds), True, name)
+    hazardous_so_far = routing.GetDimensionOrDie("hazardous_pickups")
+    ordinary_so_far = routing.GetDimensionOrDie("ordinary_pickups")
+    for t, hazardous in enumerate(kinds):
+        at = manager.NodeToIndex(idx.pickup(t))
+        (ordinary_so_far if hazardous else hazardous_so_far).CumulVar(at).SetMax(0)
+
+
 def _has_windows(problem: DispatchProblem) -> bool:
     return any(ld.ready_day is not None or ld.due_day is not None for ld in problem.loads)
 
@@ -431,11 +468,12 @@ def _earliest_days(routes: list[list[int]], n_vehicles: int) -> list[list[int]]:
 
 
 def _allowed(problem: DispatchProblem, idx: _Index, tl: _Truckload) -> list[int]:
-    """Routing vehicles that may carry a truckload: big enough, on a day inside its window."""
+    """Routing vehicles that may carry a truckload: big enough, permitted if hazardous, on a day in its window."""
     ld = problem.loads[tl.load]
     first, last = ld.ready_day or 0, ld.due_day if ld.due_day is not None else MAX_DAYS
     return [k for k, (vi, day) in enumerate(idx.vehicle_days)
-            if first <= day <= last and kg_of(problem.vehicles[vi].capacity_t) >= tl.kg]
+            if first <= day <= last and kg_of(problem.vehicles[vi].capacity_t) >= tl.kg
+            and may_carry(problem.vehicles[vi], ld)]
 
 
 # -- decoding ----------------------------------------------------------------------------------
@@ -499,7 +537,8 @@ def _baseline(problem: DispatchProblem, m: np.ndarray, idx: _Index, served: list
         tl = idx.truckloads[t]
         ld = problem.loads[tl.load]
         a, b = point[ld.pickup], point[ld.dropoff]
-        trips = [_round_trip(m, point[v.depot], a, b) for v in problem.vehicles if kg_of(v.capacity_t) >= tl.kg]
+        trips = [_round_trip(m, point[v.depot], a, b) for v in problem.vehicles
+                 if kg_of(v.capacity_t) >= tl.kg and may_carry(v, ld)]
         best = min(t for t in trips if t >= 0)
         total += best
         empty += best - int(m[a, b])

@@ -14,7 +14,8 @@ from .units import to_decimal, tonnes, yuan
 _TOP = {"points", "km", "vehicles", "loads", "days", "time_limit_s"}
 _POINT = {"id", "lon", "lat", "name"}
 _VEHICLE = {"id", "depot", "capacity_t", "cost_yuan_per_km", "max_km"}
-_LOAD = {"id", "pickup", "dropoff", "tonnes", "ready_day", "due_day", "divisible"}
+_VEHICLE_OPTIONAL = {"hazardous_ok"}
+_LOAD = {"id", "pickup", "dropoff", "tonnes", "ready_day", "due_day", "divisible", "hazardous"}
 MAX_POINTS = 2000
 
 
@@ -121,7 +122,7 @@ def _day(item, key: str, where: str) -> int | None:
 
 def _vehicle(k: int, item) -> Vehicle:
     where = _where("vehicles", k, item)
-    _fields(item, _VEHICLE, where)
+    _fields(item, _VEHICLE | _VEHICLE_OPTIONAL, where)
     for key in _VEHICLE:
         if key not in item:
             raise ProblemError(f"missing field {key!r}", where)
@@ -131,6 +132,7 @@ def _vehicle(k: int, item) -> Vehicle:
         capacity_t=_located(tonnes, item["capacity_t"], "capacity_t", where),
         cost_yuan_per_km=_located(yuan, item["cost_yuan_per_km"], "cost_yuan_per_km", where),
         max_km=_located(_km, item["max_km"], "max_km", where),
+        hazardous_ok=_flag(item, "hazardous_ok", False, where),
     )
 
 
@@ -140,9 +142,7 @@ def _load(k: int, item) -> Load:
     for key in ("id", "pickup", "dropoff", "tonnes"):
         if key not in item:
             raise ProblemError(f"missing field {key!r}", where)
-    divisible = item.get("divisible", True)
-    if not isinstance(divisible, bool):
-        raise ProblemError("divisible must be true or false", where)
+    divisible = _flag(item, "divisible", True, where)
     return Load(
         id=_ident(item, where),
         pickup=_text(item, "pickup", where),
@@ -151,4 +151,13 @@ def _load(k: int, item) -> Load:
         ready_day=_day(item, "ready_day", where),
         due_day=_day(item, "due_day", where),
         divisible=divisible,
+        hazardous=_flag(item, "hazardous", False, where),
     )
+
+
+def _flag(item, key: str, default: bool, where: str) -> bool:
+    """An optional true/false field (absent: the default, so older files keep their meaning)."""
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        raise ProblemError(f"{key} must be true or false", where)
+    return value

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from matching.dispatch import (
     FLEET_FULL,
+    NO_HAZARDOUS_VEHICLE,
     NO_ROAD,
     OUT_OF_RANGE,
     TIME_WINDOW,
@@ -203,3 +204,65 @@ def instances(draw):
 @given(instances())
 def test_random_plans_keep_every_rule(p):
     check_plan(p, solve_dispatch(p))
+
+
+# ----------------------------------------------------------------------------- hazardous loads
+
+
+def _kinds(result, loads):
+    """Per route, the set of hazardous flags of the loads it carries."""
+    hazardous = {ld.id: ld.hazardous for ld in loads}
+    return [{hazardous[s.load] for s in r.stops} for r in result.routes]
+
+
+def test_a_hazardous_load_needs_a_permitted_vehicle():
+    loads = [load("H", "A", "B", 20, hazardous=True), load("N", "A", "B", 5)]
+    result = solve_dispatch(problem([truck("T1")], loads))
+    assert [(u.load, u.reason) for u in result.unserved] == [("H", NO_HAZARDOUS_VEHICLE)]
+    assert "dangerous-goods permit" in result.unserved[0].message
+    assert served_tonnes(result) == {"N": Decimal(5)}
+
+
+def test_hazardous_and_ordinary_loads_never_share_a_route():
+    # Both would fit one 32 t truck (and sharing would save 200 km), but they must ride apart.
+    loads = [load("H", "A", "B", 10, hazardous=True), load("N", "A", "B", 10)]
+    vehicles = [Vehicle("P", "D", Decimal(32), Decimal(4), Decimal(900), hazardous_ok=True), truck("T2")]
+    result = solve_dispatch(problem(vehicles, loads))
+    assert not result.unserved and served_tonnes(result) == {"H": Decimal(10), "N": Decimal(10)}
+    assert all(len(kinds) == 1 for kinds in _kinds(result, loads))
+    assert {r.vehicle for r in result.routes if r.stops[0].load == "H"} == {"P"}
+
+
+def test_one_permitted_truck_carries_both_kinds_on_different_days():
+    loads = [load("H", "A", "B", 10, hazardous=True), load("N", "A", "B", 10)]
+    vehicles = [Vehicle("P", "D", Decimal(32), Decimal(4), Decimal(900), hazardous_ok=True)]
+    result = solve_dispatch(problem(vehicles, loads, days=2))
+    assert not result.unserved and len(result.routes) == 2 and {r.day for r in result.routes} == {0, 1}
+    assert all(len(kinds) == 1 for kinds in _kinds(result, loads))
+    # On one day only, the truck serves one kind and reports the other as left over for want of a truck-day.
+    single = solve_dispatch(problem(vehicles, loads, days=1))
+    assert len(single.routes) == 1 and [u.reason for u in single.unserved] == [FLEET_FULL]
+
+
+def test_without_hazardous_loads_the_flags_change_nothing():
+    loads = [load("N1", "A", "B", 10), load("N2", "B", "A", 10)]
+    plain = solve_dispatch(problem([truck("T1")], loads))
+    flagged = solve_dispatch(problem([Vehicle("T1", "D", Decimal(32), Decimal(4), Decimal(900),
+                                              hazardous_ok=True)], loads))
+    assert plain.total_km == flagged.total_km and not flagged.unserved
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from("AB"), st.integers(1, 30), st.booleans()), min_size=1, max_size=6),
+       st.lists(st.booleans(), min_size=1, max_size=3))
+def test_no_route_ever_mixes_kinds_or_carries_hazardous_on_an_unpermitted_truck(specs, permits):
+    loads = [load(f"L{k}", a, "B" if a == "A" else "A", t, hazardous=h) for k, (a, t, h) in enumerate(specs)]
+    vehicles = [Vehicle(f"T{k}", "D", Decimal(32), Decimal(4), Decimal(900), hazardous_ok=p)
+                for k, p in enumerate(permits)]
+    result = solve_dispatch(problem(vehicles, loads, days=2, t=0.2))
+    permitted = {v.id for v in vehicles if v.hazardous_ok}
+    kinds = _kinds(result, loads)
+    assert all(len(k) == 1 for k in kinds)
+    assert all(r.vehicle in permitted for r, k in zip(result.routes, kinds, strict=True) if True in k)
+    if not permitted:
+        assert {u.load for u in result.unserved} >= {ld.id for ld in loads if ld.hazardous}

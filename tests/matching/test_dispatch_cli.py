@@ -73,3 +73,19 @@ def test_prints_a_readable_table(tmp_path, capsys):
 def test_bad_input_exits_2_naming_the_entry(tmp_path, capsys, data, needle):
     code, out, err = _run(tmp_path, capsys, data, "--json")
     assert code == 2 and out == "" and needle in err
+
+
+def test_hazardous_flags_are_optional_and_checked(tmp_path, capsys):
+    # Two days: the one truck takes the hazardous load one day and the ordinary backhaul the other.
+    data = {**PROBLEM, "days": 2, "vehicles": [{**PROBLEM["vehicles"][0], "hazardous_ok": True}],
+            "loads": [{**PROBLEM["loads"][0], "hazardous": True}, PROBLEM["loads"][1]]}
+    code, out, _err = _run(tmp_path, capsys, data, "--json")
+    answer = json.loads(out)
+    assert code == 0 and not answer["unserved"] and len(answer["routes"]) == 2
+    data["vehicles"][0]["hazardous_ok"] = False
+    code, out, _err = _run(tmp_path, capsys, data, "--json")
+    assert code == 0 and [u["reason"] for u in json.loads(out)["unserved"]] == ["no_hazardous_vehicle"]
+    for bad in ({**data, "loads": [{**PROBLEM["loads"][0], "hazardous": "yes"}]},
+                {**data, "vehicles": [{**PROBLEM["vehicles"][0], "hazardous_ok": 1}]}):
+        code, out, err = _run(tmp_path, capsys, bad, "--json")
+        assert code == 2 and "must be true or false" in err

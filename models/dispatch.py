@@ -45,6 +45,8 @@ class Vehicle(TimestampMixin, Base):
     depot_lon: so.Mapped[Optional[float]] = so.mapped_column(sa.Float)
     depot_lat: so.Mapped[Optional[float]] = so.mapped_column(sa.Float)
     active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Listed on the organisation's road dangerous-goods transport permit: may carry hazardous loads.
+    hazardous_ok: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     organization: so.Mapped[Organization] = so.relationship()
     depot_facility: so.Mapped[Optional[Facility]] = so.relationship()

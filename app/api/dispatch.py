@@ -32,6 +32,14 @@ class VehicleIn(schemas.Input):
     depot_place: Optional[schemas.Text(50)] = None
     depot_lon: Optional[float] = None
     depot_lat: Optional[float] = None
+    hazardous_ok: bool = Field(False, description="Listed on the organisation's dangerous-goods transport permit: "
+                                                  "may carry hazardous loads (needs a valid permit on record).")
+
+
+class VehicleHazardousIn(schemas.Input):
+    """Whether the truck is listed on the organisation's dangerous-goods transport permit."""
+
+    hazardous_ok: bool
 
 
 class VehicleOut(schemas.Output):
@@ -46,6 +54,7 @@ class VehicleOut(schemas.Output):
     depot_lon: Optional[float]
     depot_lat: Optional[float]
     active: bool
+    hazardous_ok: bool
 
 
 class VehiclePage(schemas.Output):
@@ -244,8 +253,16 @@ def list_vehicles(query: schemas.PageQuery):
 def add_vehicle(body: VehicleIn):
     """Register a truck of your carrier organisation (verified carriers only)."""
     data = dispatch.VehicleInput(body.plate, body.capacity_t, body.cost_yuan_per_km, body.max_km, body.depot_place,
-                                 body.depot_lon, body.depot_lat)
+                                 body.depot_lon, body.depot_lat, body.hazardous_ok)
     return vehicle_out(dispatch.add_vehicle(db.session, _carrier(), data))
+
+
+@op("POST", "/vehicles/<int:vehicle_id>/hazardous", summary="Mark a vehicle as on the dangerous-goods permit",
+    tag="dispatch", body=VehicleHazardousIn, response=VehicleOut, allow=policy.may_see_manifests)
+def set_vehicle_hazardous(vehicle_id: int, body: VehicleHazardousIn):
+    """Mark a truck as listed (or no longer listed) on your road dangerous-goods transport permit; dispatch plans
+    put hazardous loads only on listed trucks, and never together with other loads."""
+    return vehicle_out(dispatch.set_hazardous_ok(db.session, _carrier(), vehicle_id, body.hazardous_ok))
 
 
 @op("POST", "/vehicles/<int:vehicle_id>/retire", summary="Retire a vehicle", tag="dispatch", response=VehicleOut,

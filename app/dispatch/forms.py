@@ -5,7 +5,16 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
@@ -26,6 +35,7 @@ class VehicleForm(FlaskForm):
     depot_place = StringField(_l("Depot: county or city"), validators=[Optional(), Length(max=50)])
     depot_lon = FloatField(_l("…or depot longitude (WGS84)"), validators=[Optional()])
     depot_lat = FloatField(_l("…and latitude"), validators=[Optional()])
+    hazardous_ok = BooleanField(_l("Listed on our dangerous-goods transport permit (may carry hazardous waste)"))
 
 
 class PlanForm(FlaskForm):

@@ -27,6 +27,8 @@ UNSERVED_REASON = {
     "no_road": _l("No road between its pickup, drop-off and a depot"),
     "time_window": _l("Its ready and due dates leave no day of the plan to carry it"),
     "fleet_full": _l("No truck-day left to carry it within its km a day and its dates"),
+    "no_hazardous_vehicle": _l("Hazardous waste, and none of the chosen trucks is listed on your dangerous-goods "
+                               "transport permit"),
 }
 
 
@@ -151,7 +153,7 @@ def vehicles():
         if form.validate():
             data = dispatch.VehicleInput(form.plate.data, form.capacity_t.data, form.cost_yuan_per_km.data,
                                          form.max_km.data, form.depot_place.data, form.depot_lon.data,
-                                         form.depot_lat.data)
+                                         form.depot_lat.data, bool(form.hazardous_ok.data))
             try:
                 vehicle = dispatch.add_vehicle(db.session, current_user.row, data)
             except PermissionDenied:
@@ -189,6 +191,16 @@ def permit():
             flash(_("Dangerous-goods transport permit saved."), "success")
             return redirect(url_for("dispatch.vehicles"))
     return _vehicles_page(None, form, 400)
+
+
+@blueprint.route("/vehicles/<int:vehicle_id>/hazardous", methods=["POST"])
+@allowed(policy.may_see_manifests)
+def vehicle_hazardous(vehicle_id: int):
+    """Mark a truck as listed on the dangerous-goods permit (hazardous_ok=1) or no longer listed."""
+    covered = request.form.get("hazardous_ok") == "1"
+    return perform(lambda: dispatch.set_hazardous_ok(db.session, current_user.row, vehicle_id, covered),
+                   _("Vehicle may carry hazardous waste.") if covered else
+                   _("Vehicle no longer carries hazardous waste."), url_for("dispatch.vehicles"))
 
 
 @blueprint.route("/vehicles/<int:vehicle_id>/retire", methods=["POST"])

@@ -85,6 +85,7 @@ class VehicleInput:
     depot_place: str | None = None
     depot_lon: float | None = None
     depot_lat: float | None = None
+    hazardous_ok: bool = False
 
 
 def _in(value, bounds, field: str, message: str):
@@ -121,9 +122,11 @@ def add_vehicle(session: so.Session, user: User, data: VehicleInput) -> Vehicle:
     max_km = _in(data.max_km, MAX_KM, "max_km",
                  _("Maximum km a day must lie between %(lo)s and %(hi)s.", lo=MAX_KM[0], hi=MAX_KM[1]))
     name, lon, lat = _depot(data)
+    if data.hazardous_ok:
+        _require_valid_permit(user)
     vehicle = Vehicle(organization_id=user.organization_id, plate=plate, capacity_t=quantities.tonnes(capacity),
                       cost_yuan_per_km=quantities.yuan(cost), max_km=int(max_km), depot_name=name,
-                      depot_lon=lon, depot_lat=lat)
+                      depot_lon=lon, depot_lat=lat, hazardous_ok=bool(data.hazardous_ok))
     session.add(vehicle)
     try:
         session.flush()
@@ -131,7 +134,8 @@ def add_vehicle(session: so.Session, user: User, data: VehicleInput) -> Vehicle:
         session.rollback()
         raise ServiceError(_("Your organisation already has a vehicle with this plate."), field="plate") from None
     audit.record(session, user.id, "vehicle", vehicle.id, "added",
-                 {"plate": plate, "capacity_t": vehicle.capacity_t, "max_km": vehicle.max_km})
+                 {"plate": plate, "capacity_t": vehicle.capacity_t, "max_km": vehicle.max_km,
+                  "hazardous_ok": vehicle.hazardous_ok})
     session.commit()
     return vehicle
 
@@ -144,6 +148,27 @@ def retire_vehicle(session: so.Session, user: User, vehicle_id: int) -> Vehicle:
         raise PermissionDenied(_("No such vehicle."))
     vehicle.active = False
     audit.record(session, user.id, "vehicle", vehicle.id, "retired", {})
+    session.commit()
+    return vehicle
+
+
+def _require_valid_permit(user: User) -> None:
+    """A truck is marked as covered by the dangerous-goods permit only while the organisation holds a valid one."""
+    if not policy.carries_hazardous(user.organization, None, utcnow().date()):
+        raise ServiceError(_("Record your organisation's valid road dangerous-goods transport permit first: only "
+                             "vehicles listed on it may carry hazardous waste."), field="hazardous_ok")
+
+
+def set_hazardous_ok(session: so.Session, user: User, vehicle_id: int, covered: bool) -> Vehicle:
+    """Mark a truck as covered (or no longer covered) by the organisation's dangerous-goods permit."""
+    _require_carrier(user)
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None or vehicle.organization_id != user.organization_id or not vehicle.active:
+        raise PermissionDenied(_("No such vehicle."))
+    if covered:
+        _require_valid_permit(user)
+    vehicle.hazardous_ok = bool(covered)
+    audit.record(session, user.id, "vehicle", vehicle.id, "hazardous_ok", {"hazardous_ok": vehicle.hazardous_ok})
     session.commit()
     return vehicle
 
@@ -353,10 +378,15 @@ def build_problem(session: so.Session, plan: DispatchPlan) -> routing.DispatchPr
     matrix = [[round(float(x), 3) if x == x and x != float("inf") else None for x in row] for row in km]
     windows = plan_windows(plan)
     loads = [routing.Load(str(s.id), f"F{s.award.allocation.lot.facility_id}", f"F{s.award.allocation.facility_id}",
-                          quantities.tonnes(s.dispatched_tonnes), *window_days(plan, windows.get(s.id, (None, None))))
+                          quantities.tonnes(s.dispatched_tonnes), *window_days(plan, windows.get(s.id, (None, None))),
+                          hazardous=s.award.allocation.lot.category.hazardous)
              for s in plan_shipments]
+    # A truck carries hazardous loads only while it is marked as listed on the permit and the permit is valid.
+    today = utcnow().date()
     fleet = [routing.Vehicle(str(v.id), _depot_point(v), quantities.tonnes(v.capacity_t),
-                             Decimal(v.cost_yuan_per_km), Decimal(v.max_km)) for v in trucks]
+                             Decimal(v.cost_yuan_per_km), Decimal(v.max_km),
+                             hazardous_ok=v.hazardous_ok and policy.carries_hazardous(v.organization, None, today))
+             for v in trucks]
     return routing.DispatchProblem(ids, matrix, fleet, loads, days=plan.days, time_limit_s=plan.time_limit_s)
 
 

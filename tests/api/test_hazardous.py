@@ -75,3 +75,21 @@ def test_a_hazardous_demand_profile_without_a_licence_is_a_422_problem(db, refer
     assert api.get("/demand-profiles").get_json()["items"] == []
     assert make_api(m["producer"]).post("/demand-profiles", body).status_code == 403
     assert api.post("/demand-profiles", {**body, "category": "fly_ash"}).status_code == 201
+
+
+def test_vehicles_on_the_permit_over_the_api(db, reference, make_api):
+    org, user = _carrier()
+    api = make_api(user)
+    body = {"plate": "黑A22222", "capacity_t": "30", "cost_yuan_per_km": "5", "max_km": 800, "depot_place": "哈尔滨"}
+    plain = api.post("/vehicles", body)
+    assert plain.status_code == 201 and plain.get_json()["hazardous_ok"] is False  # the field is optional
+    listed = api.post("/vehicles", {**body, "plate": "黑A33333", "hazardous_ok": True})
+    assert listed.status_code == 201 and listed.get_json()["hazardous_ok"] is True
+    vehicle_id = plain.get_json()["id"]
+    assert api.post(f"/vehicles/{vehicle_id}/hazardous", {"hazardous_ok": True}).get_json()["hazardous_ok"] is True
+    assert api.post(f"/vehicles/{vehicle_id}/hazardous", {"hazardous_ok": "maybe"}).status_code == 422
+    _other_org, other = _carrier(permit=None, until=None)
+    other_api = make_api(other)
+    assert other_api.post(f"/vehicles/{vehicle_id}/hazardous", {"hazardous_ok": False}).status_code in (403, 404)
+    refused = other_api.post("/vehicles", {**body, "hazardous_ok": True})
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "hazardous_ok"

@@ -404,3 +404,97 @@ def test_the_profile_form_shows_the_licence_refusal(auth, client, db, reference)
     page = response.get_data(as_text=True)
     assert "no valid licence for the hazardous category oil_sludge" in page and 'value="500' in page
     assert db.session.scalar(sa.select(sa.func.count(DemandProfile.id))) == 0
+
+
+# ----------------------------------------------------------------------------- trucks on the permit
+
+
+def _truck(db, user, plate="黑A12345", hazardous_ok=False):
+    return dispatch.add_vehicle(db.session, user, dispatch.VehicleInput(
+        plate, Decimal("30"), Decimal("5"), 800, "哈尔滨市", None, None, hazardous_ok))
+
+
+def _hazardous_plan(db, *, listed: bool):
+    m = _awarded(db)
+    org, user = _carrier()
+    load = shipments.dispatch(db.session, m["producer"], m["award"].id, Decimal("10"), "黑E12345", org.id, 12)
+    truck = _truck(db, user, hazardous_ok=listed)
+    plan = dispatch.start_plan(db.session, user, [load.id], [truck.id], TODAY, 1, dispatch.TIME_LIMITS_S[0])
+    db.session.expire_all()
+    return m, user, load, truck, plan
+
+
+def test_only_trucks_on_the_permit_carry_hazardous_loads_in_a_plan(db, reference):
+    from models import DispatchPlan
+
+    _m, _user, load, truck, plan = _hazardous_plan(db, listed=False)
+    plan = db.session.get(DispatchPlan, plan.id)
+    assert plan.status == "ready" and plan.stops == []
+    assert plan.unserved == [{"shipment": load.id, "tonnes": "10.000", "reason": "no_hazardous_vehicle"}]
+    problem = dispatch.build_problem(db.session, plan)
+    assert [ld.hazardous for ld in problem.loads] == [True] and [v.hazardous_ok for v in problem.vehicles] == [False]
+
+
+def test_a_truck_on_the_permit_carries_it(db, reference):
+    from models import DispatchPlan
+
+    _m, _user, load, _truck_row, plan = _hazardous_plan(db, listed=True)
+    plan = db.session.get(DispatchPlan, plan.id)
+    assert plan.status == "ready" and not plan.unserved and {s.shipment_id for s in plan.stops} == {load.id}
+
+
+def test_a_listed_truck_of_a_carrier_whose_permit_lapsed_is_not_offered_to_the_solver(db, reference):
+    from models import DispatchPlan
+
+    _m, user, _load, _truck_row, plan = _hazardous_plan(db, listed=True)
+    user.organization.dg_permit_valid_until = YESTERDAY
+    db.session.commit()
+    assert [v.hazardous_ok for v in dispatch.build_problem(db.session, db.session.get(DispatchPlan, plan.id))
+            .vehicles] == [False]
+
+
+def test_a_truck_is_put_on_the_permit_only_with_a_valid_permit_and_by_its_own_carrier(db, reference):
+    _org, user = _carrier(permit=None, until=None)
+    with pytest.raises(ServiceError) as refused:
+        _truck(db, user, hazardous_ok=True)
+    assert refused.value.field == "hazardous_ok"
+    db.session.rollback()
+    truck = _truck(db, user)
+    with pytest.raises(ServiceError):
+        dispatch.set_hazardous_ok(db.session, user, truck.id, True)
+    _org2, permitted = _carrier()
+    with pytest.raises(PermissionDenied):
+        dispatch.set_hazardous_ok(db.session, permitted, truck.id, True)  # another carrier's truck
+    own = _truck(db, permitted, plate="黑A54321")
+    assert dispatch.set_hazardous_ok(db.session, permitted, own.id, True).hazardous_ok is True
+    assert dispatch.set_hazardous_ok(db.session, permitted, own.id, False).hazardous_ok is False
+    # Taking a truck off the permit needs no permit (a lapsed permit must not lock a truck on it).
+    user.organization.dg_permit_no, user.organization.dg_permit_valid_until = "x", YESTERDAY
+    assert dispatch.set_hazardous_ok(db.session, user, truck.id, False).hazardous_ok is False
+
+
+def test_the_vehicles_page_adds_and_toggles_trucks_on_the_permit(auth, client, db, reference):
+    from models import Vehicle
+
+    _org, user = _carrier()
+    auth.login(user.email)
+    token = csrf_token(client, "/dispatch/vehicles")
+    added = client.post("/dispatch/vehicles", data={
+        "csrf_token": token, "plate": "黑A11111", "capacity_t": "30", "cost_yuan_per_km": "5", "max_km": "800",
+        "depot_place": "哈尔滨", "hazardous_ok": "y"})
+    assert added.status_code == 302
+    truck = db.session.scalar(sa.select(Vehicle))
+    assert truck.hazardous_ok is True
+    assert "On the permit" in client.get("/dispatch/vehicles").get_data(as_text=True)
+    off = client.post(f"/dispatch/vehicles/{truck.id}/hazardous", data={"csrf_token": token, "hazardous_ok": "0"})
+    assert off.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Vehicle, truck.id).hazardous_ok is False
+    assert client.post(f"/dispatch/vehicles/{truck.id}/hazardous", data={"hazardous_ok": "1"}).status_code == 400
+
+
+def test_the_plan_page_gives_the_reason_in_words(auth, client, db, reference):
+    _m, user, _load, _truck_row, plan = _hazardous_plan(db, listed=False)
+    auth.login(user.email)
+    page = client.get(f"/dispatch/plans/{plan.id}").get_data(as_text=True)
+    assert "none of the chosen trucks is listed on your dangerous-goods transport permit" in page

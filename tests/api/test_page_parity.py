@@ -170,6 +170,23 @@ def test_lots_are_imported_all_or_nothing(apis, market):
     assert len(apis["producer"].get("/lots/own").get_json()["items"]) == 3  # nothing more imported
 
 
+def test_lot_import_reads_the_hazardous_columns_like_the_lot_api(apis, market):
+    name = DAQING_PLANT["name"]
+    row = [name, "oil_sludge", "50", "-800", "2026-11-01", "", "", "", "", "", "黑环危转〔2026〕018号", "液态", "T,I",
+           "200 L 钢桶"]
+    refused = upload(apis["producer"], "/lots/import", _csv(LOT_HEADER, [row, row[:12] + ["X"] + row[13:]]),
+                     "lots.csv")
+    assert refused.status_code == 422 and {e["line"] for e in refused.get_json()["errors"]} == {3}
+    done = upload(apis["producer"], "/lots/import", _csv(LOT_HEADER, [row]), "lots.csv")
+    assert done.status_code == 201, done.get_json()
+    lot = apis["producer"].get("/lots/own").get_json()["items"][0]
+    assert lot["category"] == "oil_sludge"
+    assert {k: lot.get(k) for k in ("transfer_approval_ref", "waste_form", "hazard_characteristics",
+                                     "packaging_type")} == {"transfer_approval_ref": "黑环危转〔2026〕018号",
+                                                            "waste_form": "liquid", "hazard_characteristics": "T,I",
+                                                            "packaging_type": "200 L 钢桶"}
+
+
 def test_lot_import_permissions_and_bad_files(apis, market):
     good = _csv(LOT_HEADER, [[DAQING_PLANT["name"], "fly_ash", "1", "1", "2026-11-01", "", "", "", "", ""]])
     assert upload(apis["recycler"], "/lots/import", good, "lots.csv").status_code == 403

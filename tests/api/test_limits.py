@@ -69,3 +69,52 @@ def test_a_receipt_far_above_the_load_is_refused_and_a_declaration_stays_within_
     assert too_much.status_code == 422
     assert apis["recycler"].post("/utilisation-declarations", {"award_id": award_id, "product": "cement",
                                                                "tonnes": "104"}).status_code == 201
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12"])
+def test_a_month_no_calendar_can_hold_is_refused_on_every_page_and_route_never_a_500(apis, users, market, client,
+                                                                                      month):
+    for path in (f"/bases/daqing/warnings?month={month}", f"/bases/daqing/missing?month={month}"):
+        assert apis["regulator"].get(path).status_code in (404, 422)
+    plan = apis["regulator"].post("/bases/daqing/seasonal-plans", {"start": month})
+    assert plan.status_code == 422 and plan.get_json()["errors"][0]["field"] == "start"
+    sign_in(client, users["regulator"])
+    for path in (f"/bases/daqing/warnings?month={month}", f"/bases/province/missing?month={month}"):
+        assert client.get(path).status_code == 200  # the form says so; the page shows the latest month instead
+    page = client.post("/bases/daqing/seasonal", data={"start": month,
+                                                       "csrf_token": csrf_token(client, "/bases/daqing/seasonal")})
+    assert page.status_code == 422
+    sign_in(client, users["producer"])
+    report = client.post("/bases/reports?lang=en", data={
+        "facility": market["plant"]["id"], "category": "fly_ash", "period": month, "generated_t": "10",
+        "stored_t": "10", "self_utilised_t": "0", "supplied_t": "0", "disposed_t": "0", "dumped_t": "0",
+        "from_storage_t": "0", "csrf_token": csrf_token(client, "/bases/reports")})
+    assert report.status_code == 400 and "YYYY-MM" in report.get_data(as_text=True)
+
+
+def _received(apis, award_id: str, tonnes: str) -> None:
+    shipment = apis["producer"].post(f"/awards/{award_id}/shipments",
+                                     {"tonnes": tonnes, "vehicle_plate": "黑E·12345"}).get_json()
+    assert apis["recycler"].post(f"/shipments/{shipment['id']}/receive",
+                                 {"received_tonnes": tonnes}).status_code == 200
+
+
+@pytest.mark.parametrize("period", ["9999-12-01", "0001-01-01", "1999-12-01"])
+def test_a_declaration_for_an_absurd_month_is_refused(apis, awarded, period):
+    _received(apis, awarded["award_id"], "100")
+    response = apis["recycler"].post("/utilisation-declarations", {"award_id": awarded["award_id"],
+                                                                   "product": "cement", "tonnes": "10",
+                                                                   "period": period})
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "period"
+    assert apis["recycler"].get("/utilisation-declarations").get_json()["items"] == []
+
+
+def test_declarations_add_up_to_at_most_what_was_received(apis, awarded):
+    declare = lambda t: apis["recycler"].post("/utilisation-declarations", {  # noqa: E731
+        "award_id": awarded["award_id"], "product": "cement", "tonnes": t}).status_code
+    assert declare("1") == 422  # nothing weighed in yet
+    _received(apis, awarded["award_id"], "100")
+    assert declare("60") == 201
+    assert declare("40.001") == 422  # 60 + 40.001 > 100
+    assert declare("40") == 201
+    assert declare("0.001") == 422

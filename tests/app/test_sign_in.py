@@ -57,7 +57,10 @@ def test_guessing_one_account_throttles_that_account_but_not_its_owners_browser(
 
 @pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
                                     "https://evil.example/", "/%0a/evil.example", "%2F%2Fevil.example",
-                                    "javascript:alert(1)", "/\t/evil.example", " //evil.example"])
+                                    "javascript:alert(1)", "/\t/evil.example", " //evil.example",
+                                    "https:evil.example", "///evil.example", "/%5Cevil.example",
+                                    "http:/\\evil.example", "%252F%252Fevil.example", "/%2F/evil.example",
+                                    "%09//evil.example"])
 def test_next_never_leaves_the_site(client, db, target):
     UserFactory(email="li@example.com")
     response = _login(client, "li@example.com", next_=target)
@@ -124,6 +127,10 @@ def test_an_unknown_email_costs_a_password_hash_too(db, monkeypatch):
     throttle = accounts.Throttle(5, 50, 15)
     assert accounts.authenticate(db.session, "nobody@example.com", "guess", "1.2.3.4", throttle) is None
     assert len(checked) == 1 and checked[0].startswith(("scrypt:", "pbkdf2:"))
+    accounts.create_admin(db.session, "li@example.com", "Li", "a real password")  # hashed as the app hashes
+    assert accounts.authenticate(db.session, "li@example.com", "guess", "5.6.7.8", throttle) is None
+    unknown, known = checked[0].split("$")[0], checked[1].split("$")[0]
+    assert unknown == known  # the same method and cost parameters as a real account's hash: the same work
 
 
 def test_random_bearer_strings_are_rate_limited_per_address(app, client, db, monkeypatch):

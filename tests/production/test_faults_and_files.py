@@ -7,6 +7,7 @@ import io
 import logging
 import threading
 import time
+import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from app.extensions import db as database
 from app.extensions import limiter
 from app.services import api_tokens, clearing, generation_reports, lot_import, spreadsheets
 from app.services.errors import ServiceError
-from models import Allocation, utcnow
+from models import Allocation, Lot, utcnow
 from tests.conftest import csrf_token, sign_in
 from tests.factories import FacilityFactory, small_market
 from tests.production.conftest import on_postgres
@@ -169,3 +170,77 @@ def test_ten_concurrent_award_reads_with_overdue_allocations_all_succeed(app, db
 
     assert awards.expire_overdue(db.session) >= 1  # the job expires them, once
     assert awards.expire_overdue(db.session) == 0
+
+
+def test_a_nul_byte_in_any_value_of_a_repeated_field_is_a_400_too(client, db, reference):
+    m = small_market()
+    sign_in(client, m["producer"])
+    token = csrf_token(client, "/")
+    assert client.post("/lots/new?lang=en", data={"title": ["slag", "slag\x00"], "csrf_token": token}).status_code \
+        == 400
+    assert client.get("/lots?q=slag&q=fly\x00ash").status_code == 400
+
+
+def _import(client, text: str):
+    return client.post("/lots/import?lang=en", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(text.encode("utf-8")), "lots.csv"), "csrf_token": csrf_token(client, "/lots/import")})
+
+
+@pytest.mark.parametrize("column", ["title", "description", "facility", "quality"])
+def test_a_nul_byte_inside_an_imported_file_is_a_row_error_never_stored(client, db, reference, column):
+    m = small_market()
+    sign_in(client, m["producer"])
+    row = {"facility": "Harbin power plant", "category": "fly_ash", "tonnes": "10", "reserve_yuan_per_t": "5",
+           "available_from": "2026-11-01", "title": "slag", "description": "fine", "quality": ""}
+    row[column] += "\x00evil"
+    response = _import(client, ",".join(row) + "\n" + ",".join(row.values()) + "\n")
+    assert response.status_code == 400
+    assert database.session.scalar(sa.select(sa.func.count(Lot.id))) == 1  # only small_market's lot
+
+
+def _bomb(rows: int) -> bytes:
+    """A workbook as the attacker builds it: one repeated row, no declared dimension, deflated to a few hundred KB."""
+    row = b'<row><c t="inlineStr"><is><t>plant</t></is></c><c t="inlineStr"><is><t>fly_ash</t></is></c></row>'
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/'
+        'worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"'
+        '/></Types>',
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="s" '
+        'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><sheetData>' + row * rows + b"</sheetData></worksheet>",
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_two_million_row_workbook_posted_to_either_import_page_is_refused_before_it_is_parsed(
+        client, db, reference, monkeypatch):
+    m = small_market()
+    sign_in(client, m["producer"])
+    content = _bomb(2_000_000)
+    assert len(content) < 1_000_000  # the attack's few hundred KB
+    assert spreadsheets.read_rows("small.xlsx", _bomb(3), 10) == [["plant", "fly_ash"]] * 3  # a real workbook
+
+    def parsed(*_args, **_kwargs):
+        raise AssertionError("openpyxl was asked to parse a workbook the envelope check should have refused")
+
+    monkeypatch.setattr(spreadsheets, "load_workbook", parsed)
+    for url, page in (("/lots/import?lang=en", "/lots/import"), ("/bases/reports/import?lang=en", "/bases/reports")):
+        response = client.post(url, content_type="multipart/form-data", data={
+            "file": (io.BytesIO(content), "big.xlsx"), "csrf_token": csrf_token(client, page)})
+        assert response.status_code == 400 and "At most" in response.get_data(as_text=True)

@@ -244,3 +244,26 @@ def test_a_two_million_row_workbook_posted_to_either_import_page_is_refused_befo
         response = client.post(url, content_type="multipart/form-data", data={
             "file": (io.BytesIO(content), "big.xlsx"), "csrf_token": csrf_token(client, page)})
         assert response.status_code == 400 and "At most" in response.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not on_postgres(), reason="needs TEST_DATABASE_URL on PostgreSQL (server-side disconnects)")
+def test_every_request_succeeds_after_the_server_terminated_the_pooled_connections(app, db, reference):
+    m = small_market()
+    secret = api_tokens.create(db.session, m["producer"], "t").secret
+    database.session.remove()
+    held = [database.engine.connect() for _ in range(4)]  # four live connections go back into the pool
+    for connection in held:
+        connection.execute(sa.text("SELECT 1"))
+    for connection in held:
+        connection.close()
+    killer = sa.create_engine(database.engine.url, poolclass=sa.pool.NullPool)
+    with killer.begin() as connection:  # a restart or failover, as the server's side sees it: this database only
+        killed = connection.scalar(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    killer.dispose()
+    assert killed >= 4
+    client = app.test_client()
+    statuses = [client.get("/api/v1/lots", headers={"Authorization": f"Bearer {secret}"}).status_code
+                for _ in range(12)]
+    assert statuses == [200] * 12

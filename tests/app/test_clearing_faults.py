@@ -109,6 +109,25 @@ def test_the_sweep_fails_runs_stuck_queued_and_frees_their_categories(db, refere
     assert clearing.start_clearing(db.session, None, "fly_ash").status == "succeeded"
 
 
+def test_a_database_error_in_the_run_task_fails_the_run_at_once_as_such(db, reference, monkeypatch):
+    import contextlib
+
+    from app import jobs
+
+    small_market()
+    run = clearing.start_clearing(db.session, None, "fly_ash", enqueue=lambda run_id: "job")
+
+    def broken(*_args, **_kwargs):
+        raise sa.exc.OperationalError("SELECT … FROM match_runs FOR UPDATE", {}, Exception("server closed"))
+
+    monkeypatch.setattr(jobs, "beating", lambda _run_id: contextlib.nullcontext())  # no Redis in these tests
+    monkeypatch.setattr(clearing, "begin_run", broken)
+    assert jobs.run_clearing_task.run(run.id) == "failed"
+    run = db.session.get(MatchRun, run.id, populate_existing=True)
+    assert (run.status, run.failure_reason) == ("failed", "database_error")  # not queued until the sweep
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClearingLock)) == 0
+
+
 def test_the_sweep_fails_running_runs_without_a_heartbeat_with_the_truthful_reason(db, reference):
     small_market()
     run = clearing.start_clearing(db.session, None, "fly_ash", enqueue=lambda run_id: "job")

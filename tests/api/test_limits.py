@@ -118,3 +118,19 @@ def test_declarations_add_up_to_at_most_what_was_received(apis, awarded):
     assert declare("40.001") == 422  # 60 + 40.001 > 100
     assert declare("40") == 201
     assert declare("0.001") == 422
+
+
+@pytest.mark.parametrize("field, value", [("price_yuan_per_t", "9999999999.99"), ("tonnes", "9999999999"),
+                                          ("tonnes", "20000000"), ("price_yuan_per_t", "-50000.01")])
+def test_absurd_category_bids_and_demand_profiles_are_refused_by_api_and_page_alike(apis, market, users, client,
+                                                                                    field, value):
+    body = {"facility_id": market["cement"]["id"], "category": "fly_ash", "period_start": "2026-11-01",
+            "period_end": "2027-10-31", "tonnes": "50", "price_yuan_per_t": "70", "max_haul_km": 200, field: value}
+    assert apis["recycler"].post("/demand-profiles", body).status_code == 422
+    assert apis["recycler"].post("/bids", body).status_code == 422
+    sign_in(client, users["recycler"])
+    form = {**body, "facility": market["cement"]["id"], "csrf_token": csrf_token(client, "/bids")}
+    assert client.post("/bids/profiles/new", data=form).status_code == 400
+    assert client.post("/bids/category/new", data=form).status_code == 400
+    assert apis["recycler"].get("/demand-profiles").get_json()["items"] == []
+    assert apis["recycler"].get("/bids").get_json()["items"] == []

@@ -1,6 +1,7 @@
 """Attacks on bounds (issue 12, failure 3): the services decide, so the API and the pages answer alike."""
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -134,3 +135,32 @@ def test_absurd_category_bids_and_demand_profiles_are_refused_by_api_and_page_al
     assert client.post("/bids/category/new", data=form).status_code == 400
     assert apis["recycler"].get("/demand-profiles").get_json()["items"] == []
     assert apis["recycler"].get("/bids").get_json()["items"] == []
+
+
+def test_every_page_that_takes_tonnes_stores_them_to_the_kilogram(client, users, market, awarded, db):
+    from models import Shipment
+
+    sign_in(client, users["producer"])
+    csv_file = ("facility,category,tonnes,reserve_yuan_per_t,available_from\n"
+                f"{market['plant']['name']},fly_ash,2.0005,10,2026-11-01\n").encode()
+    imported = client.post("/lots/import", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(csv_file), "lots.csv"), "csrf_token": csrf_token(client, "/lots/import")})
+    assert imported.status_code == 302
+    imported = db.session.query(Lot).order_by(Lot.id.desc()).first()
+    assert imported.tonnes == Decimal("2.001") and imported.remaining_tonnes == Decimal("2.001")
+    edit = {"facility": market["plant"]["id"], "category": "fly_ash", "tonnes": "3.0005", "reserve_yuan_per_t": "10",
+            "available_from": "2026-11-01", "csrf_token": csrf_token(client, f"/lots/{imported.id}/edit")}
+    assert client.post(f"/lots/{imported.id}/edit", data=edit).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Lot, imported.id).tonnes == Decimal("3.001")
+    token = csrf_token(client, f"/awards/{awarded['award_id']}")
+    assert client.post(f"/shipments/awards/{awarded['award_id']}/dispatch", data={
+        "tonnes": "10.0005", "vehicle_plate": "黑E12345", "csrf_token": token}).status_code == 302
+    shipment = db.session.query(Shipment).one()
+    assert shipment.dispatched_tonnes == Decimal("10.001")
+    sign_in(client, users["recycler"])
+    assert client.post(f"/shipments/{shipment.id}/receive", data={
+        "received_tonnes": "10.0004", "csrf_token": csrf_token(client, f"/awards/{awarded['award_id']}")
+    }).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Shipment, shipment.id).received_tonnes == Decimal("10.000")

@@ -9,7 +9,17 @@ import sqlalchemy as sa
 from app import policy
 from app.services import accounts, api_tokens, awards, shipments
 from app.services.errors import ServiceError
-from models import Allocation, Award, EnterpriseEvaluation, MatchRun, Organization, OrganizationRole, User
+from models import (
+    Allocation,
+    Award,
+    Bid,
+    EnterpriseEvaluation,
+    MatchRun,
+    Notification,
+    Organization,
+    OrganizationRole,
+    User,
+)
 from tests.conftest import csrf_token, sign_in
 from tests.factories import (
     FacilityFactory,
@@ -82,6 +92,11 @@ def test_a_withdrawn_lot_is_not_open_on_the_bid_page(client, db, reference):
     sign_in(client, m["near_user"])
     assert client.get(f"/bids/lots/{lot.id}/new").status_code == 404
     assert client.get(f"/lots/{lot.id}").status_code == 404
+    bid = {"facility_id": m["near"].id, "price_yuan_per_t": "90", "tonnes": "10"}
+    assert client.post(f"/bids/lots/{lot.id}/new", data={**bid, "csrf_token": csrf_token(client, "/")}).status_code \
+        == 404
+    assert _api(client, m["near_user"])("POST", f"/lots/{lot.id}/bids", json=bid).status_code in (404, 422)
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id))) == 2  # small_market's two, no more
 
 
 def test_a_lot_that_is_already_awarded_takes_no_bids_on_the_page(client, db, reference):
@@ -124,7 +139,7 @@ def test_an_officer_of_another_base_reads_no_allocation_prices(client, db, refer
     assert _api(client, regulator)("GET", f"/allocations/{allocation.id}").status_code == 200
 
 
-def test_only_a_verified_carrier_can_be_named_and_notified(db, reference):
+def test_only_a_verified_carrier_can_be_named_and_notified(client, db, reference):
     m, allocation = _cleared_market(db)
     awards.decide(db.session, m["producer"], allocation.id, True)
     awards.decide(db.session, m["near_user"], allocation.id, True)
@@ -132,11 +147,25 @@ def test_only_a_verified_carrier_can_be_named_and_notified(db, reference):
     not_a_carrier = OrganizationFactory(roles=[OrganizationRole(role="recycler")])
     unverified = OrganizationFactory(verified=False, roles=[OrganizationRole(role="carrier")])
     carrier = OrganizationFactory(roles=[OrganizationRole(role="carrier")])
+    staff = [UserFactory(organization=org, role=role).id for org, role in ((not_a_carrier, "recycler"),
+                                                                           (unverified, "carrier"))]
     for org in (not_a_carrier, unverified):
         with pytest.raises(ServiceError) as refused:
             shipments.dispatch(db.session, m["producer"], award.id, Decimal("1"), "黑A12345", org.id)
         assert refused.value.field == "carrier_organization_id"
     assert {o.id for o in shipments.carriers(db.session)} == {carrier.id}
+    api = _api(client, m["producer"])
+    for org in (not_a_carrier, unverified):  # the API and the page refuse them as the service does
+        named = api("POST", f"/awards/{award.id}/shipments", json={"tonnes": "1", "vehicle_plate": "黑A12345",
+                                                                   "carrier_organization_id": org.id})
+        assert named.status_code == 422 and named.get_json()["errors"][0]["field"] == "carrier_organization_id"
+        sign_in(client, m["producer"])
+        page = client.post(f"/shipments/awards/{award.id}/dispatch", data={
+            "tonnes": "1", "vehicle_plate": "黑A12345", "carrier_organization_id": org.id,
+            "csrf_token": csrf_token(client, "/")})
+        assert page.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.user_id.in_(staff))) == 0
     assert shipments.dispatch(db.session, m["producer"], award.id, Decimal("1"), "黑A12345", carrier.id).id
 
 

@@ -215,3 +215,26 @@ def test_a_base_officer_oversees_only_their_base(db, reference):
     assert not policy.may_oversee(officer, resource_base("jixi"))
     assert not policy.may_oversee(officer)  # the province
     assert not policy.may_start_clearing(officer) and not policy.may_edit_register(officer)
+
+
+def test_a_base_officer_acts_for_their_base_only_through_api_and_pages(client, db, reference):
+    officer = UserFactory(role="base_officer", organization=OrganizationFactory(
+        roles=[OrganizationRole(role="base_operator")], base_id=resource_base("daqing").id))
+    api = _api(client, officer)
+    yard = {"name": "堆场", "category": "fly_ash", "lon": 125.1, "lat": 46.6, "capacity_t": "1000",
+            "cost_yuan_per_t_month": "2"}
+    assert api("POST", "/bases/jixi/yards", json=yard).status_code == 403
+    assert api("POST", "/bases/province/yards", json=yard).status_code == 403
+    assert api("POST", "/bases/daqing/yards", json=yard).status_code == 201  # their own base
+    assert api("POST", "/bases/jixi/seasonal-plans", json={"start": "2026-11"}).status_code == 403
+    assert api("POST", "/bases/province/seasonal-plans", json={"start": "2026-11"}).status_code == 403
+    target = {"family": "bulk", "year": 2026, "target_rate": "0.9"}
+    assert api("POST", "/bases/daqing/targets", json=target).status_code == 403  # targets are the province's
+    assert api("POST", "/match-runs", json={}).status_code == 403
+    assert api("POST", "/match-runs", json={"category": "fly_ash"}).status_code == 403
+    assert api("GET", "/bases/province/statistics").status_code == 403
+    sign_in(client, officer)
+    token = csrf_token(client, "/")
+    assert client.post("/clearing/runs", data={"csrf_token": token}).status_code == 403
+    assert client.get("/bases/jixi").status_code == 403 and client.get("/bases/province/export.csv").status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(MatchRun.id))) == 0

@@ -188,3 +188,23 @@ def test_one_moved_category_does_not_sink_the_others(app, db, reference, monkeyp
     message = clearing.status_message(db.session, run, "zh_CN")
     assert category("steel_slag").name_zh in message and "steel_slag" not in message
     _assert_no_tonne_twice(db)
+
+
+def test_the_largest_lots_and_bids_the_limits_allow_never_sink_a_province_wide_clearing(app, db, reference):
+    """Two lots of the largest tonnage paying the most for removal, each drawing the highest bid: every allocation and
+    every run total still fits its Numeric(14, 2) column, or the category fails alone; fly ash clears regardless."""
+    from app.services import quantities
+
+    m = small_market()
+    for _ in range(2):
+        lot = LotFactory(facility=m["lot_facility"], category=category("steel_slag"), tonnes=quantities.MAX_TONNES,
+                         reserve_yuan_per_t=-quantities.MAX_YUAN_PER_TONNE)
+        BidFactory(lot=lot, facility=m["near"], category=category("steel_slag"),
+                   price_yuan_per_t=quantities.MAX_YUAN_PER_TONNE, tonnes=quantities.MAX_TONNES)
+    run = clearing.start_clearing(db.session, None, None)
+    db.session.expire_all()
+    run = db.session.get(MatchRun, run.id)
+    assert run.status == "succeeded", (run.failure_reason, run.message)
+    assert set(run.results["failed_categories"]) <= {"steel_slag"}
+    assert m["lot"].id in {a.lot_id for a in db.session.scalars(sa.select(Allocation))}
+    _assert_no_tonne_twice(db)

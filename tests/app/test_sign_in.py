@@ -55,6 +55,23 @@ def test_guessing_one_account_throttles_that_account_but_not_its_owners_browser(
     assert _login(owner, "li@example.com").status_code == 302
 
 
+def test_an_address_held_back_still_lets_a_browser_in_to_the_account_it_signed_in_to_before(app, db, monkeypatch):
+    """Behind a proxy that is not trusted (TRUSTED_PROXY_HOPS=0) every client shares one address: guessing from it
+    holds back new browsers, never the administrator's own."""
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 8)
+    UserFactory(email="admin@example.com", role="admin")
+    admin, attacker = app.test_client(), app.test_client()
+    assert _login(admin, "admin@example.com").status_code == 302
+    _switch_browser()
+    admin.post("/logout", data={"csrf_token": csrf_token(admin, "/")})
+    _switch_browser()
+    for k in range(8):
+        assert _login(attacker, f"nobody{k}@example.com", "guess").status_code == 400
+    assert _login(attacker, "admin@example.com").status_code == 429  # a new browser at this address waits
+    _switch_browser()
+    assert _login(admin, "admin@example.com").status_code == 302
+
+
 @pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
                                     "https://evil.example/", "/%0a/evil.example", "%2F%2Fevil.example",
                                     "javascript:alert(1)", "/\t/evil.example", " //evil.example",

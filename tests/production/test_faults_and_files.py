@@ -2,9 +2,11 @@
 Redis gone under the rate limiter, and page reads racing to expire the same allocations."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import logging
+import re
 import threading
 import time
 import zipfile
@@ -267,3 +269,23 @@ def test_every_request_succeeds_after_the_server_terminated_the_pooled_connectio
     statuses = [client.get("/api/v1/lots", headers={"Authorization": f"Bearer {secret}"}).status_code
                 for _ in range(12)]
     assert statuses == [200] * 12
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_another_partys_formula_in_a_lot_title_or_org_name_is_text_in_every_downloaded_export(client, db, reference,
+                                                                                              fmt):
+    m = small_market()
+    m["lot"].title = '=HYPERLINK("http://evil.example","点此")'
+    m["lot"].facility.organization.name = "+cmd|' /C calc'!A0"
+    database.session.commit()
+    clearing.start_clearing(database.session, None, "fly_ash")
+    sign_in(client, m["near_user"])  # the recycler downloads what the producer typed
+    for what in ("bids", "allocations"):
+        body = client.get(f"/exports/{what}.{fmt}").data
+        if fmt == "csv":
+            cells = [cell for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) for cell in row]
+        else:
+            cells = [c for row in load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True) for c in row]
+        texts = [c for c in cells if isinstance(c, str) and not re.fullmatch(r"-?[0-9.]+", c)]  # CSV numbers
+        assert any("HYPERLINK" in c for c in texts), what
+        assert not [c for c in texts if c.startswith(spreadsheets.FORMULA_STARTS)], (what, texts)

@@ -38,7 +38,7 @@ def _api(client, user):
                                                   headers={"Authorization": f"Bearer {secret}"}, **kw)
 
 
-@pytest.mark.parametrize("role", ["regulator", "base_operator"])
+@pytest.mark.parametrize("role", ["regulator", "base_operator", "base_officer", "admin"])
 def test_nobody_registers_as_an_official(client, db, role):
     assert f'value="{role}"' not in client.get("/register").get_data(as_text=True)
     response = client.post("/register", data={

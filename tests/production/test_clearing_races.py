@@ -14,7 +14,7 @@ from app.extensions import db as database
 from app.services import clearing, lots
 from app.services.clearing import runs, write
 from app.services.errors import ServiceError
-from models import Allocation, Bid, ClearingLock, Lot, MatchRun, User
+from models import Allocation, Award, Bid, ClearingLock, Lot, MatchRun, User
 from tests.factories import BidFactory, LotFactory, category, small_market
 from tests.production.conftest import on_postgres
 
@@ -208,3 +208,12 @@ def test_the_largest_lots_and_bids_the_limits_allow_never_sink_a_province_wide_c
     assert set(run.results["failed_categories"]) <= {"steel_slag"}
     assert m["lot"].id in {a.lot_id for a in db.session.scalars(sa.select(Allocation))}
     _assert_no_tonne_twice(db)
+    from app.services import awards, shipments  # the largest award, its settlement and a weighbridge 10 % over
+
+    largest = max(db.session.scalars(sa.select(Allocation)), key=lambda a: a.tonnes)
+    awards.decide(db.session, m["producer"], largest.id, True)
+    awards.decide(db.session, m["near_user"], largest.id, True)
+    award = db.session.scalar(sa.select(Award).where(Award.allocation_id == largest.id))
+    assert award.recycler_pays_yuan == largest.tonnes * largest.price_yuan_per_t
+    load = shipments.dispatch(db.session, m["producer"], award.id, Decimal("30"), "黑A12345", None)
+    assert shipments.receive(db.session, m["near_user"], load.id, Decimal("33")).discrepancy_pct == Decimal("0.1")

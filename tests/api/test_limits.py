@@ -164,3 +164,33 @@ def test_every_page_that_takes_tonnes_stores_them_to_the_kilogram(client, users,
     }).status_code == 302
     db.session.expire_all()
     assert db.session.get(Shipment, shipment.id).received_tonnes == Decimal("10.000")
+
+
+@pytest.mark.parametrize("capacity", ["20000000", "9999999999"])
+def test_a_facility_capacity_beyond_the_limit_is_refused_by_api_and_page_alike(apis, users, client, db, capacity):
+    from models import FacilityCapacity
+    from tests.api.conftest import DAQING_CEMENT
+
+    body = {**DAQING_CEMENT, "capacities": [{"category": "fly_ash", "tonnes_per_month": capacity}]}
+    api = apis["recycler"].post("/facilities", body)
+    assert api.status_code == 422 and api.get_json()["errors"][0]["field"] == "capacities"
+    sign_in(client, users["recycler"])
+    page = client.post("/facilities/new", data={
+        "name": "大庆水泥", "kind": "recycler", "lon": "125.02", "lat": "46.62", "system": "wgs84",
+        "max_haul_km": "300", "capacities-0-category": "fly_ash", "capacities-0-tonnes_per_month": capacity,
+        "csrf_token": csrf_token(client, "/facilities/new")})
+    assert page.status_code == 400
+    if capacity == "20000000":  # within the form's parse range: the service refuses it, and the page says why
+        assert "10,000,000" in page.get_data(as_text=True)
+    assert db.session.query(FacilityCapacity).count() == 0
+
+
+def test_a_facility_capacity_from_the_page_is_stored_to_the_kilogram(users, client, db):
+    from models import FacilityCapacity
+
+    sign_in(client, users["recycler"])
+    assert client.post("/facilities/new", data={
+        "name": "大庆水泥", "kind": "recycler", "lon": "125.02", "lat": "46.62", "system": "wgs84",
+        "max_haul_km": "300", "capacities-0-category": "fly_ash", "capacities-0-tonnes_per_month": "1.0005",
+        "csrf_token": csrf_token(client, "/facilities/new")}).status_code == 302
+    assert db.session.query(FacilityCapacity).one().tonnes_per_month == Decimal("1.001")

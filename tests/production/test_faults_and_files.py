@@ -289,3 +289,32 @@ def test_another_partys_formula_in_a_lot_title_or_org_name_is_text_in_every_down
         texts = [c for c in cells if isinstance(c, str) and not re.fullmatch(r"-?[0-9.]+", c)]  # CSV numbers
         assert any("HYPERLINK" in c for c in texts), what
         assert not [c for c in texts if c.startswith(spreadsheets.FORMULA_STARTS)], (what, texts)
+
+
+@pytest.mark.skipif(not on_postgres(), reason="needs TEST_DATABASE_URL on PostgreSQL (numeric bounds enforced)")
+def test_a_prefectures_sum_of_the_largest_reports_fits_the_rollup(db, reference):
+    """10,001 facilities of one prefecture each reporting the largest month allowed: one report line fits Numeric(14,
+    3), their sum (above 10^11 t) must fit the rollup too, or filing a report breaks statistics for the province."""
+    from app.services import quantities, rollup
+    from models import Facility, GenerationReport, UtilisationRollup
+    from tests.factories import GenerationReportFactory
+
+    period = dt.date(2026, 1, 1)
+    report = GenerationReportFactory(period=period, generated_t=quantities.MAX_TONNES,
+                                     stored_t=quantities.MAX_TONNES)
+    facility = database.session.get(Facility, report.facility_id)
+    columns = [c.name for c in Facility.__table__.columns if c.name != "id"]
+    copied = ", ".join(columns)
+    database.session.execute(sa.text(
+        f"INSERT INTO facilities ({copied}) SELECT {copied} FROM facilities, generate_series(1, 10000) "  # noqa: S608
+        "WHERE id = :id"), {"id": facility.id})
+    report_columns = [c.name for c in GenerationReport.__table__.columns if c.name not in ("id", "facility_id")]
+    copied = ", ".join(report_columns)
+    database.session.execute(sa.text(
+        f"INSERT INTO generation_reports (facility_id, {copied}) SELECT f.id, {', '.join('r.' + c for c in report_columns)} "  # noqa: S608,E501
+        "FROM facilities f, generation_reports r WHERE r.id = :report AND f.id <> :facility"),
+        {"report": report.id, "facility": facility.id})
+    rollup.refresh(database.session, {(period, report.category_id, facility.prefecture_code)})
+    database.session.commit()
+    total = database.session.scalar(sa.select(sa.func.sum(UtilisationRollup.generated_t)))
+    assert total == quantities.MAX_TONNES * 10_001

@@ -134,8 +134,9 @@ def register_input_guards(app: Flask) -> None:
 
         if api.is_api_request():  # the API's schemas answer 422 for these
             return
-        values = [*request.args.values(), *(request.form.values() if request.method == "POST" else ())]
-        if any("\x00" in value for value in values):
+        # Every value of a repeated key, not only the first that .values() gives.
+        lists = [*request.args.lists(), *(request.form.lists() if request.method == "POST" else ())]
+        if any("\x00" in value for _key, values in lists for value in values):
             abort(400, description=_("Text may not contain NUL characters; please remove them and try again."))
 
 

@@ -143,16 +143,23 @@ def run_clearing_task(run_id: int) -> str:
     from app.services import clearing
 
     with beating(run_id):
-        run, categories = clearing.begin_run(db.session, run_id)
-        if run.status != "running":
-            return run.status
-        _redis().delete(DONE_KEY.format(run_id=run_id))
-        total = len(categories)
-        header = [solve_category_task.s(run_id, c.id, total) for c in categories]
-        if not header:  # nothing to clear: the join writes an empty, successful run
-            join_clearing_task.delay([], run_id, time.time())
-            return "running"
-        chord(header)(join_clearing_task.s(run_id, time.time()))
+        try:
+            run, categories = clearing.begin_run(db.session, run_id)
+            if run.status != "running":
+                return run.status
+            _redis().delete(DONE_KEY.format(run_id=run_id))
+            total = len(categories)
+            header = [solve_category_task.s(run_id, c.id, total) for c in categories]
+            if not header:  # nothing to clear: the join writes an empty, successful run
+                join_clearing_task.delay([], run_id, time.time())
+                return "running"
+            chord(header)(join_clearing_task.s(run_id, time.time()))
+        except Exception as exc:  # failed now with its reason, not left queued (or running unbeaten) for the sweep
+            from app.services.clearing import runs
+
+            logger.exception("clearing run %s could not start", run_id)
+            clearing.fail_run(db.session, run_id, runs.reason_of(exc), type(exc).__name__)
+            return "failed"
         logger.info("clearing run %s fanned out to %d category tasks", run_id, total)
         return "running"
 

@@ -20,6 +20,9 @@ NAMING_CONVENTION = {
 Tonnes = sa.Numeric(14, 3, asdecimal=True)
 Money = sa.Numeric(14, 2, asdecimal=True)
 Rate = sa.Numeric(7, 4, asdecimal=True)
+# Sums over many rows (a clearing run's totals): room for a million of the largest rows above.
+TotalTonnes = sa.Numeric(20, 3, asdecimal=True)
+TotalMoney = sa.Numeric(20, 2, asdecimal=True)
 
 
 def utcnow() -> dt.datetime:

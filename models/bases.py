@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models.base import Base, Rate, TimestampMixin, Tonnes, in_set
+from models.base import Base, Rate, TimestampMixin, Tonnes, TotalTonnes, in_set
 from models.catalogue import FAMILIES
 
 if TYPE_CHECKING:
@@ -126,13 +126,14 @@ class UtilisationRollup(Base):
     prefecture_key: so.Mapped[str] = so.mapped_column(sa.String(6))  # '' outside any prefecture
     base_key: so.Mapped[int]  # 0 outside any base
     in_province: so.Mapped[bool]
-    generated_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    stored_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    dumped_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    self_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    supplied_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    market_utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
-    utilised_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    # Sums over every facility of a place: wider than one report line's columns.
+    generated_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    stored_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    disposed_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    dumped_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    from_storage_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    self_utilised_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    supplied_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    market_utilised_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    utilised_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
     demo_cells: so.Mapped[int] = so.mapped_column(default=0)  # cells from demo organisations

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models.base import Base, Money, Tonnes, in_set, utcnow
+from models.base import Base, Money, Tonnes, TotalMoney, TotalTonnes, in_set, utcnow
 
 if TYPE_CHECKING:
     from models.catalogue import WasteCategory
@@ -38,10 +38,11 @@ class MatchRun(Base):
     job_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(80))
     progress_pct: so.Mapped[int] = so.mapped_column(default=0)
     message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
-    objective_yuan: so.Mapped[Optional[Decimal]] = so.mapped_column(Money)
-    tonnes_matched: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
-    transport_cost_yuan: so.Mapped[Optional[Decimal]] = so.mapped_column(Money)
-    co2_t: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
+    # Totals over every allocation of a run: wider than one allocation's columns, so a province-wide sum fits.
+    objective_yuan: so.Mapped[Optional[Decimal]] = so.mapped_column(TotalMoney)
+    tonnes_matched: so.Mapped[Optional[Decimal]] = so.mapped_column(TotalTonnes)
+    transport_cost_yuan: so.Mapped[Optional[Decimal]] = so.mapped_column(TotalMoney)
+    co2_t: so.Mapped[Optional[Decimal]] = so.mapped_column(TotalTonnes)
     seconds: so.Mapped[Optional[float]]
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)

@@ -15,11 +15,12 @@ from werkzeug.datastructures import FileStorage
 
 from app.api.schemas import CapacityIn, Input, LicenceIn, Lot, Output, PageQuery, Text, UtilisationDeclaration
 from app.api.types import Code, DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesIn, TonnesOut
+from app.services import periods
 from models.bases import EVALUATION_STATUSES
 from models.catalogue import FAMILIES
 from models.facilities import COORDINATE_SYSTEMS, FACILITY_KINDS
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = periods.MONTH_PATTERN
 RATE_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
 
 

@@ -18,11 +18,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from app.services import periods
 from app.validators import IntRange
 from models.catalogue import FAMILIES
 
 TONNES = [InputRequired(), NumberRange(min=0, max=99999999999)]
-MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Enter a month as YYYY-MM."))
+MONTH = Regexp(periods.MONTH_PATTERN, message=_l("Enter a month as YYYY-MM."))
 
 
 class ReportForm(FlaskForm):

@@ -354,7 +354,7 @@ def reports():
         else:
             flash(_("Report saved."), "success")
             return redirect(url_for("bases.reports"))
-    return _render_reports(form, import_form)
+    return _render_reports(form, import_form, status=400 if request.method == "POST" else 200)
 
 
 def _render_reports(form, import_form, import_errors=None, status=200):

@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Enter a month as YYYY-MM."))
+from app.services import periods
+
+MONTH = Regexp(periods.MONTH_PATTERN, message=_l("Enter a month as YYYY-MM."))
 MONTH_NAMES = [SelectChoice(str(m), str(m)) for m in range(1, 13)]
 
 

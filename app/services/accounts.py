@@ -150,7 +150,9 @@ def authenticate(session: so.Session, email: str, password: str, remote_addr: st
     since = utcnow() - dt.timedelta(minutes=throttle.window_minutes)
     failed = sa.select(sa.func.count(LoginAttempt.id)).where(LoginAttempt.succeeded.is_(False),
                                                              LoginAttempt.attempted_at >= since)
-    by_address = session.scalar(failed.where(LoginAttempt.remote_addr == remote_addr))
+    # A browser that signed in to this account before is held back by neither count: others' guessing from the
+    # same address (an office, a misconfigured proxy) or at the same account must not lock its owner out.
+    by_address = 0 if trusted_device else session.scalar(failed.where(LoginAttempt.remote_addr == remote_addr))
     by_account = 0 if trusted_device else session.scalar(failed.where(LoginAttempt.email == email))
     if by_address >= throttle.per_address or by_account >= throttle.per_account:
         raise Throttled(_("Too many failed sign-ins. Try again in %(minutes)d minutes.",

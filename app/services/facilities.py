@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit, hazardous
+from app.services import audit, hazardous, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from geo.boundaries import PREFECTURE_NAMES_EN, prefectures
 from models import Facility, FacilityCapacity, Licence, ResourceBase, User, WasteCategory
@@ -150,8 +150,10 @@ def _apply(session: so.Session, facility: Facility, data: FacilityInput) -> None
             raise ServiceError(_("Unknown category %(code)s.", code=cap.category), field="capacities")
         if cap.category in seen:
             raise ServiceError(_("Each category may be listed once."), field="capacities")
-        if cap.tonnes_per_month <= 0:
+        if cap.tonnes_per_month is None or cap.tonnes_per_month <= 0:
             raise ServiceError(_("Capacity must be positive."), field="capacities")
+        if problem := quantities.tonnes_problem(cap.tonnes_per_month):  # the same bound for page and API
+            raise ServiceError(problem, field="capacities")
         seen.add(cap.category)
     # A licence names catalogue categories or whole HW classes (e.g. HW08) of the 国家危险废物名录.
     licensable = set(hazardous.licence_codes(session))
@@ -178,7 +180,7 @@ def _apply(session: so.Session, facility: Facility, data: FacilityInput) -> None
 
 def _capacity(row: FacilityCapacity | None, category: WasteCategory, cap: CapacityInput) -> FacilityCapacity:
     row = row or FacilityCapacity(category=category)
-    row.tonnes_per_month = cap.tonnes_per_month
+    row.tonnes_per_month = quantities.tonnes(cap.tonnes_per_month)
     row.quality_limits = dict(cap.quality_limits)
     return row
 

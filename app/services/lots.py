@@ -340,6 +340,9 @@ def check_input(
     if category is None:
         problems.append(("category", _("Unknown category %(code)s.", code=data.category or "—")))
     problems += _quantity_problems(data)
+    problems += [(name, _("Text may not contain NUL characters; please remove them and try again."))
+                 for name in ("title", "description")  # an imported file has no form or schema checking this
+                 if "\x00" in (getattr(data, name) or "")]
     if data.settle_on not in SETTLEMENT_BASES:
         problems.append(("settle_on", _("Settle on the weighed-in or the awarded tonnes.")))
     if category is not None:

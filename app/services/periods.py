@@ -10,6 +10,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+# A month typed as text: years 1900–2099 only, so neither year 0 nor 9999 (± the months a dashboard or a plan
+# adds) ever reaches dt.date and turns a query string into a 500.
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
 FIRST_PERIOD = dt.date(2000, 1, 1)  # the statistics this platform compares against start long after this
 
 

@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import policy
-from app.services import audit, hazardous, notifications, quantities
+from app.services import audit, hazardous, notifications, periods, quantities
 from app.services.awards import refresh_lot_status, sides
 from app.services.errors import PermissionDenied, ServiceError
 from models import Award, Organization, Shipment, User, UtilisationRecord, utcnow
@@ -254,6 +254,11 @@ def declare_utilisation(session: so.Session, user: User, award_id: int, product:
         session.rollback()
         raise ServiceError(_("Only %(left)s t received are not yet declared.", left=available), field="tonnes")
     month = (period or utcnow().date()).replace(day=1)
+    if not periods.in_window(month):  # statistics count only months inside the reporting window
+        session.rollback()
+        raise ServiceError(_("The month must lie between %(first)s and %(last)s.",
+                             first=f"{periods.FIRST_PERIOD:%Y-%m}", last=f"{periods.last_period():%Y-%m}"),
+                           field="period")
     record = UtilisationRecord(award_id=award.id, facility_id=allocation.facility_id,
                                category_id=allocation.lot.category_id, source_facility_id=allocation.lot.facility_id,
                                product=product, tonnes=tonnes, period=month)

@@ -9,7 +9,17 @@ import sqlalchemy as sa
 from app import policy
 from app.services import accounts, api_tokens, awards, shipments
 from app.services.errors import ServiceError
-from models import Allocation, Award, EnterpriseEvaluation, MatchRun, Organization, OrganizationRole, User
+from models import (
+    Allocation,
+    Award,
+    Bid,
+    EnterpriseEvaluation,
+    MatchRun,
+    Notification,
+    Organization,
+    OrganizationRole,
+    User,
+)
 from tests.conftest import csrf_token, sign_in
 from tests.factories import (
     FacilityFactory,
@@ -28,7 +38,7 @@ def _api(client, user):
                                                   headers={"Authorization": f"Bearer {secret}"}, **kw)
 
 
-@pytest.mark.parametrize("role", ["regulator", "base_operator"])
+@pytest.mark.parametrize("role", ["regulator", "base_operator", "base_officer", "admin"])
 def test_nobody_registers_as_an_official(client, db, role):
     assert f'value="{role}"' not in client.get("/register").get_data(as_text=True)
     response = client.post("/register", data={
@@ -82,6 +92,11 @@ def test_a_withdrawn_lot_is_not_open_on_the_bid_page(client, db, reference):
     sign_in(client, m["near_user"])
     assert client.get(f"/bids/lots/{lot.id}/new").status_code == 404
     assert client.get(f"/lots/{lot.id}").status_code == 404
+    bid = {"facility_id": m["near"].id, "price_yuan_per_t": "90", "tonnes": "10"}
+    assert client.post(f"/bids/lots/{lot.id}/new", data={**bid, "csrf_token": csrf_token(client, "/")}).status_code \
+        == 404
+    assert _api(client, m["near_user"])("POST", f"/lots/{lot.id}/bids", json=bid).status_code in (404, 422)
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id))) == 2  # small_market's two, no more
 
 
 def test_a_lot_that_is_already_awarded_takes_no_bids_on_the_page(client, db, reference):
@@ -124,7 +139,7 @@ def test_an_officer_of_another_base_reads_no_allocation_prices(client, db, refer
     assert _api(client, regulator)("GET", f"/allocations/{allocation.id}").status_code == 200
 
 
-def test_only_a_verified_carrier_can_be_named_and_notified(db, reference):
+def test_only_a_verified_carrier_can_be_named_and_notified(client, db, reference):
     m, allocation = _cleared_market(db)
     awards.decide(db.session, m["producer"], allocation.id, True)
     awards.decide(db.session, m["near_user"], allocation.id, True)
@@ -132,11 +147,25 @@ def test_only_a_verified_carrier_can_be_named_and_notified(db, reference):
     not_a_carrier = OrganizationFactory(roles=[OrganizationRole(role="recycler")])
     unverified = OrganizationFactory(verified=False, roles=[OrganizationRole(role="carrier")])
     carrier = OrganizationFactory(roles=[OrganizationRole(role="carrier")])
+    staff = [UserFactory(organization=org, role=role).id for org, role in ((not_a_carrier, "recycler"),
+                                                                           (unverified, "carrier"))]
     for org in (not_a_carrier, unverified):
         with pytest.raises(ServiceError) as refused:
             shipments.dispatch(db.session, m["producer"], award.id, Decimal("1"), "黑A12345", org.id)
         assert refused.value.field == "carrier_organization_id"
     assert {o.id for o in shipments.carriers(db.session)} == {carrier.id}
+    api = _api(client, m["producer"])
+    for org in (not_a_carrier, unverified):  # the API and the page refuse them as the service does
+        named = api("POST", f"/awards/{award.id}/shipments", json={"tonnes": "1", "vehicle_plate": "黑A12345",
+                                                                   "carrier_organization_id": org.id})
+        assert named.status_code == 422 and named.get_json()["errors"][0]["field"] == "carrier_organization_id"
+        sign_in(client, m["producer"])
+        page = client.post(f"/shipments/awards/{award.id}/dispatch", data={
+            "tonnes": "1", "vehicle_plate": "黑A12345", "carrier_organization_id": org.id,
+            "csrf_token": csrf_token(client, "/")})
+        assert page.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.user_id.in_(staff))) == 0
     assert shipments.dispatch(db.session, m["producer"], award.id, Decimal("1"), "黑A12345", carrier.id).id
 
 
@@ -186,3 +215,26 @@ def test_a_base_officer_oversees_only_their_base(db, reference):
     assert not policy.may_oversee(officer, resource_base("jixi"))
     assert not policy.may_oversee(officer)  # the province
     assert not policy.may_start_clearing(officer) and not policy.may_edit_register(officer)
+
+
+def test_a_base_officer_acts_for_their_base_only_through_api_and_pages(client, db, reference):
+    officer = UserFactory(role="base_officer", organization=OrganizationFactory(
+        roles=[OrganizationRole(role="base_operator")], base_id=resource_base("daqing").id))
+    api = _api(client, officer)
+    yard = {"name": "堆场", "category": "fly_ash", "lon": 125.1, "lat": 46.6, "capacity_t": "1000",
+            "cost_yuan_per_t_month": "2"}
+    assert api("POST", "/bases/jixi/yards", json=yard).status_code == 403
+    assert api("POST", "/bases/province/yards", json=yard).status_code == 403
+    assert api("POST", "/bases/daqing/yards", json=yard).status_code == 201  # their own base
+    assert api("POST", "/bases/jixi/seasonal-plans", json={"start": "2026-11"}).status_code == 403
+    assert api("POST", "/bases/province/seasonal-plans", json={"start": "2026-11"}).status_code == 403
+    target = {"family": "bulk", "year": 2026, "target_rate": "0.9"}
+    assert api("POST", "/bases/daqing/targets", json=target).status_code == 403  # targets are the province's
+    assert api("POST", "/match-runs", json={}).status_code == 403
+    assert api("POST", "/match-runs", json={"category": "fly_ash"}).status_code == 403
+    assert api("GET", "/bases/province/statistics").status_code == 403
+    sign_in(client, officer)
+    token = csrf_token(client, "/")
+    assert client.post("/clearing/runs", data={"csrf_token": token}).status_code == 403
+    assert client.get("/bases/jixi").status_code == 403 and client.get("/bases/province/export.csv").status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(MatchRun.id))) == 0

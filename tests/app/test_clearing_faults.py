@@ -54,6 +54,49 @@ def test_a_clearing_that_cannot_be_enqueued_fails_at_once_with_a_plain_message(d
         assert "任务队列不可达" in clearing.status_message(db.session, run, "zh_CN")
 
 
+_HTTP_WITH_REDIS_DOWN = """
+import json, logging, sys
+logging.basicConfig(level=logging.WARNING)
+from app import create_app
+app = create_app({"DATABASE_URL": sys.argv[1], "WTF_CSRF_ENABLED": False})  # REDIS_URL from the environment
+client = app.test_client()
+auth = {"Authorization": "Bearer " + sys.argv[2]}
+me = client.get("/api/v1/me", headers=auth)
+api = client.post("/api/v1/match-runs", json={"category": "fly_ash"}, headers=auth)
+client.post("/login", data={"email": sys.argv[3], "password": sys.argv[4]})
+page = client.post("/clearing/runs", data={"category": "fly_ash"}, follow_redirects=True)
+print(json.dumps({"me": me.status_code, "api": api.status_code, "api_body": api.get_json(),
+                  "page": page.status_code, "page_text": page.get_data(as_text=True)}))
+"""
+
+
+def test_with_redis_unreachable_the_api_answers_and_a_clearing_fails_at_once_through_api_and_page(db, reference,
+                                                                                                  tmp_path):
+    from app.services import api_tokens
+    from models import OrganizationRole
+    from tests.factories import PASSWORD, OrganizationFactory, UserFactory
+
+    small_market()
+    regulator = UserFactory(email="reg@example.com", role="regulator", organization=OrganizationFactory(
+        roles=[OrganizationRole(role="regulator")]))
+    secret = api_tokens.create(db.session, regulator, "t").secret
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GUFEI_INSTANCE_PATH": str(tmp_path),
+           "REDIS_URL": "redis://127.0.0.1:1/0"}  # as production configures it: broker and rate-limit storage
+    out = subprocess.run([sys.executable, "-c", _HTTP_WITH_REDIS_DOWN, database_url_under_test(), secret,  # noqa: S603
+                          regulator.email, PASSWORD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["me"] == 200  # rate limits counted in memory, not a 500
+    assert "in-memory" in out.stderr  # and the log says so
+    assert result["api"] == 202 and result["api_body"]["status"] == "failed", result["api_body"]
+    assert result["page"] == 200 and "Traceback" not in result["page_text"]
+    assert "任务队列不可达" in result["page_text"] or "job queue is unreachable" in result["page_text"]
+    db.session.expire_all()
+    runs = db.session.scalars(sa.select(MatchRun).order_by(MatchRun.id)).all()
+    assert [(r.status, r.failure_reason) for r in runs] == [("failed", "enqueue_failed")] * 2  # none left queued
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClearingLock)) == 0
+
+
 def test_the_sweep_fails_runs_stuck_queued_and_frees_their_categories(db, reference):
     small_market()
     run = clearing.start_clearing(db.session, None, "fly_ash", enqueue=lambda run_id: "lost-job")
@@ -64,6 +107,25 @@ def test_the_sweep_fails_runs_stuck_queued_and_frees_their_categories(db, refere
     run = db.session.get(MatchRun, run.id, populate_existing=True)
     assert run.status == "failed" and run.failure_reason == "stuck_queued"
     assert clearing.start_clearing(db.session, None, "fly_ash").status == "succeeded"
+
+
+def test_a_database_error_in_the_run_task_fails_the_run_at_once_as_such(db, reference, monkeypatch):
+    import contextlib
+
+    from app import jobs
+
+    small_market()
+    run = clearing.start_clearing(db.session, None, "fly_ash", enqueue=lambda run_id: "job")
+
+    def broken(*_args, **_kwargs):
+        raise sa.exc.OperationalError("SELECT … FROM match_runs FOR UPDATE", {}, Exception("server closed"))
+
+    monkeypatch.setattr(jobs, "beating", lambda _run_id: contextlib.nullcontext())  # no Redis in these tests
+    monkeypatch.setattr(clearing, "begin_run", broken)
+    assert jobs.run_clearing_task.run(run.id) == "failed"
+    run = db.session.get(MatchRun, run.id, populate_existing=True)
+    assert (run.status, run.failure_reason) == ("failed", "database_error")  # not queued until the sweep
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClearingLock)) == 0
 
 
 def test_the_sweep_fails_running_runs_without_a_heartbeat_with_the_truthful_reason(db, reference):
@@ -92,6 +154,14 @@ def test_a_database_error_fails_the_run_as_such_and_the_page_hides_the_sql(db, r
     auth.login("officer@example.com")
     page = client.get(f"/clearing/runs/{run.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "数据库错误" in page and "83.21" not in page and "no_such_column" not in page
+    from app.services import api_tokens
+
+    secret = api_tokens.create(db.session, UserFactory(email="reg@example.com", role="regulator"), "t").secret
+    for path in (f"/api/v1/match-runs/{run.id}", "/api/v1/match-runs", f"/clearing/runs/{run.id}/status.json"):
+        response = client.get(path, headers={"Authorization": f"Bearer {secret}"})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert "83.21" not in body and "no_such_column" not in body and "SELECT" not in body, path
 
 
 def test_run_status_json_is_translated_and_names_no_job_or_category_code(db, reference, client, auth):

@@ -131,13 +131,13 @@ def test_report_form_errors_keep_the_input(client, auth, reference):
         "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-9",
         "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "is-invalid" in page and 'value="123.5"' in page
+    assert response.status_code == 400 and "is-invalid" in page and 'value="123.5"' in page
     response = client.post("/bases/reports", data={
         "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-09",
         "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0",
         "supplied_t": "0", "dumped_t": "0", "disposed_from_storage_t": "0"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "不平衡" in page and "相差 120.5 吨" in page
+    assert response.status_code == 400 and "不平衡" in page and "相差 120.5 吨" in page
     assert 'value="123.5"' in page
     response = client.post("/bases/reports", data={
         "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-09",

@@ -55,9 +55,29 @@ def test_guessing_one_account_throttles_that_account_but_not_its_owners_browser(
     assert _login(owner, "li@example.com").status_code == 302
 
 
+def test_an_address_held_back_still_lets_a_browser_in_to_the_account_it_signed_in_to_before(app, db, monkeypatch):
+    """Behind a proxy that is not trusted (TRUSTED_PROXY_HOPS=0) every client shares one address: guessing from it
+    holds back new browsers, never the administrator's own."""
+    monkeypatch.setitem(app.config, "LOGIN_MAX_FAILURES_PER_ADDRESS", 8)
+    UserFactory(email="admin@example.com", role="admin")
+    admin, attacker = app.test_client(), app.test_client()
+    assert _login(admin, "admin@example.com").status_code == 302
+    _switch_browser()
+    admin.post("/logout", data={"csrf_token": csrf_token(admin, "/")})
+    _switch_browser()
+    for k in range(8):
+        assert _login(attacker, f"nobody{k}@example.com", "guess").status_code == 400
+    assert _login(attacker, "admin@example.com").status_code == 429  # a new browser at this address waits
+    _switch_browser()
+    assert _login(admin, "admin@example.com").status_code == 302
+
+
 @pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
                                     "https://evil.example/", "/%0a/evil.example", "%2F%2Fevil.example",
-                                    "javascript:alert(1)", "/\t/evil.example", " //evil.example"])
+                                    "javascript:alert(1)", "/\t/evil.example", " //evil.example",
+                                    "https:evil.example", "///evil.example", "/%5Cevil.example",
+                                    "http:/\\evil.example", "%252F%252Fevil.example", "/%2F/evil.example",
+                                    "%09//evil.example"])
 def test_next_never_leaves_the_site(client, db, target):
     UserFactory(email="li@example.com")
     response = _login(client, "li@example.com", next_=target)
@@ -124,6 +144,10 @@ def test_an_unknown_email_costs_a_password_hash_too(db, monkeypatch):
     throttle = accounts.Throttle(5, 50, 15)
     assert accounts.authenticate(db.session, "nobody@example.com", "guess", "1.2.3.4", throttle) is None
     assert len(checked) == 1 and checked[0].startswith(("scrypt:", "pbkdf2:"))
+    accounts.create_admin(db.session, "li@example.com", "Li", "a real password")  # hashed as the app hashes
+    assert accounts.authenticate(db.session, "li@example.com", "guess", "5.6.7.8", throttle) is None
+    unknown, known = checked[0].split("$")[0], checked[1].split("$")[0]
+    assert unknown == known  # the same method and cost parameters as a real account's hash: the same work
 
 
 def test_random_bearer_strings_are_rate_limited_per_address(app, client, db, monkeypatch):

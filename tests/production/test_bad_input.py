@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import Award, Lot
+from models import Award, Bid, Lot
 from tests.conftest import sign_in
 from tests.factories import LotFactory, small_market
 
@@ -107,12 +107,14 @@ def test_absurd_or_sql_looking_lot_input_is_refused_or_stored_verbatim(signed_in
 
 
 @pytest.mark.parametrize("field, value", [("price_yuan_per_t", "99999999999999"), ("tonnes", "1e30"),
+                                          ("price_yuan_per_t", "9999999999.99"), ("tonnes", "9999999999"),
                                           ("price_yuan_per_t", "-Infinity"), ("max_haul_km", "9" * 30)])
 def test_absurd_bids_are_refused_with_a_form_error(signed_in, client, db, field, value):
     sign_in(client, signed_in["far_user"])
     data = {"facility_id": str(signed_in["far"].id), "price_yuan_per_t": "80", "tonnes": "10", field: value}
     response = client.post(f"/bids/lots/{signed_in['lot'].id}/new?lang=en", data=data)
-    assert response.status_code == 400
+    assert response.status_code == 400 and 'class="invalid-feedback' in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Bid.id))) == 2  # only small_market's two bids
 
 
 def test_a_malformed_xlsx_import_is_a_form_error(signed_in, client):

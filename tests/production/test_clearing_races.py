@@ -14,7 +14,7 @@ from app.extensions import db as database
 from app.services import clearing, lots
 from app.services.clearing import runs, write
 from app.services.errors import ServiceError
-from models import Allocation, Bid, ClearingLock, Lot, MatchRun, User
+from models import Allocation, Award, Bid, ClearingLock, Lot, MatchRun, User
 from tests.factories import BidFactory, LotFactory, category, small_market
 from tests.production.conftest import on_postgres
 
@@ -188,3 +188,32 @@ def test_one_moved_category_does_not_sink_the_others(app, db, reference, monkeyp
     message = clearing.status_message(db.session, run, "zh_CN")
     assert category("steel_slag").name_zh in message and "steel_slag" not in message
     _assert_no_tonne_twice(db)
+
+
+def test_the_largest_lots_and_bids_the_limits_allow_never_sink_a_province_wide_clearing(app, db, reference):
+    """Two lots of the largest tonnage paying the most for removal, each drawing the highest bid: every allocation and
+    every run total still fits its Numeric(14, 2) column, or the category fails alone; fly ash clears regardless."""
+    from app.services import quantities
+
+    m = small_market()
+    for _ in range(2):
+        lot = LotFactory(facility=m["lot_facility"], category=category("steel_slag"), tonnes=quantities.MAX_TONNES,
+                         reserve_yuan_per_t=-quantities.MAX_YUAN_PER_TONNE)
+        BidFactory(lot=lot, facility=m["near"], category=category("steel_slag"),
+                   price_yuan_per_t=quantities.MAX_YUAN_PER_TONNE, tonnes=quantities.MAX_TONNES)
+    run = clearing.start_clearing(db.session, None, None)
+    db.session.expire_all()
+    run = db.session.get(MatchRun, run.id)
+    assert run.status == "succeeded", (run.failure_reason, run.message)
+    assert set(run.results["failed_categories"]) <= {"steel_slag"}
+    assert m["lot"].id in {a.lot_id for a in db.session.scalars(sa.select(Allocation))}
+    _assert_no_tonne_twice(db)
+    from app.services import awards, shipments  # the largest award, its settlement and a weighbridge 10 % over
+
+    largest = max(db.session.scalars(sa.select(Allocation)), key=lambda a: a.tonnes)
+    awards.decide(db.session, m["producer"], largest.id, True)
+    awards.decide(db.session, m["near_user"], largest.id, True)
+    award = db.session.scalar(sa.select(Award).where(Award.allocation_id == largest.id))
+    assert award.recycler_pays_yuan == largest.tonnes * largest.price_yuan_per_t
+    load = shipments.dispatch(db.session, m["producer"], award.id, Decimal("30"), "黑A12345", None)
+    assert shipments.receive(db.session, m["near_user"], load.id, Decimal("33")).discrepancy_pct == Decimal("0.1")

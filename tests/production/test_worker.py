@@ -66,3 +66,22 @@ def test_a_run_whose_worker_is_killed_ends_failed_with_nothing_written(db, refer
     assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
     assert db.session.get(Lot, m["lot"].id).remaining_tonnes == Decimal("1000.000")
     assert db.session.get(Lot, slag.id).remaining_tonnes == Decimal("500.000")
+
+
+def test_no_test_or_bench_flushes_a_redis_database_or_picks_one_by_default():
+    """Two runs on one machine must not disturb each other: Redis only when TEST_REDIS_URL names a database of the
+    run's own, and then only the app's and Celery's keys are deleted."""
+    import re
+    from pathlib import Path
+
+    from tests.production import conftest
+
+    root = Path(__file__).resolve().parents[2]
+    flush = re.compile(r"flush(all|db)|FLUSH(ALL|DB)")
+    offenders = [str(path.relative_to(root)) for folder in ("tests", "bench", "Makefile") for path in
+                 ((root / folder).rglob("*") if (root / folder).is_dir() else [root / folder])
+                 if path.is_file() and path.suffix in ("", ".py", ".sh", ".toml", ".cfg", ".ini")
+                 and path != Path(__file__) and flush.search(path.read_text(errors="ignore"))]
+    assert offenders == []
+    assert re.search(r'environ\.get\("TEST_REDIS_URL", ""\)', Path(conftest.__file__).read_text())
+    assert all(pattern.rstrip("*") for pattern in conftest.OUR_KEYS)  # never "*"

@@ -4,7 +4,7 @@ Dispatch planning puts hazardous loads only on these trucks. Existing trucks are
 says so.
 
 Revision ID: 0025
-Revises: 0020
+Revises: 0023
 """
 from collections.abc import Sequence
 from typing import Union
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025"
-down_revision: Union[str, Sequence[str], None] = "0020"
+down_revision: Union[str, Sequence[str], None] = "0023"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

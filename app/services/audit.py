@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,21 +39,20 @@ def digest(event: AuditEvent) -> str:
     # SQLite hands timestamps back naive; they were stored as UTC.
     if occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=dt.UTC)
+    return _hash(_key(), event.prev_hash, occurred.isoformat(), event.actor_user_id, event.entity_type,
+                 event.entity_id, event.action, event.payload)
+
+
+def _hash(key: bytes, prev: str, at: str, actor: int | None, entity_type: str, entity_id: int, action: str,
+          payload: Any) -> str:
     body = json.dumps(
-        {
-            "prev": event.prev_hash,
-            "at": occurred.isoformat(),
-            "actor": event.actor_user_id,
-            "type": event.entity_type,
-            "id": event.entity_id,
-            "action": event.action,
-            "payload": event.payload,
-        },
+        {"prev": prev, "at": at, "actor": actor, "type": entity_type, "id": entity_id, "action": action,
+         "payload": payload},
         sort_keys=True,
         ensure_ascii=False,
         default=str,
     )
-    return _sign(body)
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def _last_hash(session: so.Session) -> str | None:
@@ -92,14 +90,16 @@ def record_many(session: so.Session, actor_id: int | None,
     session.flush()
     prev = _last_hash(session) or GENESIS
     occurred = utcnow().replace(microsecond=0)
+    key, at = _key(), occurred.isoformat()  # the same for every event of the batch: worked out once
     rows = []
     for entity_type, entity_id, action, payload in events:
-        row = {"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
-               "entity_id": entity_id, "action": action, "payload": json.loads(json.dumps(payload or {}, default=str)),
-               "prev_hash": prev}
-        # The same per-event hash as `record`, over a plain record rather than an ORM instance.
-        row["hash"] = prev = digest(SimpleNamespace(**row))
-        rows.append(row)
+        plain = json.loads(json.dumps(payload or {}, default=str))
+        # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
+        event_hash = _hash(key, prev, at, actor_id, entity_type, entity_id, action, plain)
+        rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
+                     "entity_id": entity_id, "action": action, "payload": plain, "prev_hash": prev,
+                     "hash": event_hash})
+        prev = event_hash
     # Inserted in order, so ids ascend along the chain as verify() walks it.
     insert_rows(session.connection(), AuditEvent.__table__, rows)
     return len(rows)

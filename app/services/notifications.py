@@ -100,9 +100,12 @@ def notify_organisations(session: so.Session, params_by_org: dict[int, dict[str,
     users = session.execute(sa.select(User.id, User.email, User.organization_id).where(
         User.organization_id.in_(list(params_by_org)), User.active.is_(True)).order_by(User.id)).all()
     notes, emails = [], []
+    texts: dict[int, tuple[dict[str, str], str]] = {}  # per organisation: its users get the same sentence
     for user_id, email, org_id in users:
-        params = {k: str(v) for k, v in params_by_org[org_id].items()}
-        text = message(Notification(kind=kind, params=params))
+        if org_id not in texts:
+            params = {k: str(v) for k, v in params_by_org[org_id].items()}
+            texts[org_id] = params, message(Notification(kind=kind, params=params))
+        params, text = texts[org_id]
         notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow(),
                       "read_at": None})
         emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),

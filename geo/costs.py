@@ -206,7 +206,7 @@ def cost_index_pairs(
     s_nodes, s_row = np.unique(s_idx, return_inverse=True)
     d_nodes, d_col = np.unique(d_idx, return_inverse=True)
     s_row, d_col = s_row.reshape(s_idx.shape), d_col.reshape(d_idx.shape)
-    sub = road.node_rows(s_nodes)[:, d_nodes]  # only the nodes these points reach the network by
+    sub = road.node_block(s_nodes, d_nodes)  # only the nodes these points reach the network by
     width = sub.shape[1]
     # cost_matrix's source rows: per source, road km to each destination node, best of its access legs.
     via = np.full((s_lon.size, width), np.inf, dtype=F32)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,27 @@ def record(session: so.Session, actor_id: int | None, entity_type: str, entity_i
     return event
 
 
+_NATIVE = (str, int, float, bool, type(None))
+
+
+def _plain(payload: dict[str, Any] | None) -> Any:
+    """The payload as JSON gives it back (what is stored and hashed): strings for Decimals, dates and the like.
+
+    A flat payload of string keys and native or str()-able scalars is converted directly, as the JSON round
+    trip with ``default=str`` would; anything else (nesting, tuples, other keys) takes the round trip.
+    """
+    if not payload:
+        return {}
+    out = {}
+    for key, value in payload.items():
+        if type(key) is not str or isinstance(value, (dict, list, tuple, set)):
+            return json.loads(json.dumps(payload, default=str))
+        if type(value) is float and not math.isfinite(value):
+            return json.loads(json.dumps(payload, default=str))
+        out[key] = value if isinstance(value, _NATIVE) else str(value)
+    return out
+
+
 def record_many(session: so.Session, actor_id: int | None,
                 events: list[tuple[str, int, str, dict[str, Any] | None]]) -> int:
     """Append (entity type, id, action, payload) events in order under one lock and one read of the chain's end.
@@ -93,7 +115,7 @@ def record_many(session: so.Session, actor_id: int | None,
     key, at = _key(), occurred.isoformat()  # the same for every event of the batch: worked out once
     rows = []
     for entity_type, entity_id, action, payload in events:
-        plain = json.loads(json.dumps(payload or {}, default=str))
+        plain = _plain(payload)
         # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
         event_hash = _hash(key, prev, at, actor_id, entity_type, entity_id, action, plain)
         rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,

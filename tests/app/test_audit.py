@@ -139,3 +139,18 @@ def test_postgresql_refuses_to_change_audit_events(db, reference):
         conn.execute(sa.text("DELETE FROM audit_events"))
     with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
         conn.execute(sa.text("UPDATE audit_events SET action = 'x'"))
+
+
+def test_batch_payloads_are_stored_and_hashed_as_the_json_round_trip_gives_them():
+    import datetime as dt
+    import json
+    from decimal import Decimal
+
+    from app.services.audit import _plain
+
+    cases = [None, {}, {"lot": 3, "tonnes": Decimal("12.500"), "price_yuan_per_t": Decimal("83.21"), "ok": True,
+                        "note": "粉煤灰", "none": None, "share": 0.25, "at": dt.datetime(2026, 1, 2, 3, 4, 5)},
+             {"failed_categories": ["fly_ash"], "n": 1}, {"pair": (1, 2)}, {1: "int key"},
+             {"nested": {"a": Decimal(1)}}]
+    for payload in cases:
+        assert _plain(payload) == json.loads(json.dumps(payload or {}, default=str)), payload

@@ -188,8 +188,11 @@ class _Demand:
         return self.spec.get("max_haul_km")
 
     def build(self) -> matching.Demand:
-        """The matching demand."""
-        return matching.Demand(**self.spec)
+        """The matching demand (built once: it is immutable, so a cached demand list reuses it)."""
+        built = self.__dict__.get("_built")
+        if built is None:
+            built = self.__dict__["_built"] = matching.Demand(**self.spec)
+        return built
 
 
 def _licences(session: so.Session, facility_ids: set[int], today: dt.date) -> dict[int, frozenset[str]]:
@@ -296,6 +299,15 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
             np.repeat(np.arange(len(demands), dtype=np.int64), counts))
 
 
+def _places(facility: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position of each used facility's first row, each row's place number; -1 where unused)."""
+    rows = np.flatnonzero(used)
+    _ids, first, inverse = np.unique(facility[rows], return_index=True, return_inverse=True)
+    place = np.full(len(facility), -1, dtype=np.int64)
+    place[rows] = inverse.ravel()
+    return rows[first], place
+
+
 def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarray,
                freight_class: str) -> dict[str, np.ndarray]:
     """Freight yuan/t, road km, rail km (NaN: by road) and CO2 per pair, from geo, for the pairs only.
@@ -307,13 +319,18 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
     out = {k: np.empty(len(li)) for k in ("yuan", "road", "rail", "co2")}
     if not len(li):
         return out
-    _ids, src_first, lot_src = np.unique(lots.facility, return_index=True, return_inverse=True)
+    # Only places some pair uses (a lot with no candidate demand is never priced, as before).
+    lot_used = np.zeros(len(lots.rows), dtype=bool)
+    lot_used[li] = True
+    dem_used = np.zeros(len(demands), dtype=bool)
+    dem_used[di] = True
+    src_first, lot_src = _places(lots.facility, lot_used)
     d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
-    _ids, dst_first, dem_dst = np.unique(d_fac, return_index=True, return_inverse=True)
+    dst_first, dem_dst = _places(d_fac, dem_used)
     src_lon, src_lat = lots.lon[src_first], lots.lat[src_first]
     dst_lon = np.array([demands[j].lon for j in dst_first.tolist()])
     dst_lat = np.array([demands[j].lat for j in dst_first.tolist()])
-    si, dj = lot_src.ravel()[li], dem_dst.ravel()[di]
+    si, dj = lot_src[li], dem_dst[di]
     n_blocks = -(-len(src_first) // COST_BLOCK_ROWS)
     if n_blocks == 1:
         blocks = [(0, np.arange(len(li)))]
@@ -337,15 +354,25 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
     return out
 
 
+def load_demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[_Demand]:
+    """Every current demand of the category (as ``build_category_problem`` loads it), for callers that build
+    many problems of one category against an unchanged market (price guidance caches it per market version)."""
+    return _load_demands(session, category, today, None)
+
+
 def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date,
-                           lot_ids: Sequence[int] | None = None) -> CategoryProblem:
+                           lot_ids: Sequence[int] | None = None,
+                           demands: list[_Demand] | None = None) -> CategoryProblem:
     """The matching problem of one category (or of some of its lots) against all its current demand.
+
+    ``demands``: the category's demands from ``load_demands`` (same category and day), instead of reading them.
 
     With ``lot_ids`` only the demands within reach of those lots are kept (the others could take no part).
     """
     lots = _load_lots(session, category, today, lot_ids)
-    demands = _load_demands(session, category, today, lot_ids)
-    li, di = candidate_pairs(lots, demands)
+    if demands is None:
+        demands = _load_demands(session, category, today, lot_ids)
+    li, di = candidate_pairs(lots, demands)  # a bid on a lot not among these pairs with nothing
     if lot_ids is not None:
         # For some lots only (price guidance): the demands out of their reach play no part.
         kept, di = np.unique(di, return_inverse=True)

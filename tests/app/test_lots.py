@@ -192,3 +192,30 @@ def test_the_producer_sees_how_many_bids_its_lot_has_but_not_their_prices(client
     auth.login("mill@example.com")
     page = client.get(f"/lots/{lot.id}").get_data(as_text=True)
     assert 'id="bid-count">1<' in page and "87.13" not in page
+
+
+def test_a_search_count_is_reused_only_within_its_ttl_and_only_for_the_same_filters(app, db, reference):
+    from app.services import lots as lots_service
+
+    LotFactory()
+    LotFactory()
+    lots_service._COUNTS.clear()
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    app.config["LOT_COUNT_TTL_SECONDS"] = 60
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        first = lots_service.search(db.session, lots_service.LotFilters(), 1, 25)
+        LotFactory()  # a new lot: the list shows it at once, the cached total may lag
+        again = lots_service.search(db.session, lots_service.LotFilters(sort="tonnes"), 1, 25)
+        other = lots_service.search(db.session, lots_service.LotFilters(category="steel_slag"), 1, 25)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        app.config["LOT_COUNT_TTL_SECONDS"] = 0
+        lots_service._COUNTS.clear()
+    assert (first.total, len(again.items), again.total, other.total) == (2, 3, 2, 0)
+    assert sum("count(" in s for s in statements) == 2  # the sort is not part of the count's key
+    assert lots_service.search(db.session, lots_service.LotFilters(), 1, 25).total == 3  # TTL 0: counted afresh

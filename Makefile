@@ -42,7 +42,7 @@ test: install
 serve-prod: migrate
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-# One worker process per core; --beat also runs the stale-run sweep (safe to run on several hosts).
+# One worker process per core; --beat also runs the periodic jobs: stale-run sweep, allocation expiry, audit checkpoints.
 worker: install
 	$(BIN)/celery --app app.worker worker --beat --schedule instance/celerybeat-schedule --loglevel INFO
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import geo.network
-from app import cli, i18n, jobs, labels
+from app import cli, i18n, jobs, labels, permissions
 from app.extensions import babel, csrf, db, limiter, login_manager
 from app.services import rollup
 from app.settings import INSTANCE, Config
@@ -139,11 +139,16 @@ def register_input_guards(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    """Values every template can use: the current locale and the language switch."""
+    """Values every template can use: the current locale, the language switch and what the user may open."""
 
     @app.context_processor
     def inject_locale():
         return {"current_locale": str(i18n.select_locale()), "languages": i18n.LANGUAGE_NAMES}
+
+    @app.context_processor
+    def inject_policy():
+        # The navigation asks the pages' own policy guards instead of repeating role names.
+        return {"may_open": permissions.may_open, "awaiting_verification": permissions.awaiting_verification}
 
     @app.before_request
     def remember_language_choice():

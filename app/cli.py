@@ -1,5 +1,5 @@
-"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit verify,
-utilisation and rebuild-rollup."""
+"""Flask CLI commands: create-admin, create-token, load-reference, seed-demo, stats, match run/expire, audit
+verify/checkpoint/rechain, data check, utilisation and rebuild-rollup."""
 from __future__ import annotations
 
 import json
@@ -182,6 +182,57 @@ def audit_checkpoint_command() -> None:
     click.echo(f"Checkpoint at event {mark.event_id} ({mark.event_count} events)." if mark else "No events yet.")
 
 
+@audit_group.command("rechain")
+@click.option("--by", "email", required=True, help="E-mail of the administrator doing it (named in the audit event).")
+@click.option("--force", is_flag=True, help="Re-chain although checkpoints signed the chain or events fail to verify.")
+def audit_rechain_command(email: str, force: bool) -> None:
+    """Re-hash a chain recorded before AUDIT_KEY existed under the key, in order; records an event and a checkpoint."""
+    from app.services import audit
+    from models import User
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        done = audit.rechain(db.session, user, force=force)
+    except (audit.RechainRefused, ServiceError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except sa.exc.DBAPIError as exc:  # rolled back whole; typically a role that does not own audit_events
+        db.session.rollback()
+        raise click.ClickException(f"nothing was changed: the database refused ({exc.orig}); on PostgreSQL run this "
+                                   "as the role that owns audit_events") from exc
+    click.echo(f"Re-chained {done.events} events under the key ({done.legacy} recorded unkeyed, {done.keyed} "
+               f"already keyed, {len(done.unverified)} unverified, {done.superseded_checkpoints} checkpoints "
+               f"superseded); recorded as event {done.head_event_id} and signed.")
+
+
+@click.group("data")
+def data_group() -> None:
+    """Checks of the stored data."""
+
+
+@data_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def data_check_command(as_json: bool) -> None:
+    """List rows whose month lies outside the reporting window (statistics ignore them); exit 1 if any."""
+    from app.services import periods
+
+    found = periods.out_of_window(db.session)
+    window = {"first": f"{periods.FIRST_PERIOD:%Y-%m}", "last": f"{periods.last_period():%Y-%m}"}
+    if as_json:
+        click.echo(json.dumps({"window": window, **found}, ensure_ascii=False))
+    elif not any(found.values()):
+        click.echo(f"No rows outside the reporting window ({window['first']} to {window['last']}).")
+    else:
+        click.echo(f"Rows outside the reporting window ({window['first']} to {window['last']}); statistics ignore "
+                   "them — correct the month or delete the row:")
+        for table, rows in found.items():
+            for row in rows:
+                click.echo(f"  {table}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    if any(found.values()):
+        raise SystemExit(1)
+
+
 @click.command("utilisation")
 @click.option("--base", "name", required=True, help="Base code (daqing), Chinese or English name, or 'province'.")
 @click.option("--year", type=int, required=True)
@@ -236,6 +287,6 @@ def create_token_command(email: str, name: str | None) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (create_admin_command, load_reference_command, seed_demo_command, stats_command,
-                    translations_group, match_group, audit_group, utilisation_command, create_token_command,
+                    translations_group, match_group, audit_group, data_group, utilisation_command, create_token_command,
                     rebuild_rollup_command, invite_official_command):
         app.cli.add_command(command)

@@ -41,6 +41,14 @@ class ClearingQueue:
     sweep: Callable[[], list[int]]
 
 
+# Periodic jobs, named once for Celery beat (`make worker`) and for the in-process scheduler (no REDIS_URL):
+# schedule entry → (task name, the setting holding its interval in seconds).
+PERIODIC_JOBS = {
+    "sweep-stale-clearing-runs": ("gufei.clearing.sweep", "CLEARING_SWEEP_SECONDS"),
+    "expire-overdue-allocations": ("gufei.allocations.expire", "ALLOCATION_EXPIRY_SECONDS"),
+    "checkpoint-audit-chain": ("gufei.audit.checkpoint", "AUDIT_CHECKPOINT_SECONDS"),
+}
+
 HEARTBEAT_KEY = "gufei:clearing:{run_id}:heartbeat"
 DONE_KEY = "gufei:clearing:{run_id}:done"
 
@@ -62,8 +70,8 @@ def init_app(app: Flask) -> None:
         redis_socket_connect_timeout=2, redis_socket_timeout=5,
         result_backend_transport_options={"retry_policy": {"max_retries": 1, "interval_start": 0,
                                                            "interval_step": 0.5, "interval_max": 0.5}},
-        beat_schedule={"sweep-stale-clearing-runs": {
-            "task": "gufei.clearing.sweep", "schedule": float(app.config.get("CLEARING_SWEEP_SECONDS", 30))}},
+        beat_schedule={name: {"task": task, "schedule": float(app.config[setting])}
+                       for name, (task, setting) in PERIODIC_JOBS.items()},
     )
 
     class AppContextTask(celery.Task):
@@ -75,6 +83,10 @@ def init_app(app: Flask) -> None:
     app.extensions["celery"] = celery
     # Services reach the queue through the app, so they never import this module (jobs call services).
     app.extensions["clearing_queue"] = ClearingQueue(enqueue_clearing, sweep_stale)
+    if wants_scheduler(app):
+        # Serving without Celery (`make run`): the first request starts the scheduler thread, so CLI commands
+        # and migrations, which build the app too, never run jobs behind the operator's back.
+        app.before_request(lambda: start_scheduler(app) and None)
 
 
 # ----------------------------------------------------------------------------- heartbeats
@@ -199,11 +211,115 @@ def join_clearing_task(payloads: list[dict], run_id: int, started_at: float | No
 @celery.task(name="gufei.clearing.sweep")
 def sweep_task() -> list[int]:
     """Celery task: fail running runs whose workers stopped beating."""
+    return _sweep_job()
 
+
+def expire_allocations() -> int:
+    """Expire allocations past their answer deadline (their tonnes go back to the lots); return how many."""
+    from app.services import awards
+
+    expired = awards.expire_overdue(db.session)
+    if expired:
+        logger.info("expired %d overdue allocations", expired)
+    return expired
+
+
+def checkpoint_audit() -> int | None:
+    """Sign the audit chain's head; return the event it signed (None: no events yet)."""
+    from app.services import audit
+
+    mark = audit.checkpoint(db.session)
+    if mark is not None:
+        logger.info("audit checkpoint at event %s (%s events)", mark.event_id, mark.event_count)
+    return mark.event_id if mark else None
+
+
+@celery.task(name="gufei.allocations.expire")
+def expire_allocations_task() -> int:
+    """Celery task (beat): expire overdue allocations."""
+    return expire_allocations()
+
+
+@celery.task(name="gufei.audit.checkpoint")
+def audit_checkpoint_task() -> int | None:
+    """Celery task (beat): sign the audit chain's head."""
+    return checkpoint_audit()
+
+
+# ----------------------------------------------------------------------------- in-process scheduler
+
+
+def _sweep_job() -> list[int]:
     failed = sweep_stale()
     if failed:
         logger.warning("marked stale clearing runs failed: %s", failed)
     return failed
+
+
+# Task name → the function the in-process scheduler calls for it (the Celery tasks call the same functions).
+IN_PROCESS_JOBS: dict[str, Callable[[], object]] = {
+    "gufei.clearing.sweep": _sweep_job,
+    "gufei.allocations.expire": expire_allocations,
+    "gufei.audit.checkpoint": checkpoint_audit,
+}
+
+
+class Scheduler:
+    """Runs PERIODIC_JOBS inside the app process, each every its interval, one at a time, each in its own app
+    context; a failing job is logged with its traceback and tried again at its next turn."""
+
+    def __init__(self, app: Flask, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app, self.clock = app, clock
+        self.intervals = {task: float(app.config[setting]) for task, setting in PERIODIC_JOBS.values()}
+        # First turns one interval after start: a restart loop never hammers the database.
+        self.due = {task: clock() + interval for task, interval in self.intervals.items()}
+        self.stop = threading.Event()
+
+    def tick(self) -> list[str]:
+        """Run every job that is due now; return their task names."""
+        ran = []
+        for task, due in sorted(self.due.items(), key=lambda item: item[1]):
+            if self.clock() < due:
+                continue
+            with self.app.app_context():
+                try:
+                    IN_PROCESS_JOBS[task]()
+                except Exception:  # a scheduler outlives one bad turn; the log keeps the detail
+                    logger.exception("periodic job %s failed", task)
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+            self.due[task] = self.clock() + self.intervals[task]
+            ran.append(task)
+        return ran
+
+    def run(self) -> None:
+        """Tick until stopped, sleeping until the next job is due."""
+        while not self.stop.wait(max(0.0, min(self.due.values()) - self.clock())):
+            self.tick()
+
+
+def wants_scheduler(app: Flask) -> bool:
+    """Whether this app runs the periodic jobs itself: no Celery beat (no REDIS_URL), not switched off, not a test."""
+    return not app.config.get("REDIS_URL") and bool(app.config.get("PERIODIC_JOBS_IN_THREAD")) and not app.testing
+
+
+_SCHEDULERS: dict[int, Scheduler] = {}
+_SCHEDULER_LOCK = threading.Lock()
+
+
+def start_scheduler(app: Flask) -> Scheduler:
+    """Start this process's scheduler thread for the app once (later calls return the running one)."""
+    running = _SCHEDULERS.get(id(app))
+    if running is not None:  # every request asks: no lock once it runs
+        return running
+    with _SCHEDULER_LOCK:
+        scheduler = _SCHEDULERS.get(id(app))
+        if scheduler is None:
+            scheduler = _SCHEDULERS[id(app)] = Scheduler(app)
+            threading.Thread(target=scheduler.run, name="gufei-scheduler", daemon=True).start()
+            logger.info("periodic jobs run in this process: %s", ", ".join(sorted(scheduler.intervals)))
+        return scheduler
 
 
 # ----------------------------------------------------------------------------- enqueueing

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import UserMixin, current_user, login_required
 
 from app import policy
@@ -59,9 +59,26 @@ def allowed(predicate: Callable[[User], bool]):
                 abort(403, description=policy.refusal_reason(current_user.row))
             return view(*args, **kwargs)
 
+        wrapped.policy_predicate = predicate  # read by may_open: the menu asks the guard itself
         return wrapped
 
     return decorator
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the current visitor passes the guard of the page at `endpoint`: the navigation shows a link only
+    when this holds, so the menu and the pages cannot disagree (a page without a policy guard is open to all)."""
+    view = current_app.view_functions.get(endpoint)
+    while view is not None and not hasattr(view, "policy_predicate"):
+        view = getattr(view, "__wrapped__", None)
+    if view is None:
+        return endpoint in current_app.view_functions
+    return bool(current_user.is_authenticated and view.policy_predicate(current_user.row))
+
+
+def awaiting_verification() -> bool:
+    """Whether the signed-in user's organisation still waits for verification (the banner under the menu)."""
+    return bool(current_user.is_authenticated and policy.refusal_reason(current_user.row))
 
 
 def check(allowed_: bool) -> None:

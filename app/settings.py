@@ -89,6 +89,10 @@ class Config:
         # Celery clearing workers beat every third of this; a running run without a beat for this long is failed.
         self.CLEARING_HEARTBEAT_SECONDS = int(os.environ.get("CLEARING_HEARTBEAT_SECONDS", "60"))
         self.CLEARING_SWEEP_SECONDS = int(os.environ.get("CLEARING_SWEEP_SECONDS", "30"))
+        # Periodic jobs (Celery beat, or a scheduler thread of the app process without REDIS_URL).
+        self.ALLOCATION_EXPIRY_SECONDS = int(os.environ.get("ALLOCATION_EXPIRY_SECONDS", "300"))
+        self.AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "3600"))
+        self.PERIODIC_JOBS_IN_THREAD = os.environ.get("PERIODIC_JOBS_IN_THREAD", "1") == "1"
         # A run still queued after this long (no worker took it) is failed by the sweep.
         self.CLEARING_QUEUED_TIMEOUT_SECONDS = int(os.environ.get("CLEARING_QUEUED_TIMEOUT_SECONDS", "600"))
         # Processes building and solving independent categories of one in-process run (Celery fans out itself).

@@ -14,13 +14,14 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from .errors import ProblemError
-from .units import fen_of, kg_of, tonnes_from_kg, yuan, yuan_from_fen
+from .units import fen_of, kg_of, round_places, tonnes_from_kg, yuan, yuan_from_fen
+from .units import km as round_km
 
 # Unserved reasons (stable codes; the app translates them).
 TOO_HEAVY = "too_heavy"
@@ -312,9 +313,9 @@ def _screen(problem: DispatchProblem, m: np.ndarray, days: int) -> tuple[list[_T
     return truckloads, unserved
 
 
-def metres_of_km(km: Decimal) -> int:
-    """Integer metres of a Decimal km (rounded half-even to the metre)."""
-    return int(km.quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN).scaleb(3))
+def metres_of_km(distance: Decimal) -> int:
+    """Integer metres of a Decimal km (rounded to the metre)."""
+    return int(round_km(distance).scaleb(3))
 
 
 def _index(problem: DispatchProblem, truckloads: list[_Truckload], days: int) -> _Index:
@@ -485,8 +486,7 @@ def _decode_route(problem: DispatchProblem, m: np.ndarray, idx: _Index, vi: int,
     back = int(m[here, point[vehicle.depot]])
     total += back
     empty += back
-    fen = (Decimal(total) * fen_of(yuan(vehicle.cost_yuan_per_km)) / _METRES_PER_KM).quantize(
-        Decimal(1), rounding=ROUND_HALF_EVEN)
+    fen = round_places(Decimal(total) * fen_of(yuan(vehicle.cost_yuan_per_km)) / _METRES_PER_KM, 0)
     return Route(vehicle.id, day, vehicle.depot, stops, _km(total), _km(total - empty), _km(empty),
                  yuan_from_fen(int(fen)), _km(back))
 

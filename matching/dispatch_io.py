@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from .dispatch import DispatchProblem, Load, Vehicle
 from .errors import ProblemError
+from .units import km as round_km
 from .units import to_decimal, tonnes, yuan
 
 _TOP = {"points", "km", "vehicles", "loads", "days", "time_limit_s"}
@@ -108,7 +109,7 @@ def _located(fn, value, what: str, where: str):
 
 def _km(value, what: str) -> Decimal:
     """Km to the metre."""
-    return to_decimal(value, what).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+    return round_km(value, what)
 
 
 def _day(item, key: str, where: str) -> int | None:

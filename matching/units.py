@@ -1,16 +1,26 @@
-"""Exact conversions between user quantities and integer kilograms / fen."""
+"""Exact conversions between user quantities and integer kilograms / fen: the one place that rounds.
+
+Every rounding in the project goes through `round_places` with one mode, half up (四舍五入): the rule
+Chinese invoices and settlement statements use, so a figure rounded on entry, in a clearing or on an
+award never disagrees with the paper a trader holds. Nothing else calls `Decimal.quantize`. (Price guidance
+rounds its band *outwards* to 5 yuan, floor and ceiling: that widens a privacy band, it is not a rounding of
+an amount, and lives in `app/services/guidance.py`.)
+"""
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import ProblemError
 
 KG_PER_TONNE = 1000
 FEN_PER_YUAN = 100
-_TONNE_QUANTUM = Decimal("0.001")
-_YUAN_QUANTUM = Decimal("0.01")
+ROUNDING = ROUND_HALF_UP
+TONNE_PLACES = 3  # the kilogram
+YUAN_PLACES = 2  # the fen
+KM_PLACES = 3  # the metre
+RATIO_PLACES = 4  # rates and shares: a hundredth of a percent
 
 
 def to_decimal(value, what: str) -> Decimal:
@@ -33,14 +43,34 @@ def to_decimal(value, what: str) -> Decimal:
     return result
 
 
+def round_places(value, places: int, what: str = "value") -> Decimal:
+    """Return ``value`` as a Decimal rounded half up to ``places`` decimal places (0: a whole number)."""
+    return to_decimal(value, what).quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)
+
+
 def tonnes(value, what: str = "tonnes") -> Decimal:
     """Return ``value`` as Decimal tonnes rounded to the kilogram."""
-    return to_decimal(value, what).quantize(_TONNE_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return round_places(value, TONNE_PLACES, what)
 
 
 def yuan(value, what: str = "amount") -> Decimal:
     """Return ``value`` as Decimal yuan rounded to the fen."""
-    return to_decimal(value, what).quantize(_YUAN_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return round_places(value, YUAN_PLACES, what)
+
+
+def money_of(price, quantity, what: str = "amount") -> Decimal:
+    """Yuan of ``price`` (per tonne, km …) times ``quantity``, exact until rounded once to the fen."""
+    return yuan(to_decimal(price, what) * to_decimal(quantity, what), what)
+
+
+def km(value, what: str = "km") -> Decimal:
+    """Return ``value`` as Decimal km rounded to the metre."""
+    return round_places(value, KM_PLACES, what)
+
+
+def ratio(value, what: str = "ratio") -> Decimal:
+    """Return a rate or share (0.5791 for 57.91 %) rounded to a hundredth of a percent."""
+    return round_places(value, RATIO_PLACES, what)
 
 
 def kg_of(t: Decimal) -> int:

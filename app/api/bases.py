@@ -16,7 +16,7 @@ from app.api.errors import ApiError
 from app.extensions import db
 from app.services import catalogue, generation_reports, scenarios, utilisation
 from app.services.utilisation import Scope
-from models import GenerationReport, MatchRun, ResourceBase
+from models import MatchRun, ResourceBase
 
 
 def _visible_bases() -> list[ResourceBase]:
@@ -36,8 +36,7 @@ def _scope(code: str) -> Scope:
 
 
 def _default_year() -> int:
-    latest = db.session.scalar(sa.select(sa.func.max(GenerationReport.period)))
-    return latest.year if latest else dt.date.today().year
+    return utilisation.default_year(db.session)  # the latest year in the reporting window
 
 
 @op("GET", "/bases", summary="List the bases you may see", tag="bases", query=schemas.PageQuery,

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
+from matching import units
+
 MAX_ID = 2**31 - 1
 TONNES_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,3})?$"
 MONEY_PATTERN = r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$"
@@ -57,12 +59,11 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
 
 
-def _quantized(places: str):
-    step = Decimal(places)
-    return lambda value: None if value is None else format(Decimal(value).quantize(step), "f")
+def _quantized(places: int):
+    return lambda value: None if value is None else format(units.round_places(value, places), "f")
 
 
-TonnesOut = Annotated[Decimal, PlainSerializer(_quantized("0.001"), return_type=str),
+TonnesOut = Annotated[Decimal, PlainSerializer(_quantized(units.TONNE_PLACES), return_type=str),
                       WithJsonSchema({"type": "string", "pattern": DECIMAL_OUT_PATTERN, "examples": ["1000.000"]})]
-MoneyOut = Annotated[Decimal, PlainSerializer(_quantized("0.01"), return_type=str),
+MoneyOut = Annotated[Decimal, PlainSerializer(_quantized(units.YUAN_PLACES), return_type=str),
                      WithJsonSchema({"type": "string", "pattern": DECIMAL_OUT_PATTERN, "examples": ["-12.50"]})]

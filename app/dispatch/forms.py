@@ -11,7 +11,7 @@ class VehicleForm(FlaskForm):
     """A truck: plate, capacity, cost per km, km a day and its depot (a place or coordinates)."""
 
     plate = StringField(_l("Vehicle plate"), validators=[DataRequired(), Length(max=16)])
-    capacity_t = DecimalField(_l("Capacity (t)"), places=3, validators=[InputRequired()])
+    capacity_t = DecimalField(_l("Payload (t)"), places=3, validators=[InputRequired()])
     cost_yuan_per_km = DecimalField(_l("Cost (yuan/km)"), places=2, validators=[InputRequired()])
     max_km = IntegerField(_l("Maximum km a day"), validators=[InputRequired()])
     depot_place = StringField(_l("Depot: county or city"), validators=[Optional(), Length(max=50)])

@@ -12,14 +12,17 @@ import hashlib
 import hmac
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 
-from models import AuditCheckpoint, AuditEvent, utcnow
+from app import policy
+from models import AuditCheckpoint, AuditEvent, User, utcnow
 from models.bulk import insert_rows
 
 GENESIS = "0" * 64
@@ -36,24 +39,32 @@ def _sign(body: str) -> str:
 
 def digest(event: AuditEvent) -> str:
     """The keyed hash of one event (with its prev_hash): the one hashing function of the chain."""
+    return _sign(_body(event))
+
+
+def legacy_digest(event: AuditEvent) -> str:
+    """The unkeyed SHA-256 over the same body that chains recorded before AUDIT_KEY existed carry (for `rechain`)."""
+    return hashlib.sha256(_body(event).encode()).hexdigest()
+
+
+def _body(event: AuditEvent) -> str:
     occurred = event.occurred_at
     # SQLite hands timestamps back naive; they were stored as UTC.
     if occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=dt.UTC)
-    return _hash(_key(), event.prev_hash, occurred.isoformat(), event.actor_user_id, event.entity_type,
-                 event.entity_id, event.action, event.payload)
+    return _body_of(event.prev_hash, occurred.isoformat(), event.actor_user_id, event.entity_type,
+                    event.entity_id, event.action, event.payload)
 
 
-def _hash(key: bytes, prev: str, at: str, actor: int | None, entity_type: str, entity_id: int, action: str,
-          payload: Any) -> str:
-    body = json.dumps(
+def _body_of(prev: str, at: str, actor: int | None, entity_type: str, entity_id: int, action: str,
+             payload: Any) -> str:
+    return json.dumps(
         {"prev": prev, "at": at, "actor": actor, "type": entity_type, "id": entity_id, "action": action,
          "payload": payload},
         sort_keys=True,
         ensure_ascii=False,
         default=str,
     )
-    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 def _last_hash(session: so.Session) -> str | None:
@@ -117,7 +128,8 @@ def record_many(session: so.Session, actor_id: int | None,
     for entity_type, entity_id, action, payload in events:
         plain = _plain(payload)
         # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
-        event_hash = _hash(key, prev, at, actor_id, entity_type, entity_id, action, plain)
+        body = _body_of(prev, at, actor_id, entity_type, entity_id, action, plain)
+        event_hash = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
         rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
                      "entity_id": entity_id, "action": action, "payload": plain, "prev_hash": prev,
                      "hash": event_hash})
@@ -183,3 +195,125 @@ def verify(session: so.Session) -> ChainProblem | None:
             return ChainProblem(event.id, "contents altered")
         prev = event.hash
     return _check_checkpoints(session)
+
+
+# ----------------------------------------------------------------------------- re-chaining
+
+
+class RechainRefused(Exception):
+    """`rechain` would rewrite history it cannot vouch for; the message says what and how to override."""
+
+
+@dataclass(frozen=True)
+class Rechained:
+    """What `rechain` found and did."""
+
+    events: int  # events re-hashed under the key
+    legacy: int  # of them, carrying the unkeyed SHA-256 they were recorded with
+    keyed: int  # already keyed under the current key (re-hashed unchanged)
+    unverified: list[int]  # events matching neither (only with force): altered, or a link deleted before them
+    superseded_checkpoints: int  # checkpoints dropped (only with force); the new head is signed instead
+    head_event_id: int  # the audit event that records the re-chaining
+
+
+_REHASH_BATCH = 1000
+_EVENT_COLUMNS = [AuditEvent.__table__.c[name] for name in (
+    "id", "occurred_at", "actor_user_id", "entity_type", "entity_id", "action", "payload", "prev_hash", "hash")]
+
+
+def _events_in_order(session: so.Session) -> Iterator[SimpleNamespace]:
+    """Every event in id order, as plain records (read in keyset batches, so rewriting them never disturbs a cursor)."""
+    after = 0
+    while True:
+        rows = session.execute(sa.select(*_EVENT_COLUMNS).where(AuditEvent.id > after)
+                               .order_by(AuditEvent.id).limit(_REHASH_BATCH)).mappings().all()
+        if not rows:
+            return
+        yield from (SimpleNamespace(**row) for row in rows)
+        after = rows[-1]["id"]
+
+
+def _survey(session: so.Session) -> tuple[int, int, list[int]]:
+    """How each event was recorded: (unkeyed, keyed under the current key, ids verifying as neither)."""
+    legacy, keyed, unverified, prev = 0, 0, [], GENESIS
+    for event in _events_in_order(session):
+        linked = event.prev_hash == prev
+        if linked and event.hash == legacy_digest(event):
+            legacy += 1
+        elif linked and hmac.compare_digest(event.hash, digest(event)):
+            keyed += 1
+        else:
+            unverified.append(event.id)
+        prev = event.hash
+    return legacy, keyed, unverified
+
+
+def _rehash(session: so.Session) -> int:
+    """Chain every event to its predecessor's new keyed hash, in id order, in batched UPDATEs; return how many."""
+    table = AuditEvent.__table__
+    update = (sa.update(table).where(table.c.id == sa.bindparam("event_id"))
+              .values(prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash")))
+    prev, count, batch = GENESIS, 0, []
+    for event in _events_in_order(session):
+        event.prev_hash = prev
+        prev = digest(event)
+        batch.append({"event_id": event.id, "new_prev": event.prev_hash, "new_hash": prev})
+        count += 1
+        if len(batch) == _REHASH_BATCH:
+            session.execute(update, batch)
+            batch = []
+    if batch:
+        session.execute(update, batch)
+    return count
+
+
+def rechain(session: so.Session, actor: User, force: bool = False) -> Rechained:
+    """Re-compute every event's hash under AUDIT_KEY, in order, for chains recorded before the key existed.
+
+    First every event is checked as it was recorded — linked to its predecessor and hashed either unkeyed
+    (the old scheme) or under the current key — and the chain must carry no signed checkpoint: both would mean
+    re-chaining could launder a rewrite, so either refuses unless `force` (then the audit event names the
+    unverified events and the dropped checkpoints). On PostgreSQL the append-only trigger is disabled and
+    enabled again inside this one transaction: ALTER TABLE holds an exclusive lock on audit_events until
+    commit, so no other transaction ever sees the table unguarded, and a failure rolls everything back,
+    trigger included. The re-chaining is recorded as an audit event and the new head signed in a checkpoint.
+    """
+    policy.require(policy.may_administer(actor), "only an administrator may re-chain the audit trail")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    first = session.scalar(sa.select(sa.func.min(AuditEvent.id)))
+    if first is None:
+        session.rollback()
+        raise RechainRefused("the audit trail has no events: nothing to re-chain")
+    marks = session.scalars(sa.select(AuditCheckpoint).where(AuditCheckpoint.event_id >= first)).all()
+    if marks and not force:
+        session.rollback()
+        raise RechainRefused(
+            f"{len(marks)} signed checkpoint(s) cover events since #{first}: this chain was anchored under the "
+            "current key, and re-chaining it would rewrite signed history. Run `flask audit verify` first; "
+            "--force re-chains anyway and records the checkpoints it drops.")
+    legacy, keyed, unverified = _survey(session)
+    if unverified and not force:
+        session.rollback()
+        raise RechainRefused(
+            f"event {unverified[0]} (and {len(unverified) - 1} more) verifies neither as recorded unkeyed nor "
+            "under the current key: it was altered, or an event before it deleted. --force re-chains anyway "
+            "and records these event ids.")
+    if not legacy and not unverified:
+        session.rollback()
+        raise RechainRefused("every event already verifies under the current key: nothing to re-chain")
+    if postgres:
+        session.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    count = _rehash(session)
+    if postgres:
+        session.execute(sa.text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only"))
+    superseded = [{"event_id": m.event_id, "event_hash": m.event_hash, "event_count": m.event_count} for m in marks]
+    for mark in marks:
+        session.delete(mark)
+    session.expire_all()
+    head_id = record(session, actor.id, "audit_chain", count, "rechained", {
+        "events": count, "legacy": legacy, "keyed": keyed, "unverified": unverified[:100],
+        "unverified_count": len(unverified), "forced": force, "superseded_checkpoints": superseded}).id
+    checkpoint(session)  # signs the new head and commits the whole re-chaining
+    return Rechained(count, legacy, keyed, unverified, len(marks), head_id)

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import policy
-from app.services import audit, notifications
+from app.services import audit, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from models import Allocation, Award, Facility, Lot, User, utcnow
 
-FEN = Decimal("0.01")
 # Lot status that follows from the least advanced of its awards.
 LOT_STATUS_FOR_AWARD = {"open": "awarded", "shipping": "shipping", "delivered": "delivered", "utilised": "utilised",
                         "closed": "utilised"}
@@ -35,10 +34,10 @@ def netback(price_yuan_per_t: Decimal, transport_yuan_per_t: Decimal, tonnes: De
     """Recycler pays price × t, freight gets transport × t, producer receives (price − transport) × t."""
     per_t = price_yuan_per_t - transport_yuan_per_t
     return Settlement(
-        recycler_pays_yuan=(price_yuan_per_t * tonnes).quantize(FEN, rounding=ROUND_HALF_UP),
-        freight_yuan=(transport_yuan_per_t * tonnes).quantize(FEN, rounding=ROUND_HALF_UP),
-        producer_receives_yuan=(per_t * tonnes).quantize(FEN, rounding=ROUND_HALF_UP),
-        netback_yuan_per_t=per_t.quantize(FEN, rounding=ROUND_HALF_UP),
+        recycler_pays_yuan=quantities.money_of(price_yuan_per_t, tonnes),
+        freight_yuan=quantities.money_of(transport_yuan_per_t, tonnes),
+        producer_receives_yuan=quantities.money_of(per_t, tonnes),
+        netback_yuan_per_t=quantities.yuan(per_t),
     )
 
 

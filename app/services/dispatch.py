@@ -20,13 +20,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import geo
-from app.services import audit
+from app.services import audit, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.shipments import normalise_plate
 from geo.rates import DEFAULT_RATES
 from matching import dispatch as routing
 from matching.errors import ProblemError
-from models import DispatchPlan, DispatchStop, Facility, Shipment, User, Vehicle, utcnow
+from models import Allocation, Award, DispatchPlan, DispatchStop, Facility, Lot, Shipment, User, Vehicle, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ COST_YUAN_PER_KM = (Decimal("0.5"), Decimal(50))
 MAX_KM = (50, 2000)
 MAX_SHIPMENTS, MAX_VEHICLES, MAX_DAYS = 300, 50, 14
 TIME_LIMITS_S = (1, 5, 10, 30, 60)
-KM = Decimal("0.001")
 # A plan still running this long after its time limit lost its worker (building the model and the road
 # matrix takes seconds, not minutes).
 STALE_AFTER_S = 300
@@ -107,8 +106,8 @@ def add_vehicle(session: so.Session, user: User, data: VehicleInput) -> Vehicle:
     max_km = _in(data.max_km, MAX_KM, "max_km",
                  _("Maximum km a day must lie between %(lo)s and %(hi)s.", lo=MAX_KM[0], hi=MAX_KM[1]))
     name, lon, lat = _depot(data)
-    vehicle = Vehicle(organization_id=user.organization_id, plate=plate, capacity_t=capacity.quantize(KM),
-                      cost_yuan_per_km=cost.quantize(Decimal("0.01")), max_km=int(max_km), depot_name=name,
+    vehicle = Vehicle(organization_id=user.organization_id, plate=plate, capacity_t=quantities.tonnes(capacity),
+                      cost_yuan_per_km=quantities.yuan(cost), max_km=int(max_km), depot_name=name,
                       depot_lon=lon, depot_lat=lat)
     session.add(vehicle)
     try:
@@ -233,8 +232,8 @@ def build_problem(session: so.Session, plan: DispatchPlan) -> routing.DispatchPr
     km = geo.road_km_matrix(lon, lat, lon, lat)
     matrix = [[round(float(x), 3) if x == x and x != float("inf") else None for x in row] for row in km]
     loads = [routing.Load(str(s.id), f"F{s.award.allocation.lot.facility_id}", f"F{s.award.allocation.facility_id}",
-                          Decimal(s.dispatched_tonnes).quantize(KM)) for s in plan_shipments]
-    fleet = [routing.Vehicle(str(v.id), _depot_point(v), Decimal(v.capacity_t).quantize(KM),
+                          quantities.tonnes(s.dispatched_tonnes)) for s in plan_shipments]
+    fleet = [routing.Vehicle(str(v.id), _depot_point(v), quantities.tonnes(v.capacity_t),
                              Decimal(v.cost_yuan_per_km), Decimal(v.max_km)) for v in trucks]
     return routing.DispatchProblem(ids, matrix, fleet, loads, days=plan.days, time_limit_s=plan.time_limit_s)
 
@@ -271,8 +270,8 @@ def _store(session: so.Session, plan: DispatchPlan, result: routing.DispatchResu
     plan.total_km, plan.empty_km = result.total_km, result.empty_km
     plan.baseline_km, plan.baseline_empty_km = result.baseline_km, result.baseline_empty_km
     plan.cost_yuan = result.cost_yuan
-    plan.co2_kg = (result.total_km * TRUCK_CO2_KG_PER_KM).quantize(KM)
-    plan.baseline_co2_kg = (result.baseline_km * TRUCK_CO2_KG_PER_KM).quantize(KM)
+    plan.co2_kg = quantities.round_places(result.total_km * TRUCK_CO2_KG_PER_KM, 3)
+    plan.baseline_co2_kg = quantities.round_places(result.baseline_km * TRUCK_CO2_KG_PER_KM, 3)
     plan.unserved = [{"shipment": int(u.load), "tonnes": str(u.tonnes), "reason": u.reason} for u in result.unserved]
     plan.route_figures = [{"vehicle": int(r.vehicle), "day": r.day, "km": str(r.km), "empty_km": str(r.empty_km),
                            "return_km": str(r.return_km), "cost_yuan": str(r.cost_yuan)} for r in result.routes]
@@ -346,9 +345,26 @@ def accept_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
             raise ServiceError(_("A load of this plan was received or planned meanwhile: plan again."))
     audit.record(session, user.id, "dispatch_plan", plan.id, "accepted",
                  {"shipments": sorted(_assignments(plan)), "km": plan.total_km, "baseline_km": plan.baseline_km})
+    _tell_both_ends(session, plan)
     session.commit()
     session.refresh(plan)
     return plan
+
+
+def _tell_both_ends(session: so.Session, plan: DispatchPlan) -> None:
+    """The producer loading and the recycler weighing in learn which truck comes and when it arrives."""
+    # The assignments were written with bulk UPDATEs, so loaded shipments must be refreshed, not reused.
+    allocation = so.joinedload(Shipment.award).joinedload(Award.allocation)
+    planned = session.scalars(sa.select(Shipment).where(Shipment.dispatch_plan_id == plan.id).options(
+        so.joinedload(Shipment.vehicle), allocation.joinedload(Allocation.lot).joinedload(Lot.facility),
+        allocation.joinedload(Allocation.facility)).execution_options(populate_existing=True)).unique().all()
+    for shipment in planned:
+        allocation = shipment.award.allocation
+        params = {"manifest": shipment.manifest_no, "plate": shipment.vehicle.plate,
+                  "arrival": shipment.expected_arrival.isoformat()}
+        for organization_id in {allocation.lot.facility.organization_id, allocation.facility.organization_id}:
+            notifications.notify_organisation(session, organization_id, "shipment_planned", params,
+                                              f"/awards/{shipment.award_id}")
 
 
 def _assignments(plan: DispatchPlan) -> dict[int, tuple[int, int, int]]:
@@ -456,7 +472,7 @@ def co2_saved(session: so.Session, facility_filter: sa.ColumnElement[bool] | Non
         if total and mine and plan.co2_saved_kg is not None:
             saved += plan.co2_saved_kg * mine / total
             counted += 1
-    return {"co2_saved_t": (saved / 1000).quantize(KM), "plans": counted, "source": str(CO2_SOURCE)}
+    return {"co2_saved_t": quantities.tonnes(saved / 1000), "plans": counted, "source": str(CO2_SOURCE)}
 
 
 def co2_saved_in_scope(session: so.Session, scope, year: int) -> dict:

@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import policy
-from app.services import audit, quantities
+from app.services import audit, periods, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected, RowError, column_map, read_rows, xlsx_bytes
 from models import Facility, GenerationReport, User, WasteCategory
@@ -60,17 +60,13 @@ def first_of_month(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-FIRST_PERIOD = dt.date(2000, 1, 1)  # the statistics this platform compares against start long after this
-
-
 def period_problem(period: dt.date | None, today: dt.date | None = None) -> str | None:
     """Why a reporting month is outside the window the statistics cover (2000-01 to next month), or None."""
     if period is None:
         return _("Give the month.")
-    last = first_of_month(today or dt.date.today())
-    last = (last + dt.timedelta(days=32)).replace(day=1)  # next month: a report may be filed at a month's end
-    if not FIRST_PERIOD <= period <= last:
-        return _("The month must lie between %(first)s and %(last)s.", first=FIRST_PERIOD.strftime("%Y-%m"),
+    last = periods.last_period(today)
+    if not periods.in_window(period, today):
+        return _("The month must lie between %(first)s and %(last)s.", first=periods.FIRST_PERIOD.strftime("%Y-%m"),
                  last=last.strftime("%Y-%m"))
     return None
 

@@ -32,6 +32,7 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "award_made": lambda p: _("Both parties accepted: %(tonnes)s t of %(lot)s are awarded.", **p),
     "manifest_assigned": lambda p: _("Manifest %(manifest)s: %(tonnes)s t to move.", **p),
     "shipment_dispatched": lambda p: _("Load %(manifest)s of %(tonnes)s t is on its way: weigh it in on arrival.", **p),
+    "shipment_planned": lambda p: _("Load %(manifest)s travels on truck %(plate)s, expected on %(arrival)s.", **p),
     "saved_search_match": lambda p: _("New lot for your saved search %(search)s: %(lot)s (%(tonnes)s t).", **p),
     "question_asked": lambda p: _("A buyer asked a question about your lot %(lot)s.", **p),
     "question_answered": lambda p: _("The producer answered your question about %(lot)s.", **p),

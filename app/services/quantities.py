@@ -1,4 +1,4 @@
-"""Tonnes and money as the services accept them: rounded by matching.units (the one place that rounds, half-even
+"""Tonnes and money as the services accept them: rounded by matching.units (the one place that rounds, half up
 to the kilogram and the fen) and bounded so every figure and product fits its database column."""
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ def tonnes(value) -> Decimal:
 def yuan(value) -> Decimal:
     """`value` rounded to the fen."""
     return units.yuan(value)
+
+
+def money_of(price, quantity) -> Decimal:
+    """`price` × `quantity` rounded once, to the fen (an amount of price per tonne × tonnes)."""
+    return units.money_of(price, quantity)
+
+
+def ratio(value) -> Decimal:
+    """A rate or share rounded to a hundredth of a percent (4 places)."""
+    return units.ratio(value)
+
+
+def round_places(value, places: int) -> Decimal:
+    """`value` rounded to `places` decimals in the project's one rounding mode (for figures that are not t or yuan)."""
+    return units.round_places(value, places)
 
 
 def tonnes_problem(value, allow_zero: bool = False) -> str | None:

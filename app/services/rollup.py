@@ -13,6 +13,7 @@ import logging
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.services import periods
 from app.services.utilisation import CELL_FIELDS, Scope, counted_cells
 from models import Facility, GenerationReport, Organization, UtilisationRecord, UtilisationRollup
 
@@ -36,6 +37,8 @@ def _refresh_group(session: so.Session, period: dt.date, category_id: int, prefe
     r = UtilisationRollup
     session.execute(sa.delete(r).where(r.period == period, r.category_id == category_id,
                                        r.prefecture_key == (prefecture or "")))
+    if not periods.in_window(period):  # a row stored before months were checked (9999-12): never counted
+        return
     cells = counted_cells(Scope("prefecture", prefecture_code=prefecture), period, _next_month(period), category_id)
     _insert_grouped(session, cells)
 
@@ -56,8 +59,10 @@ def _insert_grouped(session: so.Session, cells: sa.Subquery) -> None:
 def rebuild(session: so.Session) -> int:
     """Recompute the whole rollup in one statement (after bulk loads); return how many rows it now has."""
     g, u = GenerationReport, UtilisationRecord
-    bounds = [d for d in (*session.execute(sa.select(sa.func.min(g.period), sa.func.max(g.period))).one(),
-                          *session.execute(sa.select(sa.func.min(u.period), sa.func.max(u.period))).one())
+    def extent(column):
+        return sa.select(sa.func.min(column), sa.func.max(column)).where(periods.window_clause(column))
+
+    bounds = [d for d in (*session.execute(extent(g.period)).one(), *session.execute(extent(u.period)).one())
               if d is not None]
     session.execute(sa.delete(UtilisationRollup))
     if bounds:

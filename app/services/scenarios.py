@@ -27,7 +27,7 @@ import sqlalchemy.orm as so
 
 import matching
 from app import policy
-from app.services import audit, clearing, utilisation
+from app.services import audit, clearing, quantities, utilisation
 from app.services.utilisation import Scope
 from models import Facility, Lot, MatchRun, User, WasteCategory, utcnow
 
@@ -76,7 +76,7 @@ def reprice(problem: matching.Problem, category: WasteCategory, params: Scenario
         haul = d.max_haul_km
         if params.haul_limit_km is not None:
             haul = params.haul_limit_km if haul is None else min(haul, params.haul_limit_km)
-        demands.append(dataclasses.replace(d, price_yuan_per_t=price.quantize(Decimal("0.01")), max_haul_km=haul))
+        demands.append(dataclasses.replace(d, price_yuan_per_t=quantities.yuan(price), max_haul_km=haul))
     t = problem.cost_table
     co2 = np.nan_to_num(t.co2_kg_per_t, nan=0.0)
     yuan = t.fen_per_t / 100.0 * float(uplift) + float(carbon) * co2 / 1000.0
@@ -161,10 +161,10 @@ def _with_projection(session: so.Session, rows: list[dict], scope: Scope | None,
             "category": row["category"],
             "baseline_t": b.tonnes, "scenario_t": s.tonnes, "delta_t": s.tonnes - b.tonnes,
             "scope_delta_t": delta_scope,
-            "baseline_transport_yuan": b.transport_yuan.quantize(Decimal("0.01")),
-            "scenario_transport_yuan": s.transport_yuan.quantize(Decimal("0.01")),
-            "baseline_net_co2_t": (b.avoided_co2_t - b.transport_co2_t).quantize(Decimal("0.001")),
-            "scenario_net_co2_t": (s.avoided_co2_t - s.transport_co2_t).quantize(Decimal("0.001")),
+            "baseline_transport_yuan": quantities.yuan(b.transport_yuan),
+            "scenario_transport_yuan": quantities.yuan(s.transport_yuan),
+            "baseline_net_co2_t": quantities.tonnes(b.avoided_co2_t - b.transport_co2_t),
+            "scenario_net_co2_t": quantities.tonnes(s.avoided_co2_t - s.transport_co2_t),
             "actual_rate": actual["rate"] if actual else None, "projected_rate": projected,
         }
         out_rows.append(item)
@@ -182,7 +182,7 @@ def run_scenario(session: so.Session, user: User | None, params: ScenarioParams,
     run = MatchRun(status="succeeded", is_scenario=True, solver="mincostflow",
                    parameters=params.as_json() | {"scope": comparison["scope"]},
                    results=utilisation.as_json(comparison),
-                   tonnes_matched=comparison["total"].get("scenario_t", ZERO).quantize(Decimal("0.001")),
+                   tonnes_matched=quantities.tonnes(comparison["total"].get("scenario_t", ZERO)),
                    transport_cost_yuan=comparison["total"].get("scenario_transport_yuan", ZERO),
                    created_by_id=user.id if user else None, started_at=started, finished_at=utcnow(),
                    progress_pct=100, message="scenario")

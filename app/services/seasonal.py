@@ -28,7 +28,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
-from app.services import audit, clearing, facilities, utilisation
+from app.services import audit, clearing, facilities, quantities, utilisation
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.utilisation import Scope
 from matching import seasonal as ms
@@ -141,8 +141,9 @@ def _yard_values(session: so.Session, data: dict[str, Any]) -> dict[str, Any]:
     loss = Decimal(str(data.get("loss_pct_per_month") or 0))
     if not ZERO <= loss < Decimal(100):
         raise ServiceError(_("Monthly loss must be from 0 to below 100 %."), field="loss_pct_per_month")
-    return {"category": category, "lon": float(lon), "lat": float(lat), "capacity_t": capacity.quantize(KG),
-            "cost_yuan_per_t_month": cost.quantize(Decimal("0.01")), "loss_pct_per_month": loss.quantize(KG)}
+    return {"category": category, "lon": float(lon), "lat": float(lat), "capacity_t": quantities.tonnes(capacity),
+            "cost_yuan_per_t_month": quantities.yuan(cost),
+            "loss_pct_per_month": quantities.round_places(loss, 3)}
 
 
 _WHAT_IF_FIELDS = {"category": "yard_category", "lon": "yard_lon", "capacity_t": "yard_capacity_t",
@@ -318,14 +319,14 @@ def _yard_rows(category: WasteCategory, part: clearing.CategoryProblem, yard_lis
             km = float(out.road_km[k, j])
             if d.max_haul_km is not None and km > d.max_haul_km:
                 continue  # the same haul rule matching applies; a buyer out of reach takes nothing from the yard
-            rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(out.yuan_per_t[k, j]), 2))),
+            rows.append(ms.StorageCost(y["key"], quantities.yuan(float(out.yuan_per_t[k, j])),
                                        demand_id=d.id, km=km))
             orgs.add(int(buyer_org[j]))
             facs.add(int(buyer_fac[j]))
         for i, lot in enumerate(lots):
             if into.road_km[i, k] <= YARD_REACH_KM and lot_fac[i].organization_id not in orgs \
                     and lot_fac[i].id not in facs:
-                rows.append(ms.StorageCost(y["key"], Decimal(str(round(float(into.yuan_per_t[i, k]), 2))),
+                rows.append(ms.StorageCost(y["key"], quantities.yuan(float(into.yuan_per_t[i, k])),
                                            lot_id=lot.id, km=float(into.road_km[i, k])))
     return storage, rows
 
@@ -471,7 +472,7 @@ class _Summary:
             del lines[MAX_FLOWS_PER_MONTH:]
         return {
             "periods": list(self.periods), "status": self.status, "objective_yuan": float(self.objective),
-            "storage_cost_yuan": float(self.storage_cost.quantize(Decimal("0.01"))),
+            "storage_cost_yuan": float(quantities.yuan(self.storage_cost)),
             "months": months, "yards": list(self.yards.values()), "bases": self._bases(session, locale),
             "flows": self.flows,
             "totals": {"offered_t": float(sum(self.offered)), "delivered_t": float(sum(self.delivered)),
@@ -521,8 +522,8 @@ def run_plan(session: so.Session, user: User | None, scope: Scope, start: str, w
         results |= {"scenario": scenario, "comparison": compare(baseline, scenario)}
     run = MatchRun(status="succeeded", is_scenario=True, solver="seasonal",
                    parameters={"kind": "seasonal", "start": start, "scope": scope.code, "what_if": what_if.as_json()},
-                   results=results, objective_yuan=Decimal(str(baseline["objective_yuan"])).quantize(Decimal("0.01")),
-                   tonnes_matched=Decimal(str(baseline["totals"]["delivered_t"])).quantize(KG),
+                   results=results, objective_yuan=quantities.yuan(baseline["objective_yuan"]),
+                   tonnes_matched=quantities.tonnes(baseline["totals"]["delivered_t"]),
                    created_by_id=user.id if user else None, started_at=started, finished_at=utcnow(),
                    progress_pct=100, message="seasonal plan",
                    seconds=(utcnow() - started).total_seconds())

@@ -117,7 +117,7 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
         session.rollback()
         raise ServiceError(_("Received tonnes cannot be negative."), field="received_tonnes")
     received_tonnes = quantities.tonnes(received_tonnes)
-    most = (shipment.dispatched_tonnes * (1 + RECEIPT_TOLERANCE)).quantize(Decimal("0.001"))
+    most = quantities.tonnes(shipment.dispatched_tonnes * (1 + RECEIPT_TOLERANCE))
     if received_tonnes > most:
         # A weighbridge can read a few percent high, never a load many times what left the plant: refused,
         # so a typo cannot inflate the utilisation statistics (declarations are capped by what was received).
@@ -134,7 +134,7 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
         raise ServiceError(_("This load was already received."))
     session.refresh(shipment)
     pct = (abs(received_tonnes - shipment.dispatched_tonnes) / shipment.dispatched_tonnes)
-    shipment.discrepancy_pct = pct.quantize(Decimal("0.0001"))
+    shipment.discrepancy_pct = quantities.ratio(pct)
     shipment.discrepancy_flagged = pct > DISCREPANCY_LIMIT
     _advance_after_receipt(session, award)
     audit.record(session, user.id, "shipment", shipment.id, "received", {
@@ -142,7 +142,7 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
         "discrepancy_pct": shipment.discrepancy_pct, "flagged": shipment.discrepancy_flagged})
     if shipment.discrepancy_flagged:
         params = {"manifest": shipment.manifest_no, "dispatched": shipment.dispatched_tonnes,
-                  "received": received_tonnes, "pct": (pct * 100).quantize(Decimal("0.1"))}
+                  "received": received_tonnes, "pct": quantities.round_places(pct * 100, 1)}
         allocation = award.allocation
         for org_id in {allocation.lot.facility.organization_id, allocation.facility.organization_id}:
             notifications.notify_organisation(session, org_id, "discrepancy_flagged", params, f"/awards/{award.id}")

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from app.services import periods, quantities
 from models import (
     Allocation,
     Award,
@@ -47,8 +48,6 @@ from models.base import Tonnes
 
 ZERO = Decimal(0)
 BEHIND_POINTS = Decimal("0.05")
-TONNES_Q = Decimal("0.001")
-RATE_Q = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def rate(utilised: Decimal | None, generated: Decimal | None, from_storage: Deci
     denominator = (generated or ZERO) + (from_storage or ZERO)
     if denominator <= 0:
         return None
-    return (Decimal(utilised or 0) / Decimal(denominator)).quantize(RATE_Q)
+    return quantities.ratio(Decimal(utilised or 0) / Decimal(denominator))
 
 
 CELL_FIELDS = ("generated_t", "stored_t", "disposed_t", "dumped_t", "from_storage_t", "self_utilised_t",
@@ -185,6 +184,7 @@ def counted_cells(scope: Scope, date_from: dt.date, date_to: dt.date, category_i
     """Every counted cell of the scope in [from, to): reports with their platform tonnes, and platform tonnes of
     months without a report (all from storage), as rows (facility_id, period, category_id, *CELL_FIELDS)."""
     g = GenerationReport
+    date_from, date_to = periods.clamp(date_from, date_to)  # rows stored before the window was checked stay out
     plat = _platform(date_from, date_to, category_id)
     in_scope = sa.select(Facility.id).where(scope.facility_filter())
     platform = sa.func.coalesce(plat.c.tonnes, 0)
@@ -247,6 +247,7 @@ def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
 def rollup_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
     """ONE query on the monthly rollup: counted tonnes by (year, month, category id), as report_sums."""
     r = UtilisationRollup
+    date_from, date_to = periods.clamp(date_from, date_to)
     stmt = (sa.select(r.period, r.category_id, *(sa.func.sum(getattr(r, name)) for name in CELL_FIELDS))
             .where(scope.rollup_filter(), r.period >= date_from, r.period < date_to)
             .group_by(r.period, r.category_id))
@@ -263,7 +264,8 @@ def monthly_cells(session: so.Session, scope: Scope, date_from: dt.date, date_to
 
 def latest_report_year(session: so.Session) -> int | None:
     """The most recent year generation reports cover (None before any report)."""
-    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period)))
+    latest = session.scalar(sa.select(sa.func.max(GenerationReport.period))
+                            .where(periods.window_clause(GenerationReport.period)))
     return latest.year if latest else None
 
 
@@ -275,7 +277,8 @@ def default_year(session: so.Session) -> int:
 def latest_month(session: so.Session, year: int) -> dt.date:
     """The last month of `year` with a report (December when the year has none)."""
     latest = session.scalar(
-        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1)))
+        sa.select(sa.func.max(GenerationReport.period)).where(GenerationReport.period < dt.date(year + 1, 1, 1),
+                                                              periods.window_clause(GenerationReport.period)))
     return latest if latest else dt.date(year, 12, 1)
 
 
@@ -318,7 +321,7 @@ def _row(cell: Cell, category: WasteCategory | None, locale: str) -> dict[str, A
         "category_name": category.display_name(locale) if category else None,
         "family": category.family if category else None,
         **{name: getattr(cell, name) for name in CELL_FIELDS}, "rate": cell.rate,
-        "co2_avoided_t": co2.quantize(TONNES_Q), "env_tax_exemption_yuan": exempt.quantize(Decimal("0.01")),
+        "co2_avoided_t": quantities.tonnes(co2), "env_tax_exemption_yuan": quantities.yuan(exempt),
     }
 
 
@@ -411,7 +414,7 @@ def target_for_month(by_year: dict[int, Decimal], year: int, month: int) -> Deci
         previous = by_year.get(year - 1)
         if previous is None:
             return by_year[year]
-        return (previous + (by_year[year] - previous) * Decimal(month) / 12).quantize(RATE_Q)
+        return quantities.ratio(previous + (by_year[year] - previous) * Decimal(month) / 12)
     earlier = [y for y in by_year if y < year]
     if earlier:
         return by_year[max(earlier)]
@@ -606,7 +609,7 @@ def save_target(session: so.Session, user, scope: Scope, family: str, year: int,
                                        BaseTarget.base_id == base_id if base_id is not None
                                        else BaseTarget.base_id.is_(None))
     target = session.scalar(stmt) or BaseTarget(base_id=base_id, family=family, year=year)
-    target.target_rate = target_rate.quantize(RATE_Q)
+    target.target_rate = quantities.ratio(target_rate)
     target.source = (source or "").strip() or target.source
     session.add(target)
     session.flush()

@@ -18,6 +18,7 @@ from shapely.geometry import mapping, shape
 
 from geo.boundaries import PREFECTURE_NAMES_EN
 from geo.coords import gcj02_to_wgs84
+from geo.data.names_en import english_name
 
 OUT = Path(__file__).resolve().parent
 DEFAULT_SOURCE = Path("/work/shared/data/geo")
@@ -58,7 +59,12 @@ def build_boundaries(src: Path) -> None:
     feats = []
     for f in cty["features"]:
         p = f["properties"]
-        props = {"adcode": str(p["adcode"]), "name": p["name"], "parent_adcode": str(p["parent"]["adcode"])}
+        props = {
+            "adcode": str(p["adcode"]),
+            "name": p["name"],
+            "name_en": english_name(p["name"]),
+            "parent_adcode": str(p["parent"]["adcode"]),
+        }
         feats.append(
             {"type": "Feature", "properties": props, "geometry": mapping(_to_wgs84_geometry(shape(f["geometry"])))}
         )
@@ -86,7 +92,7 @@ def build_seats(src: Path) -> list[dict]:
                 "adcode": r["adcode"],
                 "level": r["level"],
                 "name": r["name"],
-                "name_en": PREFECTURE_NAMES_EN.get(r["adcode"], ""),
+                "name_en": PREFECTURE_NAMES_EN.get(r["adcode"]) or english_name(r["name"]),
                 "parent_adcode": r["parent_adcode"],
                 "lon": round(float(lon[j]), 6),
                 "lat": round(float(lat[j]), 6),

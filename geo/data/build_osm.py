@@ -178,7 +178,8 @@ def write_basemap(road: dict[str, np.ndarray], rail: dict[str, np.ndarray], out_
     _write_json(out_dir / "railways.geojson", _lines_geojson(rail, "rail"))
     pref = _polygons_geojson(prefectures(), BOUNDARY_TOLERANCE, ("adcode", "name", "name_en"))
     _write_json(out_dir / "prefectures.geojson", pref)
-    _write_json(out_dir / "counties.geojson", _polygons_geojson(counties(), COUNTY_TOLERANCE, ("adcode", "name")))
+    cty = _polygons_geojson(counties(), COUNTY_TOLERANCE, ("adcode", "name", "name_en"))
+    _write_json(out_dir / "counties.geojson", cty)
     _write_json(out_dir / "labels.geojson", _labels_geojson())
 
 

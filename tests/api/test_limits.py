@@ -44,7 +44,7 @@ def test_a_lot_from_the_form_is_stored_to_the_kilogram(client, users, market, db
             "available_from": "2026-11-01", "csrf_token": csrf_token(client, "/lots/new")}
     assert client.post("/lots/new", data=form).status_code == 302
     stored = db.session.query(Lot).order_by(Lot.id.desc()).first()
-    assert stored.tonnes == Decimal("1.000") and stored.remaining_tonnes == Decimal("1.000")  # half-even
+    assert stored.tonnes == Decimal("1.001") and stored.remaining_tonnes == Decimal("1.001")  # half up
 
 
 @pytest.mark.parametrize("period", ["9999-12-01", "0001-01-01", "1999-12-01"])

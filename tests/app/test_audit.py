@@ -141,6 +141,149 @@ def test_postgresql_refuses_to_change_audit_events(db, reference):
         conn.execute(sa.text("UPDATE audit_events SET action = 'x'"))
 
 
+# ----------------------------------------------------------------------------- re-chaining a pre-key chain
+
+
+def _as_recorded_before_the_key(db):
+    """Rewrite the chain the way it was hashed before AUDIT_KEY existed: plain SHA-256, same body."""
+    from app.services import audit
+
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    prev = audit.GENESIS
+    with db.engine.begin() as conn:
+        _as_the_database_owner(conn)
+        for event in events:
+            event.prev_hash = prev
+            prev = audit.legacy_digest(event)
+            conn.execute(sa.text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :id"),
+                         {"p": event.prev_hash, "h": prev, "id": event.id})
+    db.session.expire_all()
+    return [e.id for e in events]
+
+
+def _admin():
+    from tests.factories import UserFactory
+
+    return UserFactory(email="root@example.com", role="admin")
+
+
+def test_rechain_rekeys_a_chain_recorded_before_the_key_and_records_that_it_did(runner, db, reference):
+    from models import AuditCheckpoint
+
+    _market_history(db)
+    admin = _admin()
+    db.session.commit()
+    ids = _as_recorded_before_the_key(db)
+    assert "contents altered" in runner.invoke(args=["audit", "verify"]).output
+    result = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
+    assert result.exit_code == 0, result.output
+    assert f"Re-chained {len(ids)} events" in result.output and f"{len(ids)} recorded unkeyed" in result.output
+    db.session.expire_all()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    note = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+    assert (note.entity_type, note.action, note.actor_user_id) == ("audit_chain", "rechained", admin.id)
+    assert note.payload["events"] == len(ids) and note.payload["legacy"] == len(ids)
+    assert note.payload["unverified"] == [] and note.payload["forced"] is False
+    assert db.session.scalar(sa.select(AuditCheckpoint.event_id)) == note.id  # the new head is signed
+    # Same events, same order, same contents: only the hashes changed.
+    assert db.session.scalars(sa.select(AuditEvent.id).where(AuditEvent.id < note.id).order_by(AuditEvent.id)
+                              ).all() == ids
+    if db.engine.dialect.name == "postgresql":  # the append-only trigger is on again
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_events SET action = 'x'"))
+
+
+def test_rechain_refuses_a_chain_a_checkpoint_signed_unless_forced(runner, db, reference):
+    from app.services import audit
+    from models import AuditCheckpoint
+
+    _market_history(db)
+    _admin()
+    audit.checkpoint(db.session)
+    _as_recorded_before_the_key(db)  # as if someone rewrote signed history
+    refused = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
+    assert refused.exit_code != 0 and "signed checkpoint" in refused.output and "--force" in refused.output
+    assert "contents altered" in runner.invoke(args=["audit", "verify"]).output  # nothing was touched
+    forced = runner.invoke(args=["audit", "rechain", "--by", "root@example.com", "--force"])
+    assert forced.exit_code == 0 and "1 checkpoints superseded" in forced.output
+    db.session.expire_all()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    note = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "rechained"))
+    assert note.payload["forced"] is True and len(note.payload["superseded_checkpoints"]) == 1
+    assert db.session.scalars(sa.select(AuditCheckpoint.event_id)).all() == [note.id]
+
+
+def test_rechain_will_not_launder_an_event_altered_before_it(runner, db, reference):
+    _market_history(db)
+    _admin()
+    db.session.commit()
+    _as_recorded_before_the_key(db)
+    target = db.session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "awarded"))
+    with db.engine.begin() as conn:
+        _as_the_database_owner(conn)
+        conn.execute(sa.text("UPDATE audit_events SET action = 'declined' WHERE id = :id"), {"id": target})
+    result = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
+    assert result.exit_code != 0 and f"event {target}" in result.output
+    assert runner.invoke(args=["audit", "verify"]).exit_code != 0
+
+
+def test_rechain_is_for_administrators_and_only_when_needed(runner, db, reference):
+    m = _market_history(db)
+    _admin()
+    db.session.commit()
+    refused = runner.invoke(args=["audit", "rechain", "--by", m["producer"].email])
+    assert refused.exit_code != 0 and "administrator" in refused.output
+    already = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
+    assert already.exit_code != 0 and "already verifies" in already.output
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "rechained")) == 0
+
+
+def test_a_rechain_that_fails_midway_changes_nothing_and_leaves_the_trigger_on(db, reference, monkeypatch):
+    from app.services import audit
+
+    _market_history(db)
+    admin = _admin()
+    db.session.commit()
+    _as_recorded_before_the_key(db)
+    before = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all()
+    calls = []
+    real = audit.digest
+
+    def failing(event):
+        calls.append(event)
+        if len(calls) > len(before) // 2:  # half the chain rewritten (in batches of two) when this strikes
+            raise RuntimeError("disk full")
+        return real(event)
+
+    monkeypatch.setattr(audit, "digest", failing)
+    monkeypatch.setattr(audit, "_REHASH_BATCH", 2)
+    with pytest.raises(RuntimeError):
+        audit.rechain(db.session, admin)
+    db.session.rollback()
+    assert db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all() == before
+    if db.engine.dialect.name == "postgresql":
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM audit_events"))
+
+
+def test_a_database_refusal_during_rechain_is_reported_and_changes_nothing(runner, db, reference, monkeypatch):
+    from app.services import audit
+
+    _market_history(db)
+    _admin()
+    db.session.commit()
+    _as_recorded_before_the_key(db)
+    before = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all()
+
+    def refused(_session):
+        raise sa.exc.ProgrammingError("ALTER TABLE", {}, Exception("must be owner of table audit_events"))
+
+    monkeypatch.setattr(audit, "_rehash", refused)
+    result = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
+    assert result.exit_code != 0 and "nothing was changed" in result.output and "must be owner" in result.output
+    assert db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all() == before
+
+
 def test_batch_payloads_are_stored_and_hashed_as_the_json_round_trip_gives_them():
     import datetime as dt
     import json

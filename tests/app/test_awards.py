@@ -1,7 +1,7 @@
 """Awards: both parties answer allocations; declines and expiry return tonnes; netback to the fen."""
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
@@ -46,10 +46,10 @@ def test_both_parties_accepting_makes_an_award_with_the_netback(auth, client, db
     db.session.expire_all()
     award = db.session.scalar(sa.select(Award))
     assert award.tonnes == Decimal("600.000")
-    assert award.recycler_pays_yuan == (a.price_yuan_per_t * 600).quantize(Decimal("0.01"))
-    assert award.freight_yuan == (a.transport_yuan_per_t * 600).quantize(Decimal("0.01"))
+    assert award.recycler_pays_yuan == (a.price_yuan_per_t * 600).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert award.freight_yuan == (a.transport_yuan_per_t * 600).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert award.producer_receives_yuan == ((a.price_yuan_per_t - a.transport_yuan_per_t) * 600).quantize(
-        Decimal("0.01")
+        Decimal("0.01"), ROUND_HALF_UP
     )
     assert db.session.get(Allocation, a.id).status == "accepted"
     assert db.session.get(Lot, m["lot"].id).status == "awarded"

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import threading
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from app.extensions import db as database
 from app.services import awards, clearing, dispatch, shipments
 from app.services.errors import PermissionDenied, ServiceError
 from matching.errors import ProblemError
-from models import Allocation, Award, DispatchPlan, OrganizationRole, Shipment, User, Vehicle
+from models import Allocation, Award, DispatchPlan, Notification, OrganizationRole, Shipment, User, Vehicle
 from tests.conftest import csrf_token
 from tests.factories import OrganizationFactory, UserFactory, small_market
 
@@ -94,7 +94,7 @@ def test_the_plan_page_plans_every_load_and_beats_the_baseline(auth, client, db,
     assert plan.status == "ready" and plan.unserved == []
     # 10 t and 12 t ride together to each recycler: fewer km than four round trips.
     assert plan.total_km < plan.baseline_km and plan.empty_km < plan.baseline_empty_km
-    assert plan.co2_kg == (plan.total_km * dispatch.TRUCK_CO2_KG_PER_KM).quantize(Decimal("0.001"))
+    assert plan.co2_kg == (plan.total_km * dispatch.TRUCK_CO2_KG_PER_KM).quantize(Decimal("0.001"), ROUND_HALF_UP)
     sheet = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "黑AD0001" in sheet and all(s.manifest_no in sheet for s in world["loads"]) and "run-sheet" in sheet
     routes = client.get(f"/dispatch/plans/{plan.id}/routes.geojson").get_json()
@@ -114,6 +114,19 @@ def test_accepting_gives_loads_a_truck_a_stop_and_an_arrival_the_recycler_sees(a
     page = client.get(f"/awards/{award.id}").get_data(as_text=True)
     assert dt.date.today().isoformat() in page and "黑AD0001" in page
     assert dispatch.plannable_shipments(db.session, world["carrier"]) == []
+
+
+def test_accepting_tells_the_producer_and_the_recycler_which_truck_comes_and_when(db, world):
+    plan = _plan(db, world)
+    dispatch.accept_plan(db.session, world["carrier"], plan.id)
+    notes = db.session.scalars(sa.select(Notification).where(Notification.kind == "shipment_planned")).all()
+    told = {(note.user_id, note.params["manifest"]) for note in notes}
+    near_loads = [s.manifest_no for s in world["loads"] if s.award.allocation.facility_id == world["near"].id]
+    assert {(world["producer"].id, s.manifest_no) for s in world["loads"]} <= told
+    assert {(world["near_user"].id, manifest) for manifest in near_loads} <= told
+    assert (world["far_user"].id, near_loads[0]) not in told and world["carrier"].id not in {u for u, _ in told}
+    assert all(note.params["plate"] == "黑AD0001" and note.params["arrival"] == dt.date.today().isoformat()
+               for note in notes)
 
 
 def test_a_shipment_cannot_be_claimed_by_two_accepted_plans(db, world):
@@ -212,7 +225,8 @@ def test_base_dashboards_show_co2_saved_by_accepted_plans(auth, client, db, worl
     dispatch.accept_plan(db.session, world["carrier"], plan.id)
     officer = UserFactory(email="officer@example.com", role="regulator")
     saved = dispatch.co2_saved(db.session, None, dt.date.today().year)
-    assert saved["plans"] == 1 and saved["co2_saved_t"] == (plan.co2_saved_kg / 1000).quantize(Decimal("0.001"))
+    assert saved["plans"] == 1
+    assert saved["co2_saved_t"] == (plan.co2_saved_kg / 1000).quantize(Decimal("0.001"), ROUND_HALF_UP)
     assert saved["co2_saved_t"] > 0
     auth.login(officer.email)
     page = client.get("/bases/province").get_data(as_text=True)

@@ -62,6 +62,22 @@ def test_merging_short_edges_moves_no_node_far():
     assert mlon.size < lon.size and (access_km / ROAD_CIRCUITY).max() < 5.0
 
 
+def test_merging_short_edges_keeps_the_km_across_the_merged_cluster():
+    """P —11 km— A —0.56 km— B —11 km— Q on the equator: A and B merge, yet P→Q is not shortened."""
+    from scipy.sparse.csgraph import dijkstra
+
+    lon = np.array([-0.1, 0.0, 0.005, 0.105])
+    lat = np.zeros(4)
+    a, b = np.array([0, 1, 2]), np.array([1, 2, 3])
+    w = haversine_km(lon[a], lat[a], lon[b], lat[b])
+    mlon, mlat, ma, mb, mw = collapse_short_edges(lon, lat, a, b, w, COLLAPSE_KM)
+    assert mlon.size == 3  # A and B became one node
+    net = RoadNetwork.from_links([str(i) for i in range(mlon.size)], mlon, mlat, ma, mb, mw)
+    across = dijkstra(net.graph, directed=False, indices=0)[2]
+    assert across == pytest.approx(w.sum(), rel=1e-9)
+    assert across >= haversine_km(lon[0], lat[0], lon[3], lat[3])
+
+
 def test_road_km_matrix_is_symmetric_between_two_places():
     h, q = find_place("Harbin"), find_place("Qiqihar")
     there = road_km_matrix([h.lon], [h.lat], [q.lon], [q.lat])[0, 0]

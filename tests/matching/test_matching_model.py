@@ -12,7 +12,7 @@ from tests.matching.matching_helpers import demand, lot
 def test_tonnes_are_rounded_to_the_kilogram_and_money_to_the_fen():
     lo = Lot("L", "slag", 0.1 + 0.2, "12.345")
     assert lo.tonnes == Decimal("0.300")
-    assert lo.reserve_yuan_per_t == Decimal("12.34")  # half to even
+    assert lo.reserve_yuan_per_t == Decimal("12.35")  # half up, as on an invoice
 
 
 def test_integer_units_are_kilograms_and_fen():
@@ -81,3 +81,23 @@ def test_window_that_ends_before_it_starts_is_rejected():
 def test_negative_km_is_rejected():
     with pytest.raises(ProblemError, match="km must not be negative"):
         Cost("L", "D", 1, km=-1)
+
+
+def test_one_rounding_mode_half_up_for_tonnes_money_and_products():
+    from matching import units
+    assert units.tonnes("1.0005") == Decimal("1.001") and units.tonnes("-1.0005") == Decimal("-1.001")
+    assert units.yuan("0.125") == Decimal("0.13") and units.yuan(2.675) == Decimal("2.68")  # the float's shortest repr
+    assert units.money_of("12.345", "3") == Decimal("37.04")  # the exact product, rounded once (37.035)
+    assert units.ratio(Decimal(2) / 3) == Decimal("0.6667") and units.round_places("7.5", 0) == Decimal(8)
+
+
+def test_nothing_but_the_units_module_rounds():
+    """Every kilogram and fen step goes through matching/units.py (and app/services/quantities.py, which calls it)."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    offenders = [f"{path.relative_to(root)}:{n}" for package in ("app", "matching", "geo", "models")
+                 for path in sorted((root / package).rglob("*.py")) if path.name != "units.py"
+                 for n, line in enumerate(path.read_text().splitlines(), 1)
+                 if re.search(r"\.quantize\(|ROUND_HALF_", line)]
+    assert not offenders, "round through matching.units / app.services.quantities instead:\n" + "\n".join(offenders)

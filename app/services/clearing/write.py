@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ import sqlalchemy.orm as so
 from flask import current_app
 
 import matching
-from app.services import audit, notifications
+from app.services import audit, notifications, quantities
 from app.services.clearing.problem import CLEARABLE_LOT_STATUSES, PENDING_ALLOCATION_STATUSES
 from app.services.clearing.runs import MarketMoved, SolvedCategory, reason_of, release_locks
 from models import Allocation, Bid, DemandProfile, Facility, Lot, MatchRun, utcnow
@@ -30,14 +30,12 @@ from models.bulk import insert_rows
 
 logger = logging.getLogger(__name__)
 
-FEN = Decimal("0.01")
-KG = Decimal("0.001")
 HALF_KG = Decimal("0.0005")
 
 
 def money(value: Decimal | float | int) -> Decimal:
-    """Round to the fen, half up."""
-    return Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
+    """Round to the fen (the project's one rounding rule)."""
+    return quantities.yuan(value)
 
 
 @dataclass
@@ -94,7 +92,7 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.objective_yuan = money(merged.objective_yuan)
     run.tonnes_matched = out.totals["tonnes"]
     run.transport_cost_yuan = out.totals["transport"]
-    run.co2_t = (out.totals["co2_kg"] / 1000).quantize(KG)
+    run.co2_t = quantities.tonnes(out.totals["co2_kg"] / 1000)
     run.solver = merged.solver[:20]
     everything_failed = bool(out.failed) and len(out.failed) == len(solved) + len(
         set(out.failed) - {p.category.code for p in solved})
@@ -196,7 +194,7 @@ def _allocation_rows(run: MatchRun, part: SolvedCategory, deadline: dt.datetime)
         facility_id, bid_id, profile_id = part.demand_refs[a.demand_id]
         rows.append({
             "run_id": run.id, "lot_id": a.lot_id, "facility_id": facility_id, "bid_id": bid_id,
-            "demand_profile_id": profile_id, "tonnes": a.tonnes.quantize(KG),
+            "demand_profile_id": profile_id, "tonnes": quantities.tonnes(a.tonnes),
             "price_yuan_per_t": money(a.price_yuan_per_t), "reserve_yuan_per_t": money(a.reserve_yuan_per_t),
             "transport_yuan_per_t": money(a.transport_yuan_per_t), "transport_cost_yuan": money(a.transport_cost_yuan),
             "surplus_yuan": money(a.surplus_yuan), "road_km": road_km, "rail_km": rail_km,

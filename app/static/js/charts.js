@@ -45,7 +45,10 @@
     fetch(el.dataset.flows, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (geojson) {
-        if (!geojson.features.length) { window.GufeiMap.emptyMessage(map, el.dataset.empty || ""); return; }
+        if (!geojson.features.length) {
+          window.GufeiMap.emptyMessage(map, el.dataset.empty || "");
+          return window.GufeiMap.show(map, null, null);
+        }
         var max = 1;
         geojson.features.forEach(function (f) { max = Math.max(max, f.properties.tonnes); });
         var width = function (t) { return 1 + 7 * t / max; };
@@ -54,13 +57,18 @@
           samples: [max / 10, max / 2, max].map(function (t) { return { width: width(t), text: Math.round(t).toLocaleString() + " t" }; }),
           modes: []
         });
-        L.geoJSON(geojson, {
+        var lines = L.geoJSON(geojson, {
           style: function (f) { return { color: "#1565c0", weight: width(f.properties.tonnes), opacity: 0.7 }; },
           onEachFeature: function (f, layer) {
             var p = f.properties;
             layer.bindPopup(window.GufeiMap.popup({ title: p.from + " → " + p.to, lines: [p.category + " · " + p.tonnes.toFixed(1) + " t"] }));
           }
-        }).addTo(map);
-      });
+        });
+        /* view first, then the lines (as on the lot maps); data-map-ready once all is drawn */
+        return window.GufeiMap.show(map, lines, function () {
+          map.fitBounds(lines.getBounds().pad(0.2), { maxZoom: 9, animate: false });
+        });
+      })
+      .catch(function () { window.GufeiMap.whenSettled(map); });
   });
 })();

@@ -37,17 +37,18 @@
     map.createPane("gufei-labels").style.zIndex = 450;
     var counties = L.layerGroup();
     var countyLabels = L.layerGroup();
-    getJSON(GEO_DIR + "counties.geojson").then(function (gj) {
+    var loads = [];
+    loads.push(getJSON(GEO_DIR + "counties.geojson").then(function (gj) {
       L.geoJSON(gj, { pane: "gufei-base", interactive: false,
         style: { color: "#8d8d8d", weight: 0.6, dashArray: "3 3", fill: false } }).addTo(counties);
-    });
-    getJSON(GEO_DIR + "prefectures.geojson").then(function (gj) {
+    }));
+    loads.push(getJSON(GEO_DIR + "prefectures.geojson").then(function (gj) {
       L.geoJSON(gj, {
         pane: "gufei-area",
         style: { color: "#2e7d32", weight: 1.4, fillColor: "#f1f8e9", fillOpacity: online ? 0 : 0.6 },
         onEachFeature: function (feature, lyr) { lyr.bindTooltip(nameOf(feature.properties), { sticky: true }); }
       }).addTo(map);
-    });
+    }));
     if (!online) {
       getJSON(GEO_DIR + "roads.geojson").then(function (gj) {
         L.geoJSON(gj, { pane: "gufei-base", interactive: false, attribution: OSM,
@@ -58,14 +59,14 @@
           style: { color: "#37474f", weight: 1.6, dashArray: "5 3", opacity: 0.9 } }).addTo(map);
       });
     }
-    getJSON(GEO_DIR + "labels.geojson").then(function (gj) {
+    loads.push(getJSON(GEO_DIR + "labels.geojson").then(function (gj) {
       L.geoJSON(gj, {
         filter: function (f) { return f.properties.level === "prefecture"; }, pointToLayer: label
       }).addTo(map);
       L.geoJSON(gj, {
         filter: function (f) { return f.properties.level !== "prefecture"; }, pointToLayer: label
       }).addTo(countyLabels);
-    });
+    }));
     /* County lines and seats only where they can be read. */
     function byZoom() {
       var show = map.getZoom() >= COUNTY_MIN_ZOOM;
@@ -76,6 +77,8 @@
     }
     map.on("zoomend", byZoom);
     byZoom();
+    /* Settles once every base layer is drawn (a failed file still settles: the map stays usable). */
+    return Promise.all(loads.map(function (p) { return p.catch(function () { return null; }); }));
   }
 
   window.GufeiMap = {
@@ -87,8 +90,23 @@
       if (online) {
         L.tileLayer(el.dataset.tileUrl, { maxZoom: 18, attribution: el.dataset.tileAttribution || "" }).addTo(map);
       }
-      addBase(map, online);
+      map.gufeiBase = addBase(map, online);
       return map;
+    },
+    /* Show the data once, at its final view: the view is set without animation *before* the marker
+       group joins the map, so clusters are built once at the final zoom and never re-clustered away
+       by a zoom animation. When the base layers are drawn too, the container gets data-map-ready
+       (what the browser tests, and anything else that must see a settled map, wait for). */
+    show: function (map, group, view) {
+      if (view) { view(); }
+      if (group) { group.addTo(map); }
+      return GufeiMap.whenSettled(map);
+    },
+    whenSettled: function (map) {
+      return (map.gufeiBase || Promise.resolve()).then(function () {
+        map.getContainer().dataset.mapReady = "true";
+        return map;
+      });
     },
     /* Markers grouped with counts when the vendored Leaflet.markercluster is on the page. */
     markerGroup: function () {

@@ -16,10 +16,17 @@
         .bindPopup(GufeiMap.popup({ title: lot.title, url: lot.url, lines: lines }))
         .addTo(group);
     });
-    group.addTo(map);
-    if (lots.length === 1) { map.setView([lots[0].lat, lots[0].lon], CONTEXT_ZOOM); }
-    else if (lots.length > 1) { map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: CONTEXT_ZOOM }); }
-    else if (map.getContainer().dataset.empty) { GufeiMap.emptyMessage(map, map.getContainer().dataset.empty); }
+    var view = null;
+    if (lots.length === 1) {
+      view = function () { map.setView([lots[0].lat, lots[0].lon], CONTEXT_ZOOM, { animate: false }); };
+    } else if (lots.length > 1) {
+      view = function () {
+        map.fitBounds(group.getBounds(), { padding: [20, 20], maxZoom: CONTEXT_ZOOM, animate: false });
+      };
+    } else if (map.getContainer().dataset.empty) {
+      GufeiMap.emptyMessage(map, map.getContainer().dataset.empty);
+    }
+    GufeiMap.show(map, group, view);
   }
   document.querySelectorAll(".lots-map").forEach(function (el) {
     var map = GufeiMap.create(el);

@@ -21,13 +21,15 @@
       });
     });
   });
+  /* Each month's deliveries: the view is set (without animation) before the lines join the map, and the
+     container gets data-map-ready once the first month and the base layers are drawn (GufeiMap.show). */
   document.querySelectorAll(".gufei-season-map").forEach(function (el) {
     var map = window.GufeiMap.create(el);
     var layer = null;
     var select = document.getElementById(el.dataset.monthSelect);
     function draw(data) {
       if (layer) { map.removeLayer(layer); }
-      layer = L.layerGroup().addTo(map);
+      layer = L.featureGroup();
       var lines = data.flows[select.value] || [];
       var max = 1;
       lines.forEach(function (f) { max = Math.max(max, f.tonnes); });
@@ -38,7 +40,10 @@
         line.bindPopup(window.GufeiMap.popup({ title: f.category, lines: [f.tonnes.toFixed(1) + " t"] }));
         layer.addLayer(line);
       });
-      if (lines.length) { map.fitBounds(L.featureGroup(layer.getLayers()).getBounds().pad(0.3), { maxZoom: 9 }); }
+      var view = lines.length ? function () {
+        map.fitBounds(layer.getBounds().pad(0.3), { maxZoom: 9, animate: false });
+      } : null;
+      return window.GufeiMap.show(map, layer, view);
     }
     load(el.dataset.url).then(function (data) {
       draw(data);

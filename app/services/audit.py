@@ -58,13 +58,14 @@ def _body(event: AuditEvent) -> str:
 
 def _body_of(prev: str, at: str, actor: int | None, entity_type: str, entity_id: int, action: str,
              payload: Any) -> str:
-    return json.dumps(
+    return _BODY_ENCODER.encode(
         {"prev": prev, "at": at, "actor": actor, "type": entity_type, "id": entity_id, "action": action,
-         "payload": payload},
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
+         "payload": payload})
+
+
+# json.dumps(..., sort_keys=True, ensure_ascii=False, default=str) exactly (dumps builds this encoder on every
+# call when given options; a run's audit pass hashes thousands of events).
+_BODY_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _last_hash(session: so.Session) -> str | None:

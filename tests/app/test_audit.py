@@ -297,3 +297,10 @@ def test_batch_payloads_are_stored_and_hashed_as_the_json_round_trip_gives_them(
              {"nested": {"a": Decimal(1)}}]
     for payload in cases:
         assert _plain(payload) == json.loads(json.dumps(payload or {}, default=str)), payload
+    # The batch's shared encoder writes exactly what json.dumps with the chain's options writes.
+    from app.services.audit import _body_of
+
+    body = {"prev": "0" * 64, "at": "2026-01-02T03:04:05+00:00", "actor": None, "type": "lot", "id": 7,
+            "action": "matched", "payload": {"b": "粉煤灰", "a": {"z": 1, "y": [2.5, None]}}}
+    assert _body_of(body["prev"], body["at"], None, "lot", 7, "matched", body["payload"]) == json.dumps(
+        body, sort_keys=True, ensure_ascii=False, default=str)

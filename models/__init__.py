@@ -14,6 +14,7 @@ from models.dispatch import DispatchPlan, DispatchStop, Vehicle
 from models.facilities import Facility, FacilityCapacity, Licence
 from models.lots import Bid, DemandProfile, Lot, LotDocument, LotQuestion, SavedSearch
 from models.orgs import ApiToken, LoginAttempt, Organization, OrganizationRole, User
+from models.search import refresh as refresh_search_text  # importing it also registers the document's upkeep
 from models.seasonal import Yard
 from models.shipments import Shipment, UtilisationRecord
 
@@ -27,7 +28,7 @@ __all__ = [
     "WasteCategory", "Yard",
     "make_engine",
     "DispatchPlan", "DispatchStop", "Vehicle",
-    "make_session_factory", "utcnow",
+    "make_session_factory", "refresh_search_text", "utcnow",
 ]
 
 

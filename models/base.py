@@ -44,6 +44,16 @@ class TimestampMixin:
     updated_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def trigram_index(name: str, column: str) -> sa.Index:
+    """A pg_trgm GIN index serving ILIKE '%word%' on PostgreSQL (a plain index elsewhere); keyword search."""
+    return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
+# Trigram indexes need the extension before their tables (create_all in tests; migration 0020 otherwise).
+sa.event.listen(Base.metadata, "before_create",
+                sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+
 def in_set(column: str, values: tuple[str, ...]) -> str:
     """SQL text of a CHECK that `column` takes one of `values`."""
     quoted = ", ".join(f"'{v}'" for v in values)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from models.base import Base, Money, TimestampMixin, Tonnes, in_set, utcnow
+from models.base import Base, Money, TimestampMixin, Tonnes, in_set, trigram_index, utcnow
 
 if TYPE_CHECKING:
     from models.catalogue import WasteCategory
@@ -38,6 +38,7 @@ class Lot(TimestampMixin, Base):
         # Browsing sorts newest first, overall or within a category: an index walk instead of a sort.
         sa.Index("ix_lots_created_at_id", "created_at", "id"),
         sa.Index("ix_lots_category_created_at", "category_id", "created_at", "id"),
+        trigram_index("ix_lots_search_text_trgm", "search_text"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -45,6 +46,8 @@ class Lot(TimestampMixin, Base):
     category_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("waste_categories.id"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(200))
     description: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # What keyword search looks in (models/search.py keeps it): never set by hand.
+    search_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     remaining_tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     # Negative when the producer pays to be rid of it.

@@ -22,6 +22,8 @@ from app.api import (  # noqa: F401 - importing a resource module registers its 
     me,
     notifications,
     openapi,
+    questions,
+    saved_searches,
     seasonal,
     shipments,
     utilisation,

@@ -14,7 +14,7 @@ from app.api.types import MAX_ID
 
 REF = "#/components/schemas/{model}"
 DESCRIPTIONS = {
-    200: "OK", 201: "Created", 202: "Accepted: the job runs; poll the resource until done",
+    200: "OK", 201: "Created", 202: "Accepted: the job runs; poll the resource until done", 204: "Done; no content",
     400: "Malformed request (bad JSON, cursor or header)", 401: "Missing, unknown or revoked token",
     403: "Not allowed for your role or organisation", 404: "No such resource (or not visible to you)",
     409: "Conflict (an Idempotency-Key still in progress)", 413: "The upload is larger than allowed",

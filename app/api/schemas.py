@@ -207,7 +207,7 @@ class FacilityPage(Output):
 # ----------------------------------------------------------------------------- lots
 
 
-SORTS = Literal["newest", "tonnes_desc", "tonnes_asc", "reserve_asc", "available", "distance"]
+SORTS = Literal["relevance", "newest", "tonnes_desc", "tonnes_asc", "reserve_asc", "available", "distance"]
 
 
 class LotQuery(PageQuery):
@@ -225,7 +225,8 @@ class LotQuery(PageQuery):
     q: Optional[Text(100)] = Field(default=None, description="Keywords: title, description, organisation, category.")
     min_price: Optional[MoneyIn] = Field(default=None, description="Lowest reserve price, yuan per tonne.")
     max_price: Optional[MoneyIn] = Field(default=None, description="Highest reserve price, yuan per tonne.")
-    sort: SORTS = "newest"
+    sort: SORTS = Field(default="relevance", description="relevance: best keyword match first (newest first "
+                        "without keywords).")
 
 
 class LotIn(Input):

@@ -27,7 +27,8 @@ class LotFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
+    # Keywords are bounded by the search service (app/services/keywords.py), which says why.
+    q = StringField(_l("Keywords"), validators=[Optional()])
     category = SelectField(_l("Category"), validators=[Optional()])
     prefecture = SelectField(_l("Prefecture"), validators=[Optional()])
     min_price = DecimalField(_l("Min reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
@@ -42,6 +43,7 @@ class LotFilterForm(FlaskForm):
     sort = SelectField(
         _l("Sort by"),
         choices=[
+            SelectChoice("relevance", _l("Best match")),
             SelectChoice("newest", _l("Newest")),
             SelectChoice("tonnes_desc", _l("Most tonnes")),
             SelectChoice("tonnes_asc", _l("Fewest tonnes")),
@@ -49,7 +51,7 @@ class LotFilterForm(FlaskForm):
             SelectChoice("available", _l("Earliest available")),
             SelectChoice("distance", _l("Nearest by road")),
         ],
-        default="newest",
+        default="relevance",
         validators=[Optional()],
     )
 
@@ -130,7 +132,7 @@ class SavedSearchForm(FlaskForm):
 
     name = StringField(_l("Name of the search"), validators=[DataRequired(), Length(max=100)])
     category = SelectField(_l("Category"), validators=[Optional()])
-    keyword = StringField(_l("Keywords"), validators=[Optional(), Length(max=100)])
+    keyword = StringField(_l("Keywords"), validators=[Optional()])  # bounded by app/services/keywords.py
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e6)])

@@ -88,12 +88,18 @@ def index():
     form, filters = _filters(locale)
     if request.args.get("view") == "map":
         return _map_page(form)
-    page = lots.search(db.session, filters, request.args.get("page", 1, type=int), current_app.config["LOTS_PER_PAGE"])
+    per_page = current_app.config["LOTS_PER_PAGE"]
+    try:
+        page, status = lots.search(db.session, filters, request.args.get("page", 1, type=int), per_page), 200
+    except ServiceError as exc:
+        # Keywords too long or too many: say so beside the box, keep what was typed, list nothing.
+        form.q.errors = [*form.q.errors, exc.message]
+        page, status = lots.Page(items=[], page=1, per_page=per_page, total=0), 400
     photos = uploads.first_photos(db.session, [lot.id for lot in page.items]) if current_user.is_authenticated else {}
     return render_template(
         "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name,
         photos=photos,
-    )
+    ), status
 
 
 @blueprint.route("/mine")
@@ -129,7 +135,10 @@ def map_json():
     """The filtered lots as JSON points for the map."""
     locale = str(get_locale())
     _form, filters = _filters(locale)
-    return jsonify(lots.map_points(db.session, filters, locale))
+    try:
+        return jsonify(lots.map_points(db.session, filters, locale))
+    except ServiceError as exc:
+        return jsonify({"error": exc.message, "count": 0, "limit": lots.MAP_LIMIT, "lots": []}), 400
 
 
 def _lot_form(lot: Lot | None = None) -> LotForm:

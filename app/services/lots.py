@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit, notifications, quantities, saved_searches
+from app.services import audit, keywords, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
-from models import Bid, Facility, Lot, Organization, WasteCategory
+from models import Bid, Facility, Lot, WasteCategory
 from models.lots import SETTLEMENT_BASES
 
 SORTS = {
@@ -30,6 +30,7 @@ SORTS = {
     "reserve_asc": (Lot.reserve_yuan_per_t.asc(), Lot.id.asc()),
     "available": (Lot.available_from.asc(), Lot.id.asc()),
     "distance": (Lot.id.asc(),),  # ordered by road km after the distance filter
+    "relevance": (Lot.created_at.desc(), Lot.id.desc()),  # keywords.order_by when there are keywords
 }
 # Statuses whose remaining tonnes the clearing can still allocate (see services/clearing.py).
 BUYABLE_STATUSES = ("open", "matched", "awarded")
@@ -105,30 +106,7 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _keyword_clause(keyword: str) -> sa.ColumnElement[bool]:
-    """Every word must appear in the title, description, organisation or category name (either language).
-
-    Case-insensitive substring match: works on SQLite and PostgreSQL alike and finds Chinese words,
-    which have no spaces for a full-text tokenizer to split on."""
-    clauses = []
-    for word in keyword.split()[:8]:
-        needle = word.lower()
-        clauses.append(sa.or_(
-            sa.func.lower(Lot.title).contains(needle, autoescape=True),
-            sa.func.lower(sa.func.coalesce(Lot.description, "")).contains(needle, autoescape=True),
-            Lot.category_id.in_(sa.select(WasteCategory.id).where(sa.or_(
-                WasteCategory.name_zh.contains(word, autoescape=True),
-                sa.func.lower(WasteCategory.name_en).contains(needle, autoescape=True),
-                WasteCategory.code == needle,
-            ))),
-            Lot.facility_id.in_(sa.select(Facility.id).join(Organization, Facility.organization_id == Organization.id)
-                                .where(sa.or_(sa.func.lower(Organization.name).contains(needle, autoescape=True),
-                                              sa.func.lower(Facility.name).contains(needle, autoescape=True)))),
-        ))
-    return sa.and_(*clauses)
-
-
-def _filtered(filters: LotFilters) -> sa.Select:
+def _filtered(filters: LotFilters, words: tuple[str, ...] = ()) -> sa.Select:
     query = sa.select(Lot).where(buyable_clause())
     if filters.category:
         category_id = sa.select(WasteCategory.id).where(WasteCategory.code == filters.category).scalar_subquery()
@@ -152,9 +130,16 @@ def _filtered(filters: LotFilters) -> sa.Select:
         query = query.where(Lot.reserve_yuan_per_t >= filters.min_price)
     if filters.max_price is not None:
         query = query.where(Lot.reserve_yuan_per_t <= filters.max_price)
-    if filters.keyword and filters.keyword.strip():
-        query = query.where(_keyword_clause(filters.keyword))
+    if words:
+        query = query.where(keywords.clause(words))
     return query
+
+
+def _order(session: so.Session, filters: LotFilters, words: tuple[str, ...]) -> tuple:
+    """ORDER BY of the list: most relevant first when keywords ask for it, else the chosen sort."""
+    if filters.sort == "relevance" and words:
+        return keywords.order_by(session, words)
+    return SORTS.get(filters.sort, SORTS["newest"])
 
 
 def _road_km(filters: LotFilters, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
@@ -164,12 +149,13 @@ def _road_km(filters: LotFilters, lons: np.ndarray, lats: np.ndarray) -> np.ndar
     return geo.road_km_matrix([filters.near[0]], [filters.near[1]], lons, lats)[0]
 
 
-def _within_distance(session: so.Session, filters: LotFilters) -> tuple[list[int], dict[int, float]]:
+def _within_distance(session: so.Session, filters: LotFilters, words: tuple[str, ...]
+                     ) -> tuple[list[int], dict[int, float]]:
     """Ids of the filtered lots within the road distance (sorted by km when asked) and their km."""
     rows = session.execute(
-        _filtered(filters)
+        _filtered(filters, words)
         .with_only_columns(Lot.id, Facility.lon, Facility.lat)
-        .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+        .order_by(*_order(session, filters, words))
     ).all()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     km = _road_km(filters, np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float))
@@ -212,10 +198,13 @@ def _count(session: so.Session, filters: LotFilters, query: sa.Select) -> int:
 
 
 def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -> Page:
-    """One page of buyable lots matching the filters, in the chosen order; a page past the end shows the last."""
+    """One page of buyable lots matching the filters, in the chosen order; a page past the end shows the last.
+
+    ServiceError (field "q") when the keywords are too long or too many."""
     page = max(1, page)
+    words = keywords.parse(filters.keyword)
     if filters.near is not None:
-        ids, km = _within_distance(session, filters)
+        ids, km = _within_distance(session, filters, words)
         page = min(page, _last_page(len(ids), per_page))
         chosen = ids[(page - 1) * per_page : page * per_page]
         by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(chosen)))} if chosen else {}
@@ -226,13 +215,17 @@ def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -
             total=len(ids),
             road_km={i: km[i] for i in chosen},
         )
-    query = _filtered(filters)
+    query = _filtered(filters, words)
     total = _count(session, filters, query)
     page = min(page, _last_page(total, per_page))
-    rows = session.scalars(
-        query.order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(per_page).offset((page - 1) * per_page)
+    # Order and cut the page on lots alone, then load the page's rows with their facility and category: the
+    # eager joins run for one page, not for every match a relevance sort has to rank.
+    ids = session.scalars(
+        query.with_only_columns(Lot.id).order_by(*_order(session, filters, words))
+        .limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+    by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(ids)))} if ids else {}
+    return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=total)
 
 
 MAP_LIMIT = 2000
@@ -240,14 +233,15 @@ MAP_LIMIT = 2000
 
 def map_points(session: so.Session, filters: LotFilters, locale: str) -> dict:
     """The filtered lots as map points (at most MAP_LIMIT): id, title, place, category, tonnes, reserve."""
+    words = keywords.parse(filters.keyword)
     if filters.near is not None:
-        ids, km = _within_distance(session, filters)
+        ids, km = _within_distance(session, filters, words)
         ids = ids[:MAP_LIMIT]
         rows = session.scalars(sa.select(Lot).where(Lot.id.in_(ids))).all() if ids else []
     else:
         km = {}
         rows = session.scalars(
-            _filtered(filters).order_by(*SORTS.get(filters.sort, SORTS["newest"])).limit(MAP_LIMIT)
+            _filtered(filters, words).order_by(*_order(session, filters, words)).limit(MAP_LIMIT)
         ).all()
     points = [
         {

@@ -72,6 +72,8 @@ def _question(session: so.Session, question_id: int) -> LotQuestion:
 def answer(session: so.Session, user: User, question_id: int, raw: str) -> LotQuestion:
     """The lot's producer answers a question (once); the asker is notified."""
     question = _question(session, question_id)
+    if question.hidden:  # an administrator took it down: the producer no longer sees it, so cannot answer it
+        raise PermissionDenied(_("No such question."))
     if policy.is_admin(user) or not policy.may_manage_lot(user, question.lot):
         raise PermissionDenied(_("Only the producer that posted this lot can answer."))
     if question.answer is not None:

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 import geo
-from app.services import audit, notifications
+from app.services import audit, keywords, notifications
 from app.services.errors import PermissionDenied, ServiceError
 from models import Facility, Lot, SavedSearch, User, WasteCategory
 
@@ -67,12 +67,13 @@ def _check(session: so.Session, user: User, data: SearchInput) -> tuple[WasteCat
 def create(session: so.Session, user: User, data: SearchInput) -> SavedSearch:
     """Save a search for the user; commit and audit."""
     category, facility = _check(session, user, data)
+    words = keywords.parse(data.keyword, field="keyword")
     count = session.scalar(sa.select(sa.func.count(SavedSearch.id)).where(
         SavedSearch.user_id == user.id, SavedSearch.active.is_(True))) or 0
     if count >= MAX_PER_USER:
         raise ServiceError(_("You have %(n)d saved searches; delete one first.", n=count))
     search = SavedSearch(user_id=user.id, name=data.name.strip()[:100], category=category,
-                         keyword=(data.keyword or "").strip()[:100] or None, min_tonnes=data.min_tonnes,
+                         keyword=" ".join(words) or None, min_tonnes=data.min_tonnes,
                          max_tonnes=data.max_tonnes, max_price_yuan_per_t=data.max_price_yuan_per_t,
                          facility=facility, max_km=data.max_km if facility else None, active=True)
     session.add(search)
@@ -99,17 +100,7 @@ def delete(session: so.Session, user: User, search_id: int) -> None:
     session.commit()
 
 
-def _text_matches(search: SavedSearch, lot: Lot) -> bool:
-    """Every keyword appears in the lot's title, description, organisation or category names (any case)."""
-    if not search.keyword:
-        return True
-    haystack = " ".join(filter(None, (lot.title, lot.description, lot.facility.organization.name,
-                                      lot.facility.name, lot.category.name_zh, lot.category.name_en,
-                                      lot.category.code))).lower()
-    return all(word.lower() in haystack for word in search.keyword.split())
-
-
-def _terms_match(search: SavedSearch, lot: Lot) -> bool:
+def _terms_match(session: so.Session, search: SavedSearch, lot: Lot) -> bool:
     if search.category_id is not None and search.category_id != lot.category_id:
         return False
     if search.min_tonnes is not None and lot.remaining_tonnes < search.min_tonnes:
@@ -118,7 +109,8 @@ def _terms_match(search: SavedSearch, lot: Lot) -> bool:
         return False
     if search.max_price_yuan_per_t is not None and lot.reserve_yuan_per_t > search.max_price_yuan_per_t:
         return False
-    return _text_matches(search, lot)
+    # The keywords mean what they mean on the lots page: the same SQL, run on the flushed lot.
+    return keywords.lot_matches(session, lot.id, keywords.parse(search.keyword))
 
 
 def matching(session: so.Session, lot: Lot) -> list[SavedSearch]:
@@ -129,7 +121,7 @@ def matching(session: so.Session, lot: Lot) -> list[SavedSearch]:
                User.organization_id != lot.facility.organization_id,
                sa.or_(SavedSearch.category_id.is_(None), SavedSearch.category_id == lot.category_id))
     ).all()
-    found = [s for s in candidates if _terms_match(s, lot)]
+    found = [s for s in candidates if _terms_match(session, s, lot)]
     near = [s for s in found if s.max_km is not None]
     if near:
         km = geo.road_km_matrix([s.facility.lon for s in near], [s.facility.lat for s in near],

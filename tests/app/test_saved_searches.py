@@ -125,3 +125,14 @@ def test_a_bad_saved_search_re_renders_with_the_input(auth, client, db, referenc
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'value="Far"' in page and "Choose the facility the distance is measured from." in page
+
+
+def test_too_many_keywords_re_render_the_form_beside_the_keywords(auth, client, db, reference):
+    user, _plant = _buyer()
+    auth.login(user.email)
+    words = " ".join(f"w{i}" for i in range(11))
+    response = client.post("/searches", headers=EN, data={
+        "csrf_token": csrf_token(client, "/searches"), "name": "Wordy", "keyword": words})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Use at most 10 keywords." in page and f'value="{words}"' in page
+    assert saved_searches.of_user(db.session, user) == []

@@ -119,6 +119,10 @@ API_ACCESS: dict[str, frozenset[str] | set[str]] = {
     "api.dispatch_get_plan": CARRIERS, "api.dispatch_list_plannable": CARRIERS, "api.dispatch_list_plans": CARRIERS,
     "api.dispatch_list_vehicles": CARRIERS, "api.dispatch_retire_vehicle": CARRIERS,
     "api.dispatch_start_plan": CARRIERS,
+    "api.questions_list_questions": TOKEN, "api.questions_ask": RECYCLERS, "api.questions_answer": PRODUCERS,
+    "api.questions_hide": {"admin"},
+    "api.saved-searches_list_searches": RECYCLERS, "api.saved-searches_create_search": RECYCLERS,
+    "api.saved-searches_delete_search": RECYCLERS,
 }
 
 

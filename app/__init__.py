@@ -46,6 +46,7 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind database, CSRF, login and translations to the app, and configure geography."""
     geo.network.configure_road_network(app.config["ROAD_NETWORK_GEOJSON"])
+    geo.rates.resolve_rates(app.config.get("FREIGHT_RATES") or None)  # a misspelt rate field stops start-up
     db.init_app(app)
     rollup.listen()  # the dashboards' monthly rollup follows every commit of reports and declarations
     csrf.init_app(app)

@@ -97,6 +97,9 @@ def init_app(app: Flask) -> None:
     app.add_template_global(lambda lot: lots.state(lot), "lot_state")
     app.add_template_global(lambda lot: lots.display_title(lot, str(get_locale())), "lot_title")
     app.add_template_global(lambda c: label(QUALITY, c), "quality_label")
+    from app.services.hazardous import WASTE_FORMS
+
+    app.add_template_global(lambda c: label(WASTE_FORMS, c), "hazardous_form_label")
     for name, table in MARKET_LABELS.items():
         app.add_template_global(lambda c, table=table: label(table, c), name)
     app.add_template_filter(lambda c: label(ORG_ROLE, c), "org_role_label")

@@ -6,6 +6,7 @@ into a 403 problem document (`app.api.auth.require`), services and jobs into `Pe
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from app.services.errors import PermissionDenied
@@ -158,19 +159,33 @@ def may_see_award(user: User | None, award: Award) -> bool:
 # ----------------------------------------------------------------------------- carriers
 
 
-def may_carry(organization: Organization | None, category: WasteCategory | None = None) -> bool:
-    """Whether an organisation may be named carrier of a load (of `category`, when known).
+def may_carry(organization: Organization | None, category: WasteCategory | None = None,
+              today: dt.date | None = None) -> bool:
+    """Whether an organisation may be named carrier of, or dispatch, a load (of `category`, when known).
 
     A verified organisation with the carrier role; hazardous categories also need `carries_hazardous`.
     """
     if organization is None or not organization.verified or CARRIER not in organization.role_names:
         return False
-    return category is None or not category.hazardous or carries_hazardous(organization, category)
+    return category is None or not category.hazardous or carries_hazardous(organization, category, today)
 
 
-def carries_hazardous(organization: Organization, category: WasteCategory) -> bool:
-    """Extension point: a carrier's dangerous-goods permit for a hazardous category (none is recorded yet)."""
-    return True
+def carries_hazardous(organization: Organization, category: WasteCategory, today: dt.date | None = None) -> bool:
+    """A hazardous load moves only with a carrier whose road dangerous-goods transport permit (道路危险货物运输许可证,
+    危险废物转移管理办法 2021) is on record with its number and is valid on `today`."""
+    today = today or dt.date.today()
+    return (bool((organization.dg_permit_no or "").strip()) and organization.dg_permit_valid_until is not None
+            and organization.dg_permit_valid_until >= today)
+
+
+def may_keep_permit(user: User | None) -> bool:
+    """Record the organisation's dangerous-goods transport permit: its carriers."""
+    return has_role(user, CARRIER)
+
+
+def may_export_manifests(user: User | None) -> bool:
+    """Export hazardous-load manifests: the three parties of a transfer (their own loads) and the province (all)."""
+    return has_role(user, PRODUCER, RECYCLER, CARRIER, REGULATOR)
 
 
 def may_see_manifests(user: User | None) -> bool:

@@ -1,6 +1,7 @@
 """Configuration read from the environment, in one place."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -86,6 +87,10 @@ class Config:
         # Shown in the map's corner with MAP_TILE_URL; a tile provider's terms require it.
         self.MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION") or None
         self.ALLOCATION_DEADLINE_DAYS = int(os.environ.get("ALLOCATION_DEADLINE_DAYS", "7"))
+        # Freight-rate overrides for the clearing and guidance, a JSON object of geo.rates.FreightRates fields,
+        # e.g. {"rail_fixed_yuan_per_t": 18.0, "rail_yuan_per_tkm": 0.105}: the tariff defaults are unverified
+        # (geo/data/README.md). Unknown fields stop the app at start-up.
+        self.FREIGHT_RATES = json.loads(os.environ.get("FREIGHT_RATES") or "{}")
         # Celery clearing workers beat every third of this; a running run without a beat for this long is failed.
         self.CLEARING_HEARTBEAT_SECONDS = int(os.environ.get("CLEARING_HEARTBEAT_SECONDS", "60"))
         self.CLEARING_SWEEP_SECONDS = int(os.environ.get("CLEARING_SWEEP_SECONDS", "30"))

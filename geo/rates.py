@@ -58,14 +58,16 @@ class FreightRates:
     """Freight rates and emission factors per mode, with per-class premiums. Defaults a deployment overrides.
 
     Sources and status of each default:
-    - rail_fixed_yuan_per_t 16.30 and rail_yuan_per_tkm 0.0980: the national railway freight tariff's two parts
-      for a full wagonload (整车), 基价1 per tonne and 基价2 per tonne-km, rate number 4 (运价号 4), as set by the
-      NDRC tariff in force from 2015-02-01 (国家发展改革委 发改价格〔2015〕183号, 铁路货物运价率表). Since then the
-      published figures are ceilings (China Railway may charge less, 发改价格〔2017〕2163号). The two figures
-      are our reading of that table and have NOT been checked against the published text in this repository:
-      verify them, and the rate number of each waste, before relying on a cost. The 2009 level they replace was
-      10.31 fen/t·km in total (7.01 operating + 3.3 construction fund); the 2015 average was reported as
-      15.51 fen/t·km. Cost of a rail leg = rail_fixed_yuan_per_t + rail_yuan_per_tkm × km.
+    - rail_fixed_yuan_per_t 16.30 and rail_yuan_per_tkm 0.0980: UNVERIFIED. Claimed source: the national railway
+      freight tariff (铁路货物运价率表) as adjusted by the NDRC notice 发改价格〔2015〕183号 with effect from
+      2015-02-01 — full wagonload (整车), rate number 4 (运价号 4), 基价1 16.30 yuan/t (charged once per
+      consignment) and 基价2 0.0980 yuan/t·km. Neither the notice's text nor its table could be read for this
+      project (searched 2026-12-01: only the pre-2015 table and news of the 2014-05-20 rise of 0.01 yuan/t·km
+      turned up), so both figures and each waste's rate number must be checked before a cost is relied on.
+      Since 发改价格〔2017〕2163号 the published rates are ceilings (China Railway may charge less). The December
+      2009 level they replace was 10.31 fen/t·km in total (7.01 operating + 3.3 construction fund); averages of
+      14.51 (2014) and 15.51 fen/t·km (2015) were reported. Cost of a rail leg = rail_fixed_yuan_per_t +
+      rail_yuan_per_tkm × km. Both parts are fields: override them per what-if run (below) or per deployment.
     - road_yuan_per_tkm 0.40: road freight is several times rail per t·km (design doc reference figures);
       an ESTIMATE of the full-truckload contract rate for bulk in Heilongjiang. No official road tariff exists
       (road freight prices are market prices); replace it with quotes.

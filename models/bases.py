@@ -54,8 +54,9 @@ class BaseTarget(Base):
 class GenerationReport(TimestampMixin, Base):
     """A producer facility's monthly balance of one category (docs/statistics.md).
 
-    generated + from_storage = self_utilised + supplied + disposed + stored + dumped, where from_storage is the
-    part of the utilised tonnes (self or supplied) taken from earlier years' storage.
+    generated + from_storage + disposed_from_storage = self_utilised + supplied + disposed + stored + dumped,
+    where from_storage is the part of the utilised tonnes (self or supplied) and disposed_from_storage the part of
+    the disposed tonnes taken from earlier years' storage.
     """
 
     __tablename__ = "generation_reports"
@@ -67,6 +68,7 @@ class GenerationReport(TimestampMixin, Base):
             name="tonnes_non_negative",
         ),
         sa.CheckConstraint("supplied_t >= 0 AND dumped_t >= 0", name="supplied_dumped_non_negative"),
+        sa.CheckConstraint("disposed_from_storage_t >= 0", name="disposed_from_storage_non_negative"),
         # Covering on PostgreSQL so a scope's monthly sums are an index-only scan.
         sa.Index("ix_generation_reports_period_category", "period", "category_id",
                  postgresql_include=["facility_id", "generated_t", "stored_t", "self_utilised_t", "disposed_t",
@@ -85,6 +87,8 @@ class GenerationReport(TimestampMixin, Base):
     disposed_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     dumped_t: so.Mapped[Decimal] = so.mapped_column(Tonnes, default=Decimal(0), server_default="0")
     from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes)
+    # 处置往年贮存量: of the disposed tonnes, those taken from earlier years' storage (not in the rate).
+    disposed_from_storage_t: so.Mapped[Decimal] = so.mapped_column(Tonnes, default=Decimal(0), server_default="0")
 
     facility: so.Mapped[Facility] = so.relationship()
     category: so.Mapped[WasteCategory] = so.relationship()

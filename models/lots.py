@@ -58,6 +58,13 @@ class Lot(TimestampMixin, Base):
     min_shipment_t: so.Mapped[Optional[Decimal]] = so.mapped_column(Tonnes)
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open", index=True)
     settle_on: so.Mapped[str] = so.mapped_column(sa.String(8), default="received", server_default="received")
+    # Hazardous lots only (危险废物转移管理办法 2021): the cross-province transfer approval/filing number without
+    # which the lot never leaves Heilongjiang, and the waste's form, hazard characteristics and packaging as the
+    # e-manifest (危险废物电子转移联单) states them.
+    transfer_approval_ref: so.Mapped[Optional[str]] = so.mapped_column(sa.String(60))
+    waste_form: so.Mapped[Optional[str]] = so.mapped_column(sa.String(12))
+    hazard_characteristics: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    packaging_type: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
 
     facility: so.Mapped[Facility] = so.relationship(lazy="joined")

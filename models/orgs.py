@@ -36,6 +36,9 @@ class Organization(TimestampMixin, Base):
     verified_at: so.Mapped[Optional[dt.datetime]]
     base_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("bases.id"))
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+    # 道路危险货物运输许可证 of a carrier: hazardous loads move only while it is valid (app.policy.carries_hazardous).
+    dg_permit_no: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
+    dg_permit_valid_until: so.Mapped[Optional[dt.date]]
 
     roles: so.Mapped[list[OrganizationRole]] = so.relationship(
         back_populates="organization", cascade="all, delete-orphan", lazy="selectin"

@@ -52,6 +52,12 @@ class Shipment(Base):
     vehicle_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("vehicles.id"))
     route_sequence: so.Mapped[Optional[int]]
     expected_arrival: so.Mapped[Optional[dt.date]]
+    # E-manifest facts of a hazardous load: packages on the truck, the permit and licence numbers as they stood at
+    # dispatch (a later renewal does not rewrite the manifest) and the receiver's utilisation/disposal method code.
+    packaging_count: so.Mapped[Optional[int]]
+    carrier_permit_no: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
+    receiver_licence_no: so.Mapped[Optional[str]] = so.mapped_column(sa.String(60))
+    disposal_method: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
 
     award: so.Mapped[Award] = so.relationship()
     carrier: so.Mapped[Optional[Organization]] = so.relationship()

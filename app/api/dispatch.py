@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Optional
 
+from flask_babel import gettext as _
 from pydantic import Field
 
 from app import policy
@@ -15,6 +16,7 @@ from app.api.shipments import shipment_out
 from app.api.types import DecimalOut, Id, MoneyIn, MoneyOut, Timestamp, TonnesIn, TonnesOut
 from app.extensions import db
 from app.services import dispatch
+from app.services.errors import ServiceError
 from models import DispatchPlan, Vehicle
 
 IdList = Annotated[list[Id], Field(max_length=1000)]
@@ -53,14 +55,34 @@ class VehiclePage(schemas.Output):
     next_cursor: Optional[str]
 
 
+class WindowIn(schemas.Input):
+    """A load's optional dates for this plan: ready for pickup from `ready_on`, delivered by `due_by`."""
+
+    shipment_id: Id
+    ready_on: Optional[dt.date] = None
+    due_by: Optional[dt.date] = None
+
+
+class WindowOut(schemas.Output):
+    """A load's dates the plan was asked to respect."""
+
+    shipment_id: int
+    ready_on: Optional[dt.date]
+    due_by: Optional[dt.date]
+
+
 class DispatchPlanIn(schemas.Input):
-    """Which loads onto which vehicles, from which day, over how many days, searching how many seconds."""
+    """Which loads onto which vehicles, from which day, over how many days, searching how many seconds.
+
+    `windows` gives loads a ready and/or due date; a load whose dates leave no day of the plan comes back
+    in `unserved` with reason `time_window`."""
 
     shipment_ids: IdList
     vehicle_ids: IdList
     start_date: dt.date
     days: Annotated[int, Field(ge=0, le=1000)] = 1
     time_limit_s: Annotated[int, Field(ge=0, le=3600)] = 10
+    windows: Annotated[list[WindowIn], Field(max_length=1000)] = []
 
 
 class StopOut(schemas.Output):
@@ -125,6 +147,7 @@ class DispatchPlanOut(schemas.Output):
     accepted_at: Optional[Timestamp]
     routes: list[RouteOut]
     unserved: list[UnservedOut]
+    windows: list[WindowOut]
 
 
 class DispatchPlanPage(schemas.Output):
@@ -159,13 +182,52 @@ def plan_out(plan: DispatchPlan, with_routes: bool = True) -> DispatchPlanOut:
         baseline_empty_km=plan.baseline_empty_km, cost_yuan=plan.cost_yuan, co2_kg=plan.co2_kg,
         baseline_co2_kg=plan.baseline_co2_kg, co2_saved_kg=plan.co2_saved_kg, co2_source=str(dispatch.CO2_SOURCE),
         created_at=plan.created_at, started_at=plan.started_at, finished_at=plan.finished_at,
-        accepted_at=plan.accepted_at, routes=routes, unserved=unserved)
+        accepted_at=plan.accepted_at, routes=routes, unserved=unserved,
+        windows=[WindowOut(shipment_id=k, ready_on=r, due_by=d)
+                 for k, (r, d) in sorted(dispatch.plan_windows(plan).items())])
 
 
 def _carrier():
     user = current_user()
     require(policy.may_see_manifests(user))
     return user
+
+
+class PermitIn(schemas.Input):
+    """The organisation's road dangerous-goods transport permit (道路危险货物运输许可证); no number clears it."""
+
+    number: Optional[schemas.Text(40)] = None
+    valid_until: Optional[dt.date] = None
+
+
+class PermitOut(schemas.Output):
+    """The permit on record and whether it is valid today (hazardous loads need a valid one)."""
+
+    number: Optional[str]
+    valid_until: Optional[dt.date]
+    valid: bool
+
+
+def permit_out(user) -> PermitOut:
+    """The user's organisation's permit."""
+    number, until = dispatch.permit(user)
+    return PermitOut(number=number, valid_until=until, valid=policy.carries_hazardous(user.organization, None))
+
+
+@op("GET", "/carrier-permit", summary="Your dangerous-goods transport permit", tag="dispatch", response=PermitOut,
+    allow=policy.may_keep_permit)
+def get_permit():
+    """The carrier organisation's road dangerous-goods transport permit and whether it is valid today."""
+    return permit_out(current_user())
+
+
+@op("PUT", "/carrier-permit", summary="Record your dangerous-goods transport permit", tag="dispatch", body=PermitIn,
+    response=PermitOut, allow=policy.may_keep_permit)
+def put_permit(body: PermitIn):
+    """Record the permit number and valid-until date; hazardous loads are named to and moved by permit holders only."""
+    user = current_user()
+    dispatch.set_permit(db.session, user, body.number, body.valid_until)
+    return permit_out(user)
 
 
 @op("GET", "/vehicles", summary="List your vehicles", tag="dispatch", query=schemas.PageQuery, response=VehiclePage,
@@ -214,8 +276,13 @@ def list_plans(query: schemas.PageQuery):
     status=202, allow=policy.may_see_manifests)
 def start_plan(body: DispatchPlanIn):
     """Queue a plan of the chosen loads onto the chosen vehicles as a job; poll it until `done`."""
+    windows = {}
+    for w in body.windows:
+        if w.shipment_id in windows:
+            raise ServiceError(_("Give each load's dates once."), field="windows")
+        windows[w.shipment_id] = (w.ready_on, w.due_by)
     plan = dispatch.start_plan(db.session, _carrier(), body.shipment_ids, body.vehicle_ids, body.start_date,
-                               body.days, body.time_limit_s)
+                               body.days, body.time_limit_s, windows=windows)
     return plan_out(plan)
 
 

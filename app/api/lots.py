@@ -25,7 +25,10 @@ def lot_out(lot: Lot, road_km: float | None = None) -> schemas.Lot:
         status=lot.status, state=lots.state(lot), settle_on=lot.settle_on,
         prefecture_code=lot.facility.prefecture_code, base_id=lot.facility.base_id,
         lon=lot.facility.lon, lat=lot.facility.lat, active_bids=bid_count,
-        road_km=road_km, created_at=lot.created_at, updated_at=lot.updated_at)
+        road_km=road_km, created_at=lot.created_at, updated_at=lot.updated_at,
+        hw_code=lot.category.hw_code if lot.category.hazardous else None,
+        transfer_approval_ref=lot.transfer_approval_ref, waste_form=lot.waste_form,
+        hazard_characteristics=lot.hazard_characteristics, packaging_type=lot.packaging_type)
 
 
 def lot_input(body: schemas.LotIn) -> lots.LotInput:
@@ -34,7 +37,9 @@ def lot_input(body: schemas.LotIn) -> lots.LotInput:
         facility_id=body.facility_id, category=body.category, tonnes=body.tonnes,
         reserve_yuan_per_t=body.reserve_yuan_per_t, available_from=body.available_from,
         available_to=body.available_to, min_shipment_t=body.min_shipment_t, title=body.title,
-        description=body.description, quality=dict(body.quality), settle_on=body.settle_on)
+        description=body.description, quality=dict(body.quality), settle_on=body.settle_on,
+        transfer_approval_ref=body.transfer_approval_ref, waste_form=body.waste_form,
+        hazard_characteristics=body.hazard_characteristics, packaging_type=body.packaging_type)
 
 
 def _filters(query: schemas.LotQuery) -> lots.LotFilters:

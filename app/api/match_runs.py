@@ -42,7 +42,7 @@ def run_out(run: MatchRun, held: dict[int, list[str]] | None = None) -> schemas.
         tonnes_matched=run.tonnes_matched, transport_cost_yuan=run.transport_cost_yuan,
         objective_yuan=run.objective_yuan, co2_t=run.co2_t,
         surplus_yuan=_result_decimal(run.results, "surplus_yuan"),
-        env_tax_avoided_yuan=_result_decimal(run.results, "env_tax_avoided_yuan"), seconds=run.seconds,
+        seconds=run.seconds,
         failure_reason=run.failure_reason, timings=run.timings, locked_categories=held.get(run.id, []),
         created_at=run.created_at, started_at=run.started_at, finished_at=run.finished_at)
 

@@ -162,6 +162,8 @@ class Carrier(Output):
 
     id: int
     name: str
+    carries_hazardous: bool = Field(default=False, description=(
+        "Holds a valid road dangerous-goods transport permit today: may be named for hazardous lots."))
 
 
 class CarrierPage(Output):

@@ -139,11 +139,15 @@ class CapacityIn(Input):
     quality_limits: QualityLimits = Field(default_factory=dict)
 
 
+# What a licence covers: a catalogue category code or a whole HW class of the 国家危险废物名录 (e.g. HW08).
+LicenceCode = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^([a-z0-9_]+|HW[0-9]{2})$")]
+
+
 class LicenceIn(Input):
     """A licence of a facility."""
 
     number: Text(60, 1)
-    categories: Annotated[list[Code], Field(max_length=40)] = Field(default_factory=list)
+    categories: Annotated[list[LicenceCode], Field(max_length=40)] = Field(default_factory=list)
     valid_until: Optional[dt.date] = None
 
 
@@ -245,6 +249,14 @@ class LotIn(Input):
         default="received", description="Bill on the tonnes weighed in (default) or on the awarded tonnes.")
     quality: Annotated[dict[Annotated[str, Field(max_length=40)], float | Text(60)], Field(max_length=20)] = \
         Field(default_factory=dict)
+    transfer_approval_ref: Optional[Text(60)] = Field(default=None, description=(
+        "Hazardous lots: cross-province transfer approval/filing number (跨省转移审批/备案); without it the lot "
+        "only goes to receivers in Heilongjiang."))
+    waste_form: Optional[Literal["solid", "semi_solid", "liquid", "gas"]] = Field(
+        default=None, description="Hazardous lots: form (形态) on the e-manifest.")
+    hazard_characteristics: Optional[Text(20)] = Field(
+        default=None, description="Hazardous lots: letters of T, C, I, R, In separated by commas (危险特性).")
+    packaging_type: Optional[Text(40)] = Field(default=None, description="Hazardous lots: packaging (包装方式).")
 
 
 class Lot(Output):
@@ -271,6 +283,11 @@ class Lot(Output):
     lat: float
     active_bids: Optional[int] = Field(description="Sealed bids on the lot: shown to its producer only, else null.")
     road_km: Optional[float] = None
+    hw_code: Optional[str] = Field(default=None, description="国家危险废物名录 class and code of a hazardous lot.")
+    transfer_approval_ref: Optional[str] = None
+    waste_form: Optional[str] = None
+    hazard_characteristics: Optional[str] = None
+    packaging_type: Optional[str] = None
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -398,7 +415,6 @@ class MatchRun(Output):
     objective_yuan: Optional[MoneyOut]
     co2_t: Optional[TonnesOut]
     surplus_yuan: Optional[MoneyOut]
-    env_tax_avoided_yuan: Optional[MoneyOut]
     seconds: Optional[float]
     failure_reason: Optional[str] = None
     timings: Optional[dict[str, float]] = None
@@ -488,13 +504,18 @@ class DispatchIn(Input):
 
     tonnes: TonnesIn
     vehicle_plate: Text(16, 1)
-    carrier_organization_id: Optional[Id] = None
+    carrier_organization_id: Optional[Id] = Field(default=None, description=(
+        "Required for hazardous lots: a carrier with a valid road dangerous-goods transport permit."))
+    packaging_count: Optional[int] = Field(default=None, ge=1, le=100_000,
+                                           description="Hazardous lots (required): packages on the load.")
 
 
 class ReceiveIn(Input):
     """Tonnes weighed in at the recycler's weighbridge."""
 
     received_tonnes: TonnesIn
+    disposal_method: Optional[Text(8)] = Field(default=None, description=(
+        "Hazardous lots (required): utilisation/disposal method code as on the licence, e.g. R4 or D10."))
 
 
 class Shipment(Output):
@@ -512,6 +533,10 @@ class Shipment(Output):
     discrepancy_pct: Optional[DecimalOut]
     discrepancy_flagged: bool
     status: str
+    packaging_count: Optional[int] = None
+    carrier_permit_no: Optional[str] = None
+    receiver_licence_no: Optional[str] = None
+    disposal_method: Optional[str] = None
 
 
 class ShipmentPage(Output):
@@ -562,6 +587,9 @@ class GenerationReportIn(Input):
     dumped_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"})
     from_storage_t: TonnesIn = Field(default=Decimal("0"), json_schema_extra={"default": "0"},
                                      description="of the utilised tonnes, those taken from earlier years' storage")
+    disposed_from_storage_t: TonnesIn = Field(
+        default=Decimal("0"), json_schema_extra={"default": "0"},
+        description="处置往年贮存量: of the disposed tonnes, those taken from earlier years' storage")
 
 
 class GenerationReport(Output):
@@ -578,6 +606,7 @@ class GenerationReport(Output):
     disposed_t: TonnesOut
     dumped_t: TonnesOut
     from_storage_t: TonnesOut
+    disposed_from_storage_t: TonnesOut
     updated_at: Timestamp
 
 

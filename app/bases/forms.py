@@ -41,6 +41,9 @@ class ReportForm(FlaskForm):
     dumped_t = DecimalField(_l("Dumped (t)"), places=3, default=0, validators=TONNES)
     from_storage_t = DecimalField(_l("Of which utilised from earlier storage (t)"), places=3, default=0,
                                   validators=TONNES)
+    # Left out (older clients, most months): none of the disposed tonnes came from storage.
+    disposed_from_storage_t = DecimalField(_l("Of the disposed, taken from earlier storage (t)"), places=3,
+                                           default=0, validators=[Optional(), NumberRange(min=0, max=99999999999)])
     submit = SubmitField(_l("Save report"))
 
 

@@ -344,7 +344,8 @@ def reports():
             facility_id=form.facility.data,
             category_id=category_id,
             period=utilisation.month_start(form.period.data),
-            **{k: getattr(form, k).data for k in generation_reports.TONNE_FIELDS},
+            **{k: getattr(form, k).data for k in generation_reports.TONNE_FIELDS}
+            | {"disposed_from_storage_t": form.disposed_from_storage_t.data or Decimal(0)},
         )
         try:
             generation_reports.file_report(db.session, current_user.row, data)

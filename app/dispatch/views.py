@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import policy
 from app.actions import perform, show_error
-from app.dispatch.forms import PlanForm, VehicleForm
+from app.dispatch.forms import PermitForm, PlanForm, VehicleForm, parse_windows
 from app.extensions import db
 from app.labels import label
 from app.permissions import allowed
@@ -25,8 +25,8 @@ UNSERVED_REASON = {
     "too_heavy": _l("Heavier than every truck and cannot be split"),
     "out_of_range": _l("The round trip from every depot able to carry it exceeds that truck's km a day"),
     "no_road": _l("No road between its pickup, drop-off and a depot"),
-    "time_window": _l("Its days fall outside the plan"),
-    "fleet_full": _l("No truck-day left to carry it within its km a day"),
+    "time_window": _l("Its ready and due dates leave no day of the plan to carry it"),
+    "fleet_full": _l("No truck-day left to carry it within its km a day and its dates"),
 }
 
 
@@ -51,7 +51,9 @@ def _index(form: PlanForm | None = None, status: int = 200):
     return render_template("dispatch/index.html", form=form,
                            loads=dispatch.plannable_shipments(db.session, current_user.row),
                            trucks=dispatch.vehicles(db.session, current_user.row),
-                           plans=dispatch.plans(db.session, current_user.row)), status
+                           plans=dispatch.plans(db.session, current_user.row),
+                           last_windows={} if request.method == "POST" else dispatch.last_windows(
+                               db.session, current_user.row)), status
 
 
 @blueprint.route("/")
@@ -68,8 +70,12 @@ def start():
     form = _plan_form(PlanForm())
     if form.validate_on_submit():
         try:
+            windows = parse_windows(request.form, form.shipment_ids.data)
             plan = dispatch.start_plan(db.session, current_user.row, form.shipment_ids.data, form.vehicle_ids.data,
-                                       form.start_date.data, form.days.data, form.time_limit_s.data)
+                                       form.start_date.data, form.days.data, form.time_limit_s.data,
+                                       windows=windows)
+        except ValueError as exc:
+            form.form_errors.append(str(exc))
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:
@@ -95,7 +101,8 @@ def plan(plan_id: int):
     return render_template("dispatch/plan.html", plan=plan, progress=dispatch.progress_pct(plan),
                            routes=dispatch.routes(db.session, plan) if shown else [],
                            manifests=dispatch.plan_manifests(db.session, plan),
-                           stop_facility=dispatch.stop_facility, co2_source=dispatch.CO2_SOURCE)
+                           windows=dispatch.plan_windows(plan), stop_facility=dispatch.stop_facility,
+                           co2_source=dispatch.CO2_SOURCE)
 
 
 @blueprint.route("/plans/<int:plan_id>/status")
@@ -154,8 +161,34 @@ def vehicles():
             else:
                 flash(_("Vehicle %(plate)s added.", plate=vehicle.plate), "success")
                 return redirect(url_for("dispatch.vehicles"))
-    return render_template("dispatch/vehicles.html", form=form,
+    return _vehicles_page(form, None, status)
+
+
+def _vehicles_page(form: VehicleForm | None, permit_form: PermitForm | None, status: int = 200):
+    if permit_form is None:
+        number, until = dispatch.permit(current_user.row)
+        permit_form = PermitForm(formdata=None, dg_permit_no=number, dg_permit_valid_until=until)
+    return render_template("dispatch/vehicles.html", form=form or VehicleForm(formdata=None), permit_form=permit_form,
+                           permit_valid=policy.carries_hazardous(current_user.row.organization, None),
                            trucks=dispatch.vehicles(db.session, current_user.row)), status
+
+
+@blueprint.route("/permit", methods=["POST"])
+@allowed(policy.may_keep_permit)
+def permit():
+    """Record the organisation's road dangerous-goods transport permit (hazardous loads need it)."""
+    form = PermitForm()
+    if form.validate_on_submit():
+        try:
+            dispatch.set_permit(db.session, current_user.row, form.dg_permit_no.data, form.dg_permit_valid_until.data)
+        except PermissionDenied:
+            abort(403)
+        except ServiceError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Dangerous-goods transport permit saved."), "success")
+            return redirect(url_for("dispatch.vehicles"))
+    return _vehicles_page(None, form, 400)
 
 
 @blueprint.route("/vehicles/<int:vehicle_id>/retire", methods=["POST"])

@@ -73,9 +73,10 @@ class FacilityForm(FlaskForm):
     licences = FieldList(FormField(LicenceForm), min_entries=LICENCE_ROWS)
     submit = SubmitField(_l("Save facility"))
 
-    def set_category_choices(self, choices: list[SelectChoice]) -> None:
-        """Fill every category select from the catalogue."""
+    def set_category_choices(self, choices: list[SelectChoice], hw_classes: tuple[str, ...] = ()) -> None:
+        """Fill every category select from the catalogue; licences may also cover whole HW classes."""
         for entry in self.capacities:
             entry.form.category.choices = [SelectChoice("", "—"), *choices]
+        hw = [SelectChoice(code, _l("All of %(hw)s (国家危险废物名录)", hw=code)) for code in hw_classes]
         for entry in self.licences:
-            entry.form.categories.choices = list(choices)
+            entry.form.categories.choices = [*choices, *hw]

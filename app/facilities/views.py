@@ -13,7 +13,7 @@ from app import policy
 from app.extensions import db
 from app.facilities.forms import CAPACITY_ROWS, LICENCE_ROWS, FacilityForm
 from app.permissions import allowed
-from app.services import catalogue, facilities
+from app.services import catalogue, facilities, hazardous
 from app.services.errors import PermissionDenied, ServiceError
 
 blueprint = Blueprint("facilities", __name__)
@@ -28,7 +28,8 @@ def _form(obj=None) -> FacilityForm:
         form.capacities.append_entry()
     while len(form.licences) < LICENCE_ROWS:
         form.licences.append_entry()
-    form.set_category_choices(catalogue.category_choices(db.session, str(get_locale())))
+    form.set_category_choices(catalogue.category_choices(db.session, str(get_locale())),
+                              tuple(c for c in hazardous.licence_codes(db.session) if hazardous.HW_CLASS.match(c)))
     return form
 
 

@@ -11,6 +11,7 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.labels import QUALITY
+from app.services.hazardous import HAZARD_CHARACTERISTICS, WASTE_FORMS
 from app.validators import IntRange
 
 
@@ -82,11 +84,24 @@ class LotForm(FlaskForm):
         default="received",
         validators=[DataRequired()],
     )
+    # Hazardous lots only: what the e-manifest (危险废物电子转移联单) states and the cross-province approval.
+    transfer_approval_ref = StringField(
+        _l("Cross-province transfer approval or filing number (跨省转移审批/备案)"),
+        description=_l("Without it the lot only goes to receivers in Heilongjiang."),
+        validators=[Optional(), Length(max=60)])
+    waste_form = SelectField(_l("Form (形态)"), choices=[SelectChoice("", "—"), *(
+        SelectChoice(k, v) for k, v in WASTE_FORMS.items())], validators=[Optional()])
+    hazard_characteristics = SelectMultipleField(_l("Hazard characteristics (危险特性)"), choices=[
+        SelectChoice(k, v) for k, v in HAZARD_CHARACTERISTICS.items()], validators=[Optional()])
+    packaging_type = StringField(_l("Packaging (包装方式)"), description=_l("e.g. 吨袋, 200 L 钢桶"),
+                                 validators=[Optional(), Length(max=40)])
     submit = SubmitField(_l("Save lot"))
 
+    quality_keys: tuple[str, ...] = ()
+
     def quality_fields(self) -> list:
-        """The quality inputs, in catalogue label order."""
-        return [getattr(self, f"q_{key}") for key in QUALITY]
+        """The quality inputs, in catalogue order (see lot_form_class)."""
+        return [getattr(self, f"q_{key}") for key in self.quality_keys]
 
     def validate_available_to(self, field) -> None:
         """The window may not end before it starts."""
@@ -94,8 +109,17 @@ class LotForm(FlaskForm):
             raise ValidationError(_l("The availability window ends before it starts."))
 
 
-for _key, _label in QUALITY.items():
-    setattr(LotForm, f"q_{_key}", StringField(_label, validators=[Optional(), Length(max=60)]))
+def lot_form_class(specs: dict[str, dict]) -> type[LotForm]:
+    """LotForm with one input per quality key of the catalogue (`specs`: key → {"type", "unit"}), so a new
+    catalogue row needs no code here. The label is app.labels' translation, else the key and its unit; values
+    are checked by type in the lots service (forms only parse)."""
+    attrs: dict = {"quality_keys": tuple(specs)}
+    for key, spec in specs.items():
+        unit = spec.get("unit") or ""
+        text = QUALITY.get(key) or (f"{key} ({unit})" if unit else key)
+        kw = {} if spec["type"] == "text" else {"inputmode": "decimal" if spec["type"] != "count" else "numeric"}
+        attrs[f"q_{key}"] = StringField(text, validators=[Optional(), Length(max=60)], render_kw=kw)
+    return type("CatalogueLotForm", (LotForm,), attrs)
 
 
 class LotImportForm(FlaskForm):

@@ -24,7 +24,15 @@ from flask_wtf import FlaskForm
 from app import policy
 from app.actions import perform, show_error
 from app.extensions import db
-from app.lots.forms import AnswerForm, DocumentForm, LotFilterForm, LotForm, LotImportForm, QuestionForm
+from app.lots.forms import (
+    AnswerForm,
+    DocumentForm,
+    LotFilterForm,
+    LotForm,
+    LotImportForm,
+    QuestionForm,
+    lot_form_class,
+)
 from app.permissions import allowed
 from app.services import catalogue, facilities, guidance, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
@@ -41,6 +49,10 @@ LOT_FIELDS = (
     "available_to",
     "min_shipment_t",
     "settle_on",
+    "transfer_approval_ref",
+    "waste_form",
+    "hazard_characteristics",
+    "packaging_type",
 )
 
 
@@ -143,12 +155,15 @@ def map_json():
 
 def _lot_form(lot: Lot | None = None) -> LotForm:
     locale = str(get_locale())
-    form = LotForm(obj=lot) if lot is not None and request.method == "GET" else LotForm()
+    form_class = lot_form_class(_quality_specs())
+    form = form_class(obj=lot) if lot is not None and request.method == "GET" else form_class()
     if lot is not None and request.method == "GET":
         form.facility.data, form.category.data = lot.facility_id, lot.category.code
         for key, value in (lot.quality or {}).items():
             if hasattr(form, f"q_{key}"):
                 getattr(form, f"q_{key}").data = str(value)
+        form.hazard_characteristics.data = (lot.hazard_characteristics or "").split(",") if lot.hazard_characteristics \
+            else []
     choices = [(f.id, f.name) for f in lots.producer_facilities(db.session, current_user.row)]
     if lot is not None and lot.facility_id not in {c[0] for c in choices}:
         choices.append((lot.facility_id, lot.facility.name))
@@ -161,16 +176,26 @@ def _quality_keys() -> dict[str, list[str]]:
     return {c.code: [q["key"] for q in c.quality_fields] for c in catalogue.categories(db.session)}
 
 
+def _hazardous_codes() -> list[str]:
+    return [c.code for c in catalogue.categories(db.session) if c.hazardous]
+
+
+def _quality_specs() -> dict[str, dict]:
+    """Every quality key of the catalogue with its type and unit (first definition wins)."""
+    specs: dict[str, dict] = {}
+    for c in catalogue.categories(db.session):
+        for q in c.quality_fields:
+            specs.setdefault(q["key"], q)
+    return specs
+
+
 def _input(form: LotForm) -> lots.LotInput:
-    """The service input; quality values of other categories are dropped, bad numbers flagged on the field."""
+    """The service input; quality values of other categories are dropped (the service checks their types)."""
     quality = {}
     for key in _quality_keys().get(form.category.data, []):
         raw = (getattr(form, f"q_{key}").data or "").strip() if hasattr(form, f"q_{key}") else ""
         if raw:
-            try:
-                quality[key] = lots.parse_quality_value(key, raw)
-            except ValueError:
-                getattr(form, f"q_{key}").errors = [_("Give a number.")]
+            quality[key] = raw
     return lots.LotInput(
         facility_id=form.facility.data,
         category=form.category.data,
@@ -183,11 +208,16 @@ def _input(form: LotForm) -> lots.LotInput:
         description=form.description.data,
         quality=quality,
         settle_on=form.settle_on.data or "received",
+        # The hidden hazardous fieldset may keep values typed before the category changed: sent for hazardous only.
+        **(dict(transfer_approval_ref=form.transfer_approval_ref.data, waste_form=form.waste_form.data or None,
+                hazard_characteristics=",".join(form.hazard_characteristics.data or []) or None,
+                packaging_type=form.packaging_type.data) if form.category.data in _hazardous_codes() else {}),
     )
 
 
 def _render_form(form: LotForm, lot: Lot | None, status: int = 200):
-    return render_template("lots/form.html", form=form, lot=lot, quality_keys=_quality_keys()), status
+    return render_template("lots/form.html", form=form, lot=lot, quality_keys=_quality_keys(),
+                           hazardous_codes=_hazardous_codes()), status
 
 
 def _save(form: LotForm, lot: Lot | None):
@@ -208,7 +238,10 @@ def _save(form: LotForm, lot: Lot | None):
     except ServiceError as exc:
         db.session.rollback()
         for field_name, message in getattr(exc, "problems", [(exc.field, exc.message)]):
-            target = getattr(form, field_name, None) if field_name in LOT_FIELDS else None
+            if field_name and field_name.startswith("quality."):
+                field_name = "q_" + field_name.removeprefix("quality.")
+            known = field_name in LOT_FIELDS or (field_name or "").startswith("q_")
+            target = getattr(form, field_name, None) if known else None
             if target is not None:
                 target.errors = [*target.errors, message]
             else:

@@ -19,10 +19,9 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import labels, policy
-from app.services import audit, lots, notifications, quantities
+from app.services import audit, hazardous, lots, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
-from matching.rules import HAZARDOUS_WILDCARD
-from models import Bid, DemandProfile, Facility, Licence, Lot, User, WasteCategory, utcnow
+from models import Bid, DemandProfile, Facility, Lot, User, WasteCategory, utcnow
 
 BIDDABLE_LOT_STATUSES = policy.LOT_BIDDABLE_STATUSES
 RECYCLER_KINDS = ("recycler", "both")
@@ -95,6 +94,7 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
         raise ServiceError(_("You cannot bid on your own organisation's lot."))
     facility = _own_recycler_facility(session, user, data.facility_id)
     data = _check_terms(data)
+    _check_hazardous(session, facility, lot.category, lot)
     bid = Bid(lot=lot, category_id=lot.category_id, facility=facility, price_yuan_per_t=data.price_yuan_per_t,
               tonnes=data.tonnes, max_haul_km=data.max_haul_km, status="active", created_by_id=user.id)
     session.add(bid)
@@ -110,10 +110,17 @@ def place_bid(session: so.Session, user: User, lot_id: int, data: BidInput) -> B
     return bid
 
 
-def _holds_licence(session: so.Session, facility: Facility, category: WasteCategory, today: dt.date) -> bool:
-    licences = session.scalars(sa.select(Licence).where(
-        Licence.facility_id == facility.id, sa.or_(Licence.valid_until.is_(None), Licence.valid_until >= today)))
-    return any({category.code, HAZARDOUS_WILDCARD} & set(licence.category_codes or []) for licence in licences)
+def _check_hazardous(session: so.Session, facility: Facility, category: WasteCategory,
+                     lot: Lot | None = None) -> None:
+    """A hazardous bid needs a licence covering the category; on one lot, also a receiver the lot may go to."""
+    if not category.hazardous:
+        return
+    if hazardous.covering_licence(session, facility.id, category, utcnow().date()) is None:
+        raise ServiceError(_("This facility holds no valid licence for the hazardous category %(category)s.",
+                             category=category.code), field="facility_id")
+    if lot is not None and not hazardous.may_go_to(category, lot.transfer_approval_ref, facility.in_province):
+        raise ServiceError(_("This hazardous lot has no cross-province transfer approval: it may only go to a "
+                             "receiver in Heilongjiang."), field="facility_id")
 
 
 def place_category_bid(session: so.Session, user: User, category_code: str, data: BidInput) -> Bid:
@@ -131,9 +138,7 @@ def place_category_bid(session: so.Session, user: User, category_code: str, data
     max_haul_km = data.max_haul_km or facility.max_haul_km
     if max_haul_km is None:
         raise ServiceError(_("Give a maximum haul: the facility has none on record."), field="max_haul_km")
-    if category.hazardous and not _holds_licence(session, facility, category, utcnow().date()):
-        raise ServiceError(_("This facility holds no valid licence for the hazardous category %(category)s.",
-                             category=category.code), field="facility_id")
+    _check_hazardous(session, facility, category)
     bid = Bid(lot_id=None, category=category, facility=facility, price_yuan_per_t=data.price_yuan_per_t,
               tonnes=data.tonnes, max_haul_km=max_haul_km, status="active", created_by_id=user.id)
     session.add(bid)

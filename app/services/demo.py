@@ -314,9 +314,13 @@ def _support_organizations(session: so.Session, bases: dict[str, ResourceBase]) 
         extra.append((f"{base.name_zh}资源综合利用基地办公室（演示）", f"{base.name_en} resource-utilisation base office (demo)",
                       "base_operator", base, True))
     for i, (name, name_en, role, base, verified) in enumerate(extra, 1):
-        session.add(Organization(name=name, name_en=name_en, verified=verified, is_demo=True, base=base,
-                                 credit_code=make_credit_code(f"12230000MB{i:07d}"),
-                                 roles=[OrganizationRole(role=role)]))
+        org = Organization(name=name, name_en=name_en, verified=verified, is_demo=True, base=base,
+                           credit_code=make_credit_code(f"12230000MB{i:07d}"), roles=[OrganizationRole(role=role)])
+        if role == "carrier":
+            # An invented, demo-marked permit so the demo carrier can move the demo's hazardous lots.
+            org.dg_permit_no = "黑交运危（演示）230100000001"
+            org.dg_permit_valid_until = dt.date.today().replace(month=12, day=31) + dt.timedelta(days=730)
+        session.add(org)
     session.flush()
 
 

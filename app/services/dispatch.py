@@ -20,13 +20,26 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import geo
+from app import policy
 from app.services import audit, notifications, quantities
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.shipments import normalise_plate
 from geo.rates import DEFAULT_RATES
 from matching import dispatch as routing
 from matching.errors import ProblemError
-from models import Allocation, Award, DispatchPlan, DispatchStop, Facility, Lot, Shipment, User, Vehicle, utcnow
+from models import (
+    Allocation,
+    Award,
+    DispatchPlan,
+    DispatchStop,
+    Facility,
+    Lot,
+    Organization,
+    Shipment,
+    User,
+    Vehicle,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +53,8 @@ CAPACITY_T = (Decimal(1), Decimal(60))
 COST_YUAN_PER_KM = (Decimal("0.5"), Decimal(50))
 MAX_KM = (50, 2000)
 MAX_SHIPMENTS, MAX_VEHICLES, MAX_DAYS = 300, 50, 14
+# A ready or due date further than this from the plan's first day is a typing error, not a window.
+WINDOW_SPAN = dt.timedelta(days=366)
 TIME_LIMITS_S = (1, 5, 10, 30, 60)
 # A plan still running this long after its time limit lost its worker (building the model and the road
 # matrix takes seconds, not minutes).
@@ -146,13 +161,113 @@ def plannable_shipments(session: so.Session, user: User) -> list[Shipment]:
         Shipment.dispatch_plan_id.is_(None)).order_by(Shipment.id)))
 
 
+def _check_hazardous_loads(user: User, loads: list[Shipment]) -> None:
+    """Hazardous loads are planned and moved only while the carrier's dangerous-goods permit is valid."""
+    for load in loads:
+        category = load.award.allocation.lot.category
+        if category.hazardous and not policy.may_carry(user.organization, category, utcnow().date()):
+            raise ServiceError(_("Load %(manifest)s is hazardous waste: your organisation needs a valid road "
+                                 "dangerous-goods transport permit (道路危险货物运输许可证) to move it.",
+                                 manifest=load.manifest_no), field="shipment_ids")
+
+
+def permit(user: User) -> tuple[str | None, dt.date | None]:
+    """The organisation's road dangerous-goods transport permit: number and valid-until (None when not recorded)."""
+    org = user.organization
+    return org.dg_permit_no, org.dg_permit_valid_until
+
+
+def set_permit(session: so.Session, user: User, number: str | None, valid_until: dt.date | None) -> Organization:
+    """Record (or, with no number, clear) the carrier organisation's 道路危险货物运输许可证."""
+    policy.require(policy.may_keep_permit(user))
+    if "carrier" not in user.organization.role_names:
+        raise ServiceError(_("Only carrier organisations hold a dangerous-goods transport permit."))
+    number = (number or "").strip() or None
+    if number is not None and len(number) > 40:
+        raise ServiceError(_("At most %(n)d characters.", n=40), field="dg_permit_no")
+    if number is not None and valid_until is None:
+        raise ServiceError(_("Give the date the permit is valid until."), field="dg_permit_valid_until")
+    if number is None and valid_until is not None:
+        raise ServiceError(_("Give the permit number."), field="dg_permit_no")
+    if valid_until is not None and valid_until.year > utcnow().year + 20:
+        raise ServiceError(_("A permit valid for more than 20 years is not plausible: check the date."),
+                           field="dg_permit_valid_until")
+    org = session.get(Organization, user.organization_id)
+    org.dg_permit_no, org.dg_permit_valid_until = number, valid_until
+    audit.record(session, user.id, "organization", org.id, "dg_permit",
+                 {"number": number, "valid_until": valid_until})
+    session.commit()
+    return org
+
+
 # ----------------------------------------------------------------------------- plans
+
+
+Window = tuple[dt.date | None, dt.date | None]
+
+
+def _windows(windows: dict[int, Window] | None, shipment_ids: list[int], start_date: dt.date,
+             manifests: dict[int, str]) -> dict[str, list[str | None]]:
+    """Check each load's (ready from, due by) dates and return them as the plan stores them.
+
+    The carrier agrees these per trip with the producer loading and the recycler weighing in, so they
+    belong to the plan, not to the trade. A ready date before the first day means ready now; a due date
+    past the last day puts no limit inside the plan. Only nonsense is refused here: a load due before it
+    is ready or before the plan starts, or dates a year away. A window that merely falls outside the plan's
+    days is planned as far as possible and reported as not planned, with the reason."""
+    out: dict[str, list[str | None]] = {}
+    for shipment_id, (ready, due) in sorted((windows or {}).items()):
+        if shipment_id not in shipment_ids:
+            raise ServiceError(_("Dates were given for a load that is not in the plan."), field="windows")
+        if ready is None and due is None:
+            continue
+        manifest = manifests.get(shipment_id, str(shipment_id))
+        for day in (ready, due):
+            if day is not None and abs(day - start_date) > WINDOW_SPAN:
+                raise ServiceError(_("The dates of load %(manifest)s lie more than a year from the plan's first day.",
+                                     manifest=manifest), field="windows")
+        if ready is not None and due is not None and due < ready:
+            raise ServiceError(_("Load %(manifest)s is due before it is ready.", manifest=manifest), field="windows")
+        if due is not None and due < start_date:
+            raise ServiceError(_("Load %(manifest)s is due before the plan's first day.", manifest=manifest),
+                               field="windows")
+        out[str(shipment_id)] = [None if ready is None else ready.isoformat(), None if due is None else due.isoformat()]
+    return out
+
+
+def plan_windows(plan: DispatchPlan) -> dict[int, Window]:
+    """Each load's (ready from, due by) dates as the plan was asked to respect them."""
+    return {int(k): tuple(None if v is None else dt.date.fromisoformat(v) for v in pair)
+            for k, pair in (plan.inputs or {}).get("windows", {}).items()}
+
+
+def last_windows(session: so.Session, user: User) -> dict[int, Window]:
+    """The dates each waiting load was last planned with, so planning again (after a discard) keeps them."""
+    waiting = {s.id for s in plannable_shipments(session, user)}
+    out: dict[int, Window] = {}
+    for plan in plans(session, user):  # newest first: the latest dates win
+        for shipment_id, window in plan_windows(plan).items():
+            if shipment_id in waiting:
+                out.setdefault(shipment_id, window)
+    return out
+
+
+def window_days(plan: DispatchPlan, window: Window) -> tuple[int | None, int | None]:
+    """A window as plan days (0 = the first day): ready clipped at 0 and at the plan's length (so a load ready
+    after the plan is reported as outside it), due clipped at the last day."""
+    ready, due = window
+    ready_day = None if ready is None else min(max(0, (ready - plan.start_date).days), plan.days)
+    due_day = None if due is None else min((due - plan.start_date).days, plan.days - 1)
+    return ready_day, due_day
 
 
 def start_plan(session: so.Session, user: User, shipment_ids: list[int], vehicle_ids: list[int],
                start_date: dt.date, days: int, time_limit_s: int,
-               enqueue: Callable[[int], str] | None = None) -> DispatchPlan:
-    """Queue a plan of the chosen shipments onto the chosen trucks and hand it to the job queue."""
+               enqueue: Callable[[int], str] | None = None,
+               windows: dict[int, Window] | None = None) -> DispatchPlan:
+    """Queue a plan of the chosen shipments onto the chosen trucks and hand it to the job queue.
+
+    ``windows`` maps a shipment id to its (ready from, due by) dates, either may be None."""
     _require_carrier(user)
     shipment_ids, vehicle_ids = sorted(set(shipment_ids or [])), sorted(set(vehicle_ids or []))
     if not shipment_ids or len(shipment_ids) > MAX_SHIPMENTS:
@@ -165,15 +280,20 @@ def start_plan(session: so.Session, user: User, shipment_ids: list[int], vehicle
         raise ServiceError(_("Choose a planning time."), field="time_limit_s")
     if start_date is None or start_date < utcnow().date() - dt.timedelta(days=1):
         raise ServiceError(_("The plan cannot start in the past."), field="start_date")
-    own = {s.id for s in plannable_shipments(session, user)}
-    if not set(shipment_ids) <= own:
+    own = {s.id: s for s in plannable_shipments(session, user)}
+    if not set(shipment_ids) <= set(own):
         raise ServiceError(_("Some loads are not yours to plan, or were received or planned meanwhile."),
                            field="shipment_ids")
+    _check_hazardous_loads(user, [own[i] for i in shipment_ids])
     if not set(vehicle_ids) <= {v.id for v in vehicles(session, user)}:
         raise ServiceError(_("Some vehicles are not your organisation's."), field="vehicle_ids")
+    manifests = dict(session.execute(sa.select(Shipment.id, Shipment.manifest_no).where(
+        Shipment.id.in_(shipment_ids))).all())
+    inputs = {"shipments": shipment_ids, "vehicles": vehicle_ids}
+    if checked := _windows(windows, shipment_ids, start_date, manifests):
+        inputs["windows"] = checked
     plan = DispatchPlan(organization_id=user.organization_id, created_by_id=user.id, status="queued",
-                        start_date=start_date, days=days, time_limit_s=time_limit_s,
-                        inputs={"shipments": shipment_ids, "vehicles": vehicle_ids})
+                        start_date=start_date, days=days, time_limit_s=time_limit_s, inputs=inputs)
     session.add(plan)
     session.flush()
     audit.record(session, user.id, "dispatch_plan", plan.id, "queued", plan.inputs)
@@ -231,8 +351,10 @@ def build_problem(session: so.Session, plan: DispatchPlan) -> routing.DispatchPr
     lat = [where[i][1] for i in ids]
     km = geo.road_km_matrix(lon, lat, lon, lat)
     matrix = [[round(float(x), 3) if x == x and x != float("inf") else None for x in row] for row in km]
+    windows = plan_windows(plan)
     loads = [routing.Load(str(s.id), f"F{s.award.allocation.lot.facility_id}", f"F{s.award.allocation.facility_id}",
-                          quantities.tonnes(s.dispatched_tonnes)) for s in plan_shipments]
+                          quantities.tonnes(s.dispatched_tonnes), *window_days(plan, windows.get(s.id, (None, None))))
+             for s in plan_shipments]
     fleet = [routing.Vehicle(str(v.id), _depot_point(v), quantities.tonnes(v.capacity_t),
                              Decimal(v.cost_yuan_per_km), Decimal(v.max_km)) for v in trucks]
     return routing.DispatchProblem(ids, matrix, fleet, loads, days=plan.days, time_limit_s=plan.time_limit_s)
@@ -327,6 +449,8 @@ def accept_plan(session: so.Session, user: User, plan_id: int) -> DispatchPlan:
     so two plans accepted at once never both claim one shipment."""
     _require_carrier(user)
     plan = plan_for(session, user, plan_id)
+    _check_hazardous_loads(user, list(session.scalars(sa.select(Shipment).where(
+        Shipment.id.in_(list(_assignments(plan)))))))
     changed = session.execute(sa.update(DispatchPlan).where(
         DispatchPlan.id == plan.id, DispatchPlan.status == "ready").values(
         status="accepted", accepted_at=utcnow()).execution_options(synchronize_session=False)).rowcount

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit
+from app.services import audit, hazardous
 from app.services.errors import PermissionDenied, ServiceError
 from geo.boundaries import PREFECTURE_NAMES_EN, prefectures
 from models import Facility, FacilityCapacity, Licence, ResourceBase, User, WasteCategory
@@ -153,8 +153,10 @@ def _apply(session: so.Session, facility: Facility, data: FacilityInput) -> None
         if cap.tonnes_per_month <= 0:
             raise ServiceError(_("Capacity must be positive."), field="capacities")
         seen.add(cap.category)
+    # A licence names catalogue categories or whole HW classes (e.g. HW08) of the 国家危险废物名录.
+    licensable = set(hazardous.licence_codes(session))
     for lic in data.licences:
-        unknown = [c for c in lic.categories if c not in categories]
+        unknown = [c for c in lic.categories if c not in licensable]
         if unknown:
             raise ServiceError(_("Unknown category %(code)s.", code=", ".join(unknown)), field="licences")
     facility.name = data.name.strip()

@@ -20,9 +20,9 @@ from app.services.spreadsheets import ImportRejected, RowError, column_map, read
 from models import Facility, GenerationReport, User, WasteCategory
 
 TONNE_FIELDS = ("generated_t", "stored_t", "self_utilised_t", "supplied_t", "disposed_t", "dumped_t",
-                "from_storage_t")
+                "from_storage_t", "disposed_from_storage_t")
 # Columns a file may leave out (read as 0).
-OPTIONAL_COLUMNS = ("supplied_t", "dumped_t", "from_storage_t")
+OPTIONAL_COLUMNS = ("supplied_t", "dumped_t", "from_storage_t", "disposed_from_storage_t")
 # (key, Chinese header, English header)
 COLUMNS = (
     ("facility", "设施", "Facility"),
@@ -35,6 +35,7 @@ COLUMNS = (
     ("disposed_t", "处置量（吨）", "Disposed (t)"),
     ("dumped_t", "倾倒丢弃量（吨）", "Dumped (t)"),
     ("from_storage_t", "其中：利用往年贮存量（吨）", "Of which from earlier storage (t)"),
+    ("disposed_from_storage_t", "其中：处置往年贮存量（吨）", "Of the disposed, from earlier storage (t)"),
 )
 MAX_ROWS = 20000
 
@@ -53,6 +54,7 @@ class ReportInput:
     from_storage_t: Decimal
     supplied_t: Decimal = Decimal(0)
     dumped_t: Decimal = Decimal(0)
+    disposed_from_storage_t: Decimal = Decimal(0)
 
 
 def first_of_month(day: dt.date) -> dt.date:
@@ -91,14 +93,21 @@ def check_figures(data: ReportInput) -> list[tuple[str, str]]:
             "Tonnes utilised from earlier storage (%(storage)s t) are part of the utilised tonnes and cannot "
             "exceed self-utilised plus supplied (%(utilised)s t).",
             storage=_fmt(figures["from_storage_t"]), utilised=_fmt(utilised)))]
-    sources = figures["generated_t"] + figures["from_storage_t"]
+    if figures["disposed_from_storage_t"] > figures["disposed_t"]:
+        return [("disposed_from_storage_t", _(
+            "Tonnes disposed from earlier storage (%(storage)s t) are part of the disposed tonnes and cannot "
+            "exceed them (%(disposed)s t).",
+            storage=_fmt(figures["disposed_from_storage_t"]), disposed=_fmt(figures["disposed_t"])))]
+    sources = figures["generated_t"] + figures["from_storage_t"] + figures["disposed_from_storage_t"]
     uses = utilised + figures["disposed_t"] + figures["stored_t"] + figures["dumped_t"]
     if sources != uses:
         return [("generated_t", _(
             "The month does not balance: generated %(generated)s t + utilised from earlier storage %(storage)s t "
-            "= %(sources)s t, but self-utilised %(own)s + supplied %(supplied)s + disposed %(disposed)s + "
-            "stored %(stored)s + dumped %(dumped)s = %(uses)s t (difference %(diff)s t).",
+            "+ disposed from earlier storage %(dstorage)s t = %(sources)s t, but self-utilised %(own)s + supplied "
+            "%(supplied)s + disposed %(disposed)s + stored %(stored)s + dumped %(dumped)s = %(uses)s t "
+            "(difference %(diff)s t).",
             generated=_fmt(figures["generated_t"]), storage=_fmt(figures["from_storage_t"]),
+            dstorage=_fmt(figures["disposed_from_storage_t"]),
             sources=_fmt(sources), own=_fmt(figures["self_utilised_t"]), supplied=_fmt(figures["supplied_t"]),
             disposed=_fmt(figures["disposed_t"]), stored=_fmt(figures["stored_t"]),
             dumped=_fmt(figures["dumped_t"]), uses=_fmt(uses), diff=_fmt(sources - uses)))]

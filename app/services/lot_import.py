@@ -96,13 +96,11 @@ def _quality(text: str, reasons: list[tuple[str, str]]) -> dict:
         if not part.strip():
             continue
         key, sep, raw = part.partition("=")
-        key = key.strip()
-        try:
-            if not sep:
-                raise ValueError(part)
-            quality[key] = lots.parse_quality_value(key, raw)
-        except ValueError:
+        if not sep:
             reasons.append(("quality", _("Quality: %(part)s is not key=number.", part=part.strip())))
+            continue
+        # Typed by the lot service against the category's catalogue row.
+        quality[key.strip()] = raw.strip()
     return quality
 
 

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 
 import geo
 from app import policy
-from app.services import audit, keywords, notifications, quantities, saved_searches
+from app.labels import QUALITY, label
+from app.services import audit, hazardous, keywords, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
 from models import Bid, Facility, Lot, WasteCategory
 from models.lots import SETTLEMENT_BASES
@@ -313,7 +314,8 @@ def active_bid_count(session: so.Session, lot_id: int) -> int:
 EDITABLE = ("open",)
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
-TEXT_QUALITY_KEYS = frozenset({"colour", "grade"})
+MAX_QUALITY_TEXT = 60
+QUALITY_NUMBER_LIMIT = 1e9
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,11 @@ class LotInput:
     description: str | None = None
     quality: dict = field(default_factory=dict)
     settle_on: str = "received"
+    # Hazardous lots only (app.services.hazardous): transfer approval reference and e-manifest facts.
+    transfer_approval_ref: str | None = None
+    waste_form: str | None = None
+    hazard_characteristics: str | None = None
+    packaging_type: str | None = None
 
 
 def producer_facilities(session: so.Session, user) -> list[Facility]:
@@ -368,7 +375,19 @@ def check_input(
         problems.append(("settle_on", _("Settle on the weighed-in or the awarded tonnes.")))
     if category is not None:
         problems += _quality_problems(data, category)
+    problems += hazardous.lot_facts_problems(category, data.transfer_approval_ref, data.waste_form,
+                                             data.hazard_characteristics, data.packaging_type)
     return problems, facility, category
+
+
+def _set_hazardous_facts(lot: Lot, data: LotInput, category: WasteCategory) -> None:
+    """Store the checked hazardous-transfer facts (none for other categories)."""
+    keep = category.hazardous
+    lot.transfer_approval_ref = ((data.transfer_approval_ref or "").strip() or None) if keep else None
+    lot.waste_form = (data.waste_form or None) if keep else None
+    letters = hazardous.split_characteristics(data.hazard_characteristics) if keep else []
+    lot.hazard_characteristics = ",".join(letters) or None
+    lot.packaging_type = ((data.packaging_type or "").strip() or None) if keep else None
 
 
 def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
@@ -399,24 +418,50 @@ def _quantity_problems(data: LotInput) -> list[tuple[str, str]]:
 
 
 def _quality_problems(data: LotInput, category: WasteCategory) -> list[tuple[str, str]]:
-    """Quality keys the category does not define."""
-    allowed = {q["key"] for q in category.quality_fields}
-    return [
-        ("quality", _("%(key)s is not a quality attribute of %(category)s.", key=key, category=category.code))
-        for key in data.quality
-        if key not in allowed
-    ]
+    """Quality keys the category does not define, and values that are not of the catalogue's type."""
+    return quality_values(data.quality, category)[1]
 
 
-def parse_quality_value(key: str, raw: str):
-    """A quality value as float (text for colour/grade); ValueError when a number is expected and absent."""
-    raw = (raw or "").strip()
-    if key in TEXT_QUALITY_KEYS:
-        return raw[:60]
-    value = float(raw)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(raw)
-    return value
+def quality_values(raw: dict, category: WasteCategory) -> tuple[dict, list[tuple[str, str]]]:
+    """The lot's quality as stored, typed by the catalogue (pct 0–100, number, count, text), and the problems
+    as ("quality.<key>", message). Empty values are dropped; forms and the API pass what they read."""
+    specs = {q["key"]: q for q in category.quality_fields}
+    values, problems = {}, []
+    for key, value in (raw or {}).items():
+        spec = specs.get(key)
+        if spec is None:
+            problems.append(("quality", _("%(key)s is not a quality attribute of %(category)s.", key=key,
+                                          category=category.code)))
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            values[key] = _typed(spec["type"], value)
+        except ValueError as exc:
+            problems.append((f"quality.{key}", f"{label(QUALITY, key)}: {exc}"))
+    return values, problems
+
+
+def _typed(kind: str, value):
+    """A quality value of the catalogue type `kind`; ValueError with the reason otherwise."""
+    if kind == "text":
+        text = str(value).strip()
+        if len(text) > MAX_QUALITY_TEXT:
+            raise ValueError(_("At most %(n)d characters.", n=MAX_QUALITY_TEXT))
+        return text
+    try:
+        number = float(str(value).strip().replace(",", "")) if not isinstance(value, (int, float)) else float(value)
+    except ValueError:
+        raise ValueError(_("Give a number.")) from None
+    if number != number or abs(number) > QUALITY_NUMBER_LIMIT:
+        raise ValueError(_("Give a number."))
+    if kind == "pct" and not 0 <= number <= 100:
+        raise ValueError(_("A percentage lies between 0 and 100."))
+    if kind == "count":
+        if number < 0 or number != int(number):
+            raise ValueError(_("Give a whole number, 0 or more."))
+        return int(number)
+    return number
 
 
 def _title(data: LotInput, facility: Facility, category: WasteCategory) -> str:
@@ -439,7 +484,7 @@ def build_lot(data: LotInput, facility: Facility, category: WasteCategory, user)
         available_to=data.available_to,
         min_shipment_t=quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None,
         description=(data.description or "").strip() or None,
-        quality=dict(data.quality),
+        quality=quality_values(data.quality, category)[0],
         settle_on=data.settle_on,
         status="open",
         created_by_id=user.id,
@@ -458,6 +503,7 @@ def audit_payload(lot: Lot) -> dict:
         "to": lot.available_to,
         "status": lot.status,
         "settle_on": lot.settle_on,
+        "transfer_approval_ref": lot.transfer_approval_ref,
     }
 
 
@@ -474,6 +520,7 @@ def post(session: so.Session, user, data: LotInput) -> Lot:
     problems, facility, category = check_input(session, user, data)
     _raise_first(problems)
     lot = build_lot(data, facility, category, user)
+    _set_hazardous_facts(lot, data, category)
     session.add(lot)
     session.flush()
     audit.record(session, user.id, "lot", lot.id, "posted", audit_payload(lot))
@@ -510,8 +557,9 @@ def update(session: so.Session, user, lot: Lot, data: LotInput) -> Lot:
         lot.available_from, lot.available_to = data.available_from, data.available_to
         lot.min_shipment_t = quantities.tonnes(data.min_shipment_t) if data.min_shipment_t is not None else None
         lot.description = (data.description or "").strip() or None
-        lot.quality = dict(data.quality)
+        lot.quality = quality_values(data.quality, category)[0]
         lot.settle_on = data.settle_on
+        _set_hazardous_facts(lot, data, category)
     audit.record(session, user.id, "lot", lot.id, "updated", audit_payload(lot))
     session.commit()
     return lot

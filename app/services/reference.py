@@ -51,14 +51,19 @@ def catalogue_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+# The unit a type implies; a `number` names its own (key:number:MJ/kg).
+TYPE_UNITS = {"pct": "%", "count": "", "number": "", "text": ""}
+
+
 def quality_specs(text: str) -> list[dict[str, str]]:
-    """'key:type;key:type' → [{"key", "type"}]; ValueError on an unknown type."""
+    """'key:type[:unit];…' → [{"key", "type", "unit"}]; ValueError on an unknown type."""
     specs = []
     for item in filter(None, text.split(";")):
-        key, _sep, kind = item.partition(":")
+        key, _sep, rest = item.partition(":")
+        kind, _sep, unit = rest.partition(":")
         if kind not in QUALITY_TYPES:
             raise ValueError(f"quality field {item!r}: type must be one of {', '.join(QUALITY_TYPES)}")
-        specs.append({"key": key, "type": kind})
+        specs.append({"key": key, "type": kind, "unit": unit or TYPE_UNITS[kind]})
     return specs
 
 

@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from app import policy
-from app.services import audit, notifications, quantities
+from app.services import audit, hazardous, notifications, quantities
 from app.services.awards import refresh_lot_status, sides
 from app.services.errors import PermissionDenied, ServiceError
 from models import Award, Organization, Shipment, User, UtilisationRecord, utcnow
@@ -44,9 +44,40 @@ def _award_locked(session: so.Session, award_id: int) -> Award:
     return award
 
 
+def _hazardous_transfer(session: so.Session, award: Award, carrier: Organization | None,
+                        packaging_count: int | None) -> tuple[str, str]:
+    """(carrier permit no., receiver licence no.) of a hazardous load, or ServiceError naming what is missing.
+
+    危险废物转移管理办法 (2021): a carrier with a road dangerous-goods transport permit, a receiver whose licence
+    covers the waste, no load out of the province without a transfer approval, and the packages on the manifest.
+    """
+    lot, receiver = award.allocation.lot, award.allocation.facility
+    category = lot.category
+    if carrier is None:
+        raise ServiceError(_("A hazardous load needs a carrier holding a road dangerous-goods transport permit "
+                             "(道路危险货物运输许可证)."), field="carrier_organization_id")
+    if not policy.may_carry(carrier, category, utcnow().date()):
+        raise ServiceError(_("%(carrier)s holds no valid road dangerous-goods transport permit "
+                             "(道路危险货物运输许可证): it cannot carry hazardous waste.", carrier=carrier.name),
+                           field="carrier_organization_id")
+    licence = hazardous.covering_licence(session, receiver.id, category, utcnow().date())
+    if licence is None:
+        raise ServiceError(_("The receiving facility holds no valid licence for %(category)s any more.",
+                             category=category.code))
+    if not hazardous.may_go_to(category, lot.transfer_approval_ref, receiver.in_province):
+        raise ServiceError(_("This hazardous lot has no cross-province transfer approval: it may only go to a "
+                             "receiver in Heilongjiang."))
+    if packaging_count is None or not 0 < packaging_count <= hazardous.MAX_PACKAGES:
+        raise ServiceError(_("Give the number of packages on the load (1 to %(n)d).", n=hazardous.MAX_PACKAGES),
+                           field="packaging_count")
+    return carrier.dg_permit_no.strip(), licence.number
+
+
 def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, vehicle_plate: str,
-             carrier_organization_id: int | None = None) -> Shipment:
-    """Dispatch a load; the award's dispatched total never exceeds its tonnes, even concurrently."""
+             carrier_organization_id: int | None = None, packaging_count: int | None = None) -> Shipment:
+    """Dispatch a load; the award's dispatched total never exceeds its tonnes, even concurrently.
+
+    A hazardous load also needs a permitted carrier, a licensed receiver, the province rule and its packages."""
     if tonnes is None or (problem := quantities.tonnes_problem(tonnes)):
         raise ServiceError(problem if tonnes is not None else _("Tonnes must be positive."), field="tonnes")
     plate = normalise_plate(vehicle_plate)
@@ -60,10 +91,17 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     if award.status not in ("open", "shipping"):
         session.rollback()
         raise ServiceError(_("This award takes no more loads."))
-    if carrier_organization_id is not None and not policy.may_carry(
-            session.get(Organization, carrier_organization_id), award.allocation.lot.category):
+    carrier = session.get(Organization, carrier_organization_id) if carrier_organization_id is not None else None
+    if carrier_organization_id is not None and not policy.may_carry(carrier):
         session.rollback()
         raise ServiceError(_("Choose a verified carrier."), field="carrier_organization_id")
+    permit_no = licence_no = None
+    if award.allocation.lot.category.hazardous:
+        try:
+            permit_no, licence_no = _hazardous_transfer(session, award, carrier, packaging_count)
+        except ServiceError:
+            session.rollback()
+            raise
     tonnes = quantities.tonnes(tonnes)
     # Conditional update: only succeeds while the new total stays within the award (SQLite's NUMERIC is
     # floating point, hence half a kilogram of slack and the clamp).
@@ -79,7 +117,9 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     session.refresh(award)
     shipment = Shipment(award_id=award.id, manifest_no=f"tmp-{uuid.uuid4().hex[:20]}",
                         carrier_organization_id=carrier_organization_id, vehicle_plate=plate,
-                        dispatched_tonnes=tonnes, status="dispatched")
+                        dispatched_tonnes=tonnes, status="dispatched", carrier_permit_no=permit_no,
+                        receiver_licence_no=licence_no,
+                        packaging_count=packaging_count if permit_no is not None else None)
     session.add(shipment)
     session.flush()
     shipment.manifest_no = f"GF-{utcnow().astimezone(dt.timezone(dt.timedelta(hours=8))):%Y%m%d}-{shipment.id:06d}"
@@ -87,7 +127,8 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     refresh_lot_status(session, lot)
     audit.record(session, user.id, "shipment", shipment.id, "dispatched", {
         "award": award.id, "manifest": shipment.manifest_no, "tonnes": tonnes, "plate": plate,
-        "carrier": carrier_organization_id})
+        "carrier": carrier_organization_id, "carrier_permit": permit_no, "receiver_licence": licence_no,
+        "packages": shipment.packaging_count})
     audit.record(session, user.id, "award", award.id, "dispatched",
                  {"dispatched_tonnes": award.dispatched_tonnes, "status": award.status})
     audit.record(session, user.id, "lot", lot.id, "status", {"status": lot.status})
@@ -101,8 +142,11 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
     return shipment
 
 
-def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: Decimal) -> Shipment:
-    """Weigh a load in at the recycler's weighbridge; flag a difference above 2 % to both parties."""
+def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: Decimal,
+            disposal_method: str | None = None) -> Shipment:
+    """Weigh a load in at the recycler's weighbridge; flag a difference above 2 % to both parties.
+
+    A hazardous load's receiver also states its utilisation/disposal method code for the manifest."""
     shipment = session.scalar(sa.select(Shipment).where(Shipment.id == shipment_id).with_for_update())
     if shipment is None:
         raise PermissionDenied(_("No such shipment."))
@@ -117,6 +161,14 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
         session.rollback()
         raise ServiceError(_("Received tonnes cannot be negative."), field="received_tonnes")
     received_tonnes = quantities.tonnes(received_tonnes)
+    disposal_method = (disposal_method or "").strip().upper() or None
+    if award.allocation.lot.category.hazardous and disposal_method is None:
+        session.rollback()
+        raise ServiceError(_("Give the utilisation or disposal method code as on the licence, e.g. R4 or D10."),
+                           field="disposal_method")
+    if problem := hazardous.disposal_problem(disposal_method):
+        session.rollback()
+        raise ServiceError(problem, field="disposal_method")
     most = quantities.tonnes(shipment.dispatched_tonnes * (1 + RECEIPT_TOLERANCE))
     if received_tonnes > most:
         # A weighbridge can read a few percent high, never a load many times what left the plant: refused,
@@ -127,7 +179,8 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
                              pct=int(RECEIPT_TOLERANCE * 100)), field="received_tonnes")
     changed = session.execute(
         sa.update(Shipment).where(Shipment.id == shipment.id, Shipment.status == "dispatched")
-        .values(status="received", received_tonnes=received_tonnes, received_at=utcnow())
+        .values(status="received", received_tonnes=received_tonnes, received_at=utcnow(),
+                disposal_method=disposal_method)
         .execution_options(synchronize_session=False)).rowcount
     if changed != 1:
         session.rollback()
@@ -139,7 +192,8 @@ def receive(session: so.Session, user: User, shipment_id: int, received_tonnes: 
     _advance_after_receipt(session, award)
     audit.record(session, user.id, "shipment", shipment.id, "received", {
         "manifest": shipment.manifest_no, "received_tonnes": received_tonnes,
-        "discrepancy_pct": shipment.discrepancy_pct, "flagged": shipment.discrepancy_flagged})
+        "discrepancy_pct": shipment.discrepancy_pct, "flagged": shipment.discrepancy_flagged,
+        "disposal_method": disposal_method})
     if shipment.discrepancy_flagged:
         params = {"manifest": shipment.manifest_no, "dispatched": shipment.dispatched_tonnes,
                   "received": received_tonnes, "pct": quantities.round_places(pct * 100, 1)}

@@ -483,12 +483,13 @@ def _next_month(day: dt.date, months: int = 1) -> dt.date:
 
 def storage_warnings(session: so.Session, scope: Scope, month: dt.date, categories: dict[int, WasteCategory],
                      locale: str) -> list[Warning]:
-    """ONE query: large producers whose net addition to storage (stored − from storage) rose in each of the
-    three months up to `month` (four monthly reports, strictly increasing)."""
+    """ONE query: large producers whose net addition to storage (stored − utilised and disposed from storage)
+    rose in each of the three months up to `month` (four monthly reports, strictly increasing)."""
     start = _next_month(month, -3)
     g = GenerationReport
     rows = session.execute(
-        sa.select(g.facility_id, Facility.name, g.category_id, g.period, g.stored_t - g.from_storage_t)
+        sa.select(g.facility_id, Facility.name, g.category_id, g.period,
+                  g.stored_t - g.from_storage_t - g.disposed_from_storage_t)
         .join(Facility, Facility.id == g.facility_id)
         .where(scope.facility_filter(), Facility.large_producer.is_(True), g.period >= start, g.period <= month)
         .order_by(g.facility_id, g.category_id, g.period))

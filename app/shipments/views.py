@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +12,7 @@ from app.actions import show_error
 from app.extensions import db
 from app.labels import PRODUCT, label
 from app.permissions import allowed
-from app.services import awards, shipments
+from app.services import awards, emanifest, shipments
 from app.services.errors import PermissionDenied, ServiceError
 from app.shipments.forms import DispatchForm, ReceiveForm, UtilisationForm
 from models import Shipment
@@ -23,7 +23,11 @@ blueprint = Blueprint("shipments", __name__, url_prefix="/shipments")
 
 def _forms(dispatch=None, receive=None, utilisation=None):
     dispatch = dispatch or DispatchForm(formdata=None)
-    dispatch.carrier_organization_id.choices = [("", "—")] + [(o.id, o.name) for o in shipments.carriers(db.session)]
+    # Carriers able to move hazardous waste are marked, so a producer of a hazardous lot can choose.
+    permit = _("dangerous-goods permit")
+    dispatch.carrier_organization_id.choices = [("", "—")] + [
+        (o.id, f"{o.name} · {permit}" if policy.carries_hazardous(o, None) else o.name)
+        for o in shipments.carriers(db.session)]
     utilisation = utilisation or UtilisationForm(formdata=None)
     utilisation.product.choices = [(p, label(PRODUCT, p)) for p in PRODUCTS]
     return dispatch, receive or ReceiveForm(formdata=None), utilisation
@@ -35,6 +39,15 @@ def manifests():
     """A carrier's manifests: what to move, from where to where, and whether it was received."""
     return render_template("shipments/manifests.html",
                            loads=shipments.carrier_manifests(db.session, current_user.row))
+
+
+@blueprint.route("/e-manifest.<any(csv, xlsx):fmt>")
+@allowed(policy.may_export_manifests)
+def e_manifest(fmt: str):
+    """Hazardous loads as rows of the national electronic transfer manifest, to key into the provincial system."""
+    content, name = emanifest.export(db.session, current_user.row, fmt)
+    mimetype = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 def render_award(award_id: int, status: int = 200, error_shipment: int | None = None, **forms):
@@ -76,6 +89,7 @@ def dispatch(award_id: int):
                 form.tonnes.data,
                 form.vehicle_plate.data,
                 form.carrier_organization_id.data,
+                form.packaging_count.data,
             )
         except PermissionDenied:
             abort(403)
@@ -97,7 +111,8 @@ def receive(shipment_id: int):
     form = ReceiveForm()
     if form.validate_on_submit():
         try:
-            shipment = shipments.receive(db.session, current_user.row, shipment_id, form.received_tonnes.data)
+            shipment = shipments.receive(db.session, current_user.row, shipment_id, form.received_tonnes.data,
+                                         form.disposal_method.data)
         except PermissionDenied:
             abort(403)
         except ServiceError as exc:

@@ -6,7 +6,7 @@ Chinese text into trigrams, which the default full-text parser cannot); SQLite g
 name so that the models and the migrated schema stay alike. models/search.py keeps the column up to date.
 
 Revision ID: 0020
-Revises: 0012
+Revises: 0019
 """
 from typing import Sequence, Union
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: Union[str, Sequence[str], None] = "0012"
+down_revision: Union[str, Sequence[str], None] = "0019"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

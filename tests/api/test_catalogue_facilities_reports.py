@@ -36,6 +36,11 @@ def test_generation_reports_are_filed_for_own_facilities(apis, market):
     plant = market["plant"]["id"]
     filed = apis["producer"].post("/generation-reports", _report(plant))
     assert filed.status_code == 201 and filed.get_json()["period"] == "2026-03-01"
+    assert filed.get_json()["disposed_from_storage_t"] == "0.000"
+    drawn = apis["producer"].post("/generation-reports", _report(plant, disposed_t="20", disposed_from_storage_t="20"))
+    assert drawn.status_code == 201 and drawn.get_json()["disposed_from_storage_t"] == "20.000"
+    over = apis["producer"].post("/generation-reports", _report(plant, disposed_from_storage_t="1"))
+    assert over.status_code == 422 and over.get_json()["errors"][0]["field"] == "disposed_from_storage_t"
     again = apis["producer"].post("/generation-reports", _report(plant, generated_t="120", stored_t="70")).get_json()
     assert again["id"] == filed.get_json()["id"] and again["generated_t"] == "120.000"
     assert len(apis["regulator"].get("/generation-reports").get_json()["items"]) == 1

@@ -71,3 +71,31 @@ def test_others_may_not_plan_or_read_a_carriers_plans(apis, awarded, make_api):
     unverified = make_api(make_user("carrier", email="new@example.com", verified=False))
     assert unverified.get("/dispatch-plans").status_code == 403
     assert api.get(f"/dispatch-plans/{plan['id']}").get_json()["status"] == "ready"
+
+
+def test_ready_and_due_dates_through_the_api(apis, awarded, make_api):
+    carrier = make_user("carrier", email="haul@example.com")
+    api = make_api(carrier)
+    early, late = _loads(apis, awarded, carrier)
+    truck = _vehicle(api).get_json()
+    today = dt.date.today()
+    body = {"shipment_ids": [early["id"], late["id"]], "vehicle_ids": [truck["id"]], "start_date": today.isoformat(),
+            "days": 2, "time_limit_s": 1,
+            "windows": [{"shipment_id": early["id"], "due_by": today.isoformat()},
+                        {"shipment_id": late["id"], "ready_on": (today + dt.timedelta(days=4)).isoformat()}]}
+    made = api.post("/dispatch-plans", body)
+    assert made.status_code == 202, made.get_json()
+    plan = api.get(f"/dispatch-plans/{made.get_json()['id']}").get_json()
+    assert plan["windows"] == [
+        {"shipment_id": early["id"], "ready_on": None, "due_by": today.isoformat()},
+        {"shipment_id": late["id"], "ready_on": (today + dt.timedelta(days=4)).isoformat(), "due_by": None}]
+    assert [(u["shipment_id"], u["reason"]) for u in plan["unserved"]] == [(late["id"], "time_window")]
+    assert {s["shipment_id"] for r in plan["routes"] for s in r["stops"]} == {early["id"]}
+    assert all(r["day"] == 0 for r in plan["routes"])
+    for windows in ([{"shipment_id": early["id"], "ready_on": "2026-01-05", "due_by": "2026-01-01"}],
+                    [{"shipment_id": early["id"], "ready_on": "2999-01-01"}],
+                    [{"shipment_id": early["id"]}, {"shipment_id": early["id"]}],
+                    [{"shipment_id": early["id"], "due_by": "01/02/2026"}]):
+        bad = api.post("/dispatch-plans", {**body, "windows": windows})
+        assert bad.status_code == 422, bad.get_json()
+        assert bad.get_json()["errors"][0]["field"].startswith("windows")

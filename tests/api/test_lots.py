@@ -78,3 +78,12 @@ def test_withdrawn_lots_are_hidden_from_others(apis, market):
     assert apis["recycler"].get(f"/lots/{lot_id}").status_code == 404
     again = apis["producer"].post(f"/lots/{lot_id}/withdraw")
     assert again.status_code == 422
+
+
+def test_quality_values_are_checked_by_the_catalogue_type(apis, market):
+    body = {"facility_id": market["plant"]["id"], "category": "fly_ash", "tonnes": "10", "reserve_yuan_per_t": "1",
+            "available_from": "2026-11-01"}
+    refused = apis["producer"].post("/lots", {**body, "quality": {"moisture_pct": 150}})
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "quality.moisture_pct"
+    made = apis["producer"].post("/lots", {**body, "quality": {"moisture_pct": "12.5"}})
+    assert made.status_code == 201 and made.get_json()["quality"] == {"moisture_pct": 12.5}

@@ -140,12 +140,12 @@ def test_only_a_verified_carrier_can_be_named_and_notified(db, reference):
     assert shipments.dispatch(db.session, m["producer"], award.id, Decimal("1"), "黑A12345", carrier.id).id
 
 
-def test_may_carry_has_a_place_for_hazardous_permits(db, reference):
+def test_may_carry_hazardous_waste_needs_a_permit(db, reference):
     from models import WasteCategory
 
     carrier = OrganizationFactory(roles=[OrganizationRole(role="carrier")])
     hazardous = db.session.scalar(sa.select(WasteCategory).where(WasteCategory.hazardous.is_(True)))
-    assert policy.may_carry(carrier) and policy.may_carry(carrier, hazardous)
+    assert policy.may_carry(carrier) and not policy.may_carry(carrier, hazardous)  # tests/app/test_hazardous.py
     assert not policy.may_carry(OrganizationFactory(verified=False, roles=[OrganizationRole(role="carrier")]))
 
 

@@ -49,7 +49,8 @@ def test_clearing_allocates_the_lot_to_the_near_bidder(db, reference):
     assert db.session.get(Bid, m["near_bid"].id).status == "allocated"
     assert db.session.get(Bid, m["far_bid"].id).status == "active"
     assert run.tonnes_matched == Decimal("600.000")
-    assert run.results["env_tax_avoided_yuan"] == 600 * 25.0
+    # Sales to others are not the Art. 12(1)(4) exemption: a clearing reports no tax figure.
+    assert "env_tax_avoided_yuan" not in run.results
     assert [u["reason"] for u in run.results["unmatched"]] == ["capacity_taken"]
     assert run.input_snapshot["fly_ash"]["arcs"] == 2
 

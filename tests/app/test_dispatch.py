@@ -286,3 +286,101 @@ def test_concurrent_acceptances_never_give_a_load_two_plans(app, db, world):
     assert outcomes.count("ok") == 1 and outcomes.count("refused") == 3
     accepted = db.session.scalars(sa.select(DispatchPlan.id).where(DispatchPlan.status == "accepted")).all()
     assert {s.dispatch_plan_id for s in db.session.scalars(sa.select(Shipment))} == set(accepted)
+
+
+# ----------------------------------------------------------------------------- ready and due dates
+
+
+def _window_form(client, m, days, **dates):
+    data = {"csrf_token": csrf_token(client, "/dispatch/"), "shipment_ids": [s.id for s in m["loads"]],
+            "vehicle_ids": [m["truck"].id], "start_date": dt.date.today().isoformat(), "days": str(days),
+            "time_limit_s": "1"}
+    data.update(dates)
+    return client.post("/dispatch/plans", data=data, headers=EN)
+
+
+def test_ready_and_due_dates_shape_the_plan_and_show_on_the_run_sheet(auth, client, db, world):
+    auth.login("carrier@example.com")
+    today, (first, second) = dt.date.today(), world["loads"]
+    assert f'name="ready_on-{first.id}"' in client.get("/dispatch/").get_data(as_text=True)
+    ready, due_late = today + dt.timedelta(days=2), today + dt.timedelta(days=30)
+    response = _window_form(client, world, 3, **{
+        f"ready_on-{first.id}": ready.isoformat(), f"due_by-{first.id}": due_late.isoformat(),
+        f"ready_on-{second.id}": (today - dt.timedelta(days=3)).isoformat(), f"due_by-{second.id}": today.isoformat()})
+    assert response.status_code == 302
+    plan = db.session.scalar(sa.select(DispatchPlan))
+    assert plan.status == "ready" and plan.unserved == []
+    # Ready before the first day means ready now; due after the last day puts no limit inside the plan.
+    assert dispatch.window_days(plan, dispatch.plan_windows(plan)[first.id]) == (2, 2)
+    assert dispatch.window_days(plan, dispatch.plan_windows(plan)[second.id]) == (0, 0)
+    days = {s.shipment_id: s.day for s in plan.stops}
+    assert days[first.id] == 2 and days[second.id] == 0
+    sheet = client.get(response.headers["Location"], headers=EN).get_data(as_text=True)
+    assert f"{ready.isoformat()} / {due_late.isoformat()}" in sheet and f"/ {today.isoformat()}" in sheet
+    dispatch.accept_plan(db.session, world["carrier"], plan.id)
+    db.session.expire_all()
+    assert db.session.get(Shipment, first.id).expected_arrival == today + dt.timedelta(days=2)
+
+
+def test_a_load_whose_dates_leave_no_day_of_the_plan_is_not_planned_with_the_reason(auth, client, db, world):
+    auth.login("carrier@example.com")
+    late = world["loads"][0]
+    ready = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    response = _window_form(client, world, 2, **{f"ready_on-{late.id}": ready})
+    plan = db.session.scalar(sa.select(DispatchPlan))
+    assert response.status_code == 302 and plan.status == "ready"
+    assert plan.unserved == [{"shipment": late.id, "tonnes": "10.000", "reason": "time_window"}]
+    assert late.id not in {s.shipment_id for s in plan.stops}
+    page = client.get(f"/dispatch/plans/{plan.id}", headers=EN).get_data(as_text=True)
+    assert "Its ready and due dates leave no day of the plan to carry it" in page and ready in page
+    zh = client.get(f"/dispatch/plans/{plan.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    with client.application.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        reason = gettext("Its ready and due dates leave no day of the plan to carry it")
+    assert reason != "Its ready and due dates leave no day of the plan to carry it" and reason in zh
+
+
+@pytest.mark.parametrize("offsets, message", [
+    ((3, 1), "Load %(manifest)s is due before it is ready."),
+    ((None, -1), "Load %(manifest)s is due before the plan's first day."),
+    ((400, None), "The dates of load %(manifest)s lie more than a year from the plan's first day."),
+    ((-400, 2), "The dates of load %(manifest)s lie more than a year from the plan's first day."),
+])
+def test_absurd_dates_are_refused_by_the_service(db, world, offsets, message):
+    today, load = dt.date.today(), world["loads"][0]
+    window = tuple(None if o is None else today + dt.timedelta(days=o) for o in offsets)
+    with pytest.raises(ServiceError) as refused:
+        _plan(db, world, windows={load.id: window})
+    assert refused.value.field == "windows"
+    assert refused.value.message == gettext(message, manifest=load.manifest_no)
+    assert db.session.scalar(sa.select(sa.func.count(DispatchPlan.id))) == 0
+
+
+def test_dates_for_a_load_outside_the_plan_are_refused(db, world):
+    first, second = world["loads"][:2]
+    with pytest.raises(ServiceError) as refused:
+        _plan(db, world, shipment_ids=[first.id], windows={second.id: (dt.date.today(), None)})
+    assert refused.value.message == gettext("Dates were given for a load that is not in the plan.")
+
+
+def test_a_date_that_is_not_a_date_re_renders_the_form_with_its_input(auth, client, db, world):
+    auth.login("carrier@example.com")
+    load = world["loads"][0]
+    due = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    response = _window_form(client, world, 2, **{f"ready_on-{load.id}": "2026-13-45", f"due_by-{load.id}": due})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Give dates as YYYY-MM-DD." in page and due in page
+    response = _window_form(client, world, 2, **{f"ready_on-{load.id}": due,
+                                                 f"due_by-{load.id}": dt.date.today().isoformat()})
+    assert response.status_code == 400 and "is due before it is ready" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(DispatchPlan.id))) == 0
+
+
+def test_planning_again_after_a_discard_keeps_each_loads_dates(auth, client, db, world):
+    auth.login("carrier@example.com")
+    load = world["loads"][0]
+    due = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    assert _window_form(client, world, 2, **{f"due_by-{load.id}": due}).status_code == 302
+    plan = db.session.scalar(sa.select(DispatchPlan))
+    dispatch.discard_plan(db.session, world["carrier"], plan.id)
+    page = client.get("/dispatch/").get_data(as_text=True)
+    assert f'name="due_by-{load.id}" aria-label' in page and f'value="{due}"' in page

@@ -135,7 +135,7 @@ def test_report_form_errors_keep_the_input(client, auth, reference):
     response = client.post("/bases/reports", data={
         "csrf_token": token, "facility": plant.id, "category": "fly_ash", "period": "2026-09",
         "generated_t": "123.5", "stored_t": "1", "self_utilised_t": "1", "disposed_t": "1", "from_storage_t": "0",
-        "supplied_t": "0", "dumped_t": "0"})
+        "supplied_t": "0", "dumped_t": "0", "disposed_from_storage_t": "0"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "不平衡" in page and "相差 120.5 吨" in page
     assert 'value="123.5"' in page
@@ -175,3 +175,29 @@ def test_missing_reporters_of_a_base(reference):
     GenerationReportFactory(facility=reported, period=dt.date(2026, 10, 1))
     missing = generation_reports.missing_reporters(reference.session, base.id, dt.date(2026, 10, 20))
     assert [f.name for f in missing] == ["silent"]
+
+
+def test_tonnes_disposed_from_earlier_storage_enter_the_balance(reference):
+    """Hand-computed: 100 generated + 5 utilised and 30 disposed from storage = 70 + 40 + 25 used/disposed/stored."""
+    user, plant = _producer()
+    unbalanced = _input(plant, disposed_t=D(40))
+    assert generation_reports.check_figures(unbalanced)[0][0] == "generated_t"  # 105 ≠ 135 without the column
+    report = generation_reports.file_report(reference.session, user, _input(
+        plant, disposed_t=D(40), disposed_from_storage_t=D(30)))
+    assert report.disposed_from_storage_t == D(30)
+    too_much = generation_reports.check_figures(_input(plant, disposed_from_storage_t=D(11), generated_t=D(89)))
+    assert too_much[0][0] == "disposed_from_storage_t" and "10" in too_much[0][1]
+
+
+def test_the_import_reads_the_disposed_from_storage_column(reference):
+    user, plant = _producer()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["设施", "类别", "月份", "产生量（吨）", "贮存量（吨）", "自行综合利用量（吨）", "处置量（吨）",
+                  "其中：处置往年贮存量（吨）"])
+    sheet.append(["一号厂区", "fly_ash", "2026-08", 100, 20, 60, 50, 30])
+    out = io.BytesIO()
+    book.save(out)
+    assert generation_reports.import_reports(reference.session, user, "r.xlsx", out.getvalue()) == 1
+    row = reference.session.scalar(sa.select(GenerationReport))
+    assert (row.disposed_t, row.disposed_from_storage_t) == (D(50), D(30))

@@ -194,6 +194,54 @@ def test_the_producer_sees_how_many_bids_its_lot_has_but_not_their_prices(client
     assert 'id="bid-count">1<' in page and "87.13" not in page
 
 
+def test_quality_inputs_come_from_the_catalogue_and_values_are_checked_by_type(client, auth, reference):
+    """A category row with a new key is enough: the form offers it, the service checks its type."""
+    from models import WasteCategory
+
+    new = WasteCategory(code="test_widgets", name_zh="测试件", name_en="Test widgets", family="other_industrial",
+                        env_tax_yuan_per_t=Decimal(0), env_tax_basis="none", env_tax_source="-",
+                        freight_class="general",
+                        co2_avoided_t_per_t=Decimal(0), co2_source="-",
+                        quality_fields=[{"key": "widget_count", "type": "count", "unit": ""},
+                                        {"key": "moisture_pct", "type": "pct", "unit": "%"}])
+    reference.session.add(new)
+    reference.session.commit()
+    user, facility = _producer()
+    auth.login(user.email)
+    assert 'name="q_widget_count"' in client.get("/lots/new").get_data(as_text=True)
+    for field, bad in (("q_widget_count", "2.5"), ("q_widget_count", "-1"), ("q_moisture_pct", "120"),
+                       ("q_moisture_pct", "wet")):
+        data = _lot_data(client, "/lots/new", facility, category="test_widgets", q_cao_pct="", **{field: bad})
+        response = client.post("/lots/new", data=data)
+        assert response.status_code == 400, (field, bad)
+        assert f'value="{bad}"' in response.get_data(as_text=True)
+    assert reference.session.scalar(sa.select(sa.func.count(Lot.id))) == 0
+    data = _lot_data(client, "/lots/new", facility, category="test_widgets", q_cao_pct="", q_widget_count="3")
+    assert client.post("/lots/new", data=data).status_code == 302
+    lot = reference.session.scalar(sa.select(Lot))
+    assert lot.quality == {"widget_count": 3, "moisture_pct": 12.5}
+
+
+def test_the_lot_form_keeps_transfer_facts_for_hazardous_categories_only(client, auth, reference):
+    user, facility = _producer()
+    auth.login(user.email)
+    page = client.get("/lots/new").get_data(as_text=True)
+    assert 'id="hazardous-facts"' in page and "oil_sludge" in page
+    leftover = _lot_data(client, "/lots/new", facility, transfer_approval_ref="X-1", packaging_type="吨袋")
+    assert client.post("/lots/new", data=leftover).status_code == 302  # fly ash: the hidden facts are dropped
+    assert reference.session.scalar(sa.select(Lot.transfer_approval_ref)) is None
+    data = _lot_data(client, "/lots/new", facility, category="oil_sludge", q_cao_pct="", q_moisture_pct="30",
+                     transfer_approval_ref="黑环危转〔2026〕019号", waste_form="semi_solid",
+                     hazard_characteristics=["T", "I"], packaging_type="吨袋")
+    assert client.post("/lots/new", data=data).status_code == 302
+    lot = reference.session.scalars(sa.select(Lot).order_by(Lot.id.desc())).first()
+    assert (lot.transfer_approval_ref, lot.waste_form, lot.hazard_characteristics) == (
+        "黑环危转〔2026〕019号", "semi_solid", "T,I")
+    bad = _lot_data(client, "/lots/new", facility, category="oil_sludge", q_cao_pct="", waste_form="plasma")
+    response = client.post("/lots/new", data=bad)
+    assert response.status_code == 400
+
+
 def test_a_search_count_is_reused_only_within_its_ttl_and_only_for_the_same_filters(app, db, reference):
     from app.services import lots as lots_service
 

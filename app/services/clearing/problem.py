@@ -11,6 +11,9 @@ Public API (stable; other use cases build on it):
   the surviving pairs only (``geo.cost_index_pairs``, per block of lot facilities). The compatibility
   rules proper (haul, quality, window, licence) and the surplus filter stay in ``matching``, so every
   consumer applies exactly the same ones.
+  The hazardous regime's facts are translated here, by ``app.services.hazardous``: a demand "holds a licence"
+  for the category when a valid licence covers its code or HW class/code, and a hazardous lot without a
+  cross-province transfer approval never pairs with a receiver outside Heilongjiang.
 - ``clearable_categories(session)``: categories with a lot that still has tonnes to clear.
 - ``CategoryProblem.demand_ref(demand_id)``: the facility, bid and profile rows behind a demand
   (``demand_rows``: the same for every demand, as a dict).
@@ -33,9 +36,11 @@ from scipy.spatial import cKDTree
 
 import geo
 import matching
+from app.services import hazardous
 from app.services import lots as lots_service
 from geo.distance import EARTH_RADIUS_KM, unit_vectors
-from models import Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Licence, Lot, WasteCategory
+from geo.rates import resolve_rates
+from models import Allocation, Bid, DemandProfile, Facility, FacilityCapacity, Lot, WasteCategory
 
 # The lots the clearing may allocate are the lots buyers may bid on: one rule, in the lots service.
 CLEARABLE_LOT_STATUSES = lots_service.BUYABLE_STATUSES
@@ -153,11 +158,13 @@ class _Lots:
     lat: np.ndarray
     facility: np.ndarray
     organization: np.ndarray
+    transfer_approved: np.ndarray  # bool: may leave the province (a hazardous lot with an approval reference)
 
 
 def _load_lots(session: so.Session, category: WasteCategory, today: dt.date, lot_ids: Sequence[int] | None) -> _Lots:
     stmt = (sa.select(Lot.id, Lot.remaining_tonnes, Lot.reserve_yuan_per_t, Lot.available_from, Lot.available_to,
-                      Lot.quality, Lot.facility_id, Facility.organization_id, Facility.lon, Facility.lat)
+                      Lot.quality, Lot.facility_id, Lot.transfer_approval_ref, Facility.organization_id,
+                      Facility.lon, Facility.lat)
             .join(Facility, Facility.id == Lot.facility_id)
             .where(Lot.category_id == category.id, lots_service.buyable_clause(today))
             .order_by(Lot.id))
@@ -167,7 +174,8 @@ def _load_lots(session: so.Session, category: WasteCategory, today: dt.date, lot
     return _Lots(rows, np.array([r.lon for r in rows], dtype=np.float64),
                  np.array([r.lat for r in rows], dtype=np.float64),
                  np.array([r.facility_id for r in rows], dtype=np.int64),
-                 np.array([r.organization_id for r in rows], dtype=np.int64))
+                 np.array([r.organization_id for r in rows], dtype=np.int64),
+                 np.array([hazardous.may_go_to(category, r.transfer_approval_ref, False) for r in rows], dtype=bool))
 
 
 @dataclass
@@ -178,6 +186,7 @@ class _Demand:
     lon: float
     lat: float
     prefecture: str | None
+    in_province: bool = True
     bid_id: int = 0
     profile_id: int = 0
     lot_id: int | None = None  # a bid on one lot pairs with that lot only
@@ -195,19 +204,17 @@ class _Demand:
         return built
 
 
-def _licences(session: so.Session, facility_ids: set[int], today: dt.date) -> dict[int, frozenset[str]]:
-    held: dict[int, set[str]] = {}
-    if not facility_ids:
+def _licences(session: so.Session, facility_ids: set[int], category: WasteCategory,
+              today: dt.date) -> dict[int, frozenset[str]]:
+    """The category's code for each facility a valid licence covers it for (matching's licence rule reads that)."""
+    if not category.hazardous:
         return {}
-    rows = session.execute(sa.select(Licence.facility_id, Licence.category_codes).where(
-        Licence.facility_id.in_(facility_ids), sa.or_(Licence.valid_until.is_(None), Licence.valid_until >= today)))
-    for facility_id, codes in rows:
-        held.setdefault(facility_id, set()).update(codes or [])
-    return {k: frozenset(v) for k, v in held.items()}
+    covered = frozenset({category.code})
+    return {f: covered for f in hazardous.licensed_facilities(session, facility_ids, category, today)}
 
 
 _FACILITY_COLUMNS = (Facility.organization_id, Facility.lon, Facility.lat, Facility.prefecture_code,
-                     Facility.max_haul_km.label("facility_haul"))
+                     Facility.in_province, Facility.max_haul_km.label("facility_haul"))
 
 
 def _load_demands(session: so.Session, category: WasteCategory, today: dt.date,
@@ -237,14 +244,15 @@ def _load_demands(session: so.Session, category: WasteCategory, today: dt.date,
         .order_by(DemandProfile.id)).all()
     capacity = dict(session.execute(sa.select(FacilityCapacity.facility_id, FacilityCapacity.quality_limits)
                                     .where(FacilityCapacity.category_id == category.id)).all())
-    licences = _licences(session, {b.facility_id for b in bids} | {p.facility_id for p in profiles}, today)
+    licences = _licences(session, {b.facility_id for b in bids} | {p.facility_id for p in profiles}, category, today)
     out = []
     for b in bids:
         out.append(_Demand(dict(
             id=f"b{b.id}", category=category.code, tonnes=b.tonnes, price_yuan_per_t=b.price_yuan_per_t,
             quality_limits=_limits(capacity.get(b.facility_id)), max_haul_km=b.max_haul_km or b.facility_haul,
             licences=licences.get(b.facility_id, frozenset())),
-            b.facility_id, b.organization_id, b.lon, b.lat, b.prefecture_code, bid_id=b.id, lot_id=b.lot_id))
+            b.facility_id, b.organization_id, b.lon, b.lat, b.prefecture_code, bool(b.in_province), bid_id=b.id,
+            lot_id=b.lot_id))
     for p in profiles:
         left = p.tonnes - Decimal(str(p.taken))
         if left <= 0:
@@ -254,7 +262,7 @@ def _load_demands(session: so.Session, category: WasteCategory, today: dt.date,
             window_from=p.period_start, window_to=p.period_end,
             quality_limits=_limits(p.quality_limits or capacity.get(p.facility_id)),
             max_haul_km=p.max_haul_km or p.facility_haul, licences=licences.get(p.facility_id, frozenset())),
-            p.facility_id, p.organization_id, p.lon, p.lat, p.prefecture_code, profile_id=p.id))
+            p.facility_id, p.organization_id, p.lon, p.lat, p.prefecture_code, bool(p.in_province), profile_id=p.id))
     return out
 
 
@@ -295,8 +303,12 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
     counts = np.array([0 if f is None else len(f) for f in found], dtype=np.int64)
     if not counts.sum():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return (np.concatenate([f for f in found if f is not None and len(f)]),
-            np.repeat(np.arange(len(demands), dtype=np.int64), counts))
+    li_a = np.concatenate([f for f in found if f is not None and len(f)])
+    di_a = np.repeat(np.arange(len(demands), dtype=np.int64), counts)
+    # A hazardous lot without a cross-province transfer approval stays in the province (hazardous.may_go_to).
+    d_in = np.array([d.in_province for d in demands], dtype=bool)
+    keep = lots.transfer_approved[li_a] | d_in[di_a]
+    return li_a[keep], di_a[keep]  # a filter keeps the (demand, lot) order
 
 
 def _places(facility: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,8 +320,16 @@ def _places(facility: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndar
     return rows[first], place
 
 
+def configured_rates() -> geo.FreightRates | None:
+    """The deployment's freight rates (app config FREIGHT_RATES overriding geo's defaults), or geo's defaults."""
+    from flask import current_app, has_app_context
+
+    overrides = current_app.config.get("FREIGHT_RATES") if has_app_context() else None
+    return resolve_rates(overrides) if overrides else None
+
+
 def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarray,
-               freight_class: str) -> dict[str, np.ndarray]:
+               freight_class: str, rates: geo.FreightRates | None = None) -> dict[str, np.ndarray]:
     """Freight yuan/t, road km, rail km (NaN: by road) and CO2 per pair, from geo, for the pairs only.
 
     Costs depend on places only, so each lot facility and each demand facility is one point, and geo
@@ -345,7 +365,7 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
         first = b * COST_BLOCK_ROWS
         rows = slice(first, min(first + COST_BLOCK_ROWS, len(src_first)))
         m = geo.cost_index_pairs(src_lon[rows], src_lat[rows], dst_lon, dst_lat, si[pairs] - first, dj[pairs],
-                                 freight_class)
+                                 freight_class, rates)
         out["yuan"][pairs] = m.yuan_per_t
         out["road"][pairs] = m.road_km
         out["rail"][pairs] = m.rail_km
@@ -386,7 +406,7 @@ def build_category_problem(session: so.Session, category: WasteCategory, today: 
                       np.array([d.profile_id for d in demands], dtype=np.int64),
                       np.array([d.organization_id for d in demands], dtype=np.int64),
                       [d.prefecture for d in demands])
-    costs = pair_costs(lots, demands, li, di, category.freight_class)
+    costs = pair_costs(lots, demands, li, di, category.freight_class, configured_rates())
     # The haul rule judges the whole route: road legs plus the rail leg.
     km = costs["road"] + np.nan_to_num(costs["rail"], nan=0.0)
     problem = matching.Problem.from_arrays(m_lots, [d.build() for d in demands], li, di, costs["yuan"], km,

@@ -121,7 +121,6 @@ def run_summary(session: so.Session, run: MatchRun) -> dict[str, Any]:
         "transport_cost_yuan": float(run.transport_cost_yuan or 0),
         "co2_t": float(run.co2_t or 0),
         "surplus_yuan": float(results.get("surplus_yuan", 0)),
-        "env_tax_avoided_yuan": float(results.get("env_tax_avoided_yuan", 0)),
         "seconds": float(run.seconds or 0),
         "timings": run.timings or {},
         "failed_categories": results.get("failed_categories", {}),
@@ -129,10 +128,9 @@ def run_summary(session: so.Session, run: MatchRun) -> dict[str, Any]:
 
 
 def summary_figures(run: MatchRun) -> dict[str, float]:
-    """Surplus and tax-avoided figures of a run page (no allocation rows loaded)."""
+    """The surplus figure of a run page (no allocation rows loaded)."""
     results = run.results or {}
-    return {"surplus_yuan": float(results.get("surplus_yuan", 0)),
-            "env_tax_avoided_yuan": float(results.get("env_tax_avoided_yuan", 0))}
+    return {"surplus_yuan": float(results.get("surplus_yuan", 0))}
 
 
 def flows_geojson(session: so.Session, run_id: int) -> dict[str, Any]:

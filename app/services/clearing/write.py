@@ -45,7 +45,7 @@ class _Written:
     events: list[tuple[str, int, str, dict[str, Any]]] = field(default_factory=list)
     by_org: dict[int, dict[str, Any]] = field(default_factory=dict)
     totals: dict[str, Decimal] = field(default_factory=lambda: {k: Decimal(0) for k in (
-        "tonnes", "transport", "surplus", "co2_kg", "env_tax")})
+        "tonnes", "transport", "surplus", "co2_kg")})
     allocations: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # category code → reason
 
@@ -86,7 +86,7 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.results = {
         "status": data["status"], "solver": data["solver"], "timings": data["timings"],
         "unmatched": data["unmatched"], "lot_prices": data["lot_prices"], "demand_prices": data["demand_prices"],
-        "surplus_yuan": float(out.totals["surplus"]), "env_tax_avoided_yuan": float(money(out.totals["env_tax"])),
+        "surplus_yuan": float(out.totals["surplus"]),
         "failed_categories": out.failed,
     }
     run.objective_yuan = money(merged.objective_yuan)
@@ -237,13 +237,12 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
     _count_for_organisations(session, rows, lot_org, deadline, out)
     out.events += events
     out.allocations += len(rows)
-    tax = part.category.env_tax_yuan_per_t
+    # No tax figure here: sales to others are not the Art. 12(1)(4) exemption (self-utilisation, docs/statistics.md).
     for r in rows:
         out.totals["tonnes"] += r["tonnes"]
         out.totals["transport"] += r["transport_cost_yuan"]
         out.totals["surplus"] += r["surplus_yuan"]
         out.totals["co2_kg"] += r["co2_kg"] or 0
-        out.totals["env_tax"] += r["tonnes"] * tax
 
 
 def _count_for_organisations(session: so.Session, rows: list[dict[str, Any]], lot_org: dict[int, int],

@@ -18,3 +18,16 @@ accesslog = "-"
 errorlog = "-"
 # Trust X-Forwarded-* only from a local reverse proxy.
 forwarded_allow_ips = "127.0.0.1"
+
+
+def on_starting(server):
+    """Work out the built-in road table, railheads and service area once, in the master (geo only: no app, no
+    database): forked workers share them copy-on-write instead of each paying seconds of shortest paths on its
+    first lot pages. A deployment's own road GeoJSON is still loaded by the workers that configure it."""
+    from geo.coords import service_area
+    from geo.network import osm_road_network
+    from geo.rail import rail_network
+
+    osm_road_network().table()
+    rail_network()
+    service_area()

@@ -107,6 +107,9 @@ class Config:
         self.PRICE_GUIDANCE_MIN_BUYERS = int(os.environ.get("PRICE_GUIDANCE_MIN_BUYERS", "3"))
         # Guidance re-reads its category's market version at most this often (so it may lag a change by this).
         self.PRICE_GUIDANCE_VERSION_TTL_SECONDS = float(os.environ.get("PRICE_GUIDANCE_VERSION_TTL_SECONDS", "5"))
+        # Lot search re-counts the lots matching one set of filters at most this often (the list itself is always
+        # fresh; the total and the page links may lag a new or sold lot by this). 0: count every time.
+        self.LOT_COUNT_TTL_SECONDS = float(os.environ.get("LOT_COUNT_TTL_SECONDS", "15"))
         self.JOBS_IN_THREAD = os.environ.get("JOBS_IN_THREAD", "1") == "1"
         # API rate limit per token, in Flask-Limiter notation ("300/minute;10000/day").
         self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300/minute")

@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import matching as synthetic
-from bench.load import create_database, drop_database
+from bench.load import create_database, drop_database, inside_service_area
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 3.0
@@ -40,24 +40,6 @@ def _peak_rss_mb() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return round(max(me, children) / 1024.0, 1)
-
-
-def _inside_service_area(lon, lat):
-    """The generator's province box reaches beyond the service area the app accepts: pull those points in."""
-    import numpy as np
-    import shapely
-
-    from geo.coords import service_area
-
-    area = service_area()
-    outside = ~shapely.contains_xy(area, lon, lat)
-    lon, lat = lon.copy(), lat.copy()
-    # Halfway towards Harbin until inside (a few steps at most).
-    while outside.any():
-        lon[outside] = (lon[outside] + 126.63) / 2
-        lat[outside] = (lat[outside] + 45.75) / 2
-        outside = ~shapely.contains_xy(area, lon, lat)
-    return np.asarray(lon), np.asarray(lat)
 
 
 def seed(url: str, n_lots: int, n_demands: int, seed_value: int, shape: str) -> dict:
@@ -82,7 +64,7 @@ def seed(url: str, n_lots: int, n_demands: int, seed_value: int, shape: str) -> 
                    check=True, capture_output=True)
     m = synthetic.synthetic_market(n_lots, n_demands, seed_value, shape)
     for lon, lat in (("lot_lon", "lot_lat"), ("dem_lon", "dem_lat")):
-        m[lon], m[lat] = _inside_service_area(m[lon], m[lat])
+        m[lon], m[lat] = inside_service_area(m[lon], m[lat])
     engine = make_engine(url)
     with sa.orm.Session(engine) as session:
         load_reference(session)

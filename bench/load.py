@@ -59,6 +59,24 @@ def drop_database(admin_url: str, name: str) -> None:
 BENCH_PASSWORD = "bench-load-password"  # noqa: S105 - scratch accounts of a scratch database
 
 
+def inside_service_area(lon, lat):
+    """The generator's province box reaches beyond the service area the app accepts: pull those points in."""
+    import numpy as np
+    import shapely
+
+    from geo.coords import service_area
+
+    area = service_area()
+    outside = ~shapely.contains_xy(area, lon, lat)
+    lon, lat = lon.copy(), lat.copy()
+    # Halfway towards Harbin until inside (a few steps at most).
+    while outside.any():
+        lon[outside] = (lon[outside] + 126.63) / 2
+        lat[outside] = (lat[outside] + 45.75) / 2
+        outside = ~shapely.contains_xy(area, lon, lat)
+    return np.asarray(lon), np.asarray(lat)
+
+
 def seed_demand(connection, categories: list[int], n_lots: int, n_bids: int, n_profiles: int, n_users: int,
                 rng) -> dict:
     """Recycler organisations with facilities, sealed bids, demand profiles and the users that sign in."""
@@ -76,8 +94,8 @@ def seed_demand(connection, categories: list[int], n_lots: int, n_bids: int, n_p
                                  .order_by(Organization.id)).scalars().all()
     connection.execute(OrganizationRole.__table__.insert(), [{"organization_id": o, "role": "recycler"}
                                                               for o in org_ids])
-    lon = 126.6 + rng.normal(0, 1.2, n_orgs)
-    lat = 45.8 + rng.normal(0, 0.8, n_orgs)
+    # Facilities the app would accept: points of the spread outside the service area pulled in.
+    lon, lat = inside_service_area(126.6 + rng.normal(0, 1.2, n_orgs), 45.8 + rng.normal(0, 0.8, n_orgs))
     connection.execute(Facility.__table__.insert(), [
         {"organization_id": org_ids[k], "name": f"Recycler {k}", "kind": "recycler", "lon": float(lon[k]),
          "lat": float(lat[k]), "input_crs": "wgs84", "prefecture_code": PREFECTURES[k % len(PREFECTURES)],
@@ -140,8 +158,7 @@ def seed(url: str, n_lots: int, seed_value: int = 7, n_bids: int = 10_000, n_pro
             {"name": f"负载测试企业 {k}", "credit_code": make_credit_code(f"91230100LD{k:07d}"), "verified": True,
              "is_demo": False, "created_at": now, "updated_at": now} for k in range(n_orgs)])
         org_ids = connection.execute(sa.select(Organization.id).order_by(Organization.id)).scalars().all()
-        lon = 126.6 + rng.normal(0, 1.2, n_orgs)
-        lat = 45.8 + rng.normal(0, 0.8, n_orgs)
+        lon, lat = inside_service_area(126.6 + rng.normal(0, 1.2, n_orgs), 45.8 + rng.normal(0, 0.8, n_orgs))
         connection.execute(Facility.__table__.insert(), [
             {"organization_id": org_ids[k], "name": f"Plant {k}", "kind": "producer", "lon": float(lon[k]),
              "lat": float(lat[k]), "input_crs": "wgs84", "prefecture_code": PREFECTURES[k % len(PREFECTURES)],

@@ -2,7 +2,7 @@
 
 from geo.admin import Location, Place, find_place, locate, locate_many, places, prefecture_places
 from geo.coords import METRIC_CRS, from_wgs84, project, to_wgs84
-from geo.costs import CostMatrix, RouteResult, cost_matrix, cost_pairs, route
+from geo.costs import CostMatrix, RouteResult, cost_index_pairs, cost_matrix, cost_pairs, route
 from geo.errors import OutOfRegionError, UnknownPlaceError
 from geo.network import RoadNetwork, road_km_matrix, within_road_km
 from geo.rates import CATEGORY_FREIGHT_CLASS, FREIGHT_CLASSES, FreightRates
@@ -19,6 +19,7 @@ __all__ = [
     "RoadNetwork",
     "RouteResult",
     "UnknownPlaceError",
+    "cost_index_pairs",
     "cost_matrix",
     "cost_pairs",
     "find_place",

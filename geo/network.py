@@ -80,6 +80,14 @@ class RoadNetwork:
             self._table[missing] = dijkstra(self.graph, directed=False, indices=missing)
         return self._table[idx]
 
+    def node_block(self, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> NDArray[np.float32]:
+        """Shortest-path km from the nodes `rows` to the nodes `cols` (len(rows) × len(cols), float32)."""
+        rows, cols = np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
+        if self.n_nodes > _FULL_TABLE_MAX_NODES:
+            return self.node_rows(rows)[:, cols]
+        self.node_rows(np.unique(rows))  # fills the cache; then gather the block without full-width rows
+        return self._table[np.ix_(rows, cols)]
+
     def pair_km(self, a: NDArray[np.intp], b: NDArray[np.intp]) -> NDArray[np.float32]:
         """Shortest-path km between node a[k] and node b[k], element-wise."""
         if self.n_nodes > _FULL_TABLE_MAX_NODES:

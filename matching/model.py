@@ -391,6 +391,11 @@ def _validate_table(table: CostTable, n_lots: int, n_demands: int) -> None:
         bad = np.flatnonzero(np.isinf(arr) | (arr < 0))
         if len(bad):
             raise ProblemError(f"{name} must be finite and not negative, got {arr[bad[0]]}", f"costs[{bad[0]}]")
+    # As the app builds tables (by demand, then lot), strictly ascending keys prove there is no duplicate in
+    # one pass; otherwise sort to find the first one.
+    by_demand = table.demand_index.astype(np.int64) * n_lots + table.lot_index
+    if np.all(by_demand[1:] > by_demand[:-1]):
+        return
     key = table.lot_index * n_demands + table.demand_index
     order = np.argsort(key, kind="stable")
     dup = np.flatnonzero(key[order][1:] == key[order][:-1])

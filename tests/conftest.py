@@ -37,7 +37,7 @@ def app():
     app = create_app({
         "TESTING": True, "DATABASE_URL": database_url_under_test(), "SERVER_NAME": "localhost",
         "UPLOAD_FOLDER": str(_TMP / "uploads"), "JOBS_IN_THREAD": False,
-        "PRICE_GUIDANCE_VERSION_TTL_SECONDS": 0,
+        "PRICE_GUIDANCE_VERSION_TTL_SECONDS": 0, "LOT_COUNT_TTL_SECONDS": 0,
     })
     models.Base.metadata.drop_all(database.engine)
     models.Base.metadata.create_all(database.engine)

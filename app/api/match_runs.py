@@ -21,8 +21,19 @@ def _result_decimal(results: dict, key: str) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def run_out(run: MatchRun) -> schemas.MatchRun:
-    """A run with its status and, once succeeded, its totals."""
+def _held_by_run(runs: list[MatchRun]) -> dict[int, list[str]]:
+    """Run id → codes of the categories it holds now (one query for the whole page)."""
+    running = {r.id for r in runs if not r.finished_at}
+    held: dict[int, list[str]] = {}
+    for h in clearing.held_categories(db.session) if running else []:
+        held.setdefault(h.run_id, []).append(h.category.code)
+    return held
+
+
+def run_out(run: MatchRun, held: dict[int, list[str]] | None = None) -> schemas.MatchRun:
+    """A run with its status, the categories it holds while running and, once succeeded, its totals."""
+    if held is None:
+        held = _held_by_run([run])
     status = clearing.run_status(run, db.session)
     count = db.session.scalar(sa.select(sa.func.count(Allocation.id)).where(Allocation.run_id == run.id)) or 0
     return schemas.MatchRun(
@@ -32,7 +43,7 @@ def run_out(run: MatchRun) -> schemas.MatchRun:
         objective_yuan=run.objective_yuan, co2_t=run.co2_t,
         surplus_yuan=_result_decimal(run.results, "surplus_yuan"),
         seconds=run.seconds,
-        failure_reason=run.failure_reason, timings=run.timings,
+        failure_reason=run.failure_reason, timings=run.timings, locked_categories=held.get(run.id, []),
         created_at=run.created_at, started_at=run.started_at, finished_at=run.finished_at)
 
 
@@ -46,9 +57,10 @@ def _run(run_id: int) -> MatchRun:
 @op("GET", "/match-runs", summary="List clearing runs", tag="match-runs", query=schemas.PageQuery,
     response=schemas.MatchRunPage, allow=policy.may_see_clearing)
 def list_runs(query: schemas.PageQuery):
-    """The latest clearing runs (base officers, regulators)."""
+    """The latest clearing runs (base officers, regulators); a running one lists the categories it holds."""
     page, cursor = pagination.after_id(clearing.list_runs(db.session, limit=500), query.cursor, query.limit)
-    return schemas.MatchRunPage(items=[run_out(r) for r in page], next_cursor=cursor)
+    held = _held_by_run(page)
+    return schemas.MatchRunPage(items=[run_out(r, held) for r in page], next_cursor=cursor)
 
 
 @op("POST", "/match-runs", summary="Start a clearing", tag="match-runs", body=schemas.MatchRunIn,

@@ -418,6 +418,9 @@ class MatchRun(Output):
     seconds: Optional[float]
     failure_reason: Optional[str] = None
     timings: Optional[dict[str, float]] = None
+    locked_categories: list[str] = Field(default_factory=list, description=(
+        "Codes of the categories this run holds now: no other clearing of them can start until it ends "
+        "(empty once it has ended)."))
     created_at: Timestamp
     started_at: Optional[Timestamp]
     finished_at: Optional[Timestamp]

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -51,20 +52,20 @@ def _body(event: AuditEvent) -> str:
     # SQLite hands timestamps back naive; they were stored as UTC.
     if occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=dt.UTC)
-    return json.dumps(
-        {
-            "prev": event.prev_hash,
-            "at": occurred.isoformat(),
-            "actor": event.actor_user_id,
-            "type": event.entity_type,
-            "id": event.entity_id,
-            "action": event.action,
-            "payload": event.payload,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        default=str,
-    )
+    return _body_of(event.prev_hash, occurred.isoformat(), event.actor_user_id, event.entity_type,
+                    event.entity_id, event.action, event.payload)
+
+
+def _body_of(prev: str, at: str, actor: int | None, entity_type: str, entity_id: int, action: str,
+             payload: Any) -> str:
+    return _BODY_ENCODER.encode(
+        {"prev": prev, "at": at, "actor": actor, "type": entity_type, "id": entity_id, "action": action,
+         "payload": payload})
+
+
+# json.dumps(..., sort_keys=True, ensure_ascii=False, default=str) exactly (dumps builds this encoder on every
+# call when given options; a run's audit pass hashes thousands of events).
+_BODY_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _last_hash(session: so.Session) -> str | None:
@@ -91,6 +92,27 @@ def record(session: so.Session, actor_id: int | None, entity_type: str, entity_i
     return event
 
 
+_NATIVE = (str, int, float, bool, type(None))
+
+
+def _plain(payload: dict[str, Any] | None) -> Any:
+    """The payload as JSON gives it back (what is stored and hashed): strings for Decimals, dates and the like.
+
+    A flat payload of string keys and native or str()-able scalars is converted directly, as the JSON round
+    trip with ``default=str`` would; anything else (nesting, tuples, other keys) takes the round trip.
+    """
+    if not payload:
+        return {}
+    out = {}
+    for key, value in payload.items():
+        if type(key) is not str or isinstance(value, (dict, list, tuple, set)):
+            return json.loads(json.dumps(payload, default=str))
+        if type(value) is float and not math.isfinite(value):
+            return json.loads(json.dumps(payload, default=str))
+        out[key] = value if isinstance(value, _NATIVE) else str(value)
+    return out
+
+
 def record_many(session: so.Session, actor_id: int | None,
                 events: list[tuple[str, int, str, dict[str, Any] | None]]) -> int:
     """Append (entity type, id, action, payload) events in order under one lock and one read of the chain's end.
@@ -102,14 +124,17 @@ def record_many(session: so.Session, actor_id: int | None,
     session.flush()
     prev = _last_hash(session) or GENESIS
     occurred = utcnow().replace(microsecond=0)
+    key, at = _key(), occurred.isoformat()  # the same for every event of the batch: worked out once
     rows = []
     for entity_type, entity_id, action, payload in events:
-        row = {"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
-               "entity_id": entity_id, "action": action, "payload": json.loads(json.dumps(payload or {}, default=str)),
-               "prev_hash": prev}
-        # The same per-event hash as `record`, over a plain record rather than an ORM instance.
-        row["hash"] = prev = digest(SimpleNamespace(**row))
-        rows.append(row)
+        plain = _plain(payload)
+        # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
+        body = _body_of(prev, at, actor_id, entity_type, entity_id, action, plain)
+        event_hash = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+        rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
+                     "entity_id": entity_id, "action": action, "payload": plain, "prev_hash": prev,
+                     "hash": event_hash})
+        prev = event_hash
     # Inserted in order, so ids ascend along the chain as verify() walks it.
     insert_rows(session.connection(), AuditEvent.__table__, rows)
     return len(rows)

@@ -152,11 +152,22 @@ def place_category_bid(session: so.Session, user: User, category_code: str, data
 
 
 def withdraw_bid(session: so.Session, user: User, bid_id: int) -> Bid:
-    """Withdraw one of the organisation's active bids (not once a clearing allocated it)."""
+    """Withdraw one of the organisation's active bids (not once a clearing allocated it).
+
+    Race-safe against a clearing's join, which allocates bids with ``UPDATE … WHERE status = 'active'`` and
+    checks the row count: the bid's row lock is taken before its status is judged, so a withdrawal arriving
+    during a join waits for it and then sees "allocated" (refused, with the reason), and a join arriving during
+    a withdrawal waits and then finds the bid gone (that category fails cleanly, nothing written). The
+    conditional UPDATE below keeps the same guarantee where there are no row locks (SQLite).
+    """
     bid = session.get(Bid, bid_id)
     if bid is None or bid.facility.organization_id != user.organization_id:
         raise PermissionDenied(_("No such bid."))
     _require_trader(user)
+    # Locked only now (ownership checked first, so nobody can hold another organisation's bid row), and
+    # re-read: what the page showed may be stale by a whole clearing.
+    session.execute(sa.select(Bid.id).where(Bid.id == bid.id).with_for_update())
+    session.refresh(bid)
     if bid.status != "active":
         raise ServiceError(_("Only an active bid can be withdrawn; this one is %(status)s.",
                              status=labels.label(labels.BID_STATUS, bid.status)))

@@ -130,6 +130,7 @@ class _Cache:
 
 
 CACHE = _Cache(_CACHE_SIZE)
+DEMANDS = _Cache(64)  # per (category, day, market version): a few categories' demand lists at a time
 
 
 _VERSIONS: dict[int, tuple[float, tuple]] = {}  # category id → (when read, market version)
@@ -153,10 +154,23 @@ def lot_offers(session: so.Session, lot: Lot, today: dt.date | None = None) -> l
     cached = CACHE.get(key)
     if cached is not None:
         return cached
-    part = problems.build_category_problem(session, lot.category, today or utcnow().date(), lot_ids=[lot.id])
+    today = today or utcnow().date()
+    part = problems.build_category_problem(session, lot.category, today, lot_ids=[lot.id],
+                                           demands=_category_demands(session, lot.category, today, key[1]))
     offers = offers_from_problem(part, lot.id)
     CACHE.put(key, offers)
     return offers
+
+
+def _category_demands(session: so.Session, category, today: dt.date, version: tuple) -> list:
+    """The category's demands, read once per market version and day: every lot page of the category shares them
+    (the per-lot work left is the lot's own pairs and freight)."""
+    key = ("demands", category.id, today, version)
+    demands = DEMANDS.get(key)
+    if demands is None:
+        demands = problems.load_demands(session, category, today)
+        DEMANDS.put(key, demands)
+    return demands
 
 
 def band(offers: list[Offer], viewer_org: int | None, min_buyers: int) -> Guidance:

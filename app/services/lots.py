@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import current_app
 from flask_babel import gettext as _
 
 import geo
@@ -167,6 +172,32 @@ def _last_page(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
+_COUNTS: OrderedDict[tuple, tuple[float, int]] = OrderedDict()  # (database, filters, day) → (when, count)
+_COUNTS_LOCK = threading.Lock()
+_COUNTS_SIZE = 4096
+
+
+def _count(session: so.Session, filters: LotFilters, query: sa.Select) -> int:
+    """How many lots match: counting 100,000 lots is most of a search page's cost, so a count is reused for
+    LOT_COUNT_TTL_SECONDS per process and set of filters (only the total and page links may lag)."""
+    ttl = float(current_app.config.get("LOT_COUNT_TTL_SECONDS", 0))
+    key = (str(session.get_bind().url), dataclasses.replace(filters, sort="newest"), dt.date.today())
+    now = time.monotonic()
+    if ttl > 0:
+        with _COUNTS_LOCK:
+            seen = _COUNTS.get(key)
+        if seen is not None and now - seen[0] < ttl:
+            return seen[1]
+    total = session.scalar(query.with_only_columns(sa.func.count(Lot.id))) or 0
+    if ttl > 0:
+        with _COUNTS_LOCK:
+            _COUNTS[key] = (now, total)
+            _COUNTS.move_to_end(key)
+            while len(_COUNTS) > _COUNTS_SIZE:
+                _COUNTS.popitem(last=False)
+    return total
+
+
 def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -> Page:
     """One page of buyable lots matching the filters, in the chosen order; a page past the end shows the last.
 
@@ -186,7 +217,7 @@ def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -
             road_km={i: km[i] for i in chosen},
         )
     query = _filtered(filters, words)
-    total = session.scalar(query.with_only_columns(sa.func.count(Lot.id))) or 0
+    total = _count(session, filters, query)
     page = min(page, _last_page(total, per_page))
     # Order and cut the page on lots alone, then load the page's rows with their facility and category: the
     # eager joins run for one page, not for every match a relevance sort has to rank.

@@ -44,23 +44,34 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
 TIME_PARAMS = ("deadline",)
 
 
-def _localised(params: dict[str, Any]) -> dict[str, Any]:
-    """Times among the parameters shown in the display zone with the zone named, as in every list."""
+def _localised(params: dict[str, Any], memo: dict[str, str] | None = None) -> dict[str, Any]:
+    """Times among the parameters shown in the display zone with the zone named, as in every list.
+
+    ``memo`` (stored text → shown text) lets a batch in one language format each distinct time once.
+    """
     out = dict(params)
     for key in TIME_PARAMS:
-        moment = i18n.parse_stored_time(out[key]) if isinstance(out.get(key), str) else None
+        stored = out.get(key)
+        if not isinstance(stored, str):
+            continue
+        if memo is not None and stored in memo:
+            out[key] = memo[stored]
+            continue
+        moment = i18n.parse_stored_time(stored)
         if moment is not None:
             out[key] = i18n.when(moment)
+            if memo is not None:
+                memo[stored] = out[key]
     return out
 
 
-def message(notification: Notification) -> str:
+def message(notification: Notification, memo: dict[str, str] | None = None) -> str:
     """The notification's sentence in the current language."""
     render = MESSAGES.get(notification.kind)
     if render is None:
         return notification.kind
     try:
-        return render(_localised(notification.params or {}))
+        return render(_localised(notification.params or {}, memo))
     except (KeyError, ValueError, TypeError):
         return notification.kind
 
@@ -101,9 +112,13 @@ def notify_organisations(session: so.Session, params_by_org: dict[int, dict[str,
     users = session.execute(sa.select(User.id, User.email, User.organization_id).where(
         User.organization_id.in_(list(params_by_org)), User.active.is_(True)).order_by(User.id)).all()
     notes, emails = [], []
+    texts: dict[int, tuple[dict[str, str], str]] = {}  # per organisation: its users get the same sentence
+    memo: dict[str, str] = {}  # a run's deadline is the same for every organisation: formatted once
     for user_id, email, org_id in users:
-        params = {k: str(v) for k, v in params_by_org[org_id].items()}
-        text = message(Notification(kind=kind, params=params))
+        if org_id not in texts:
+            params = {k: str(v) for k, v in params_by_org[org_id].items()}
+            texts[org_id] = params, message(Notification(kind=kind, params=params), memo)
+        params, text = texts[org_id]
         notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow(),
                       "read_at": None})
         emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),

@@ -108,3 +108,25 @@ def test_a_second_clearing_of_a_busy_category_is_a_409_problem(apis, market, db)
     assert apis["regulator"].post("/match-runs", {"category": "steel_slag"}).get_json()["status"] == "succeeded"
     clearing.fail_run(db.session, holder.id, "worker_lost", "test")
     assert apis["regulator"].post("/match-runs", {"category": "fly_ash"}).status_code == 202
+
+
+def test_a_running_run_lists_the_categories_it_holds_and_lets_go_when_it_ends(apis, market, db):
+    from app.services import clearing
+    from models import ClearingLock, MatchRun, WasteCategory
+
+    holder = MatchRun(status="running", solver="auto", parameters={}, progress_pct=10)
+    db.session.add(holder)
+    db.session.flush()
+    for code in ("steel_slag", "fly_ash"):
+        category = db.session.scalar(sa.select(WasteCategory).where(WasteCategory.code == code))
+        db.session.add(ClearingLock(category_id=category.id, run_id=holder.id))
+    db.session.commit()
+    assert apis["regulator"].get(f"/match-runs/{holder.id}").get_json()["locked_categories"] == ["fly_ash",
+                                                                                                 "steel_slag"]
+    listed = {r["id"]: r for r in apis["regulator"].get("/match-runs").get_json()["items"]}
+    assert listed[holder.id]["locked_categories"] == ["fly_ash", "steel_slag"]
+    clearing.fail_run(db.session, holder.id, "worker_lost", "test")
+    assert apis["regulator"].get(f"/match-runs/{holder.id}").get_json()["locked_categories"] == []
+    done = apis["regulator"].post("/match-runs", {"category": "fly_ash"}).get_json()
+    assert done["status"] == "succeeded" and done["locked_categories"] == []  # released when it ended
+    assert apis["producer"].get(f"/match-runs/{holder.id}").status_code == 403

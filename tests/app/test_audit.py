@@ -282,3 +282,25 @@ def test_a_database_refusal_during_rechain_is_reported_and_changes_nothing(runne
     result = runner.invoke(args=["audit", "rechain", "--by", "root@example.com"])
     assert result.exit_code != 0 and "nothing was changed" in result.output and "must be owner" in result.output
     assert db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all() == before
+
+
+def test_batch_payloads_are_stored_and_hashed_as_the_json_round_trip_gives_them():
+    import datetime as dt
+    import json
+    from decimal import Decimal
+
+    from app.services.audit import _plain
+
+    cases = [None, {}, {"lot": 3, "tonnes": Decimal("12.500"), "price_yuan_per_t": Decimal("83.21"), "ok": True,
+                        "note": "粉煤灰", "none": None, "share": 0.25, "at": dt.datetime(2026, 1, 2, 3, 4, 5)},
+             {"failed_categories": ["fly_ash"], "n": 1}, {"pair": (1, 2)}, {1: "int key"},
+             {"nested": {"a": Decimal(1)}}]
+    for payload in cases:
+        assert _plain(payload) == json.loads(json.dumps(payload or {}, default=str)), payload
+    # The batch's shared encoder writes exactly what json.dumps with the chain's options writes.
+    from app.services.audit import _body_of
+
+    body = {"prev": "0" * 64, "at": "2026-01-02T03:04:05+00:00", "actor": None, "type": "lot", "id": 7,
+            "action": "matched", "payload": {"b": "粉煤灰", "a": {"z": 1, "y": [2.5, None]}}}
+    assert _body_of(body["prev"], body["at"], None, "lot", 7, "matched", body["payload"]) == json.dumps(
+        body, sort_keys=True, ensure_ascii=False, default=str)

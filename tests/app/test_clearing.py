@@ -371,3 +371,38 @@ def test_a_category_that_cannot_be_solved_does_not_sink_the_others(db, reference
     assert run.status == "succeeded" and run.results["failed_categories"] == {"steel_slag": "internal_error"}
     assert [a.lot_id for a in db.session.scalars(sa.select(Allocation))] == [m["lot"].id]
     assert db.session.get(Lot, slag.id).remaining_tonnes == Decimal("500.000")
+
+
+def test_the_runs_page_shows_which_categories_a_running_clearing_holds(auth, client, db, reference):
+    from models import ClearingLock
+
+    small_market()
+    holder = MatchRun(status="running", solver="auto", parameters={}, progress_pct=10)
+    db.session.add(holder)
+    db.session.flush()
+    db.session.add(ClearingLock(category_id=category("fly_ash").id, run_id=holder.id))
+    db.session.commit()
+    UserFactory(email="regulator@example.com", role="regulator", organization=OrganizationFactory(name="省工信厅"))
+    auth.login("regulator@example.com")
+    page = client.get("/clearing", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    held = page[page.index('id="held-categories"'):page.index("</section>")]
+    assert "正在出清的类别" in held and "粉煤灰" in held and f"/clearing/runs/{holder.id}" in held
+    assert "钢渣" not in held and "fly_ash" not in held
+    assert f"粉煤灰 — 正由撮合运行 {holder.id} 出清" in page  # the select says so too
+    refused = client.post("/clearing/runs", data={"csrf_token": csrf_token(client, "/clearing"),
+                                                  "category": "fly_ash"}, headers=EN)
+    assert refused.status_code == 409
+    assert "Categories being cleared now" in refused.get_data(as_text=True)
+    clearing.fail_run(db.session, holder.id, "worker_lost", "test")
+    page = client.get("/clearing", headers=EN).get_data(as_text=True)
+    assert "None: every category can be cleared." in page and "being cleared by run" not in page
+
+
+def test_the_start_form_is_offered_only_to_who_may_start_a_clearing(auth, client, db, reference):
+    UserFactory(email="officer@example.com", role="base_officer", organization=OrganizationFactory(name="大庆基地"))
+    UserFactory(email="regulator@example.com", role="regulator", organization=OrganizationFactory(name="省工信厅"))
+    auth.login("officer@example.com")
+    page = client.get("/clearing", headers=EN).get_data(as_text=True)
+    assert "Run the clearing" not in page and "Categories being cleared now" in page  # the POST would be 403
+    auth.login("regulator@example.com")
+    assert "Run the clearing" in client.get("/clearing", headers=EN).get_data(as_text=True)

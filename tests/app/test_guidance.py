@@ -40,6 +40,7 @@ def _buyer(lon, lat, price, org=None, haul=300, tonnes="500"):
 def market(db, reference):
     """A Harbin lot and four buyer organisations near it; one viewer organisation bids too."""
     guidance.CACHE.clear()
+    guidance.DEMANDS.clear()
     lot = LotFactory(reserve_yuan_per_t=Decimal("10.00"))
     buyers = [_buyer(126.70 + k / 100, 45.80, str(80 + 7 * k)) for k in range(4)]
     viewer = UserFactory(email="buyer0@example.com", role="recycler", organization=buyers[0])

@@ -240,3 +240,30 @@ def test_the_lot_form_keeps_transfer_facts_for_hazardous_categories_only(client,
     bad = _lot_data(client, "/lots/new", facility, category="oil_sludge", q_cao_pct="", waste_form="plasma")
     response = client.post("/lots/new", data=bad)
     assert response.status_code == 400
+
+
+def test_a_search_count_is_reused_only_within_its_ttl_and_only_for_the_same_filters(app, db, reference):
+    from app.services import lots as lots_service
+
+    LotFactory()
+    LotFactory()
+    lots_service._COUNTS.clear()
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    app.config["LOT_COUNT_TTL_SECONDS"] = 60
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        first = lots_service.search(db.session, lots_service.LotFilters(), 1, 25)
+        LotFactory()  # a new lot: the list shows it at once, the cached total may lag
+        again = lots_service.search(db.session, lots_service.LotFilters(sort="tonnes"), 1, 25)
+        other = lots_service.search(db.session, lots_service.LotFilters(category="steel_slag"), 1, 25)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        app.config["LOT_COUNT_TTL_SECONDS"] = 0
+        lots_service._COUNTS.clear()
+    assert (first.total, len(again.items), again.total, other.total) == (2, 3, 2, 0)
+    assert sum("count(" in s for s in statements) == 2  # the sort is not part of the count's key
+    assert lots_service.search(db.session, lots_service.LotFilters(), 1, 25).total == 3  # TTL 0: counted afresh

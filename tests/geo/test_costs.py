@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_matrix, cost_pairs, find_place, route
+from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_index_pairs, cost_matrix, cost_pairs, find_place, route
 from geo.rates import CATALOGUE_CSV, FREIGHT_CLASSES
 
 with CATALOGUE_CSV.open(encoding="utf-8") as _fh:
@@ -112,3 +112,21 @@ def test_cost_pairs_equal_the_matching_cost_matrix_entries(freight_class):
 def test_cost_pairs_rejects_unequal_lengths():
     with pytest.raises(ValueError, match="as many sources as destinations"):
         cost_pairs([126.6, 127.0], [45.7, 46.0], [126.0], [46.5])
+
+
+@pytest.mark.parametrize("freight_class", ["bulk", "general", "hazardous", "oversize"])
+def test_cost_index_pairs_are_the_cost_matrix_entries_bit_for_bit(freight_class):
+    """The clearing prices only its candidate pairs; it must get exactly what the full matrix would say."""
+    rng = np.random.default_rng(5)
+    s_lon, s_lat = rng.uniform(124, 133, 60), rng.uniform(44.5, 48.5, 60)
+    d_lon, d_lat = rng.uniform(124, 133, 25), rng.uniform(44.5, 48.5, 25)
+    si, di = np.nonzero(rng.random((60, 25)) < 0.4)
+    full = cost_matrix(s_lon, s_lat, d_lon, d_lat, freight_class)
+    pairs = cost_index_pairs(s_lon, s_lat, d_lon, d_lat, si, di, freight_class)
+    for name in ("yuan_per_t", "road_km", "rail_km", "co2_kg_per_t", "mode", "great_circle_km"):
+        assert np.array_equal(getattr(pairs, name), getattr(full, name)[si, di], equal_nan=True), name
+    if freight_class == "bulk":
+        assert (pairs.mode == 1).any() and (pairs.mode == 0).any()  # both branches exercised
+    assert cost_index_pairs(s_lon, s_lat, d_lon, d_lat, [], [], freight_class).yuan_per_t.shape == (0,)
+    with pytest.raises(ValueError, match="as many sources as destinations"):
+        cost_index_pairs(s_lon, s_lat, d_lon, d_lat, [0, 1], [0], freight_class)

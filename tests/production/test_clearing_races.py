@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db as database
-from app.services import clearing, lots
+from app.services import audit, bids, clearing, lots
 from app.services.clearing import runs, write
 from app.services.errors import ServiceError
-from models import Allocation, Award, Bid, ClearingLock, Lot, MatchRun, User
+from models import Allocation, AuditEvent, Award, Bid, ClearingLock, Lot, MatchRun, User
 from tests.factories import BidFactory, LotFactory, category, small_market
 from tests.production.conftest import on_postgres
 
@@ -217,3 +217,82 @@ def test_the_largest_lots_and_bids_the_limits_allow_never_sink_a_province_wide_c
     assert award.recycler_pays_yuan == largest.tonnes * largest.price_yuan_per_t
     load = shipments.dispatch(db.session, m["producer"], award.id, Decimal("30"), "黑A12345", None)
     assert shipments.receive(db.session, m["near_user"], load.id, Decimal("33")).discrepancy_pct == Decimal("0.1")
+
+
+def test_a_bid_withdrawn_while_the_join_holds_it_waits_and_is_refused(app, db, reference, monkeypatch):
+    """The join allocated the bid and has not committed yet: the withdrawal waits, then sees it allocated."""
+    m = small_market()
+    near_user_id, bid_id = m["near_user"].id, m["near_bid"].id
+    in_join = threading.Event()
+    real_take_profiles = write._take_profiles
+
+    def take_profiles_slowly(session, wanted):  # the bids are updated (row-locked) but not committed
+        in_join.set()
+        threading.Event().wait(1.0)
+        return real_take_profiles(session, wanted)
+
+    monkeypatch.setattr(write, "_take_profiles", take_profiles_slowly)
+
+    def withdraw():
+        in_join.wait(30)
+        return bids.withdraw_bid(database.session, database.session.get(User, near_user_id), bid_id).status
+
+    outcomes = _threads(app, lambda: clearing.start_clearing(database.session, None, "fly_ash").status, withdraw)
+    assert outcomes[0] == "succeeded"
+    assert isinstance(outcomes[1], ServiceError), outcomes  # refused with the bid's state, not silently done
+    _assert_no_tonne_twice(db)
+    assert db.session.get(Bid, bid_id).status == "allocated"
+    assert db.session.scalar(sa.select(sa.func.sum(Allocation.tonnes)).where(Allocation.bid_id == bid_id)) \
+        == Decimal("600.000")
+    assert not db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
+        AuditEvent.entity_type == "bid", AuditEvent.entity_id == bid_id, AuditEvent.action == "withdrawn"))
+
+
+def test_a_join_arriving_during_a_withdrawal_waits_and_allocates_nothing_to_the_withdrawn_bid(app, db, reference,
+                                                                                             monkeypatch):
+    """The withdrawal holds the bid's row (not committed) when the join arrives: that category fails cleanly."""
+    m = small_market()
+    near_user_id, bid_id, lot_id = m["near_user"].id, m["near_bid"].id, m["lot"].id
+    withdrawing = threading.Event()
+    real_record, real_solve = audit.record, runs.solve_category
+
+    def record_slowly(session, user_id, entity, entity_id, action, *args, **kwargs):
+        if (entity, entity_id, action) == ("bid", bid_id, "withdrawn"):  # the bid is updated, not committed
+            withdrawing.set()
+            threading.Event().wait(1.0)
+        return real_record(session, user_id, entity, entity_id, action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", record_slowly)
+    outcome: list = []
+
+    def withdraw():
+        with app.app_context():
+            try:
+                outcome.append(bids.withdraw_bid(database.session, database.session.get(User, near_user_id),
+                                                 bid_id).status)
+            finally:
+                database.session.remove()
+
+    def solve_then_withdraw(part, solver="auto"):
+        result = real_solve(part, solver)
+        worker.append(threading.Thread(target=withdraw))
+        worker[0].start()
+        assert withdrawing.wait(30)
+        return result
+
+    worker: list = []
+    monkeypatch.setattr(runs, "solve_category", solve_then_withdraw)
+    run = clearing.start_clearing(db.session, None, "fly_ash")
+    worker[0].join(30)
+    assert outcome == ["withdrawn"]
+    assert run.status == "failed" and run.failure_reason == "market_moved"
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id))) == 0
+    db.session.expire_all()
+    assert db.session.get(Bid, bid_id).status == "withdrawn"
+    assert db.session.get(Lot, lot_id).remaining_tonnes == Decimal("1000.000")
+    # Nothing was written, so the clearing can simply run again, without the withdrawn bid.
+    monkeypatch.setattr(runs, "solve_category", real_solve)
+    again = clearing.start_clearing(db.session, None, "fly_ash")
+    assert again.status == "succeeded"
+    _assert_no_tonne_twice(db)
+    assert db.session.scalar(sa.select(sa.func.count(Allocation.id)).where(Allocation.bid_id == bid_id)) == 0

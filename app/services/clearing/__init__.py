@@ -12,8 +12,10 @@ from app.services.clearing.problem import (
     clearable_categories,
 )
 from app.services.clearing.queries import (
+    HeldCategory,
     allocation_page,
     flows_geojson,
+    held_categories,
     list_runs,
     run_allocations,
     run_status,
@@ -41,10 +43,10 @@ from app.services.clearing.runs import (
 from app.services.clearing.write import join_run, money
 
 __all__ = [
-    "CLEARABLE_LOT_STATUSES", "PENDING_ALLOCATION_STATUSES", "CategoryProblem", "ClearingBusy", "MarketMoved",
-    "SolvedCategory", "allocation_page", "begin_run", "build_category_problem", "clearable_categories",
-    "execute_run", "fail_run", "flows_geojson", "join_run", "list_runs", "money", "record_progress",
-    "result_from_payload", "result_to_payload", "run_allocations", "run_status", "run_summary", "solve_category",
-    "solve_one_category", "solved_from_payload", "solved_to_payload", "start_clearing", "status_message",
-    "summary_figures", "sweep_stale_runs",
+    "CLEARABLE_LOT_STATUSES", "PENDING_ALLOCATION_STATUSES", "CategoryProblem", "ClearingBusy", "HeldCategory",
+    "MarketMoved", "SolvedCategory", "allocation_page", "begin_run", "build_category_problem",
+    "clearable_categories", "execute_run", "fail_run", "flows_geojson", "held_categories", "join_run", "list_runs",
+    "money", "record_progress", "result_from_payload", "result_to_payload", "run_allocations", "run_status",
+    "run_summary", "solve_category", "solve_one_category", "solved_from_payload", "solved_to_payload",
+    "start_clearing", "status_message", "summary_figures", "sweep_stale_runs",
 ]

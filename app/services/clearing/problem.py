@@ -7,9 +7,10 @@ Public API (stable; other use cases build on it):
   lots, category-wide bids and standing demand profiles less what pending allocations already commit —
   with freight for every candidate pair. Pairs are pre-filtered by the great-circle bound of each
   demand's haul limit (a KD-tree over unit vectors; road and rail routes are never shorter), never
-  join a demand to a lot of its own facility or organisation, and get road/rail km from ``geo`` in
-  one matrix call per block of lots. The compatibility rules proper (haul, quality, window, licence)
-  and the surplus filter stay in ``matching``, so every consumer applies exactly the same ones.
+  join a demand to a lot of its own facility or organisation, and get road/rail km from ``geo`` for
+  the surviving pairs only (``geo.cost_index_pairs``, per block of lot facilities). The compatibility
+  rules proper (haul, quality, window, licence) and the surplus filter stay in ``matching``, so every
+  consumer applies exactly the same ones.
   The hazardous regime's facts are translated here, by ``app.services.hazardous``: a demand "holds a licence"
   for the category when a valid licence covers its code or HW class/code, and a hazardous lot without a
   cross-province transfer approval never pairs with a receiver outside Heilongjiang.
@@ -44,8 +45,8 @@ from models import Allocation, Bid, DemandProfile, Facility, FacilityCapacity, L
 # The lots the clearing may allocate are the lots buyers may bid on: one rule, in the lots service.
 CLEARABLE_LOT_STATUSES = lots_service.BUYABLE_STATUSES
 PENDING_ALLOCATION_STATUSES = ("proposed", "accepted")
-# Lots per geo.cost_matrix call: bounds the dense block (rows × demand facilities) held in memory at once.
-COST_BLOCK_ROWS = 512
+# Lot facilities per geo.cost_index_pairs call: bounds its per-facility railhead tables (rows × railheads).
+COST_BLOCK_ROWS = 4096
 
 
 @dataclass
@@ -84,12 +85,17 @@ class CategoryProblem:
     def arc_km(self, lot_ids: Sequence[int], demand_ids: Sequence[str]) -> list[tuple[float, float | None]]:
         """Road and rail km (None: by road) of each (lot, demand) pair, looked up in the cost table."""
         t = self.problem.cost_table
-        n_d = max(1, len(self.problem.demands))
-        keys = t.lot_index * n_d + t.demand_index
-        order = np.argsort(keys, kind="stable")
-        wanted = np.array([self.problem.lot_position[i] * n_d + self.problem.demand_position[d]
+        n_l = max(1, len(self.problem.lots))
+        keys = t.demand_index.astype(np.int64) * n_l + t.lot_index
+        wanted = np.array([self.problem.demand_position[d] * n_l + self.problem.lot_position[i]
                            for i, d in zip(lot_ids, demand_ids, strict=True)], dtype=np.int64)
-        rows = order[np.searchsorted(keys[order], wanted)] if len(wanted) else np.zeros(0, dtype=np.int64)
+        if not len(wanted):
+            rows = np.zeros(0, dtype=np.int64)
+        elif np.all(keys[1:] > keys[:-1]):  # as built: by demand, then lot; no sort of the whole table
+            rows = np.searchsorted(keys, wanted)
+        else:
+            order = np.argsort(keys, kind="stable")
+            rows = order[np.searchsorted(keys[order], wanted)]
         return [(float(r), None if np.isnan(x) else float(x))
                 for r, x in zip(self.road_km[rows].tolist(), self.rail_km[rows].tolist(), strict=True)]
 
@@ -191,8 +197,11 @@ class _Demand:
         return self.spec.get("max_haul_km")
 
     def build(self) -> matching.Demand:
-        """The matching demand."""
-        return matching.Demand(**self.spec)
+        """The matching demand (built once: it is immutable, so a cached demand list reuses it)."""
+        built = self.__dict__.get("_built")
+        if built is None:
+            built = self.__dict__["_built"] = matching.Demand(**self.spec)
+        return built
 
 
 def _licences(session: so.Session, facility_ids: set[int], category: WasteCategory,
@@ -272,10 +281,11 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
     great-circle distance does not exceed its haul limit (road and rail never run shorter), never
     a lot at its own facility or of its own organisation.
     """
-    li: list[np.ndarray] = []
-    di: list[np.ndarray] = []
     n = len(lots.rows)
     position = {row.id: k for k, row in enumerate(lots.rows)}
+    # Each demand's lot positions, ascending: concatenated in demand order they come out sorted by
+    # (demand, lot) without sorting the whole pair list.
+    found: list[np.ndarray | None] = [None] * len(demands)
     wide = [j for j, d in enumerate(demands) if d.lot_id is None]
     if wide and n:
         tree = cKDTree(unit_vectors(lots.lon, lots.lat))
@@ -283,25 +293,31 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
         points = unit_vectors([demands[j].lon for j in wide], [demands[j].lat for j in wide])
         # A hair over the bound so rounding never drops a pair the exact rule would keep.
         hits = tree.query_ball_point(points, _chord(haul) * (1 + 1e-9) + 1e-12, return_sorted=True)
-        for j, found in zip(wide, hits, strict=True):
-            rows = np.asarray(found, dtype=np.int64)
+        for j, near in zip(wide, hits, strict=True):
+            rows = np.asarray(near, dtype=np.int64)
             d = demands[j]
-            rows = rows[(lots.facility[rows] != d.facility_id) & (lots.organization[rows] != d.organization_id)]
-            li.append(rows)
-            di.append(np.full(len(rows), j, dtype=np.int64))
+            found[j] = rows[(lots.facility[rows] != d.facility_id) & (lots.organization[rows] != d.organization_id)]
     for j, d in enumerate(demands):
         if d.lot_id is not None and d.lot_id in position:
-            li.append(np.array([position[d.lot_id]], dtype=np.int64))
-            di.append(np.array([j], dtype=np.int64))
-    if not li:
+            found[j] = np.array([position[d.lot_id]], dtype=np.int64)
+    counts = np.array([0 if f is None else len(f) for f in found], dtype=np.int64)
+    if not counts.sum():
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    li_a, di_a = np.concatenate(li), np.concatenate(di)
+    li_a = np.concatenate([f for f in found if f is not None and len(f)])
+    di_a = np.repeat(np.arange(len(demands), dtype=np.int64), counts)
     # A hazardous lot without a cross-province transfer approval stays in the province (hazardous.may_go_to).
     d_in = np.array([d.in_province for d in demands], dtype=bool)
     keep = lots.transfer_approved[li_a] | d_in[di_a]
-    li_a, di_a = li_a[keep], di_a[keep]
-    order = np.lexsort((li_a, di_a))
-    return li_a[order], di_a[order]
+    return li_a[keep], di_a[keep]  # a filter keeps the (demand, lot) order
+
+
+def _places(facility: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position of each used facility's first row, each row's place number; -1 where unused)."""
+    rows = np.flatnonzero(used)
+    _ids, first, inverse = np.unique(facility[rows], return_index=True, return_inverse=True)
+    place = np.full(len(facility), -1, dtype=np.int64)
+    place[rows] = inverse.ravel()
+    return rows[first], place
 
 
 def configured_rates() -> geo.FreightRates | None:
@@ -314,47 +330,69 @@ def configured_rates() -> geo.FreightRates | None:
 
 def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarray,
                freight_class: str, rates: geo.FreightRates | None = None) -> dict[str, np.ndarray]:
-    """Freight yuan/t, road km, rail km (NaN: by road) and CO2 per pair, from geo by blocks of lot facilities."""
+    """Freight yuan/t, road km, rail km (NaN: by road) and CO2 per pair, from geo, for the pairs only.
+
+    Costs depend on places only, so each lot facility and each demand facility is one point, and geo
+    prices just the candidate pairs between them (not the dense facility matrix, mostly out of reach),
+    in blocks of lot facilities to bound the per-facility railhead tables.
+    """
     out = {k: np.empty(len(li)) for k in ("yuan", "road", "rail", "co2")}
     if not len(li):
         return out
+    # Only places some pair uses (a lot with no candidate demand is never priced, as before).
+    lot_used = np.zeros(len(lots.rows), dtype=bool)
+    lot_used[li] = True
+    dem_used = np.zeros(len(demands), dtype=bool)
+    dem_used[di] = True
+    src_first, lot_src = _places(lots.facility, lot_used)
     d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
-    d_lon = np.array([d.lon for d in demands])
-    d_lat = np.array([d.lat for d in demands])
-    # Costs depend on places only: one row per lot facility, one column per demand facility.
-    src_ids, src_first, src_of_pair = np.unique(lots.facility[li], return_index=True, return_inverse=True)
-    src_pos = li[src_first]
-    dst_ids, dst_first, dst_of_pair = np.unique(d_fac[di], return_index=True, return_inverse=True)
-    dst_pos = di[dst_first]
-    src_of_pair, dst_of_pair = src_of_pair.ravel(), dst_of_pair.ravel()
-    order = np.argsort(src_of_pair, kind="stable")
-    bounds = np.searchsorted(src_of_pair[order], np.arange(0, len(src_ids) + COST_BLOCK_ROWS, COST_BLOCK_ROWS))
-    for b in range(len(bounds) - 1):
-        pairs = order[bounds[b]:bounds[b + 1]]
+    dst_first, dem_dst = _places(d_fac, dem_used)
+    src_lon, src_lat = lots.lon[src_first], lots.lat[src_first]
+    dst_lon = np.array([demands[j].lon for j in dst_first.tolist()])
+    dst_lat = np.array([demands[j].lat for j in dst_first.tolist()])
+    si, dj = lot_src[li], dem_dst[di]
+    n_blocks = -(-len(src_first) // COST_BLOCK_ROWS)
+    if n_blocks == 1:
+        blocks = [(0, np.arange(len(li)))]
+    else:  # pairs grouped by block of lot facilities (a radix sort on a small key)
+        key = (si // COST_BLOCK_ROWS).astype(np.uint16)
+        order = np.argsort(key, kind="stable")
+        bounds = np.searchsorted(key[order], np.arange(n_blocks + 1))
+        blocks = [(b, order[bounds[b]:bounds[b + 1]]) for b in range(n_blocks)]
+    for b, pairs in blocks:
         if not len(pairs):
             continue
-        rows = np.arange(b * COST_BLOCK_ROWS, min((b + 1) * COST_BLOCK_ROWS, len(src_ids)))
-        cols, col_of_pair = np.unique(dst_of_pair[pairs], return_inverse=True)
-        m = geo.cost_matrix(lots.lon[src_pos[rows]], lots.lat[src_pos[rows]], d_lon[dst_pos[cols]],
-                            d_lat[dst_pos[cols]], freight_class, rates)
-        r, c = src_of_pair[pairs] - rows[0], col_of_pair.ravel()
-        out["yuan"][pairs] = m.yuan_per_t[r, c]
-        out["road"][pairs] = m.road_km[r, c]
-        out["rail"][pairs] = m.rail_km[r, c]
-        out["co2"][pairs] = m.co2_kg_per_t[r, c]
+        first = b * COST_BLOCK_ROWS
+        rows = slice(first, min(first + COST_BLOCK_ROWS, len(src_first)))
+        m = geo.cost_index_pairs(src_lon[rows], src_lat[rows], dst_lon, dst_lat, si[pairs] - first, dj[pairs],
+                                 freight_class, rates)
+        out["yuan"][pairs] = m.yuan_per_t
+        out["road"][pairs] = m.road_km
+        out["rail"][pairs] = m.rail_km
+        out["co2"][pairs] = m.co2_kg_per_t
         del m
     return out
 
 
+def load_demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[_Demand]:
+    """Every current demand of the category (as ``build_category_problem`` loads it), for callers that build
+    many problems of one category against an unchanged market (price guidance caches it per market version)."""
+    return _load_demands(session, category, today, None)
+
+
 def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date,
-                           lot_ids: Sequence[int] | None = None) -> CategoryProblem:
+                           lot_ids: Sequence[int] | None = None,
+                           demands: list[_Demand] | None = None) -> CategoryProblem:
     """The matching problem of one category (or of some of its lots) against all its current demand.
+
+    ``demands``: the category's demands from ``load_demands`` (same category and day), instead of reading them.
 
     With ``lot_ids`` only the demands within reach of those lots are kept (the others could take no part).
     """
     lots = _load_lots(session, category, today, lot_ids)
-    demands = _load_demands(session, category, today, lot_ids)
-    li, di = candidate_pairs(lots, demands)
+    if demands is None:
+        demands = _load_demands(session, category, today, lot_ids)
+    li, di = candidate_pairs(lots, demands)  # a bid on a lot not among these pairs with nothing
     if lot_ids is not None:
         # For some lots only (price guidance): the demands out of their reach play no part.
         kept, di = np.unique(di, return_inverse=True)

@@ -1,6 +1,7 @@
 """Reading clearing runs: status for the poller (translated), summaries, allocation pages, flow lines."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import sqlalchemy.orm as so
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from models import Allocation, Lot, MatchRun, WasteCategory
+from models import Allocation, ClearingLock, Lot, MatchRun, WasteCategory
 
 FAILURE_MESSAGES = {
     "enqueue_failed": _l("The clearing could not be handed to a worker: the job queue is unreachable. "
@@ -152,3 +153,20 @@ def list_runs(session: so.Session, limit: int = 50) -> list[MatchRun]:
     return list(session.scalars(sa.select(MatchRun).where(MatchRun.is_scenario.is_(False))
                                 .options(so.selectinload(MatchRun.category))
                                 .order_by(MatchRun.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class HeldCategory:
+    """A category a running clearing holds: no other clearing of it can start until that run ends."""
+
+    category: WasteCategory
+    run_id: int
+    locked_at: dt.datetime
+
+
+def held_categories(session: so.Session) -> list[HeldCategory]:
+    """The categories locked by running clearings now (the clearing_locks rows), in catalogue order."""
+    rows = session.execute(sa.select(WasteCategory, ClearingLock.run_id, ClearingLock.locked_at)
+                           .join(ClearingLock, ClearingLock.category_id == WasteCategory.id)
+                           .order_by(WasteCategory.code)).all()
+    return [HeldCategory(category, run_id, locked_at) for category, run_id, locked_at in rows]

@@ -203,7 +203,7 @@ def join_clearing_task(payloads: list[dict], run_id: int, started_at: float | No
     # A category that could not be solved fails alone: the join writes the others and reports it.
     failed = {p["category"]: p.get("reason", "internal_error") for p in payloads if "error" in p}
     try:
-        with beating(run_id):
+        with beating(run_id), runs.collector_paused():
             solved = [clearing.solved_from_payload(db.session, p) for p in payloads if "error" not in p]
             clearing.join_run(db.session, run_id, solved, failed)
     except Exception as exc:  # recorded on the run; nothing of the join was committed

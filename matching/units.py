@@ -25,6 +25,8 @@ RATIO_PLACES = 4  # rates and shares: a hundredth of a percent
 
 def to_decimal(value, what: str) -> Decimal:
     """Convert an int, float, str or Decimal to a finite Decimal, else raise ProblemError."""
+    if type(value) is Decimal and value.is_finite():  # the common case (a clearing writes tens of thousands)
+        return value
     if isinstance(value, bool) or value is None:
         raise ProblemError(f"{what} must be a number, got {value!r}")
     if isinstance(value, float):
@@ -45,7 +47,11 @@ def to_decimal(value, what: str) -> Decimal:
 
 def round_places(value, places: int, what: str = "value") -> Decimal:
     """Return ``value`` as a Decimal rounded half up to ``places`` decimal places (0: a whole number)."""
-    return to_decimal(value, what).quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)
+    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
+    return to_decimal(value, what).quantize(quantum, rounding=ROUNDING)
+
+
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}
 
 
 def tonnes(value, what: str = "tonnes") -> Decimal:

@@ -33,7 +33,8 @@ class MatchRun(Base):
     is_scenario: so.Mapped[bool] = so.mapped_column(default=False, index=True)
     solver: so.Mapped[str] = so.mapped_column(sa.String(20), default="mincostflow")
     parameters: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
-    input_snapshot: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    # Large (every lot and demand of the run) and read by no page: loaded only when asked for.
+    input_snapshot: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON, deferred=True)
     results: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
     job_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(80))
     progress_pct: so.Mapped[int] = so.mapped_column(default=0)

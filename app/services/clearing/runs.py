@@ -5,7 +5,9 @@ succeeded, or failed with a reason code the pages translate (FAILURE_REASONS); t
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -201,11 +203,36 @@ def reason_of(exc: BaseException) -> str:
 
 def execute_run(session: so.Session, run_id: int, reraise: bool = False, workers: int | None = None) -> MatchRun:
     """Run a queued clearing in this process: build and solve per category, then write per category."""
-    from app.services.clearing import write
-
     run, categories = begin_run(session, run_id)
     if run.status != "running":
         return run
+    with collector_paused():
+        _execute(session, run_id, categories, reraise, workers)
+    return session.get(MatchRun, run_id, populate_existing=True)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """No cyclic garbage collection while a run executes.
+
+    A run makes hundreds of thousands of short-lived objects (rows, Decimals, payloads) that reference
+    counting frees; the generational collector still wakes up on the allocation count and walks the whole
+    heap, solver arrays and caches included: measured 0.17-0.31 s of a 2.7 s run at 5,000 × 1,000. The
+    collector is switched back on afterwards (it was on before, unless the caller had it off).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _execute(session: so.Session, run_id: int, categories: list[WasteCategory], reraise: bool,
+             workers: int | None) -> None:
+    from app.services.clearing import write
+
     try:
         today = utcnow().date()
         solved, failed = [], {}
@@ -221,7 +248,6 @@ def execute_run(session: so.Session, run_id: int, reraise: bool = False, workers
         fail_run(session, run_id, reason_of(exc), f"{type(exc).__name__}")
         if reraise:
             raise
-    return session.get(MatchRun, run_id, populate_existing=True)
 
 
 def solve_categories(session: so.Session, categories: list[WasteCategory], today: dt.date,

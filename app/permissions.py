@@ -65,15 +65,33 @@ def allowed(predicate: Callable[[User], bool]):
     return decorator
 
 
+_NO_GUARD = object()  # may_open's cache: the page has no policy guard
+
+
+def _guard_of(endpoint: str):
+    """The policy predicate guarding `endpoint`, _NO_GUARD, or None for an unknown endpoint; worked out once per
+    app and endpoint (the menu asks about a dozen pages on every page view)."""
+    guards = current_app.extensions.setdefault("gufei_page_guards", {})
+    if endpoint not in guards:
+        view = current_app.view_functions.get(endpoint)
+        while view is not None and not hasattr(view, "policy_predicate"):
+            view = getattr(view, "__wrapped__", None)
+        if view is not None:
+            guards[endpoint] = view.policy_predicate
+        else:
+            guards[endpoint] = _NO_GUARD if endpoint in current_app.view_functions else None
+    return guards[endpoint]
+
+
 def may_open(endpoint: str) -> bool:
     """Whether the current visitor passes the guard of the page at `endpoint`: the navigation shows a link only
     when this holds, so the menu and the pages cannot disagree (a page without a policy guard is open to all)."""
-    view = current_app.view_functions.get(endpoint)
-    while view is not None and not hasattr(view, "policy_predicate"):
-        view = getattr(view, "__wrapped__", None)
-    if view is None:
-        return endpoint in current_app.view_functions
-    return bool(current_user.is_authenticated and view.policy_predicate(current_user.row))
+    guard = _guard_of(endpoint)
+    if guard is None:
+        return False
+    if guard is _NO_GUARD:
+        return True
+    return bool(current_user.is_authenticated and guard(current_user.row))
 
 
 def awaiting_verification() -> bool:

@@ -5,8 +5,10 @@ category-wide — and standing demand profiles from recycler organisations, so l
 guidance), starts gunicorn on 127.0.0.1 only, signs every simulated user in as a recycler (guidance is only
 shown to signed-in users), drives lot search (`/lots?...`) and lot pages (`/lots/<id>`) from a bounded thread
 pool (keep-alive http.client, at most --seconds and --max-requests) and prints requests/s, p50/p95/p99 and
-errors as JSON. Targets: p95 ≤ 150 ms, zero errors. The scratch database (unique name, created through
-BENCH_ADMIN_DATABASE_URL) is dropped afterwards (--keep to keep it); the port is BENCH_PORT or a free one.
+errors as JSON, with the CPU per request of gunicorn (master and workers, from /proc: robust to other load on
+the machine, unlike latencies) and of the driver itself. Targets: p95 ≤ 150 ms, zero errors. The scratch
+database (unique name, created through BENCH_ADMIN_DATABASE_URL) is dropped afterwards (--keep to keep it); the
+port is BENCH_PORT or a free one.
 """
 from __future__ import annotations
 
@@ -253,7 +255,26 @@ def sign_in(connection: http.client.HTTPConnection, email: str) -> str:
     return "; ".join(c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []) or cookie
 
 
-def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, think_s: float = 0.0) -> dict:
+def server_cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) of gunicorn's master and live workers, from /proc (Linux only; None elsewhere).
+    Robust to other load on the machine, unlike latencies; a worker recycled mid-run loses its share."""
+    if pid is None or not os.path.exists(f"/proc/{pid}/stat"):
+        return None
+    pids, total = [pid], 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        pids += [int(c) for c in children]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, think_s: float = 0.0,
+          server_pid: int | None = None) -> dict:
     """Closed-loop load: `users` threads with keep-alive connections, each pausing `think_s` between requests."""
     lock = threading.Lock()
     cursor = iter(range(len(urls)))
@@ -292,7 +313,7 @@ def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, th
                 else:
                     errors.append(f"{status} {url}")
 
-    started = time.perf_counter()
+    started, cpu_started, server_started = time.perf_counter(), time.process_time(), server_cpu_seconds(server_pid)
     threads = [threading.Thread(target=user) for _ in range(users)]
     for t in threads:
         t.start()
@@ -300,7 +321,15 @@ def drive(port: int, urls: list[tuple[str, str]], users: int, seconds: float, th
         t.join()
     wall = time.perf_counter() - started
     every = latencies["lot"] + latencies["search"]
+    # The driver shares the machine's cores with the server: its own CPU per request says whether it is a
+    # bottleneck itself (sign-ins included).
+    driver_ms = (time.process_time() - cpu_started) * 1000 / max(1, len(every) + len(errors))
+    server_ended = server_cpu_seconds(server_pid)
+    server_ms = ((server_ended - server_started) * 1000 / max(1, len(every) + len(errors))
+                 if server_started is not None and server_ended is not None else None)
     return {"requests": len(every) + len(errors), "seconds": round(wall, 2),
+            "driver_cpu_ms_per_request": round(driver_ms, 2),
+            "server_cpu_ms_per_request": round(server_ms, 2) if server_ms is not None else None,
             "requests_per_s": round((len(every) + len(errors)) / wall, 1), "errors": len(errors),
             "error_samples": errors[:5], **_percentiles(every),
             "by_kind": {kind: {"requests": len(v), **_percentiles(v)} for kind, v in latencies.items()}}
@@ -323,8 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
     parser.add_argument("--think", type=float, default=1.0, help="seconds each user waits between requests")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
-    parser.add_argument("--threads", type=int, default=4)
+    # gunicorn.conf.py's defaults: one process per core (at least 2), 8 threads each.
+    parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
                                                               "postgresql+psycopg://postgres@127.0.0.1/postgres"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -341,8 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         server = start_gunicorn(url, port, args.workers, args.threads)
         urls = make_urls(codes, max_id, args.max_requests, random.Random(11))  # noqa: S311 - load mix, not secrets
         drive(port, urls[:200], min(args.users, 10), 10)  # warm-up: imports, connection pools, caches
-        figures = drive(port, urls, args.users, args.seconds, args.think)
-        figures["saturation"] = drive(port, urls[::-1], args.users, min(args.seconds, 15))  # no think time
+        figures = drive(port, urls, args.users, args.seconds, args.think, server_pid=server.pid)
+        figures["saturation"] = drive(port, urls[::-1], args.users, min(args.seconds, 15),  # no think time
+                                      server_pid=server.pid)
     finally:
         if server is not None:
             server.terminate()

@@ -282,6 +282,8 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
     a lot at its own facility or of its own organisation.
     """
     n = len(lots.rows)
+    if n * len(demands) <= DENSE_PAIRS_MAX:
+        return _candidate_pairs_dense(lots, demands)
     position = {row.id: k for k, row in enumerate(lots.rows)}
     # Each demand's lot positions, ascending: concatenated in demand order they come out sorted by
     # (demand, lot) without sorting the whole pair list.
@@ -309,6 +311,37 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
     d_in = np.array([d.in_province for d in demands], dtype=bool)
     keep = lots.transfer_approved[li_a] | d_in[di_a]
     return li_a[keep], di_a[keep]  # a filter keeps the (demand, lot) order
+
+
+# Up to this many (demand, lot) cells, candidate_pairs tests every pair in one array operation: a lot page's
+# guidance (one lot against a category's few hundred demands) then costs no KD-tree and no loop per demand.
+DENSE_PAIRS_MAX = 250_000
+
+
+def _candidate_pairs_dense(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np.ndarray]:
+    """candidate_pairs for few lots × demands: the same rule and the same (demand, lot) order, as one mask."""
+    n = len(lots.rows)
+    if not n or not demands:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    wide = np.array([d.lot_id is None for d in demands], dtype=bool)
+    haul = np.array([np.inf if d.max_haul_km is None else d.max_haul_km for d in demands])
+    points = unit_vectors([d.lon for d in demands], [d.lat for d in demands])
+    chord = np.sqrt(((points[:, None, :] - unit_vectors(lots.lon, lots.lat)[None, :, :]) ** 2).sum(axis=2))
+    d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
+    d_org = np.array([d.organization_id for d in demands], dtype=np.int64)
+    # As the tree's bound: a hair over the haul limit, never the lot's own facility or organisation.
+    mask = ((chord <= (_chord(haul) * (1 + 1e-9) + 1e-12)[:, None])
+            & (lots.facility[None, :] != d_fac[:, None]) & (lots.organization[None, :] != d_org[:, None]))
+    mask &= wide[:, None]
+    # A bid on one lot pairs with that lot only (if it is among these lots), whatever the distance.
+    position = {row.id: k for k, row in enumerate(lots.rows)}
+    for j in np.flatnonzero(~wide).tolist():
+        if demands[j].lot_id in position:
+            mask[j, position[demands[j].lot_id]] = True
+    di_a, li_a = np.nonzero(mask)  # row-major: ordered by (demand, lot) like the tree's output
+    d_in = np.array([d.in_province for d in demands], dtype=bool)
+    keep = lots.transfer_approved[li_a] | d_in[di_a]
+    return li_a[keep].astype(np.int64), di_a[keep].astype(np.int64)
 
 
 def _places(facility: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

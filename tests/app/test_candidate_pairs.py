@@ -1,0 +1,51 @@
+"""The dense candidate-pair path (few lots × demands, e.g. a lot page's guidance) gives exactly the KD-tree's pairs."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from app.services.clearing import problem
+
+
+def _case(seed: int, n_lots: int, n_demands: int):
+    rng = np.random.default_rng(seed)
+    facility = rng.integers(1, 6, n_lots)
+    lots = problem._Lots(
+        rows=[SimpleNamespace(id=100 + k) for k in range(n_lots)],
+        lon=126.6 + rng.normal(0, 1.5, n_lots), lat=45.8 + rng.normal(0, 1.0, n_lots),
+        facility=facility.astype(np.int64), organization=(facility % 3).astype(np.int64),
+        transfer_approved=rng.random(n_lots) < 0.5)
+    demands = []
+    for _ in range(n_demands):
+        kind = rng.random()
+        demands.append(problem._Demand(
+            spec={"max_haul_km": None if kind < 0.1 else float(rng.choice([0.0, 50.0, 120.0, 300.0]))},
+            facility_id=int(rng.integers(1, 8)), organization_id=int(rng.integers(0, 4)),
+            lon=float(126.6 + rng.normal(0, 1.5)), lat=float(45.8 + rng.normal(0, 1.0)), prefecture=None,
+            in_province=bool(rng.random() < 0.7),
+            # Some bids name one lot (present or not among these lots), the rest are category-wide.
+            lot_id=int(100 + rng.integers(0, n_lots + 3)) if kind > 0.8 else None))
+    return lots, demands
+
+
+@pytest.mark.parametrize(("seed", "n_lots", "n_demands"), [(1, 1, 400), (2, 7, 90), (3, 40, 40), (4, 1, 1),
+                                                          (5, 3, 0), (6, 25, 300)])
+def test_dense_path_matches_the_tree(monkeypatch, seed, n_lots, n_demands):
+    lots, demands = _case(seed, n_lots, n_demands)
+    dense = problem.candidate_pairs(lots, demands)
+    monkeypatch.setattr(problem, "DENSE_PAIRS_MAX", -1)  # force the KD-tree
+    tree = problem.candidate_pairs(lots, demands)
+    for got, want in zip(dense, tree, strict=True):
+        assert got.dtype == want.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+    if n_demands > 1:
+        assert len(tree[0]), "the case should pair something"
+
+
+def test_own_facility_and_organisation_never_pair_on_the_dense_path():
+    lots, demands = _case(9, 5, 200)
+    li, di = problem.candidate_pairs(lots, demands)
+    for i, j in zip(li.tolist(), di.tolist(), strict=True):
+        if demands[j].lot_id is None:
+            assert lots.facility[i] != demands[j].facility_id
+            assert lots.organization[i] != demands[j].organization_id

@@ -30,7 +30,7 @@ def solve(
     """Clear ``problem`` one category at a time and merge; see ``solve_category`` for solvers."""
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
-    with _collector_paused():
+    with collector_paused():
         if solver == "cpsat" or (solver == "auto" and has_shipment_terms(problem)):
             # Integer programs stay small only per category, each with its own time limit.
             started = time.perf_counter()
@@ -46,8 +46,12 @@ def solve(
 
 
 @contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while decoding creates many acyclic result objects."""
+def collector_paused():
+    """Pause the cyclic garbage collector while a block creates many short-lived, acyclic objects.
+
+    Reference counting frees them; the generational collector would still wake on the allocation count and
+    walk the whole heap, solver arrays included. It is switched back on afterwards (unless it was off).
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:

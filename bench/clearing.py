@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import matching as synthetic
-from bench.load import create_database, drop_database, inside_service_area
+from bench.load import add_scratch_database_arguments, create_database, drop_database, inside_service_area
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 3.0
@@ -191,9 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shape", choices=("dense", "mixed"), default="dense")
     parser.add_argument("--seed", type=int, default=20240501)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts to run")
-    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
-                                                              "postgresql+psycopg://postgres@127.0.0.1/postgres"))
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    add_scratch_database_arguments(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex)

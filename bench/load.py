@@ -41,6 +41,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def add_scratch_database_arguments(parser) -> None:
+    """--admin-url (where scratch databases are made) and --keep, alike for every PostgreSQL bench."""
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
+                                                              "postgresql+psycopg://postgres@127.0.0.1/postgres"))
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+
+
 def create_database(admin_url: str, name: str) -> str:
     """Create an empty scratch database and return its URL."""
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -355,9 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     # gunicorn.conf.py's defaults: one process per core (at least 2), 8 threads each.
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
-                                                              "postgresql+psycopg://postgres@127.0.0.1/postgres"))
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    add_scratch_database_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print only the JSON figures")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex)

@@ -19,7 +19,7 @@ import uuid
 import sqlalchemy as sa
 
 from bench.clearing import seed
-from bench.load import create_database, drop_database
+from bench.load import add_scratch_database_arguments, create_database, drop_database
 from models import refresh_search_text
 
 QUERIES = ("钢渣", "slag", "粉煤灰 干灰", "基准企业 12", "Plant 4711", "low moisture bagged", "没有这种东西")
@@ -63,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lots", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_DATABASE_URL",
-                                                              "postgresql+psycopg://postgres@127.0.0.1/postgres"))
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    add_scratch_database_arguments(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("SECRET_KEY", uuid.uuid4().hex)

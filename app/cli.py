@@ -257,7 +257,8 @@ def utilisation_command(name: str, year: int, as_json: bool) -> None:
 
 @click.command("rebuild-rollup")
 def rebuild_rollup_command() -> None:
-    """Recompute the monthly utilisation rollup from every report and declaration (after bulk loads)."""
+    """Recompute the utilisation rollups (monthly by place, yearly by facility) from every report and declaration
+    (after bulk loads)."""
     from app.services import rollup
 
     rows = rollup.rebuild(db.session)

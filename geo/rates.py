@@ -58,16 +58,27 @@ class FreightRates:
     """Freight rates and emission factors per mode, with per-class premiums. Defaults a deployment overrides.
 
     Sources and status of each default:
-    - rail_fixed_yuan_per_t 16.30 and rail_yuan_per_tkm 0.0980: UNVERIFIED. Claimed source: the national railway
-      freight tariff (铁路货物运价率表) as adjusted by the NDRC notice 发改价格〔2015〕183号 with effect from
-      2015-02-01 — full wagonload (整车), rate number 4 (运价号 4), 基价1 16.30 yuan/t (charged once per
-      consignment) and 基价2 0.0980 yuan/t·km. Neither the notice's text nor its table could be read for this
-      project (searched 2026-12-01: only the pre-2015 table and news of the 2014-05-20 rise of 0.01 yuan/t·km
-      turned up), so both figures and each waste's rate number must be checked before a cost is relied on.
-      Since 发改价格〔2017〕2163号 the published rates are ceilings (China Railway may charge less). The December
-      2009 level they replace was 10.31 fen/t·km in total (7.01 operating + 3.3 construction fund); averages of
-      14.51 (2014) and 15.51 fen/t·km (2015) were reported. Cost of a rail leg = rail_fixed_yuan_per_t +
-      rail_yuan_per_tkm × km. Both parts are fields: override them per what-if run (below) or per deployment.
+    - rail_fixed_yuan_per_t 16.30 and rail_yuan_per_tkm 0.0980: the FIGURES ARE UNVERIFIED; the frame around them
+      is confirmed. Claimed: the national railway freight tariff (铁路货物运价率表) as adjusted with effect from
+      2015-02-01 (发改价格〔2015〕183号), full wagonload (整车), rate number 4 (运价号 4): 基价1 16.30 yuan/t,
+      charged once per consignment, and 基价2 0.0980 yuan/t·km. Cost of a rail leg = fixed + per-km × km.
+      Confirmed by two independent reports of the notice (Xinhua, "China lifts railway benchmark freight rate",
+      2015-01-30, en.chinagate.cn/2015-01/30/content_34698975.htm; Caixin, 发改委再次上调铁路货运价格, 2015-01-31,
+      companies.caixin.com/2015-01-31/100780429.html): from 2015-02-01 the national unified rate rose by 1 fen to
+      an average 15.51 fen/t·km (from 14.51, set 2014-02-15 by 发改价格〔2014〕210号) and became a benchmark that
+      may be raised by at most 10 % (from 2015-08-01) and lowered without limit. Since 2018-01-01
+      (发改价格〔2017〕2163号, Economic Daily report of 2017-12; copy at a1killmaster.com/newspd/lyxw/
+      2018122379294.shtml) the benchmark of wagonload goods under government guidance is unchanged, may be raised
+      by at most 15 % and lowered without limit, the electrification surcharge is merged into it, and wagonload
+      rates of 12 goods classes — among them 矿物性建筑材料 (mineral building materials), 金属制品, 工业机械 — are
+      set by the railway freely. Not found in any source we could search (2026-12-01): the per-rate-number table
+      after 2015 (the latest one found is the 2008 table: rate 4 = 9.60 yuan/t + 0.0484 yuan/t·km, NDRC/MOR
+      2008-06-23), a later change of 基价, and the rate number of slag, fly ash or gangue in the 铁路货物运输品名
+      检查表. If a waste is classed under 矿物性建筑材料 its rail rate is a market price, not this tariff. One public
+      model config uses 16.30 yuan/t as the class-4 fixed part, calibrated on 12306 quotes; it is no source for
+      0.0980. Check both figures and each waste's rate number against the published tariff (or a 95306 quote)
+      before a rail cost is relied on; override them per what-if run (below) or per deployment. The December
+      2009 level was 10.31 fen/t·km in total (7.01 operating + 3.3 construction fund).
     - road_yuan_per_tkm 0.40: road freight is several times rail per t·km (design doc reference figures);
       an ESTIMATE of the full-truckload contract rate for bulk in Heilongjiang. No official road tariff exists
       (road freight prices are market prices); replace it with quotes.

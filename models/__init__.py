@@ -7,7 +7,14 @@ import sqlalchemy.orm as so
 from models.api import IdempotencyKey
 from models.audit import AuditCheckpoint, AuditEvent, Notification, OutboxEmail
 from models.base import Base, utcnow
-from models.bases import BaseTarget, EnterpriseEvaluation, GenerationReport, ResourceBase, UtilisationRollup
+from models.bases import (
+    BaseTarget,
+    EnterpriseEvaluation,
+    FacilityYearRollup,
+    GenerationReport,
+    ResourceBase,
+    UtilisationRollup,
+)
 from models.catalogue import WasteCategory
 from models.clearing import Allocation, Award, ClearingLock, MatchRun
 from models.dispatch import DispatchPlan, DispatchStop, Vehicle
@@ -21,7 +28,8 @@ from models.shipments import Shipment, UtilisationRecord
 __all__ = [
     "Allocation", "ApiToken", "AuditCheckpoint", "AuditEvent", "Award", "Base", "BaseTarget", "Bid", "ClearingLock",
     "DemandProfile",
-    "EnterpriseEvaluation", "Facility", "FacilityCapacity", "GenerationReport", "IdempotencyKey", "Licence",
+    "EnterpriseEvaluation", "Facility", "FacilityCapacity", "FacilityYearRollup", "GenerationReport", "IdempotencyKey",
+    "Licence",
     "LoginAttempt",
     "Lot", "LotDocument", "LotQuestion", "MatchRun", "Notification", "Organization", "OrganizationRole",
     "OutboxEmail", "ResourceBase", "SavedSearch", "Shipment", "User", "UtilisationRecord", "UtilisationRollup",

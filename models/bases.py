@@ -137,3 +137,19 @@ class UtilisationRollup(Base):
     market_utilised_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
     utilised_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
     demo_cells: so.Mapped[int] = so.mapped_column(default=0)  # cells from demo organisations
+
+
+class FacilityYearRollup(Base):
+    """Counted tonnes of one facility in one year (docs/statistics.md), kept in step with the reports and platform
+    declarations like UtilisationRollup, so a base's top producers are read from one row per facility instead of a
+    year of its reports. Keyed by facility, not place: a facility moved to another base is read where it is now."""
+
+    __tablename__ = "facility_year_rollup"
+    __table_args__ = (sa.UniqueConstraint("year", "facility_id", name="uq_facility_year_rollup_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    year: so.Mapped[int]
+    facility_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("facilities.id"))
+    generated_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)
+    from_storage_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)  # as counted
+    utilised_t: so.Mapped[Decimal] = so.mapped_column(TotalTonnes)  # as counted

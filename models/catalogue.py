@@ -37,7 +37,8 @@ class WasteCategory(Base):
     name_en: so.Mapped[str] = so.mapped_column(sa.String(80))
     family: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)
     hazardous: so.Mapped[bool] = so.mapped_column(default=False)
-    # Class code of the 2024 固体废物分类与代码目录 (e.g. "S02"); null where no code could be verified.
+    # Class code of the 2024 固体废物分类与代码目录 (e.g. "S02"); null where the class is unclear. The code format is
+    # sourced, each row's class is our reading (app/data/README.md).
     national_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
     # 国家危险废物名录 category and waste code (e.g. "HW11 252-002-11") for hazardous waste.
     hw_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))

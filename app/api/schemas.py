@@ -118,6 +118,10 @@ class Category(Output):
     name_en: str
     family: str
     hazardous: bool
+    national_code: Optional[str] = Field(default=None, description=(
+        "Class code (S01–S59) of the 2024 固体废物分类与代码目录; which class a category belongs to is the "
+        "platform's reading, not yet checked against the catalogue's table (app/data/README.md)."))
+    hw_code: Optional[str] = Field(default=None, description="国家危险废物名录 class and, where known, waste code.")
     env_tax_yuan_per_t: MoneyOut
     freight_class: str
     co2_avoided_t_per_t: DecimalOut

@@ -1,9 +1,11 @@
-"""The monthly utilisation rollup: counted tonnes per month × category × place, kept in step with the data.
+"""The utilisation rollups, kept in step with the data: counted tonnes per month × category × place, and per
+facility × year.
 
 Every commit that adds, changes or deletes a generation report or a platform declaration recomputes the
-rollup rows of the months, categories and prefectures it touched, in the same transaction, from the one
-definition of a counted cell (``utilisation.counted_cells``). The dashboards read the rollup. Writes that
-bypass the ORM (bulk COPY, raw SQL) and facilities moved to another prefecture need ``flask rebuild-rollup``.
+rollup rows of the months, categories and prefectures it touched, and the years of the facilities it touched,
+in the same transaction, from the one definition of a counted cell (``utilisation.counted_cells``). The
+dashboards read the rollups. Writes that bypass the ORM (bulk COPY, raw SQL) and facilities moved to another
+prefecture need ``flask rebuild-rollup`` (the facility rollup is keyed by facility, so a move does not stale it).
 """
 from __future__ import annotations
 
@@ -15,7 +17,14 @@ import sqlalchemy.orm as so
 
 from app.services import periods
 from app.services.utilisation import CELL_FIELDS, Scope, counted_cells
-from models import Facility, GenerationReport, Organization, UtilisationRecord, UtilisationRollup
+from models import (
+    Facility,
+    FacilityYearRollup,
+    GenerationReport,
+    Organization,
+    UtilisationRecord,
+    UtilisationRollup,
+)
 
 log = logging.getLogger(__name__)
 PENDING = "rollup_pending"  # session.info key: {(facility_id, category_id, period)}
@@ -56,8 +65,35 @@ def _insert_grouped(session: so.Session, cells: sa.Subquery) -> None:
     session.execute(sa.insert(UtilisationRollup).from_select(columns, select))
 
 
+def refresh_facility_years(session: so.Session, keys: set[tuple[int, int]]) -> int:
+    """Recompute the yearly rollup rows of each (facility, year); return how many years were refreshed."""
+    by_year: dict[int, list[int]] = {}
+    for facility_id, year in keys:
+        by_year.setdefault(year, []).append(facility_id)
+    for year, facility_ids in sorted(by_year.items()):
+        ids = tuple(sorted(facility_ids))
+        f = FacilityYearRollup
+        session.execute(sa.delete(f).where(f.year == year, f.facility_id.in_(ids)))
+        if not periods.FIRST_PERIOD.year <= year <= periods.last_period().year:  # a month stored before the check
+            continue
+        _insert_facility_years(session, counted_cells(Scope("facilities", facility_ids=ids), dt.date(year, 1, 1),
+                                                      dt.date(year + 1, 1, 1)))
+    return len(by_year)
+
+
+def _insert_facility_years(session: so.Session, cells: sa.Subquery) -> None:
+    """INSERT … SELECT: the counted cells summed by facility and year."""
+    year = sa.cast(sa.extract("year", cells.c.period), sa.Integer)
+    select = (sa.select(year, cells.c.facility_id, *(sa.func.sum(cells.c[n]) for n in FACILITY_FIELDS))
+              .group_by(year, cells.c.facility_id))
+    session.execute(sa.insert(FacilityYearRollup).from_select(["year", "facility_id", *FACILITY_FIELDS], select))
+
+
+FACILITY_FIELDS = ("generated_t", "from_storage_t", "utilised_t")
+
+
 def rebuild(session: so.Session) -> int:
-    """Recompute the whole rollup in one statement (after bulk loads); return how many rows it now has."""
+    """Recompute both rollups in one statement each (after bulk loads); return how many monthly rows there are."""
     g, u = GenerationReport, UtilisationRecord
     def extent(column):
         return sa.select(sa.func.min(column), sa.func.max(column)).where(periods.window_clause(column))
@@ -65,16 +101,21 @@ def rebuild(session: so.Session) -> int:
     bounds = [d for d in (*session.execute(extent(g.period)).one(), *session.execute(extent(u.period)).one())
               if d is not None]
     session.execute(sa.delete(UtilisationRollup))
+    session.execute(sa.delete(FacilityYearRollup))
     if bounds:
-        _insert_grouped(session, counted_cells(Scope("everywhere"), min(bounds), _next_month(max(bounds))))
+        first, end = min(bounds), _next_month(max(bounds))
+        _insert_grouped(session, counted_cells(Scope("everywhere"), first, end))
+        _insert_facility_years(session, counted_cells(Scope("everywhere"), first, end))
     return session.scalar(sa.select(sa.func.count(UtilisationRollup.id)))
 
 
 def fill_if_missing(session: so.Session) -> bool:
-    """Build the rollup when reports exist but it has no rows (a database upgraded to 0013); True if built."""
-    if session.scalar(sa.select(UtilisationRollup.id).limit(1)) is not None:
-        return False
+    """Build the rollups when reports exist but one has no rows (a database upgraded to 0013 or 0028); True if
+    built."""
     if session.scalar(sa.select(GenerationReport.id).limit(1)) is None:
+        return False
+    if (session.scalar(sa.select(UtilisationRollup.id).limit(1)) is not None
+            and session.scalar(sa.select(FacilityYearRollup.id).limit(1)) is not None):
         return False
     rebuild(session)
     session.commit()
@@ -99,6 +140,7 @@ def _apply(session: so.Session) -> None:
     prefecture = dict(session.execute(sa.select(Facility.id, Facility.prefecture_code)
                                       .where(Facility.id.in_(facilities))).all())
     refresh(session, {(period, category_id, prefecture.get(fid)) for fid, category_id, period in pending})
+    refresh_facility_years(session, {(fid, period.year) for fid, _category_id, period in pending})
     session.info.pop(PENDING, None)  # the refresh's own flush collects nothing new
 
 

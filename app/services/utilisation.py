@@ -36,6 +36,7 @@ from models import (
     Award,
     BaseTarget,
     Facility,
+    FacilityYearRollup,
     GenerationReport,
     Lot,
     Organization,
@@ -54,9 +55,10 @@ BEHIND_POINTS = Decimal("0.05")
 class Scope:
     """What the figures cover: one base, one prefecture, or the province."""
 
-    kind: str  # "base" | "prefecture" | "province" | "everywhere" (every facility, for rebuilding the rollup)
+    kind: str  # "base" | "prefecture" | "province" | "everywhere" | "facilities" (the last two for the rollups)
     base: ResourceBase | None = None
     prefecture_code: str | None = None
+    facility_ids: tuple[int, ...] = ()  # kind "facilities"
 
     @property
     def code(self) -> str:
@@ -91,6 +93,8 @@ class Scope:
             return facility.prefecture_code == self.prefecture_code
         if self.kind == "everywhere":
             return sa.true()
+        if self.kind == "facilities":
+            return facility.id.in_(self.facility_ids)
         return facility.in_province.is_(True)
 
 
@@ -539,7 +543,20 @@ def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def top_producers(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:
-    """ONE query: facilities of the scope with the most tonnes generated in the year, with their counted rate."""
+    """ONE query on the yearly facility rollup: facilities of the scope with the most tonnes generated in the
+    year, with their counted rate (the same figures as top_producers_direct, read from one row per facility)."""
+    r = FacilityYearRollup
+    stmt = (sa.select(Facility.id, Facility.name, Organization.is_demo, r.generated_t, r.from_storage_t,
+                      r.utilised_t)
+            .join(Facility, Facility.id == r.facility_id)
+            .join(Organization, Organization.id == Facility.organization_id)
+            .where(r.year == year, scope.facility_filter())
+            .order_by(sa.desc(r.generated_t), Facility.id).limit(limit))
+    return _producer_rows(session.execute(stmt))
+
+
+def top_producers_direct(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:
+    """ONE query: top_producers computed from the counted cells of the raw rows (the peer and the check)."""
     cells = counted_cells(scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     sums = sa.select(cells.c.facility_id, sa.func.sum(cells.c.generated_t).label("gen"),
                      sa.func.sum(cells.c.from_storage_t).label("storage"),
@@ -548,9 +565,13 @@ def top_producers(session: so.Session, scope: Scope, year: int, limit: int = 10)
             .join(sums, sums.c.facility_id == Facility.id)
             .join(Organization, Organization.id == Facility.organization_id)
             .order_by(sa.desc(sums.c.gen), Facility.id).limit(limit))
+    return _producer_rows(session.execute(stmt))
+
+
+def _producer_rows(rows) -> list[dict[str, Any]]:
     return [{"facility_id": fid, "name": name, "is_demo": bool(demo), "generated_t": _d(gen),
              "utilised_t": _d(used), "rate": rate(_d(used), _d(gen), _d(storage))}
-            for fid, name, demo, gen, storage, used in session.execute(stmt)]
+            for fid, name, demo, gen, storage, used in rows]
 
 
 def top_recyclers(session: so.Session, scope: Scope, year: int, limit: int = 10) -> list[dict[str, Any]]:

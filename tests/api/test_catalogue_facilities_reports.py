@@ -8,6 +8,10 @@ def test_categories_are_listed_with_decimal_strings(apis):
     page = apis["recycler"].get("/categories", query_string={"limit": 100}).get_json()
     fly_ash = next(c for c in page["items"] if c["code"] == "fly_ash")
     assert fly_ash["env_tax_yuan_per_t"] == "25.00"
+    # The catalogue's national codes: the 2024 class of general waste, the HW class and code of hazardous waste.
+    oil_sludge = next(c for c in page["items"] if c["code"] == "oil_sludge")
+    assert (fly_ash["national_code"], fly_ash["hw_code"]) == ("S02", None)
+    assert (oil_sludge["national_code"], oil_sludge["hw_code"]) == (None, "HW08 071-001-08")
 
 
 def test_facilities_are_created_located_and_private(apis):

@@ -193,6 +193,8 @@ def test_no_reports_deliveries_or_declarations_push_a_rate_above_the_balance(ref
     scope = Scope("prefecture", prefecture_code=prefecture)
     direct = utilisation.report_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1))
     assert utilisation.rollup_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1)) == direct
+    assert utilisation.top_producers(reference.session, scope, 2025) == \
+        utilisation.top_producers_direct(reference.session, scope, 2025)
     assert total["utilised_t"] <= reported_utilised + received_total  # never beyond weighed-in tonnes
     if total["rate"] is not None:
         assert total["rate"] <= 1
@@ -262,3 +264,74 @@ def test_load_reference_fills_an_empty_rollup_of_an_upgraded_database(reference,
     assert result.exit_code == 0 and "rollup built" in result.output
     assert _daqing_row(reference.session)["rate"] == D("1.0000")
     assert "rollup built" not in runner.invoke(args=["load-reference"]).output  # only once
+
+
+# ----------------------------------------------------------------------------- top producers (yearly facility rollup)
+
+def _top(session, year=2025):
+    scope = Scope("base", base=resource_base("daqing"))
+    fast = utilisation.top_producers(session, scope, year)
+    assert fast == utilisation.top_producers_direct(session, scope, year)  # the rollup equals the raw rows
+    return [(r["facility_id"], r["generated_t"], r["utilised_t"], r["rate"]) for r in fast]
+
+
+def test_top_producers_from_the_yearly_rollup_match_a_hand_computation(reference):
+    # a: March 1,000 generated, 400 self-utilised, 600 stored; April 500 generated, all self-utilised.
+    #    → generated 1,500, utilised 900, rate 900 / 1,500 = 0.6000.
+    # b: no report, sells 2,000 t of stockpile on the platform → 2,000 / (0 + 2,000) = 1.0000.
+    # c: March 3,000 generated, all stored → 0 / 3,000 = 0.0000. A Jixi plant of 9,000 t is not Daqing's.
+    # 2024 figures of a stay out of 2025.
+    a, b, c = _daqing(), _daqing(), _daqing()
+    GenerationReportFactory(facility=a, period=MARCH, generated_t=D(1000), self_utilised_t=D(400), stored_t=D(600))
+    GenerationReportFactory(facility=a, period=dt.date(2025, 4, 1), generated_t=D(500), self_utilised_t=D(500))
+    GenerationReportFactory(facility=a, period=dt.date(2024, 4, 1), generated_t=D(7000), self_utilised_t=D(7000))
+    delivery(b, _recycler(), "coal_gangue", received=D(2000), period=MARCH)
+    GenerationReportFactory(facility=c, period=MARCH, generated_t=D(3000), stored_t=D(3000))
+    jixi = resource_base("jixi")
+    GenerationReportFactory(facility=FacilityFactory(base_id=jixi.id, prefecture_code=jixi.prefecture_code),
+                            period=MARCH, generated_t=D(9000), stored_t=D(9000))
+    assert _top(reference.session) == [(c.id, D(3000), D(0), D("0.0000")), (a.id, D(1500), D(900), D("0.6000")),
+                                       (b.id, D(0), D(2000), D("1.0000"))]
+    assert _top(reference.session, 2024) == [(a.id, D(7000), D(7000), D("1.0000"))]
+
+
+def test_top_producers_follow_a_replaced_report_a_rollback_and_a_move_to_another_base(reference):
+    user = UserFactory(role="producer")
+    plant = _daqing(organization=user.organization)
+    generation_reports.file_report(reference.session, user, _report(plant, self_utilised_t=D(100)))
+    generation_reports.file_report(reference.session, user, _report(plant, self_utilised_t=D(40), stored_t=D(60)))
+    assert _top(reference.session) == [(plant.id, D(100), D(40), D("0.4000"))]
+    reference.session.add(GenerationReportFactory.build(facility=plant, period=dt.date(2025, 4, 1),
+                                                        generated_t=D(900)))
+    reference.session.flush()
+    reference.session.rollback()
+    assert _top(reference.session) == [(plant.id, D(100), D(40), D("0.4000"))]
+    jixi = resource_base("jixi")
+    plant.base_id, plant.prefecture_code = jixi.id, jixi.prefecture_code  # keyed by facility: no rebuild needed
+    reference.session.commit()
+    assert _top(reference.session) == []
+
+
+def test_rebuild_and_load_reference_restore_the_yearly_facility_rollup(reference, runner):
+    import sqlalchemy as sa
+
+    from models import FacilityYearRollup, GenerationReport
+
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), self_utilised_t=D(400),
+                            stored_t=D(600))
+    reference.session.execute(sa.update(GenerationReport).values(generated_t=D(3000), stored_t=D(2600)))
+    reference.session.commit()
+    assert _daqing_top_generated(reference.session) == D(1000)  # a bulk write bypassed the rollup…
+    assert runner.invoke(args=["rebuild-rollup"]).exit_code == 0  # …until it is rebuilt
+    assert _top(reference.session) == [(plant.id, D(3000), D(400), D("0.1333"))]
+    reference.session.execute(sa.delete(FacilityYearRollup))  # as after `alembic upgrade` to 0028
+    reference.session.commit()
+    result = runner.invoke(args=["load-reference"])
+    assert result.exit_code == 0 and "rollup built" in result.output
+    assert _top(reference.session) == [(plant.id, D(3000), D(400), D("0.1333"))]
+
+
+def _daqing_top_generated(session):
+    [row] = utilisation.top_producers(session, Scope("base", base=resource_base("daqing")), 2025)
+    return row["generated_t"]

@@ -73,9 +73,14 @@ FAMILY = {
     "low_value": _l("Low-value recyclables"), "renewable": _l("Renewable resources"),
     "agricultural": _l("Agricultural residues"), "hazardous": _l("Hazardous waste"),
 }
+FREIGHT_CLASS = {
+    "bulk": _l("Bulk"), "general": _l("General cargo"), "hazardous": _l("Dangerous goods"),
+    "oversize": _l("Oversize"),
+}
 DECISION = {"accepted": _l("accepted"), "declined": _l("declined")}
 MARKET_LABELS = {
     "decision_label": DECISION, "evaluation_status_label": EVALUATION_STATUS, "family_label": FAMILY,
+    "freight_class_label": FREIGHT_CLASS,
     "bid_status_label": BID_STATUS, "run_status_label": RUN_STATUS, "allocation_status_label": ALLOCATION_STATUS,
     "award_status_label": AWARD_STATUS, "shipment_status_label": SHIPMENT_STATUS,
     "unmatched_reason_label": UNMATCHED_REASON, "product_label": PRODUCT,

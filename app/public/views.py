@@ -5,7 +5,8 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 
 from app.extensions import db
-from app.services import stats, utilisation
+from app.services import catalogue, stats, utilisation
+from models.catalogue import FAMILIES
 
 blueprint = Blueprint("public", __name__)
 
@@ -23,3 +24,12 @@ def home():
                            open_tonnes=stats.open_tonnes(db.session), by_category=by_category[:10],
                            largest=by_category[0][1] if by_category else 0, year=year, province=province,
                            locale=str(get_locale()))
+
+
+@blueprint.route("/categories")
+def categories():
+    """The waste catalogue: what the market trades, with national codes, tax, freight and carbon facts."""
+    rows = sorted(catalogue.categories(db.session), key=lambda c: c.code)
+    by_family = {family: [c for c in rows if c.family == family] for family in FAMILIES}
+    by_family = {family: members for family, members in by_family.items() if members}
+    return render_template("public/categories.html", by_family=by_family, locale=str(get_locale()))

@@ -13,7 +13,7 @@ from tests.factories import OrganizationFactory, UserFactory, resource_base
 ROLES = ("producer", "recycler", "carrier", "base_officer", "regulator", "admin")
 ACCOUNTS = ("anonymous", *ROLES, *(f"unverified_{r}" for r in ROLES if r != "admin"))
 # Links of the bar that every visitor, or every signed-in one, has whatever their role.
-ALWAYS = {"/", "/lots", "/login", "/register", "/notifications", "/account/tokens"}
+ALWAYS = {"/", "/lots", "/categories", "/login", "/register", "/notifications", "/account/tokens"}
 
 
 def _menu_links(html: str) -> set[str]:

@@ -3,7 +3,7 @@ import pytest
 
 from tests.factories import LotFactory
 
-PUBLIC_PAGES = ["/", "/lots", "/login", "/register"]
+PUBLIC_PAGES = ["/", "/lots", "/categories", "/login", "/register"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -98,3 +98,21 @@ def test_home_shows_the_provinces_bulk_waste_utilisation_rate(client, reference)
     reference.session.commit()
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "60.0 %" in page and "Heilongjiang, 2025" in page
+
+
+def test_the_catalogue_page_lists_every_category_with_its_codes_from_the_catalogue_file(client, reference):
+    import csv
+    from pathlib import Path
+
+    rows = list(csv.DictReader((Path(__file__).parents[2] / "app/data/catalogue.csv").open(encoding="utf-8")))
+    page = client.get("/categories", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    for row in rows:
+        assert f'id="category-{row["code"]}"' in page
+        cell = page.split(f'id="category-{row["code"]}"', 1)[1].split("</tr>", 1)[0]
+        assert row["name_zh"] in cell
+        assert (row["national_code"] or "—") in cell and (row["hw_code"] or "—") in cell
+    steel_slag = page.split('id="category-steel_slag"', 1)[1].split("</tr>", 1)[0]
+    assert ">25.00<" in steel_slag  # the Art. 12 exemption at the statutory smelting-slag rate
+    hazardous = next(r for r in rows if r["hazardous"] == "1")
+    assert ">—<" in page.split(f'id="category-{hazardous["code"]}"', 1)[1].split("</tr>", 1)[0].replace(" ", "")
+    assert "危险废物" in page and "大宗工业固体废物" in page

@@ -33,7 +33,7 @@ SEALED_PRICE = "87.65"  # the other recycler's bid: no response any matrix role 
 
 # endpoint → roles that pass its guard. Everyone else: anonymous → sign-in, others → 403.
 ACCESS: dict[str, frozenset[str] | set[str]] = {
-    "static": PUBLIC, "public.home": PUBLIC, "auth.login": PUBLIC, "auth.register": PUBLIC,
+    "static": PUBLIC, "public.home": PUBLIC, "public.categories": PUBLIC, "auth.login": PUBLIC, "auth.register": PUBLIC,
     "auth.logout": SIGNED_IN, "auth.change_password": SIGNED_IN,
     "lots.index": PUBLIC, "lots.detail": PUBLIC, "lots.map_view": PUBLIC, "lots.map_json": PUBLIC,
     "facilities.prefectures_geojson": PUBLIC,

@@ -29,7 +29,8 @@ def _case(seed: int, n_lots: int, n_demands: int):
 
 
 @pytest.mark.parametrize(("seed", "n_lots", "n_demands"), [(1, 1, 400), (2, 7, 90), (3, 40, 40), (4, 1, 1),
-                                                          (5, 3, 0), (6, 25, 300)])
+                                                          (5, 3, 0), (6, 25, 300),
+                                                          (7, 60, 700)])  # several tree passes
 def test_dense_path_matches_the_tree(monkeypatch, seed, n_lots, n_demands):
     lots, demands = _case(seed, n_lots, n_demands)
     dense = problem.candidate_pairs(lots, demands)

@@ -24,7 +24,9 @@ Arrays, not dicts of tuples, carry the per-demand and per-arc data; ``release()`
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -405,27 +407,49 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
     dst_lon = np.array([demands[j].lon for j in dst_first.tolist()])
     dst_lat = np.array([demands[j].lat for j in dst_first.tolist()])
     si, dj = lot_src[li], dem_dst[di]
-    n_blocks = -(-len(src_first) // COST_BLOCK_ROWS)
+    n_src = len(src_first)
+    n_blocks = max(-(-n_src // COST_BLOCK_ROWS), min(_cores(), n_src) if len(li) >= PARALLEL_PAIRS_MIN else 1)
+    per_block = -(-n_src // n_blocks)
     if n_blocks == 1:
         blocks = [(0, np.arange(len(li)))]
     else:  # pairs grouped by block of lot facilities (a radix sort on a small key)
-        key = (si // COST_BLOCK_ROWS).astype(np.uint16)
+        key = (si // per_block).astype(np.uint16)
         order = np.argsort(key, kind="stable")
         bounds = np.searchsorted(key[order], np.arange(n_blocks + 1))
         blocks = [(b, order[bounds[b]:bounds[b + 1]]) for b in range(n_blocks)]
-    for b, pairs in blocks:
+
+    def price(block: tuple[int, np.ndarray]) -> None:
+        b, pairs = block
         if not len(pairs):
-            continue
-        first = b * COST_BLOCK_ROWS
-        rows = slice(first, min(first + COST_BLOCK_ROWS, len(src_first)))
+            return
+        first = b * per_block
+        rows = slice(first, min(first + per_block, n_src))
         m = geo.cost_index_pairs(src_lon[rows], src_lat[rows], dst_lon, dst_lat, si[pairs] - first, dj[pairs],
                                  freight_class, rates)
-        out["yuan"][pairs] = m.yuan_per_t
+        out["yuan"][pairs] = m.yuan_per_t  # blocks own disjoint pairs: no two threads write one element
         out["road"][pairs] = m.road_km
         out["rail"][pairs] = m.rail_km
         out["co2"][pairs] = m.co2_kg_per_t
-        del m
+
+    threads = min(_cores(), n_blocks)
+    if threads == 1:
+        for block in blocks:
+            price(block)
+    else:
+        # numpy releases the GIL in the array work that is nearly all of the pricing: blocks priced on
+        # several cores at once (each pair's figures are computed alone, so the result is the same).
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(price, blocks))
     return out
+
+
+# Pairs from which a category's pricing is split over the cores (a lot page's guidance prices a few hundred).
+PARALLEL_PAIRS_MIN = 200_000
+
+
+def _cores() -> int:
+    """Cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def load_demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[_Demand]:

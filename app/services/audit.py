@@ -124,13 +124,16 @@ def record_many(session: so.Session, actor_id: int | None,
     session.flush()
     prev = _last_hash(session) or GENESIS
     occurred = utcnow().replace(microsecond=0)
-    key, at = _key(), occurred.isoformat()  # the same for every event of the batch: worked out once
+    at = occurred.isoformat()  # the same for every event of the batch: worked out once
+    keyed = hmac.new(_key(), digestmod=hashlib.sha256)  # the key's HMAC state, copied for each event
     rows = []
     for entity_type, entity_id, action, payload in events:
         plain = _plain(payload)
         # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
         body = _body_of(prev, at, actor_id, entity_type, entity_id, action, plain)
-        event_hash = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+        mac = keyed.copy()
+        mac.update(body.encode())
+        event_hash = mac.hexdigest()
         rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
                      "entity_id": entity_id, "action": action, "payload": plain, "prev_hash": prev,
                      "hash": event_hash})

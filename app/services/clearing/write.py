@@ -82,7 +82,7 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     """Totals, results, timings and status of the run; one audit pass; one notification per organisation."""
     merged = matching.merge_results([p.result for p in solved if p.category.code not in out.failed])
     run.input_snapshot = {p.category.code: p.snapshot for p in solved}
-    data = merged.to_json_dict()
+    data = merged.to_json_dict(allocations=False)  # the allocations are rows of their own
     run.results = {
         "status": data["status"], "solver": data["solver"], "timings": data["timings"],
         "unmatched": data["unmatched"], "lot_prices": data["lot_prices"], "demand_prices": data["demand_prices"],
@@ -119,21 +119,27 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
                    "write": time.perf_counter() - started}
 
 
-def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> None:
+def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> list[Any] | None:
     """Lock the lots in id order, then reduce each only if it still has the tonnes (row counts checked).
 
-    PostgreSQL: one UPDATE joined to the arrays of lot ids and tonnes. SQLite (which stores NUMERIC as
-    floating point, hence the half-kilogram allowance and the clamp at zero): an executemany.
+    PostgreSQL: one UPDATE joined to the arrays of lot ids and tonnes, returning each lot's id, remaining
+    tonnes, status and organisation (in id order). SQLite (which stores NUMERIC as floating point, hence the
+    half-kilogram allowance and the clamp at zero): an executemany, returning None.
     """
     ids = sorted(taken)
     session.execute(sa.select(Lot.id).where(_among(session, Lot.id, ids)).order_by(Lot.id).with_for_update())
+    lots = None
     if session.get_bind().dialect.name == "postgresql":
-        changed = session.execute(sa.text(
+        lots = session.execute(sa.text(
             "UPDATE lots SET remaining_tonnes = GREATEST(lots.remaining_tonnes - v.t, 0), "
             "status = CASE WHEN lots.status = 'open' THEN 'matched' ELSE lots.status END, updated_at = :now "
-            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:tonnes AS NUMERIC[])) AS v(id, t) "
-            "WHERE lots.id = v.id AND lots.remaining_tonnes >= v.t AND lots.status IN ('open', 'matched', 'awarded')"),
-            {"ids": ids, "tonnes": [taken[i] for i in ids], "now": utcnow()}).rowcount
+            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:tonnes AS NUMERIC[])) AS v(id, t), facilities AS f "
+            "WHERE lots.id = v.id AND lots.remaining_tonnes >= v.t AND lots.status IN ('open', 'matched', 'awarded') "
+            "AND f.id = lots.facility_id "
+            "RETURNING lots.id, lots.remaining_tonnes, lots.status, f.organization_id"),
+            {"ids": ids, "tonnes": [taken[i] for i in ids], "now": utcnow()}).all()
+        changed = len(lots)
+        lots.sort(key=lambda lot: lot.id)
     else:
         left = Lot.remaining_tonnes - sa.bindparam("t", type_=Lot.remaining_tonnes.type)
         table = Lot.__table__
@@ -148,6 +154,7 @@ def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> None:
         changed = session.connection().execute(stmt, [{"lot": i, "t": taken[i]} for i in ids]).rowcount
     if changed != len(ids):
         raise MarketMoved(f"{len(ids) - changed} of {len(ids)} lots changed while the clearing ran")
+    return lots
 
 
 def _among(session: so.Session, column, ids) -> sa.ColumnElement[bool]:
@@ -214,7 +221,7 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
         taken[r["lot_id"]] = taken.get(r["lot_id"], Decimal(0)) + r["tonnes"]
         if r["demand_profile_id"]:
             profiles[r["demand_profile_id"]] = profiles.get(r["demand_profile_id"], Decimal(0)) + r["tonnes"]
-    _take_lots(session, taken)
+    lots = _take_lots(session, taken)
     _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
     _take_profiles(session, profiles)
     inserted = insert_rows(session.connection(), Allocation.__table__, rows,
@@ -228,9 +235,10 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
             "price_yuan_per_t": r["price_yuan_per_t"]}))
         if r["bid_id"]:
             events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
-    lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
-                           .join(Facility, Facility.id == Lot.facility_id)
-                           .where(_among(session, Lot.id, sorted(taken))).order_by(Lot.id)).all()
+    if lots is None:  # the update returned nothing to write the lots' events from (SQLite)
+        lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
+                               .join(Facility, Facility.id == Lot.facility_id)
+                               .where(_among(session, Lot.id, sorted(taken))).order_by(Lot.id)).all()
     events += [("lot", lot.id, "matched", {"run": run.id, "remaining_tonnes": lot.remaining_tonnes,
                                            "status": lot.status}) for lot in lots]
     lot_org = {lot.id: lot.organization_id for lot in lots}

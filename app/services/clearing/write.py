@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,7 @@ from app.services import audit, notifications, quantities
 from app.services.clearing.problem import CLEARABLE_LOT_STATUSES, PENDING_ALLOCATION_STATUSES
 from app.services.clearing.runs import MarketMoved, SolvedCategory, reason_of, release_locks
 from models import Allocation, Bid, DemandProfile, Facility, Lot, MatchRun, utcnow
-from models.bulk import insert_rows
+from models.bulk import draw_ids, insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +43,44 @@ def money(value: Decimal | float | int) -> Decimal:
 class _Written:
     """What the category writes leave for the run's single audit pass, notifications and totals."""
 
-    events: list[tuple[str, int, str, dict[str, Any]]] = field(default_factory=list)
+    batch: audit.Batch
     by_org: dict[int, dict[str, Any]] = field(default_factory=dict)
     totals: dict[str, Decimal] = field(default_factory=lambda: {k: Decimal(0) for k in (
         "tonnes", "transport", "surplus", "co2_kg")})
     allocations: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # category code → reason
+
+
+class _Overlap:
+    """Bulk inserts handed to a helper thread on PostgreSQL, so Python work goes on while the server checks and
+    indexes the rows (the larger part of writing a run); one at a time, each waited for before the session
+    uses its connection again (psycopg serialises the connection's commands in any case). Elsewhere inline."""
+
+    def __init__(self, session: so.Session) -> None:
+        self._pool = ThreadPoolExecutor(1) if session.get_bind().dialect.name == "postgresql" else None
+        self._pending: Future | None = None
+
+    def insert(self, connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows (as `insert_rows`), in the background where possible."""
+        self.wait()
+        if self._pool is None:
+            insert_rows(connection, table, rows)
+        else:
+            self._pending = self._pool.submit(insert_rows, connection, table, rows)
+
+    def wait(self) -> None:
+        """Until the last insert is done; raises its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for what is pending (errors were raised by `wait`) and stop the helper thread."""
+        if self._pending is not None:
+            self._pending.exception()
+            self._pending = None
+        if self._pool is not None:
+            self._pool.shutdown()
 
 
 def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory],
@@ -64,31 +97,28 @@ def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory],
     run.stage, run.progress_pct, run.message = "writing", 90, "writing"
     started = time.perf_counter()
     deadline = utcnow() + dt.timedelta(days=current_app.config["ALLOCATION_DEADLINE_DAYS"])
-    out = _Written(failed=dict(failed or {}))
-    for part in solved:
-        try:
-            with session.begin_nested():
-                _write_category(session, run, part, deadline, out)
-        except (MarketMoved, sa_exc.IntegrityError, sa_exc.DataError) as exc:
-            logger.warning("clearing run %s: category %s not written (%s)", run_id, part.category.code, exc)
-            out.failed[part.category.code] = reason_of(exc)
-    _finish(session, run, solved, out, started)
+    out = _Written(audit.Batch(run.created_by_id), failed=dict(failed or {}))
+    overlap = _Overlap(session)
+    try:
+        for part in solved:
+            try:
+                with session.begin_nested():
+                    _write_category(session, run, part, deadline, out, overlap)
+            except (MarketMoved, sa_exc.IntegrityError, sa_exc.DataError) as exc:
+                logger.warning("clearing run %s: category %s not written (%s)", run_id, part.category.code, exc)
+                out.failed[part.category.code] = reason_of(exc)
+        _finish(session, run, solved, out, started, overlap)
+    finally:
+        overlap.close()
     session.commit()
     notifications.deliver_pending(session)
     return True
 
 
-def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, started: float) -> None:
+def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], out: _Written, started: float,
+            overlap: _Overlap) -> None:
     """Totals, results, timings and status of the run; one audit pass; one notification per organisation."""
     merged = matching.merge_results([p.result for p in solved if p.category.code not in out.failed])
-    run.input_snapshot = {p.category.code: p.snapshot for p in solved}
-    data = merged.to_json_dict(allocations=False)  # the allocations are rows of their own
-    run.results = {
-        "status": data["status"], "solver": data["solver"], "timings": data["timings"],
-        "unmatched": data["unmatched"], "lot_prices": data["lot_prices"], "demand_prices": data["demand_prices"],
-        "surplus_yuan": float(out.totals["surplus"]),
-        "failed_categories": out.failed,
-    }
     run.objective_yuan = money(merged.objective_yuan)
     run.tonnes_matched = out.totals["tonnes"]
     run.transport_cost_yuan = out.totals["transport"]
@@ -102,13 +132,25 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.progress_pct = 100
     run.message = "done" if not out.failed else f"not written: {', '.join(sorted(out.failed))}"
     release_locks(session, run.id)
-    out.events.append(("match_run", run.id, run.status, {
+    out.batch.add([("match_run", run.id, run.status, {
         "allocations": out.allocations, "tonnes": run.tonnes_matched, "objective_yuan": run.objective_yuan,
-        "failed_categories": sorted(out.failed)}))
-    audit.record_many(session, run.created_by_id, out.events)
-    notifications.notify_organisations(session, {
-        org: {"count": v["count"], "tonnes": v["tonnes"], "deadline": v["deadline"]} for org, v in out.by_org.items()
-    }, "allocations_proposed", "/awards")
+        "failed_categories": sorted(out.failed)})])
+    params = {org: {"count": v["count"], "tonnes": v["tonnes"], "deadline": v["deadline"]}
+              for org, v in out.by_org.items()}
+    users = notifications.organisation_recipients(session, params)
+    out.batch.record(session, insert=overlap.insert)
+    # While the server takes the audit rows: the run's results and the messages, which need no database.
+    run.input_snapshot = {p.category.code: p.snapshot for p in solved}
+    data = merged.to_json_dict(allocations=False)  # the allocations are rows of their own
+    run.results = {
+        "status": data["status"], "solver": data["solver"], "timings": data["timings"],
+        "unmatched": data["unmatched"], "lot_prices": data["lot_prices"], "demand_prices": data["demand_prices"],
+        "surplus_yuan": float(out.totals["surplus"]),
+        "failed_categories": out.failed,
+    }
+    notes, emails = notifications.organisation_messages(users, params, "allocations_proposed", "/awards")
+    overlap.wait()
+    notifications.insert_messages(session, notes, emails)
     session.flush()
     # Timed last, so writing (audit pass, notifications, the run's own row) is inside both figures.
     run.finished_at = utcnow()
@@ -210,8 +252,11 @@ def _allocation_rows(run: MatchRun, part: SolvedCategory, deadline: dt.datetime)
 
 
 def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, deadline: dt.datetime,
-                    out: _Written) -> None:
-    """One category's allocations, lot, bid and profile updates; raises MarketMoved if anything moved."""
+                    out: _Written, overlap: _Overlap) -> None:
+    """One category's allocations, lot, bid and profile updates; raises MarketMoved if anything moved.
+
+    ``out`` changes only once everything of the category is written (a category that fails leaves no trace).
+    """
     rows = _allocation_rows(run, part, deadline)
     if not rows:
         return
@@ -224,43 +269,58 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
     lots = _take_lots(session, taken)
     _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
     _take_profiles(session, profiles)
-    inserted = insert_rows(session.connection(), Allocation.__table__, rows,
-                           returning=("id", "lot_id", "bid_id", "demand_profile_id"))
-    id_of = {(r.lot_id, r.bid_id, r.demand_profile_id): r.id for r in inserted}
-    events = []
-    for r in rows:
-        allocation_id = id_of[(r["lot_id"], r["bid_id"], r["demand_profile_id"])]
-        events.append(("allocation", allocation_id, "proposed", {
-            "run": run.id, "lot": r["lot_id"], "facility": r["facility_id"], "tonnes": r["tonnes"],
-            "price_yuan_per_t": r["price_yuan_per_t"]}))
-        if r["bid_id"]:
-            events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
+    connection = session.connection()
+    org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
+                                  .where(_among(session, Facility.id, {r["facility_id"] for r in rows}))).all())
     if lots is None:  # the update returned nothing to write the lots' events from (SQLite)
         lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
                                .join(Facility, Facility.id == Lot.facility_id)
                                .where(_among(session, Lot.id, sorted(taken))).order_by(Lot.id)).all()
-    events += [("lot", lot.id, "matched", {"run": run.id, "remaining_tonnes": lot.remaining_tonnes,
-                                           "status": lot.status}) for lot in lots]
-    lot_org = {lot.id: lot.organization_id for lot in lots}
-    _count_for_organisations(session, rows, lot_org, deadline, out)
-    out.events += events
+    ids = draw_ids(connection, Allocation.__table__, len(rows))
+    if ids is None:
+        ids = [r.id for r in insert_rows(connection, Allocation.__table__, rows, returning=("id",))]
+    else:  # the server checks and indexes the allocations while their events are encoded
+        overlap.insert(connection, Allocation.__table__, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
+    try:
+        events = []
+        for allocation_id, r in zip(ids, rows, strict=True):
+            events.append(("allocation", allocation_id, "proposed", {
+                "run": run.id, "lot": r["lot_id"], "facility": r["facility_id"], "tonnes": r["tonnes"],
+                "price_yuan_per_t": r["price_yuan_per_t"]}))
+            if r["bid_id"]:
+                events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
+        events += [("lot", lot.id, "matched", {"run": run.id, "remaining_tonnes": lot.remaining_tonnes,
+                                               "status": lot.status}) for lot in lots]
+        encoded = out.batch.encode(events)
+        by_org = _count_for_organisations(rows, {lot.id: lot.organization_id for lot in lots}, org_of, deadline)
+        # No tax figure here: sales to others are not the Art. 12(1)(4) exemption (self-utilisation,
+        # docs/statistics.md).
+        totals = {k: Decimal(0) for k in out.totals}
+        for r in rows:
+            totals["tonnes"] += r["tonnes"]
+            totals["transport"] += r["transport_cost_yuan"]
+            totals["surplus"] += r["surplus_yuan"]
+            totals["co2_kg"] += r["co2_kg"] or 0
+    finally:
+        overlap.wait()  # inside the category's savepoint: an insert that fails rolls the category back
+    out.batch.extend(encoded)
     out.allocations += len(rows)
-    # No tax figure here: sales to others are not the Art. 12(1)(4) exemption (self-utilisation, docs/statistics.md).
-    for r in rows:
-        out.totals["tonnes"] += r["tonnes"]
-        out.totals["transport"] += r["transport_cost_yuan"]
-        out.totals["surplus"] += r["surplus_yuan"]
-        out.totals["co2_kg"] += r["co2_kg"] or 0
+    for k, v in totals.items():
+        out.totals[k] += v
+    for org, entry in by_org.items():
+        into = out.by_org.setdefault(org, {"count": 0, "tonnes": Decimal(0), "deadline": entry["deadline"]})
+        into["count"] += entry["count"]
+        into["tonnes"] += entry["tonnes"]
 
 
-def _count_for_organisations(session: so.Session, rows: list[dict[str, Any]], lot_org: dict[int, int],
-                             deadline: dt.datetime, out: _Written) -> None:
+def _count_for_organisations(rows: list[dict[str, Any]], lot_org: dict[int, int], org_of: dict[int, int],
+                             deadline: dt.datetime) -> dict[int, dict[str, Any]]:
     """Allocations and tonnes per organisation on either side, for one message each."""
-    org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
-                                  .where(_among(session, Facility.id, {r["facility_id"] for r in rows}))).all())
+    by_org: dict[int, dict[str, Any]] = {}
     when = deadline.strftime("%Y-%m-%d %H:%M UTC")
     for r in rows:
         for org in {lot_org[r["lot_id"]], org_of[r["facility_id"]]}:
-            entry = out.by_org.setdefault(org, {"count": 0, "tonnes": Decimal(0), "deadline": when})
+            entry = by_org.setdefault(org, {"count": 0, "tonnes": Decimal(0), "deadline": when})
             entry["count"] += 1
             entry["tonnes"] += r["tonnes"]
+    return by_org

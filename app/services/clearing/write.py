@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,27 +53,32 @@ class _Written:
 
 
 class _Overlap:
-    """Bulk inserts handed to a helper thread on PostgreSQL, so Python work goes on while the server checks and
-    indexes the rows (the larger part of writing a run); one at a time, each waited for before the session
-    uses its connection again (psycopg serialises the connection's commands in any case). Elsewhere inline."""
+    """Database work handed to a helper thread on PostgreSQL, so Python work goes on while the server checks,
+    updates and indexes rows (the larger part of writing a run): one piece at a time, each waited for before
+    the session is used again (psycopg serialises a connection's commands in any case). Elsewhere inline."""
 
     def __init__(self, session: so.Session) -> None:
         self._pool = ThreadPoolExecutor(1) if session.get_bind().dialect.name == "postgresql" else None
         self._pending: Future | None = None
+        self._result: Any = None
 
-    def insert(self, connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        """Insert rows (as `insert_rows`), in the background where possible."""
+    def start(self, work: Callable[..., Any], *args: Any) -> None:
+        """Begin ``work(*args)`` (after what was pending), in the background where possible."""
         self.wait()
         if self._pool is None:
-            insert_rows(connection, table, rows)
+            self._result = work(*args)
         else:
-            self._pending = self._pool.submit(insert_rows, connection, table, rows)
+            self._pending = self._pool.submit(work, *args)
 
-    def wait(self) -> None:
-        """Until the last insert is done; raises its error."""
+    def insert(self, connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Begin inserting rows (as `insert_rows`)."""
+        self.start(insert_rows, connection, table, rows)
+
+    def wait(self) -> Any:
+        """Until the work begun last is done: its result; raises its error."""
         pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        result, self._result = (pending.result() if pending is not None else self._result), None
+        return result
 
     def close(self) -> None:
         """Wait for what is pending (errors were raised by `wait`) and stop the helper thread."""
@@ -237,13 +243,14 @@ def _take_profiles(session: so.Session, wanted: dict[int, Decimal]) -> None:
         raise MarketMoved("a demand profile disappeared")
 
 
-def _allocation_rows(run: MatchRun, part: SolvedCategory, deadline: dt.datetime) -> list[dict[str, Any]]:
+def _allocation_rows(run_id: int, part: SolvedCategory, tonnes: list[Decimal],
+                     deadline: dt.datetime) -> list[dict[str, Any]]:
     rows = []
-    for a, (road_km, rail_km) in zip(part.result.allocations, part.arc_km, strict=True):
+    for a, t, (road_km, rail_km) in zip(part.result.allocations, tonnes, part.arc_km, strict=True):
         facility_id, bid_id, profile_id = part.demand_refs[a.demand_id]
         rows.append({
-            "run_id": run.id, "lot_id": a.lot_id, "facility_id": facility_id, "bid_id": bid_id,
-            "demand_profile_id": profile_id, "tonnes": quantities.tonnes(a.tonnes),
+            "run_id": run_id, "lot_id": a.lot_id, "facility_id": facility_id, "bid_id": bid_id,
+            "demand_profile_id": profile_id, "tonnes": t,
             "price_yuan_per_t": money(a.price_yuan_per_t), "reserve_yuan_per_t": money(a.reserve_yuan_per_t),
             "transport_yuan_per_t": money(a.transport_yuan_per_t), "transport_cost_yuan": money(a.transport_cost_yuan),
             "surplus_yuan": money(a.surplus_yuan), "road_km": road_km, "rail_km": rail_km,
@@ -251,47 +258,63 @@ def _allocation_rows(run: MatchRun, part: SolvedCategory, deadline: dt.datetime)
     return rows
 
 
+def _allocation_events(run_id: int, rows: list[dict[str, Any]], ids: list[int]) -> list[tuple]:
+    events = []
+    for allocation_id, r in zip(ids, rows, strict=True):
+        events.append(("allocation", allocation_id, "proposed", {
+            "run": run_id, "lot": r["lot_id"], "facility": r["facility_id"], "tonnes": r["tonnes"],
+            "price_yuan_per_t": r["price_yuan_per_t"]}))
+        if r["bid_id"]:
+            events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
+    return events
+
+
 def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, deadline: dt.datetime,
                     out: _Written, overlap: _Overlap) -> None:
     """One category's allocations, lot, bid and profile updates; raises MarketMoved if anything moved.
 
     ``out`` changes only once everything of the category is written (a category that fails leaves no trace).
+    While the server updates the lots and then inserts the allocations, the rows and events are prepared.
     """
-    rows = _allocation_rows(run, part, deadline)
-    if not rows:
+    allocations = part.result.allocations
+    if not allocations:
         return
+    run_id = run.id
+    tonnes = [quantities.tonnes(a.tonnes) for a in allocations]
     taken: dict[int, Decimal] = {}
     profiles: dict[int, Decimal] = {}
-    for r in rows:
-        taken[r["lot_id"]] = taken.get(r["lot_id"], Decimal(0)) + r["tonnes"]
-        if r["demand_profile_id"]:
-            profiles[r["demand_profile_id"]] = profiles.get(r["demand_profile_id"], Decimal(0)) + r["tonnes"]
-    lots = _take_lots(session, taken)
+    for a, t in zip(allocations, tonnes, strict=True):
+        taken[a.lot_id] = taken.get(a.lot_id, Decimal(0)) + t
+        profile_id = part.demand_refs[a.demand_id][2]
+        if profile_id:
+            profiles[profile_id] = profiles.get(profile_id, Decimal(0)) + t
+    connection = session.connection()
+    ids = draw_ids(connection, Allocation.__table__, len(allocations))  # PostgreSQL; elsewhere on insert
+    encoded: list[tuple] = []
+    try:
+        # The session itself, not a scoped proxy: from the helper thread a proxy would open another session.
+        overlap.start(_take_lots, session() if isinstance(session, so.scoped_session) else session, taken)
+        rows = _allocation_rows(run_id, part, tonnes, deadline)
+        if ids is not None:
+            encoded = out.batch.encode(_allocation_events(run_id, rows, ids))
+    finally:
+        lots = overlap.wait()  # inside the category's savepoint: a market that moved rolls the category back
     _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
     _take_profiles(session, profiles)
-    connection = session.connection()
     org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
                                   .where(_among(session, Facility.id, {r["facility_id"] for r in rows}))).all())
     if lots is None:  # the update returned nothing to write the lots' events from (SQLite)
         lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
                                .join(Facility, Facility.id == Lot.facility_id)
                                .where(_among(session, Lot.id, sorted(taken))).order_by(Lot.id)).all()
-    ids = draw_ids(connection, Allocation.__table__, len(rows))
     if ids is None:
         ids = [r.id for r in insert_rows(connection, Allocation.__table__, rows, returning=("id",))]
-    else:  # the server checks and indexes the allocations while their events are encoded
+        encoded = out.batch.encode(_allocation_events(run_id, rows, ids))
+    else:  # the server checks and indexes the allocations while the rest is worked out
         overlap.insert(connection, Allocation.__table__, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
     try:
-        events = []
-        for allocation_id, r in zip(ids, rows, strict=True):
-            events.append(("allocation", allocation_id, "proposed", {
-                "run": run.id, "lot": r["lot_id"], "facility": r["facility_id"], "tonnes": r["tonnes"],
-                "price_yuan_per_t": r["price_yuan_per_t"]}))
-            if r["bid_id"]:
-                events.append(("bid", r["bid_id"], "allocated", {"allocation": allocation_id}))
-        events += [("lot", lot.id, "matched", {"run": run.id, "remaining_tonnes": lot.remaining_tonnes,
-                                               "status": lot.status}) for lot in lots]
-        encoded = out.batch.encode(events)
+        encoded += out.batch.encode([("lot", lot.id, "matched", {
+            "run": run_id, "remaining_tonnes": lot.remaining_tonnes, "status": lot.status}) for lot in lots])
         by_org = _count_for_organisations(rows, {lot.id: lot.organization_id for lot in lots}, org_of, deadline)
         # No tax figure here: sales to others are not the Art. 12(1)(4) exemption (self-utilisation,
         # docs/statistics.md).

@@ -89,6 +89,11 @@ class _Overlap:
             self._pool.shutdown()
 
 
+def _own(session: so.Session) -> so.Session:
+    """The session itself, not a scoped proxy: work handed to the helper thread must not open another session."""
+    return session() if isinstance(session, so.scoped_session) else session
+
+
 def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory],
              failed: dict[str, str] | None = None) -> bool:
     """Write every category's allocations (each all or nothing); False if the run ended meanwhile (e.g. swept).
@@ -145,7 +150,7 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
               for org, v in out.by_org.items()}
     users = notifications.organisation_recipients(session, params)
     out.batch.record(session, insert=overlap.insert)
-    # While the server takes the audit rows: the run's results and the messages, which need no database.
+    # While the server takes the audit rows: the run's results, which need no database.
     run.input_snapshot = {p.category.code: p.snapshot for p in solved}
     data = merged.to_json_dict(allocations=False)  # the allocations are rows of their own
     run.results = {
@@ -154,6 +159,9 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
         "surplus_yuan": float(out.totals["surplus"]),
         "failed_categories": out.failed,
     }
+    overlap.wait()
+    # The run's row (its results and snapshot: the largest values of the run) written while the messages are made.
+    overlap.start(_own(session).flush)
     notes, emails = notifications.organisation_messages(users, params, "allocations_proposed", "/awards")
     overlap.wait()
     notifications.insert_messages(session, notes, emails)
@@ -165,6 +173,18 @@ def _finish(session: so.Session, run: MatchRun, solved: list[SolvedCategory], ou
     run.timings = {"build": sum(p.timings.get("build", 0.0) for p in solved),
                    "solve": sum(p.timings.get("solve", 0.0) for p in solved),
                    "write": time.perf_counter() - started}
+
+
+def _take_market(session: so.Session, taken: dict[int, Decimal], bids: set[int], profiles: dict[int, Decimal],
+                 facilities: set[int]) -> tuple[list[Any] | None, dict[int, int]]:
+    """Take the lots, bids and profiles (MarketMoved if any moved); the lots' rows as `_take_lots` gives them and
+    the organisation of each receiving facility."""
+    lots = _take_lots(session, taken)
+    _take_bids(session, bids)
+    _take_profiles(session, profiles)
+    org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
+                                  .where(_among(session, Facility.id, facilities))).all())
+    return lots, org_of
 
 
 def _take_lots(session: so.Session, taken: dict[int, Decimal]) -> list[Any] | None:
@@ -283,26 +303,29 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
     tonnes = [quantities.tonnes(a.tonnes) for a in allocations]
     taken: dict[int, Decimal] = {}
     profiles: dict[int, Decimal] = {}
+    bids, facilities = set(), set()
     for a, t in zip(allocations, tonnes, strict=True):
         taken[a.lot_id] = taken.get(a.lot_id, Decimal(0)) + t
-        profile_id = part.demand_refs[a.demand_id][2]
+        facility_id, bid_id, profile_id = part.demand_refs[a.demand_id]
+        facilities.add(facility_id)
+        if bid_id:
+            bids.add(bid_id)
         if profile_id:
             profiles[profile_id] = profiles.get(profile_id, Decimal(0)) + t
+    own = _own(session)
     connection = session.connection()
-    ids = draw_ids(connection, Allocation.__table__, len(allocations))  # PostgreSQL; elsewhere on insert
     encoded: list[tuple] = []
+    # Inside the category's savepoint, each piece waited for before the next: a market that moved (raised by
+    # the wait) rolls the category back.
     try:
-        # The session itself, not a scoped proxy: from the helper thread a proxy would open another session.
-        overlap.start(_take_lots, session() if isinstance(session, so.scoped_session) else session, taken)
+        overlap.start(draw_ids, connection, Allocation.__table__, len(allocations))  # PostgreSQL; else on insert
         rows = _allocation_rows(run_id, part, tonnes, deadline)
+        ids = overlap.wait()
+        overlap.start(_take_market, own, taken, bids, profiles, facilities)
         if ids is not None:
             encoded = out.batch.encode(_allocation_events(run_id, rows, ids))
     finally:
-        lots = overlap.wait()  # inside the category's savepoint: a market that moved rolls the category back
-    _take_bids(session, {r["bid_id"] for r in rows if r["bid_id"]})
-    _take_profiles(session, profiles)
-    org_of = dict(session.execute(sa.select(Facility.id, Facility.organization_id)
-                                  .where(_among(session, Facility.id, {r["facility_id"] for r in rows}))).all())
+        lots, org_of = overlap.wait() or (None, None)
     if lots is None:  # the update returned nothing to write the lots' events from (SQLite)
         lots = session.execute(sa.select(Lot.id, Lot.remaining_tonnes, Lot.status, Facility.organization_id)
                                .join(Facility, Facility.id == Lot.facility_id)

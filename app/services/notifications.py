@@ -67,13 +67,18 @@ def _localised(params: dict[str, Any], memo: dict[str, str] | None = None) -> di
 
 def message(notification: Notification, memo: dict[str, str] | None = None) -> str:
     """The notification's sentence in the current language."""
-    render = MESSAGES.get(notification.kind)
+    return sentence(notification.kind, notification.params, memo)
+
+
+def sentence(kind: str, params: dict[str, Any] | None, memo: dict[str, str] | None = None) -> str:
+    """The sentence of a notification of ``kind`` with ``params`` in the current language."""
+    render = MESSAGES.get(kind)
     if render is None:
-        return notification.kind
+        return kind
     try:
-        return render(_localised(notification.params or {}, memo))
+        return render(_localised(params or {}, memo))
     except (KeyError, ValueError, TypeError):
-        return notification.kind
+        return kind
 
 
 def organisation_users(session: so.Session, organization_id: int) -> list[User]:
@@ -126,15 +131,16 @@ def organisation_messages(users: list[tuple[int, str, int]], params_by_org: dict
     notes, emails = [], []
     texts: dict[int, tuple[dict[str, str], str]] = {}  # per organisation: its users get the same sentence
     memo: dict[str, str] = {}  # a run's deadline is the same for every organisation: formatted once
+    now = utcnow()
     for user_id, email, org_id in users:
         if org_id not in texts:
             params = {k: str(v) for k, v in params_by_org[org_id].items()}
-            texts[org_id] = params, message(Notification(kind=kind, params=params), memo)
+            texts[org_id] = params, sentence(kind, params, memo)
         params, text = texts[org_id]
-        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow(),
+        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": now,
                       "read_at": None})
         emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),
-                       "created_at": utcnow()})
+                       "created_at": now})
     return notes, emails
 
 

@@ -438,6 +438,9 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
     else:
         # numpy releases the GIL in the array work that is nearly all of the pricing: blocks priced on
         # several cores at once (each pair's figures are computed alone, so the result is the same).
+        # One pair priced first, here: a first use builds geo's shared networks and caches, which must not
+        # happen in two threads at once.
+        geo.cost_index_pairs(src_lon[:1], src_lat[:1], dst_lon[:1], dst_lat[:1], [0], [0], freight_class, rates)
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(price, blocks))
     return out

@@ -26,7 +26,7 @@ from flask import current_app
 import matching
 from app.services import audit, notifications, quantities
 from app.services.clearing.problem import CLEARABLE_LOT_STATUSES, PENDING_ALLOCATION_STATUSES
-from app.services.clearing.runs import MarketMoved, SolvedCategory, reason_of, release_locks
+from app.services.clearing.runs import MarketMoved, SolvedCategory, Unfinished, reason_of, release_locks
 from models import Allocation, Bid, DemandProfile, Facility, Lot, MatchRun, utcnow
 from models.bulk import draw_ids, insert_rows
 
@@ -115,7 +115,7 @@ def join_run(session: so.Session, run_id: int, solved: list[SolvedCategory],
             try:
                 with session.begin_nested():
                     _write_category(session, run, part, deadline, out, overlap)
-            except (MarketMoved, sa_exc.IntegrityError, sa_exc.DataError) as exc:
+            except (MarketMoved, Unfinished, sa_exc.IntegrityError, sa_exc.DataError) as exc:
                 logger.warning("clearing run %s: category %s not written (%s)", run_id, part.category.code, exc)
                 out.failed[part.category.code] = reason_of(exc)
         _finish(session, run, solved, out, started, overlap)
@@ -266,7 +266,7 @@ def _take_profiles(session: so.Session, wanted: dict[int, Decimal]) -> None:
 def _allocation_rows(run_id: int, part: SolvedCategory, tonnes: list[Decimal],
                      deadline: dt.datetime) -> list[dict[str, Any]]:
     rows = []
-    for a, t, (road_km, rail_km) in zip(part.result.allocations, tonnes, part.arc_km, strict=True):
+    for a, t, (road_km, rail_km) in zip(part.allocations, tonnes, part.arc_km, strict=True):
         facility_id, bid_id, profile_id = part.demand_refs[a.demand_id]
         rows.append({
             "run_id": run_id, "lot_id": a.lot_id, "facility_id": facility_id, "bid_id": bid_id,
@@ -296,8 +296,9 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
     ``out`` changes only once everything of the category is written (a category that fails leaves no trace).
     While the server updates the lots and then inserts the allocations, the rows and events are prepared.
     """
-    allocations = part.result.allocations
+    allocations = part.allocations
     if not allocations:
+        part.finished()
         return
     run_id = run.id
     tonnes = [quantities.tonnes(a.tonnes) for a in allocations]
@@ -349,6 +350,7 @@ def _write_category(session: so.Session, run: MatchRun, part: SolvedCategory, de
             totals["co2_kg"] += r["co2_kg"] or 0
     finally:
         overlap.wait()  # inside the category's savepoint: an insert that fails rolls the category back
+    part.finished()  # its prices and explanations, worked out meanwhile; a failure rolls the category back
     out.batch.extend(encoded)
     out.allocations += len(rows)
     for k, v in totals.items():

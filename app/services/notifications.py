@@ -121,8 +121,12 @@ def organisation_recipients(session: so.Session, organization_ids) -> list[tuple
     """(user id, e-mail, organisation id) of the active users of the organisations, in user order."""
     if not organization_ids:
         return []
+    ids = list(organization_ids)
+    # PostgreSQL: one array parameter (a clearing notifies thousands of organisations), not an IN list.
+    among = (User.organization_id == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
+             if session.get_bind().dialect.name == "postgresql" else User.organization_id.in_(ids))
     return [tuple(row) for row in session.execute(sa.select(User.id, User.email, User.organization_id).where(
-        User.organization_id.in_(list(organization_ids)), User.active.is_(True)).order_by(User.id)).all()]
+        among, User.active.is_(True)).order_by(User.id)).all()]
 
 
 def organisation_messages(users: list[tuple[int, str, int]], params_by_org: dict[int, dict[str, Any]], kind: str,

@@ -5,7 +5,9 @@ afterwards unless --keep), migrates it, loads the catalogue and seeds bench.matc
 real rows: one producer facility per lot, one recycler organisation per demand with a category-wide bid (a
 share as standing demand profiles instead). It then runs the app's own clearing (`clearing.start_clearing`
 → `execute_run`: the same build, solve and join a user's run takes) with 1 and 2 worker processes,
-resetting the market between runs, and prints wall seconds split by stage, peak RSS and allocations. The
+resetting the market between runs, and prints wall seconds split by stage (the stages overlap: pricing runs
+on every core, the join's database work runs beside its Python, and the last category's prices and
+explanations are worked out while the join writes), peak RSS and allocations. The
 peer, measured in the same run, is the solver alone (`matching.solve_category`) on the very problem the
 app built (measured before and after the runs, the lower kept): the end-to-end target is wall ≤ 3×
 solver-only.

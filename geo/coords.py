@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 
 import numpy as np
 import shapely
@@ -157,6 +158,9 @@ def unproject(x: ArrayLike, y: ArrayLike) -> tuple[Array, Array]:
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
+_AREA_LOCK = threading.Lock()
+
+
 @functools.cache
 def service_area() -> shapely.Geometry:
     """The province buffered by SERVICE_BUFFER_KM, as a prepared WGS84 polygon."""
@@ -187,7 +191,10 @@ def validate_lonlat(lon: ArrayLike, lat: ArrayLike, *, check_region: bool = True
             "longitude must be within ±180 and latitude within ±90 (are lon and lat swapped?)"
         )
     if check_region:
-        inside = shapely.contains_xy(service_area(), lon_a, lat_a)
+        # GEOS prepared geometries build their indexes lazily and are not safe to query from two threads at once
+        # (libgeos/geos#825, open): a server's request threads and a clearing's pricing threads take turns.
+        with _AREA_LOCK:
+            inside = shapely.contains_xy(service_area(), lon_a, lat_a)
         if not inside.all():
             idx = np.flatnonzero(~inside)
             shown = ", ".join(f"({lon_a[i]:.6f}, {lat_a[i]:.6f})" for i in idx[:3])

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from geo.coords import validate_lonlat
-from geo.distance import haversine_km
+from geo.distance import haversine_index_km, haversine_km
 from geo.network import RoadNetwork, default_network
 from geo.rail import RAILHEAD_K, RailNetwork, rail_network
 from geo.rates import ClassRates, FreightRates, resolve_rates
@@ -195,7 +195,7 @@ def cost_index_pairs(
         raise ValueError(f"cost_index_pairs needs as many sources as destinations, got {si.size} and {di.size}")
     road = network or default_network()
     p = si.size
-    gc = haversine_km(s_lon[si], s_lat[si], d_lon[di], d_lat[di])
+    gc = haversine_index_km(s_lon, s_lat, d_lon, d_lat, si, di)
     if not p:
         empty = np.empty(0)
         return CostMatrix(empty, empty, empty, empty, np.zeros(0, dtype=np.int8), empty, cr.freight_class)

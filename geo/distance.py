@@ -19,6 +19,20 @@ def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayL
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0)))
 
 
+def haversine_index_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike, i: ArrayLike,
+                       j: ArrayLike) -> NDArray[np.float64]:
+    """``haversine_km(lon1[i], lat1[i], lon2[j], lat2[j])`` with the same operations, so the same figures.
+
+    Radians and cosines of latitude are worked out once per point rather than once per pair: for many
+    pairs among few points (a category's candidate pairs) that is most of the work.
+    """
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
+    i, j = np.asarray(i, dtype=np.intp), np.asarray(j, dtype=np.intp)
+    cos1, cos2 = np.cos(lat1), np.cos(lat2)
+    s = np.sin((lat2[j] - lat1[i]) * 0.5) ** 2 + cos1[i] * cos2[j] * np.sin((lon2[j] - lon1[i]) * 0.5) ** 2
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0)))
+
+
 def haversine_matrix_km(
     src_lon: ArrayLike, src_lat: ArrayLike, dst_lon: ArrayLike, dst_lat: ArrayLike
 ) -> NDArray[np.float64]:

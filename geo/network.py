@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,11 @@ class RoadNetwork:
     access_k: int = ACCESS_K
     local_direct_km: float = LOCAL_DIRECT_KM
     _table: NDArray[np.float32] | None = field(default=None, init=False, repr=False)
+    _ready: NDArray[np.bool_] | None = field(default=None, init=False, repr=False)  # rows of _table filled
     _tree: cKDTree | None = field(default=None, init=False, repr=False)
+    # Threads share the table (a server's request threads, a clearing's pricing threads): rows are filled
+    # under the lock and marked ready only once written, so no reader sees a half-written row.
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.node_lon = np.asarray(self.node_lon, dtype=np.float64)
@@ -73,11 +78,15 @@ class RoadNetwork:
         if self.n_nodes > _FULL_TABLE_MAX_NODES:  # too big to cache: compute what is asked, once per node
             uniq, inverse = np.unique(idx, return_inverse=True)
             return dijkstra(self.graph, directed=False, indices=uniq).astype(F32)[inverse]
-        if self._table is None:
-            self._table = np.full((self.n_nodes, self.n_nodes), np.nan, dtype=F32)
-        missing = np.unique(idx[np.isnan(self._table[idx, 0])])
-        if missing.size:
-            self._table[missing] = dijkstra(self.graph, directed=False, indices=missing)
+        if self._table is None or not self._ready[idx].all():
+            with self._lock:
+                if self._table is None:
+                    self._ready = np.zeros(self.n_nodes, dtype=bool)  # before _table: see the check above
+                    self._table = np.full((self.n_nodes, self.n_nodes), np.nan, dtype=F32)
+                missing = np.unique(idx[~self._ready[idx]])
+                if missing.size:
+                    self._table[missing] = dijkstra(self.graph, directed=False, indices=missing)
+                    self._ready[missing] = True
         return self._table[idx]
 
     def node_block(self, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> NDArray[np.float32]:

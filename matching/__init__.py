@@ -3,7 +3,7 @@
 from .errors import ProblemError, SolverError
 from .io import problem_from_dict
 from .model import Allocation, Arc, Cost, CostTable, Demand, Lot, Problem, Result, Unmatched
-from .solve import merge_results, solve, solve_category, split_by_category
+from .solve import FlowSolution, merge_results, solve, solve_category, solve_category_flow, split_by_category
 
 __all__ = [
     "Lot",
@@ -17,6 +17,8 @@ __all__ = [
     "Unmatched",
     "solve",
     "solve_category",
+    "solve_category_flow",
+    "FlowSolution",
     "split_by_category",
     "merge_results",
     "ProblemError",

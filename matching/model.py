@@ -469,14 +469,17 @@ class Result:
         """Total wall time recorded in ``timings``."""
         return float(sum(self.timings.values()))
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """JSON-serialisable dict: tonnes rounded to 3 decimals, money to 2 (prices to 2)."""
+    def to_json_dict(self, allocations: bool = True) -> dict[str, Any]:
+        """JSON-serialisable dict: tonnes rounded to 3 decimals, money to 2 (prices to 2).
+
+        ``allocations=False`` leaves the allocations out (a caller that stores them as rows of their own).
+        """
         return {
             "status": self.status,
             "solver": self.solver,
             "gap": self.gap,
             "objective_yuan": _num(self.objective_yuan, 2),
-            "allocations": [
+            "allocations": None if not allocations else [
                 {
                     "lot": a.lot_id,
                     "demand": a.demand_id,

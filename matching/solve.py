@@ -6,6 +6,7 @@ import gc
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -96,6 +97,52 @@ def solve_category(
     shipment, in which case it uses CP-SAT. ``mincostflow`` ignores shipment terms (it solves
     the continuous relaxation); ``greedy`` is the cheapest-arc-first baseline.
     """
+    return solve_category_flow(problem, solver, time_limit_s, rules).finish()
+
+
+@dataclass
+class FlowSolution:
+    """A solved category's flow, allocations and objective; `finish` adds the prices and explanations.
+
+    The two parts are the same work as `solve_category`'s, split so a caller can write the allocations
+    while the rest is worked out.
+    """
+
+    problem: Problem
+    cand: Candidates
+    flow: np.ndarray
+    solver: str
+    status: str
+    gap: float | None
+    allocations: list[Allocation]
+    objective_yuan: Decimal
+    timings: dict[str, float]
+
+    def finish(self) -> Result:
+        """The full result: dual prices (guidance) and why each lot's unmatched tonnes found no buyer."""
+        problem, cand, flow = self.problem, self.cand, self.flow
+        started = time.perf_counter()
+        lot_prices: dict = {}
+        demand_prices: dict = {}
+        if self.solver in ("mincostflow", "cpsat"):
+            # CP-SAT has no duals; its guidance comes from the continuous relaxation's optimal flow.
+            lp_flow = flow if self.solver == "mincostflow" else flow_per_category(problem, cand)
+            u, v = dual_prices(problem.lot_kg, problem.demand_kg, cand, lp_flow)
+            lot_prices = dict(zip(problem.lot_ids(), _as_yuan(u), strict=True))
+            demand_prices = dict(zip(problem.demand_ids(), _as_yuan(v), strict=True))
+        prices = time.perf_counter() - started
+        started = time.perf_counter()
+        unmatched = explain_unmatched(problem, cand, flow)
+        timings = {"build": self.timings["build"], "solve": self.timings["solve"], "prices": prices,
+                   "extract": self.timings["extract"] + time.perf_counter() - started}
+        return Result(self.status, self.objective_yuan, self.allocations, lot_prices, demand_prices, unmatched,
+                      timings, self.solver, self.gap)
+
+
+def solve_category_flow(
+    problem: Problem, solver: str = "auto", time_limit_s: float = 10.0, rules: Sequence[Rule] = DEFAULT_RULES
+) -> FlowSolution:
+    """The first part of `solve_category`: the optimal flow, its allocations and objective."""
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
     if solver == "auto":
@@ -120,22 +167,10 @@ def solve_category(
     timings["solve"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    lot_prices: dict = {}
-    demand_prices: dict = {}
-    if solver in ("mincostflow", "cpsat"):
-        # CP-SAT has no duals; its guidance comes from the continuous relaxation's optimal flow.
-        lp_flow = flow if solver == "mincostflow" else flow_per_category(problem, cand)
-        u, v = dual_prices(problem.lot_kg, problem.demand_kg, cand, lp_flow)
-        lot_prices = dict(zip(problem.lot_ids(), _as_yuan(u), strict=True))
-        demand_prices = dict(zip(problem.demand_ids(), _as_yuan(v), strict=True))
-    timings["prices"] = time.perf_counter() - started
-
-    started = time.perf_counter()
     allocations = decode_allocations(problem, cand, flow)
-    unmatched = explain_unmatched(problem, cand, flow)
     objective = Decimal(surplus_fen_times_kg(cand, flow)).scaleb(-5)
     timings["extract"] = time.perf_counter() - started
-    return Result(status, objective, allocations, lot_prices, demand_prices, unmatched, timings, solver, gap)
+    return FlowSolution(problem, cand, flow, solver, status, gap, allocations, objective, timings)
 
 
 def flow_per_category(problem: Problem, cand: Candidates) -> np.ndarray:

@@ -34,10 +34,7 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
             return []
         if "id" not in names and set(returning) <= {"id", *names}:
             # Ids drawn from the table's sequence first (one query), so COPY can still be used.
-            ids = sorted(connection.execute(sa.text(
-                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                {"table": table.name, "n": len(rows)}).scalars().all())
-            rows = [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+            rows = [{"id": i, **row} for i, row in zip(draw_ids(connection, table, len(rows)), rows, strict=True)]
             _copy_rows(connection, table, ["id", *names], rows)
             shape = namedtuple("Inserted", list(returning))  # noqa: PYI024 - attribute access like sa.Row
             return [shape(*(row[c] for c in returning)) for row in rows]
@@ -54,6 +51,18 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
         sql += " RETURNING " + ", ".join(f'"{table.c[c].name}"' for c in returning)
     result = connection.execute(sa.text(sql), {"rows": json.dumps(list(rows), default=str, ensure_ascii=False)})
     return list(result.all()) if returning else []
+
+
+def draw_ids(connection: sa.Connection, table: sa.Table, n: int) -> list[int] | None:
+    """``n`` new ids from the table's sequence, ascending (one query); None where rows get ids only on insert.
+
+    Rows given these ids can be inserted without asking for them back (PostgreSQL's COPY cannot return any).
+    """
+    if connection.dialect.name != "postgresql" or _copying(connection) is None:
+        return None
+    return sorted(connection.execute(sa.text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": n}).scalars().all())
 
 
 # json.dumps(value, default=str, ensure_ascii=False) exactly, without building an encoder per value.

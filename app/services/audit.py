@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -119,25 +119,77 @@ def record_many(session: so.Session, actor_id: int | None,
 
     Each event is hashed by the same `digest` as `record`; rows go in with one bulk INSERT.
     """
-    if not events:
-        return 0
-    session.flush()
-    prev = _last_hash(session) or GENESIS
-    occurred = utcnow().replace(microsecond=0)
-    key, at = _key(), occurred.isoformat()  # the same for every event of the batch: worked out once
-    rows = []
-    for entity_type, entity_id, action, payload in events:
-        plain = _plain(payload)
-        # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
-        body = _body_of(prev, at, actor_id, entity_type, entity_id, action, plain)
-        event_hash = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-        rows.append({"occurred_at": occurred, "actor_user_id": actor_id, "entity_type": entity_type,
-                     "entity_id": entity_id, "action": action, "payload": plain, "prev_hash": prev,
-                     "hash": event_hash})
-        prev = event_hash
-    # Inserted in order, so ids ascend along the chain as verify() walks it.
-    insert_rows(session.connection(), AuditEvent.__table__, rows)
-    return len(rows)
+    batch = Batch(actor_id)
+    batch.add(events)
+    return batch.record(session)
+
+
+# Stands for the previous hash while an event's body is encoded before the chain's end is known: characters of
+# Unicode's private use area, which the encoder writes out as they are and no payload of ours holds.
+_PREV_MARK = "\ue000" * 8
+_PREV_FIELD = f'"prev": "{_PREV_MARK}"'
+
+
+class Batch:
+    """Events encoded as they come (payloads converted, bodies written around the previous hash), then chained
+    and inserted at once by `record`: the costly part can run before the chain's lock is taken, e.g. while
+    the database works on something else. Hashes are those `record` and `digest` give, in the order added.
+    """
+
+    def __init__(self, actor_id: int | None, occurred: dt.datetime | None = None) -> None:
+        self.actor_id = actor_id
+        self.occurred = (occurred or utcnow()).replace(microsecond=0)
+        self._at = self.occurred.isoformat()
+        self._events: list[tuple[str, int, str, Any, tuple[str, str] | None]] = []
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def add(self, events: list[tuple[str, int, str, dict[str, Any] | None]]) -> None:
+        """Encode and keep (entity type, id, action, payload) events, after those already added."""
+        self.extend(self.encode(events))
+
+    def encode(self, events: list[tuple[str, int, str, dict[str, Any] | None]]) -> list[tuple]:
+        """(entity type, id, action, payload) events encoded for this batch, not yet kept (see `extend`)."""
+        encoded = []
+        for entity_type, entity_id, action, payload in events:
+            plain = _plain(payload)
+            body = _body_of(_PREV_MARK, self._at, self.actor_id, entity_type, entity_id, action, plain)
+            head, field_, tail = body.rpartition(_PREV_FIELD)
+            # The mark found once, where the chain puts the hash; else (a payload quoting it) encoded when chained.
+            parts = (head + '"prev": "', '"' + tail) if field_ and body.count(_PREV_MARK) == 1 else None
+            encoded.append((entity_type, entity_id, action, plain, parts))
+        return encoded
+
+    def extend(self, encoded: list[tuple]) -> None:
+        """Keep events from `encode`, after those already added."""
+        self._events.extend(encoded)
+
+    def record(self, session: so.Session, insert: Callable[..., Any] | None = None) -> int:
+        """Take the chain's lock, read its end, hash the events in order and insert them (through ``insert``,
+        called like `insert_rows`, if given: e.g. to let the database work while the caller goes on)."""
+        if not self._events:
+            return 0
+        session.flush()
+        prev = _last_hash(session) or GENESIS
+        keyed = hmac.new(_key(), digestmod=hashlib.sha256)  # the key's HMAC state, copied for each event
+        rows = []
+        for entity_type, entity_id, action, plain, parts in self._events:
+            # The same per-event hash as `record` (digest), over the plain values rather than an ORM instance.
+            if parts is None:
+                body = _body_of(prev, self._at, self.actor_id, entity_type, entity_id, action, plain)
+            else:
+                body = parts[0] + prev + parts[1]
+            mac = keyed.copy()
+            mac.update(body.encode())
+            event_hash = mac.hexdigest()
+            rows.append({"occurred_at": self.occurred, "actor_user_id": self.actor_id, "entity_type": entity_type,
+                         "entity_id": entity_id, "action": action, "payload": plain, "prev_hash": prev,
+                         "hash": event_hash})
+            prev = event_hash
+        # Inserted in order, so ids ascend along the chain as verify() walks it.
+        (insert or insert_rows)(session.connection(), AuditEvent.__table__, rows)
+        return len(rows)
 
 
 @dataclass(frozen=True)

@@ -67,13 +67,18 @@ def _localised(params: dict[str, Any], memo: dict[str, str] | None = None) -> di
 
 def message(notification: Notification, memo: dict[str, str] | None = None) -> str:
     """The notification's sentence in the current language."""
-    render = MESSAGES.get(notification.kind)
+    return sentence(notification.kind, notification.params, memo)
+
+
+def sentence(kind: str, params: dict[str, Any] | None, memo: dict[str, str] | None = None) -> str:
+    """The sentence of a notification of ``kind`` with ``params`` in the current language."""
+    render = MESSAGES.get(kind)
     if render is None:
-        return notification.kind
+        return kind
     try:
-        return render(_localised(notification.params or {}, memo))
+        return render(_localised(params or {}, memo))
     except (KeyError, ValueError, TypeError):
-        return notification.kind
+        return kind
 
 
 def organisation_users(session: so.Session, organization_id: int) -> list[User]:
@@ -107,26 +112,47 @@ def notify_organisation(session: so.Session, organization_id: int, kind: str, pa
 def notify_organisations(session: so.Session, params_by_org: dict[int, dict[str, Any]], kind: str,
                          link: str | None = None) -> int:
     """One message per active user of each organisation, users read in one query, rows inserted in bulk."""
-    if not params_by_org:
-        return 0
-    users = session.execute(sa.select(User.id, User.email, User.organization_id).where(
-        User.organization_id.in_(list(params_by_org)), User.active.is_(True)).order_by(User.id)).all()
+    notes, emails = organisation_messages(organisation_recipients(session, params_by_org), params_by_org, kind, link)
+    insert_messages(session, notes, emails)
+    return len(notes)
+
+
+def organisation_recipients(session: so.Session, organization_ids) -> list[tuple[int, str, int]]:
+    """(user id, e-mail, organisation id) of the active users of the organisations, in user order."""
+    if not organization_ids:
+        return []
+    ids = list(organization_ids)
+    # PostgreSQL: one array parameter (a clearing notifies thousands of organisations), not an IN list.
+    among = (User.organization_id == sa.any_(sa.bindparam(None, ids, type_=sa.ARRAY(sa.Integer)))
+             if session.get_bind().dialect.name == "postgresql" else User.organization_id.in_(ids))
+    return [tuple(row) for row in session.execute(sa.select(User.id, User.email, User.organization_id).where(
+        among, User.active.is_(True)).order_by(User.id)).all()]
+
+
+def organisation_messages(users: list[tuple[int, str, int]], params_by_org: dict[int, dict[str, Any]], kind: str,
+                          link: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The inbox and outbox rows of one message per user (no database work: it can overlap the database's)."""
     notes, emails = [], []
     texts: dict[int, tuple[dict[str, str], str]] = {}  # per organisation: its users get the same sentence
     memo: dict[str, str] = {}  # a run's deadline is the same for every organisation: formatted once
+    now = utcnow()
     for user_id, email, org_id in users:
         if org_id not in texts:
             params = {k: str(v) for k, v in params_by_org[org_id].items()}
-            texts[org_id] = params, message(Notification(kind=kind, params=params), memo)
+            texts[org_id] = params, sentence(kind, params, memo)
         params, text = texts[org_id]
-        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": utcnow(),
+        notes.append({"user_id": user_id, "kind": kind, "params": params, "link": link, "created_at": now,
                       "read_at": None})
         emails.append({"to_address": email, "subject": text[:200], "body": text + (f"\n\n{link}" if link else ""),
-                       "created_at": utcnow()})
+                       "created_at": now})
+    return notes, emails
+
+
+def insert_messages(session: so.Session, notes: list[dict[str, Any]], emails: list[dict[str, Any]]) -> None:
+    """Insert rows from `organisation_messages` in bulk."""
     if notes:
         insert_rows(session.connection(), Notification.__table__, notes)
         insert_rows(session.connection(), OutboxEmail.__table__, emails)
-    return len(notes)
 
 
 def unread_count(session: so.Session, user_id: int) -> int:

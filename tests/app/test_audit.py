@@ -304,3 +304,19 @@ def test_batch_payloads_are_stored_and_hashed_as_the_json_round_trip_gives_them(
             "action": "matched", "payload": {"b": "粉煤灰", "a": {"z": 1, "y": [2.5, None]}}}
     assert _body_of(body["prev"], body["at"], None, "lot", 7, "matched", body["payload"]) == json.dumps(
         body, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def test_a_batch_hashes_each_event_as_digest_does_whatever_its_payload_quotes(db, reference):
+    from decimal import Decimal
+
+    from app.services import audit
+
+    awkward = [{"note": audit._PREV_MARK}, {"note": '"prev": "' + "0" * 64 + '"'}, {"tonnes": Decimal("1.500")}, None]
+    audit.record(db.session, None, "lot", 1, "created")  # a chain to extend
+    audit.record_many(db.session, None, [("lot", k, "noted", p) for k, p in enumerate(awkward, start=2)])
+    db.session.commit()
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.payload for e in events[1:]] == [{"note": audit._PREV_MARK}, awkward[1], {"tonnes": "1.500"}, {}]
+    for before, event in zip(events, events[1:], strict=False):
+        assert event.prev_hash == before.hash and event.hash == audit.digest(event)
+    assert audit.verify(db.session) is None

@@ -29,7 +29,8 @@ def _case(seed: int, n_lots: int, n_demands: int):
 
 
 @pytest.mark.parametrize(("seed", "n_lots", "n_demands"), [(1, 1, 400), (2, 7, 90), (3, 40, 40), (4, 1, 1),
-                                                          (5, 3, 0), (6, 25, 300)])
+                                                          (5, 3, 0), (6, 25, 300),
+                                                          (7, 60, 700)])  # several tree passes
 def test_dense_path_matches_the_tree(monkeypatch, seed, n_lots, n_demands):
     lots, demands = _case(seed, n_lots, n_demands)
     dense = problem.candidate_pairs(lots, demands)
@@ -49,3 +50,21 @@ def test_own_facility_and_organisation_never_pair_on_the_dense_path():
         if demands[j].lot_id is None:
             assert lots.facility[i] != demands[j].facility_id
             assert lots.organization[i] != demands[j].organization_id
+
+
+def test_pricing_split_over_threads_and_blocks_gives_the_same_figures(monkeypatch):
+    lots, demands = _case(11, 300, 400)
+    for d in demands:
+        d.spec["max_haul_km"] = 300.0
+    li, di = problem.candidate_pairs(lots, demands)
+    monkeypatch.setattr(problem, "_cores", lambda: 1)
+    one = problem.pair_costs(lots, demands, li, di, "bulk")
+    monkeypatch.setattr(problem, "_cores", lambda: 2)
+    monkeypatch.setattr(problem, "PARALLEL_PAIRS_MIN", 1)
+    threaded = problem.pair_costs(lots, demands, li, di, "bulk")
+    monkeypatch.setattr(problem, "COST_BLOCK_ROWS", 2)  # more blocks than threads
+    blocks = problem.pair_costs(lots, demands, li, di, "bulk")
+    assert len(li) > 1000
+    for key, want in one.items():
+        np.testing.assert_array_equal(threaded[key], want)
+        np.testing.assert_array_equal(blocks[key], want)

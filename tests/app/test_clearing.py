@@ -406,3 +406,30 @@ def test_the_start_form_is_offered_only_to_who_may_start_a_clearing(auth, client
     assert "Run the clearing" not in page and "Categories being cleared now" in page  # the POST would be 403
     auth.login("regulator@example.com")
     assert "Run the clearing" in client.get("/clearing", headers=EN).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("last", ["steel_slag", "fly_ash"])
+def test_prices_and_explanations_failing_while_the_join_writes_fail_that_category_alone(db, reference, monkeypatch,
+                                                                                        last):
+    import matching
+
+    m = small_market()
+    slag = LotFactory(facility=m["lot_facility"], category=category("steel_slag"), tonnes=Decimal("500.000"))
+    BidFactory(lot=slag, facility=m["near"], category=category("steel_slag"), price_yuan_per_t=Decimal("60.00"),
+               tonnes=Decimal("500.000"))
+    real_finish, real_categories = matching.FlowSolution.finish, clearing.runs.problems.clearable_categories
+
+    def finish(solution):
+        if solution.problem.lots[0].category == "steel_slag":
+            raise RuntimeError("a bad explanation")
+        return real_finish(solution)
+
+    def ordered(session):  # the category finished while the join writes is the last one solved
+        return sorted(real_categories(session), key=lambda c: c.code == last)
+
+    monkeypatch.setattr(matching.FlowSolution, "finish", finish)
+    monkeypatch.setattr(clearing.runs.problems, "clearable_categories", ordered)
+    run = _run(db)
+    assert run.status == "succeeded" and run.results["failed_categories"] == {"steel_slag": "internal_error"}
+    assert [a.lot_id for a in db.session.scalars(sa.select(Allocation))] == [m["lot"].id]
+    assert db.session.get(Lot, slag.id).remaining_tonnes == Decimal("500.000")

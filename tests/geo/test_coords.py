@@ -89,3 +89,17 @@ def test_point_in_beijing_is_out_of_region_and_named():
 def test_point_just_across_in_jilin_is_accepted():
     lon, lat = validate_lonlat(124.8, 45.2)
     assert lon[0] == 124.8
+
+
+def test_region_checks_from_many_threads_at_once_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo.coords import service_area, validate_lonlat
+
+    service_area.cache_clear()  # a fresh prepared area: its first queries build its indexes
+    rng = np.random.default_rng(8)
+    lon, lat = rng.uniform(125, 129, 2000), rng.uniform(45.2, 47.5, 2000)  # inside the province
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda k: validate_lonlat(lon[k::16], lat[k::16])[0], range(16)))
+    for k, values in enumerate(got):
+        np.testing.assert_array_equal(values, lon[k::16])

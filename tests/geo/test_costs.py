@@ -130,3 +130,14 @@ def test_cost_index_pairs_are_the_cost_matrix_entries_bit_for_bit(freight_class)
     assert cost_index_pairs(s_lon, s_lat, d_lon, d_lat, [], [], freight_class).yuan_per_t.shape == (0,)
     with pytest.raises(ValueError, match="as many sources as destinations"):
         cost_index_pairs(s_lon, s_lat, d_lon, d_lat, [0, 1], [0], freight_class)
+
+
+def test_haversine_index_is_haversine_of_the_gathered_points_bit_for_bit():
+    from geo.distance import haversine_index_km, haversine_km
+
+    rng = np.random.default_rng(5)
+    lon1, lat1 = rng.uniform(121, 135, 300), rng.uniform(43, 53, 300)
+    lon2, lat2 = rng.uniform(121, 135, 70), rng.uniform(43, 53, 70)
+    i, j = rng.integers(0, 300, 100_003), rng.integers(0, 70, 100_003)  # odd length: SIMD tails too
+    np.testing.assert_array_equal(haversine_index_km(lon1, lat1, lon2, lat2, i, j),
+                                  haversine_km(lon1[i], lat1[i], lon2[j], lat2[j]))

@@ -124,3 +124,17 @@ def test_custom_geojson_network_snaps_endpoints_and_measures_geodesic_length(tmp
     )
     km = road_km_matrix([a[0]], [a[1]], [c[0]], [c[1]], network=net)
     assert km[0, 0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_road_table_filled_from_many_threads_gives_every_row_whole():
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = osm_road_network()
+    fresh = RoadNetwork(base.node_lon, base.node_lat, base.graph)  # an empty table, filled by the threads
+    rng = np.random.default_rng(3)
+    asks = [rng.integers(0, fresh.n_nodes, 40) for _ in range(32)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(fresh.node_rows, asks))
+    for idx, rows in zip(asks, got, strict=True):
+        assert not np.isnan(rows).any()
+        np.testing.assert_array_equal(rows, base.node_rows(idx))

@@ -24,7 +24,9 @@ Arrays, not dicts of tuples, carry the per-demand and per-arc data; ``release()`
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -279,38 +281,59 @@ def candidate_pairs(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndarray, np
 
     A bid on one lot pairs with that lot; a category-wide bid or a profile with every lot whose
     great-circle distance does not exceed its haul limit (road and rail never run shorter), never
-    a lot at its own facility or of its own organisation.
+    a lot at its own facility or of its own organisation. Pairs come out ordered by (demand, lot).
     """
     n = len(lots.rows)
     if n * len(demands) <= DENSE_PAIRS_MAX:
         return _candidate_pairs_dense(lots, demands)
+    d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
+    d_org = np.array([d.organization_id for d in demands], dtype=np.int64)
+    wide = np.flatnonzero([d.lot_id is None for d in demands])
+    # Each pair as one key, demand × n + lot: sorting the keys orders the pairs by (demand, lot).
+    keys = [_wide_pair_keys(lots, demands, wide)] if len(wide) and n else []
     position = {row.id: k for k, row in enumerate(lots.rows)}
-    # Each demand's lot positions, ascending: concatenated in demand order they come out sorted by
-    # (demand, lot) without sorting the whole pair list.
-    found: list[np.ndarray | None] = [None] * len(demands)
-    wide = [j for j, d in enumerate(demands) if d.lot_id is None]
-    if wide and n:
-        tree = cKDTree(unit_vectors(lots.lon, lots.lat))
-        haul = np.array([np.inf if demands[j].max_haul_km is None else demands[j].max_haul_km for j in wide])
-        points = unit_vectors([demands[j].lon for j in wide], [demands[j].lat for j in wide])
-        # A hair over the bound so rounding never drops a pair the exact rule would keep.
-        hits = tree.query_ball_point(points, _chord(haul) * (1 + 1e-9) + 1e-12, return_sorted=True)
-        for j, near in zip(wide, hits, strict=True):
-            rows = np.asarray(near, dtype=np.int64)
-            d = demands[j]
-            found[j] = rows[(lots.facility[rows] != d.facility_id) & (lots.organization[rows] != d.organization_id)]
-    for j, d in enumerate(demands):
-        if d.lot_id is not None and d.lot_id in position:
-            found[j] = np.array([position[d.lot_id]], dtype=np.int64)
-    counts = np.array([0 if f is None else len(f) for f in found], dtype=np.int64)
-    if not counts.sum():
+    one = [(j, position[d.lot_id]) for j, d in enumerate(demands) if d.lot_id is not None and d.lot_id in position]
+    if one:
+        keys.append(np.array([j * n + k for j, k in one], dtype=np.int64))
+    if not keys:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    li_a = np.concatenate([f for f in found if f is not None and len(f)])
-    di_a = np.repeat(np.arange(len(demands), dtype=np.int64), counts)
+    key = np.sort(np.concatenate(keys))
+    di_a, li_a = np.divmod(key, n)
+    # Never the demand's own facility or organisation (a bid on one lot was checked when it was placed).
+    wide_row = np.zeros(len(demands), dtype=bool)
+    wide_row[wide] = True
+    keep = ~wide_row[di_a] | ((lots.facility[li_a] != d_fac[di_a]) & (lots.organization[li_a] != d_org[di_a]))
     # A hazardous lot without a cross-province transfer approval stays in the province (hazardous.may_go_to).
     d_in = np.array([d.in_province for d in demands], dtype=bool)
-    keep = lots.transfer_approved[li_a] | d_in[di_a]
+    keep &= lots.transfer_approved[li_a] | d_in[di_a]
     return li_a[keep], di_a[keep]  # a filter keeps the (demand, lot) order
+
+
+# Category-wide demands per KD-tree pass, taken in order of haul limit so one search radius fits them all:
+# bounds the pairs a pass holds before its per-demand filter.
+TREE_DEMANDS_PER_PASS = 256
+
+
+def _wide_pair_keys(lots: _Lots, demands: list[_Demand], wide: np.ndarray) -> np.ndarray:
+    """Keys (demand × lots + lot) of the pairs within the haul bound of the category-wide demands ``wide``.
+
+    One tree over the lots, one over each group of demands, and the tree-to-tree search gives every pair
+    within the group's largest radius as arrays (no Python list per demand); each demand then keeps its own.
+    """
+    n = len(lots.rows)
+    tree = cKDTree(unit_vectors(lots.lon, lots.lat))
+    haul = np.array([np.inf if demands[j].max_haul_km is None else demands[j].max_haul_km for j in wide.tolist()])
+    points = unit_vectors([demands[j].lon for j in wide.tolist()], [demands[j].lat for j in wide.tolist()])
+    # A hair over the bound so rounding never drops a pair the exact rule would keep.
+    radius = _chord(haul) * (1 + 1e-9) + 1e-12
+    order = np.argsort(radius, kind="stable")
+    keys = []
+    for start in range(0, len(order), TREE_DEMANDS_PER_PASS):
+        group = order[start:start + TREE_DEMANDS_PER_PASS]
+        near = cKDTree(points[group]).sparse_distance_matrix(tree, radius[group[-1]], output_type="ndarray")
+        inside = near["v"] <= radius[group][near["i"]]
+        keys.append(wide[group][near["i"][inside]].astype(np.int64) * n + near["j"][inside])
+    return np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
 
 
 # Up to this many (demand, lot) cells, candidate_pairs tests every pair in one array operation: a lot page's
@@ -384,27 +407,52 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
     dst_lon = np.array([demands[j].lon for j in dst_first.tolist()])
     dst_lat = np.array([demands[j].lat for j in dst_first.tolist()])
     si, dj = lot_src[li], dem_dst[di]
-    n_blocks = -(-len(src_first) // COST_BLOCK_ROWS)
+    n_src = len(src_first)
+    n_blocks = max(-(-n_src // COST_BLOCK_ROWS), min(_cores(), n_src) if len(li) >= PARALLEL_PAIRS_MIN else 1)
+    per_block = -(-n_src // n_blocks)
     if n_blocks == 1:
         blocks = [(0, np.arange(len(li)))]
     else:  # pairs grouped by block of lot facilities (a radix sort on a small key)
-        key = (si // COST_BLOCK_ROWS).astype(np.uint16)
+        key = (si // per_block).astype(np.uint16)
         order = np.argsort(key, kind="stable")
         bounds = np.searchsorted(key[order], np.arange(n_blocks + 1))
         blocks = [(b, order[bounds[b]:bounds[b + 1]]) for b in range(n_blocks)]
-    for b, pairs in blocks:
+
+    def price(block: tuple[int, np.ndarray]) -> None:
+        b, pairs = block
         if not len(pairs):
-            continue
-        first = b * COST_BLOCK_ROWS
-        rows = slice(first, min(first + COST_BLOCK_ROWS, len(src_first)))
+            return
+        first = b * per_block
+        rows = slice(first, min(first + per_block, n_src))
         m = geo.cost_index_pairs(src_lon[rows], src_lat[rows], dst_lon, dst_lat, si[pairs] - first, dj[pairs],
                                  freight_class, rates)
-        out["yuan"][pairs] = m.yuan_per_t
+        out["yuan"][pairs] = m.yuan_per_t  # blocks own disjoint pairs: no two threads write one element
         out["road"][pairs] = m.road_km
         out["rail"][pairs] = m.rail_km
         out["co2"][pairs] = m.co2_kg_per_t
-        del m
+
+    threads = min(_cores(), n_blocks)
+    if threads == 1:
+        for block in blocks:
+            price(block)
+    else:
+        # numpy releases the GIL in the array work that is nearly all of the pricing: blocks priced on
+        # several cores at once (each pair's figures are computed alone, so the result is the same).
+        # One pair priced first, here: a first use builds geo's shared networks and caches, which must not
+        # happen in two threads at once.
+        geo.cost_index_pairs(src_lon[:1], src_lat[:1], dst_lon[:1], dst_lat[:1], [0], [0], freight_class, rates)
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(price, blocks))
     return out
+
+
+# Pairs from which a category's pricing is split over the cores (a lot page's guidance prices a few hundred).
+PARALLEL_PAIRS_MIN = 200_000
+
+
+def _cores() -> int:
+    """Cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def load_demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[_Demand]:

@@ -9,6 +9,8 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -121,36 +123,95 @@ class SolvedCategory:
     """One category's solved result with what the join needs to write it: the unit passed between workers."""
 
     category: WasteCategory
-    result: matching.Result
+    result: matching.Result | None  # None while its prices and explanations are being worked out (`pending`)
     snapshot: dict[str, Any]
     # demand id → (facility, bid, profile), for the demands that received an allocation
     demand_refs: dict[str, tuple[int, int | None, int | None]] = field(default_factory=dict)
-    # (road km, rail km or None) aligned with result.allocations
+    # (road km, rail km or None) aligned with the allocations
     arc_km: list[tuple[float, float | None]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    allocations: list[matching.Allocation] | None = None  # the result's, known before the rest of it
+    pending: Future | None = None  # (result, seconds) of the prices and explanations
+
+    def __post_init__(self) -> None:
+        if self.allocations is None:
+            self.allocations = self.result.allocations
+
+    def finished(self) -> matching.Result:
+        """The full result, once its prices and explanations are worked out (Unfinished if that failed)."""
+        if self.result is None:
+            try:
+                self.result, seconds = self.pending.result()
+            except Exception as exc:  # the category fails alone, as if its solve had failed
+                logger.exception("clearing: category %s could not be solved", self.category.code)
+                raise Unfinished(reason_of(exc)) from exc
+            finally:
+                self.pending = None
+            self.timings["solve"] = self.timings.get("solve", 0.0) + seconds
+        return self.result
 
 
-def solve_category(part: problems.CategoryProblem, solver: str = "auto") -> matching.Result:
-    """Solve one category's problem (the unit of parallel work)."""
+class Unfinished(Exception):
+    """A category whose prices and explanations could not be worked out: reported, nothing of it written."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def solve_category(part: problems.CategoryProblem, solver: str = "auto") -> matching.Result | matching.FlowSolution:
+    """Solve one category's problem (the unit of parallel work): its Result.
+
+    Called by `solve_one_category` with somewhere to finish it, a non-empty problem's flow solution instead:
+    its prices and explanations are then worked out there, meanwhile.
+    """
     if part.problem.is_empty:
-        unmatched = [matching.Unmatched(lot.id, lot.tonnes, "no_compatible_recycler", "no demand for this category")
-                     for lot in part.problem.lots]
-        return matching.Result("optimal", Decimal(0), unmatched=unmatched, solver="mincostflow", gap=0.0)
+        return _empty_result(part)
+    if _FINISH_IN.get() is not None:
+        return matching.solve_category_flow(part.problem, solver)
     return matching.solve_category(part.problem, solver)
 
 
-def solve_one_category(session: so.Session, category: WasteCategory, today: dt.date) -> SolvedCategory:
-    """Build and solve one category's problem, then release its arrays (the unit of parallel work)."""
+# Where `solve_category` leaves the rest of the solve to be worked out (set by solve_one_category).
+_FINISH_IN: ContextVar[Executor | None] = ContextVar("finish_in", default=None)
+
+
+def _empty_result(part: problems.CategoryProblem) -> matching.Result:
+    unmatched = [matching.Unmatched(lot.id, lot.tonnes, "no_compatible_recycler", "no demand for this category")
+                 for lot in part.problem.lots]
+    return matching.Result("optimal", Decimal(0), unmatched=unmatched, solver="mincostflow", gap=0.0)
+
+
+def _timed_finish(solution: matching.FlowSolution) -> tuple[matching.Result, float]:
+    started = time.perf_counter()
+    return solution.finish(), time.perf_counter() - started
+
+
+def solve_one_category(session: so.Session, category: WasteCategory, today: dt.date,
+                       finish_in: Executor | None = None) -> SolvedCategory:
+    """Build and solve one category's problem, then release its arrays (the unit of parallel work).
+
+    With ``finish_in``, the prices and explanations (the part of the solve the allocations do not need)
+    are worked out there, e.g. while the join writes the allocations; `SolvedCategory.finished` waits.
+    """
     started = time.perf_counter()
     part = problems.build_category_problem(session, category, today)
     session.rollback()  # end the read transaction: a long solve must not hold a snapshot open
     built = time.perf_counter()
-    result = solve_category(part)
+    token = _FINISH_IN.set(finish_in)
+    try:
+        outcome = solve_category(part)  # looked up here, so a test or a slow worker can wrap it
+    finally:
+        _FINISH_IN.reset(token)
     solved = time.perf_counter()
-    used = sorted({a.demand_id for a in result.allocations})
+    result, solution = (None, outcome) if isinstance(outcome, matching.FlowSolution) else (outcome, None)
+    allocations = outcome.allocations
+    used = sorted({a.demand_id for a in allocations})
     out = SolvedCategory(category, result, part.snapshot(), {d: part.demand_ref(d) for d in used},
-                         part.arc_km([a.lot_id for a in result.allocations], [a.demand_id for a in result.allocations]),
-                         {"build": built - started, "solve": solved - built})
+                         part.arc_km([a.lot_id for a in allocations], [a.demand_id for a in allocations]),
+                         {"build": built - started, "solve": solved - built}, allocations)
+    if result is None:
+        out.pending = finish_in.submit(_timed_finish, solution)
     part.release()
     return out
 
@@ -193,6 +254,8 @@ def reason_of(exc: BaseException) -> str:
     """The failure reason code of an exception raised while clearing."""
     if isinstance(exc, MarketMoved):
         return "market_moved"
+    if isinstance(exc, Unfinished):
+        return exc.reason
     if isinstance(exc, sa_exc.SQLAlchemyError):
         return "database_error"
     if isinstance(exc, (matching.ProblemError, matching.SolverError)):
@@ -218,13 +281,15 @@ def _execute(session: so.Session, run_id: int, categories: list[WasteCategory], 
     try:
         today = utcnow().date()
         solved, failed = [], {}
-        for done, part in enumerate(solve_categories(session, categories, today, workers), start=1):
-            if isinstance(part, CategoryFailed):
-                failed[part.code] = part.reason  # one bad category does not sink the others
-            else:
-                solved.append(part)
-            record_progress(session, run_id, done, len(categories))
-        write.join_run(session, run_id, solved, failed)
+        # The last category's prices and explanations are worked out in a thread while the join writes.
+        with ThreadPoolExecutor(1) as finishing:
+            for done, part in enumerate(solve_categories(session, categories, today, workers, finishing), start=1):
+                if isinstance(part, CategoryFailed):
+                    failed[part.code] = part.reason  # one bad category does not sink the others
+                else:
+                    solved.append(part)
+                record_progress(session, run_id, done, len(categories))
+            write.join_run(session, run_id, solved, failed)
     except Exception as exc:  # recorded on the run (reason) and logged (detail); re-raised for Celery
         logger.exception("clearing run %s failed", run_id)
         fail_run(session, run_id, reason_of(exc), f"{type(exc).__name__}")
@@ -233,18 +298,21 @@ def _execute(session: so.Session, run_id: int, categories: list[WasteCategory], 
 
 
 def solve_categories(session: so.Session, categories: list[WasteCategory], today: dt.date,
-                     workers: int | None = None):
-    """Solved categories one by one, in parallel processes when more than one worker is configured."""
+                     workers: int | None = None, finish_in: Executor | None = None):
+    """Solved categories one by one, in parallel processes when more than one worker is configured.
+
+    ``finish_in``: where the last category's prices and explanations are worked out (in one process).
+    """
     workers = workers if workers is not None else int(current_app.config.get("CLEARING_WORKERS", 1))
     if workers > 1 and len(categories) > 1:
         from app.services.clearing import parallel
 
         yield from parallel.solve_in_processes(session, categories, today, workers)
         return
-    for category in categories:
+    for k, category in enumerate(categories):
         code = category.code
         try:
-            yield solve_one_category(session, category, today)
+            yield solve_one_category(session, category, today, finish_in if k == len(categories) - 1 else None)
         except Exception as exc:  # the category fails alone; logged with its traceback, reason on the run
             logger.exception("clearing: category %s could not be built or solved", code)
             session.rollback()

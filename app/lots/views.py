@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import (
     Blueprint,
     Response,
@@ -37,7 +38,7 @@ from app.permissions import allowed
 from app.services import catalogue, facilities, guidance, lot_import, lots, questions, uploads
 from app.services.errors import PermissionDenied, ServiceError
 from app.services.spreadsheets import ImportRejected
-from models import Facility, Lot, LotDocument, LotQuestion, ResourceBase
+from models import Facility, Lot, LotDocument, LotQuestion, Organization, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
 LOT_FIELDS = (
@@ -449,6 +450,12 @@ def hide_question(question_id: int):
                    url_for("lots.detail", lot_id=question.lot_id, _anchor="questions"))
 
 
+# The lot page's rows in one query: the lot with its facility, producer, category and documents (lazy loads would
+# be three more round trips; the producer's roles are not shown).
+_DETAIL_LOAD = (so.joinedload(Lot.facility).joinedload(Facility.organization).lazyload(Organization.roles),
+                so.joinedload(Lot.documents))
+
+
 def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 200, question_form=None,
             answer_form=None, answering: int | None = None):
     locale = str(get_locale())
@@ -483,7 +490,7 @@ def _detail(lot: Lot, document_form: DocumentForm | None = None, status: int = 2
 @blueprint.route("/<int:lot_id>")
 def detail(lot_id: int):
     """One lot: quantity, quality, place, map, distances, price guidance and the number of sealed bids."""
-    lot = db.session.get(Lot, lot_id)
+    lot = db.session.get(Lot, lot_id, options=_DETAIL_LOAD)
     if lot is None or not policy.may_see_lot(current_user.row if current_user.is_authenticated else None, lot):
         abort(404)
     return _detail(lot)

@@ -32,6 +32,7 @@ from app.lots.forms import (
     LotForm,
     LotImportForm,
     QuestionForm,
+    filter_field,
     lot_form_class,
 )
 from app.permissions import allowed
@@ -41,6 +42,7 @@ from app.services.spreadsheets import ImportRejected
 from models import Facility, Lot, LotDocument, LotQuestion, Organization, ResourceBase
 
 blueprint = Blueprint("lots", __name__, url_prefix="/lots")
+blueprint.add_app_template_global(filter_field, "filter_field")
 LOT_FIELDS = (
     "facility",
     "category",
@@ -68,9 +70,10 @@ def _filters(locale: str) -> tuple[LotFilterForm, lots.LotFilters]:
     form = LotFilterForm(request.args)
     form.category.choices = catalogue.with_blank(catalogue.category_choices(db.session, locale))
     form.prefecture.choices = catalogue.with_blank(catalogue.prefecture_choices(locale))
-    bases = db.session.scalars(sa.select(ResourceBase).order_by(ResourceBase.id)).all()
+    base_name = ResourceBase.name_zh if locale.startswith("zh") else ResourceBase.name_en
     form.base.choices = catalogue.with_blank(
-        [(str(b.id), b.name_zh if locale.startswith("zh") else b.name_en) for b in bases]
+        [(str(i), name) for i, name in db.session.execute(sa.select(ResourceBase.id, base_name)
+                                                          .order_by(ResourceBase.id))]
     )
     mine = {str(f.id): f for f in _my_facilities()}
     form.near.choices = catalogue.with_blank([(k, f.name) for k, f in mine.items()])

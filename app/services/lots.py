@@ -221,13 +221,12 @@ def search(session: so.Session, filters: LotFilters, page: int, per_page: int) -
     total = _count(session, filters, query)
     page = min(page, _last_page(total, per_page))
     # Order and cut the page on lots alone, then load the page's rows with their facility and category: the
-    # eager joins run for one page, not for every match a relevance sort has to rank.
-    ids = session.scalars(
-        query.with_only_columns(Lot.id).order_by(*_order(session, filters, words))
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    by_id = {lot.id: lot for lot in session.scalars(sa.select(Lot).where(Lot.id.in_(ids)))} if ids else {}
-    return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=total)
+    # eager joins run for one page, not for every match a relevance sort has to rank. One statement: the page's
+    # ids as a subquery, its rows in the same order (the order ends with the id, so it is total).
+    order = _order(session, filters, words)
+    ids = query.with_only_columns(Lot.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    items = list(session.scalars(sa.select(Lot).where(Lot.id.in_(ids)).order_by(*order)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 MAP_LIMIT = 2000

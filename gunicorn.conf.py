@@ -36,3 +36,14 @@ def on_starting(server):
     osm_road_network().table()
     rail_network()
     service_area()
+
+
+def post_worker_init(worker):
+    """Move everything the worker holds once started (the app, the road and rail tables inherited from the master)
+    out of the garbage collector's view: a full collection otherwise walks those ~400,000 objects and stops every
+    thread of the process for about 200 ms, a few times a minute under load (measured on the bench's lot pages).
+    Objects made afterwards are still collected as usual."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -106,12 +106,14 @@ def index():
         return _map_page(form)
     per_page = current_app.config["LOTS_PER_PAGE"]
     try:
-        page, status = lots.search(db.session, filters, request.args.get("page", 1, type=int), per_page), 200
+        page, status = lots.search(db.session, filters, request.args.get("page", 1, type=int), per_page,
+                                   lots.LIST_LOAD), 200
     except ServiceError as exc:
         # Keywords too long or too many: say so beside the box, keep what was typed, list nothing.
         form.q.errors = [*form.q.errors, exc.message]
         page, status = lots.Page(items=[], page=1, per_page=per_page, total=0), 400
-    photos = uploads.first_photos(db.session, [lot.id for lot in page.items]) if current_user.is_authenticated else {}
+    photos = (uploads.first_photo_ids(db.session, [lot.id for lot in page.items]) if current_user.is_authenticated
+              else {})
     return render_template(
         "lots/index.html", form=form, page=page, locale=locale, prefecture_name=catalogue.prefecture_name,
         photos=photos,

@@ -49,3 +49,19 @@ def test_own_facility_and_organisation_never_pair_on_the_dense_path():
         if demands[j].lot_id is None:
             assert lots.facility[i] != demands[j].facility_id
             assert lots.organization[i] != demands[j].organization_id
+
+
+@pytest.mark.parametrize(("seed", "n_lots", "n_demands"), [(1, 1, 400), (6, 25, 300), (5, 3, 0)])
+def test_a_demand_set_pairs_and_keeps_its_columns_like_a_list(seed, n_lots, n_demands):
+    """Guidance's cached DemandSet (columns worked out once) gives the list's pairs, and its subsets' columns are
+    those of the subset."""
+    lots, demands = _case(seed, n_lots, n_demands)
+    kept = problem.DemandSet(demands)
+    for got, want in zip(problem.candidate_pairs(lots, kept), problem.candidate_pairs(lots, demands), strict=True):
+        np.testing.assert_array_equal(got, want)
+    rows = np.arange(0, n_demands, 3, dtype=np.int64)
+    taken = kept.take(rows)
+    fresh = problem._DemandArrays.of([demands[j] for j in rows.tolist()])
+    assert list(taken) == [demands[j] for j in rows.tolist()]
+    for name in ("wide", "bound", "points", "facility", "organization", "in_province", "lon", "lat"):
+        np.testing.assert_array_equal(getattr(taken.arrays, name), getattr(fresh, name))

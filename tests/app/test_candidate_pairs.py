@@ -63,5 +63,6 @@ def test_a_demand_set_pairs_and_keeps_its_columns_like_a_list(seed, n_lots, n_de
     taken = kept.take(rows)
     fresh = problem._DemandArrays.of([demands[j] for j in rows.tolist()])
     assert list(taken) == [demands[j] for j in rows.tolist()]
-    for name in ("wide", "bound", "points", "facility", "organization", "in_province", "lon", "lat"):
+    for name in ("wide", "bound", "points", "facility", "organization", "in_province", "lon", "lat", "bid_id",
+                 "profile_id"):
         np.testing.assert_array_equal(getattr(taken.arrays, name), getattr(fresh, name))

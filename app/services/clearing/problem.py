@@ -248,6 +248,8 @@ class _DemandArrays:
     in_province: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
+    bid_id: np.ndarray
+    profile_id: np.ndarray
 
     @classmethod
     def of(cls, demands: Sequence[_Demand]) -> _DemandArrays:
@@ -260,7 +262,9 @@ class _DemandArrays:
                    unit_vectors(lon, lat).reshape(len(demands), 3),
                    np.array([d.facility_id for d in demands], dtype=np.int64),
                    np.array([d.organization_id for d in demands], dtype=np.int64),
-                   np.array([d.in_province for d in demands], dtype=bool), lon, lat)
+                   np.array([d.in_province for d in demands], dtype=bool), lon, lat,
+                   np.array([d.bid_id for d in demands], dtype=np.int64),
+                   np.array([d.profile_id for d in demands], dtype=np.int64))
 
     def take(self, rows: np.ndarray) -> _DemandArrays:
         """The columns of some demands, by position."""
@@ -525,8 +529,7 @@ def build_category_problem(session: so.Session, category: WasteCategory, today: 
         available_from=r.available_from, available_to=r.available_to, quality=_numeric_quality(r.quality),
         hazardous=category.hazardous) for r in lots.rows]
     columns = _columns(demands)
-    rows = DemandRows(columns.facility, np.array([d.bid_id for d in demands], dtype=np.int64),
-                      np.array([d.profile_id for d in demands], dtype=np.int64), columns.organization,
+    rows = DemandRows(columns.facility, columns.bid_id, columns.profile_id, columns.organization,
                       [d.prefecture for d in demands])
     costs = pair_costs(lots, demands, li, di, category.freight_class, configured_rates())
     # The haul rule judges the whole route: road legs plus the rail leg.

@@ -326,3 +326,20 @@ def test_the_filter_markup_follows_the_catalogue_the_query_and_the_language_at_o
             assert isinstance(form, LotFilterForm)
             for field in form:
                 assert filter_field(field) == macro(field) == filter_field(field), (query, field.name)
+
+
+def test_the_list_rows_show_title_state_place_tonnes_reserve_and_date_in_the_readers_language(client, reference):
+    """The rows are worked out in Python (views.ListRow): the same text the macros and filters gave."""
+    import datetime as dt
+
+    LotFactory(title="Row lot", tonnes=Decimal("1234.500"), reserve_yuan_per_t=Decimal("-8.50"),
+               available_from=dt.date(2026, 3, 1))
+    LotFactory(title="Partly gone", tonnes=Decimal("100"), remaining_tonnes=Decimal("40"),
+               reserve_yuan_per_t=Decimal("1234.5"))
+    en = client.get("/lots?lang=en").get_data(as_text=True)
+    for text in (">Row lot</a>", ">1,234.5 t<", ">-¥8.50<", ">Mar 1, 2026<", ">¥1,234.50<", ">40 t<",
+                 "lot-state-open", "lot-state-partly_matched", ">Harbin<", ">Fly ash<"):
+        assert text in en, text
+    zh = client.get("/lots?lang=zh_CN").get_data(as_text=True)
+    for text in (">2026年3月1日<", ">哈尔滨市<", ">粉煤灰<"):
+        assert text in zh, text

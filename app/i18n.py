@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 
 import flask_babel
-from babel import dates, support
+from babel import Locale, dates, support
 from flask import Flask, Request, has_request_context, request, session, url_for
 from flask_babel import format_datetime, get_locale, get_timezone
 from wtforms.i18n import messages_path
@@ -25,6 +25,17 @@ def select_locale() -> str:
     if best is None:
         return "zh_CN"
     return "en" if best == "en" else "zh_CN"
+
+
+def babel_locale() -> Locale:
+    """select_locale's choice as Babel's Locale, parsed once per process: Flask-Babel would parse it again on every
+    request, and Babel's parse checks the name against each of the ~800 locales it knows."""
+    return _parsed_locale(select_locale())
+
+
+@functools.cache
+def _parsed_locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def zone_label(moment: dt.datetime | None = None) -> str:

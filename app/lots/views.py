@@ -63,10 +63,11 @@ LOT_FIELDS = (
 )
 
 
-def _my_facilities() -> list[Facility]:
+def _my_facilities() -> list:
+    """The viewer's facilities as (id, name, lon, lat) rows (none for anonymous visitors)."""
     if not current_user.is_authenticated:
         return []
-    return facilities.mine(db.session, current_user.row)
+    return facilities.my_places(db.session, current_user.row)
 
 
 def _filters(locale: str) -> tuple[LotFilterForm, lots.LotFilters]:

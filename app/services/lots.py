@@ -606,8 +606,9 @@ def withdraw(session: so.Session, user, lot: Lot) -> Lot:
 # -- the lot page: distances from the viewer's facilities and price guidance ---------------------
 
 
-def distances_from(lot: Lot, facilities: list[Facility]) -> list[tuple[Facility, float]]:
-    """Road km from each of the viewer's facilities to the lot's facility (one matrix call)."""
+def distances_from(lot: Lot, facilities: list) -> list[tuple[Facility, float]]:
+    """Road km from each of the viewer's facilities (anything with id, lon, lat) to the lot's facility (one
+    matrix call)."""
     others = [f for f in facilities if f.id != lot.facility_id]
     if not others:
         return []

@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=i18n.babel_locale)
     limiter.init_app(app)
     jobs.init_app(app)
 
@@ -155,8 +155,8 @@ def register_template_context(app: Flask) -> None:
     @app.before_request
     def remember_language_choice():
         chosen = request.args.get("lang")
-        if chosen in i18n.LANGUAGE_NAMES:
-            session["lang"] = chosen
+        if chosen in i18n.LANGUAGE_NAMES and session.get("lang") != chosen:
+            session["lang"] = chosen  # only on a change: a modified session is signed and sent back again
         # Flask-Babel caches the locale on the app context, which outlives a request in CLI jobs and tests.
         flask_babel.refresh()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+import sqlalchemy.orm as so
 from flask import abort, current_app
 from flask_login import UserMixin, current_user, login_required
 
 from app import policy
 from app.extensions import db, login_manager
-from models import User
+from models import Organization, User
 
 
 class SessionUser(UserMixin):
@@ -36,13 +37,18 @@ class SessionUser(UserMixin):
         return policy.may_trade(self.row)
 
 
+_USER_LOAD = (so.joinedload(User.organization).joinedload(Organization.roles),)
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> SessionUser | None:
     """The session's user, if the id and nonce still match an active user (logout and password change rotate it)."""
     user_id, _sep, nonce = session_id.partition(":")
     if not user_id.isdigit() or not nonce:
         return None
-    user = db.session.get(User, int(user_id))
+    # One query per request: the user, the organisation and its roles joined (the roles' selectin load would be a
+    # second round trip on every page).
+    user = db.session.get(User, int(user_id), options=_USER_LOAD)
     if user is None or not user.active or user.session_nonce != nonce:
         return None
     return SessionUser(user)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
+from flask import get_template_attribute
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -40,6 +44,45 @@ class _PlainSelect(Select):
 
 _OPTION, _SELECTED_OPTION = Markup('<option value="{}">{}</option>'), Markup('<option selected value="{}">{}</option>')
 _PLAIN_SELECT = _PlainSelect()
+
+
+class _FieldMarkup:
+    """The `field` macro's markup (macros.html) for LotFilterForm's fields, kept per locale and field state.
+
+    Every lot search renders the thirteen filters through WTForms' widgets, which cost more than the list itself.
+    The markup depends only on what the key holds — the field (name, id, type), the locale of its label, the
+    value shown, the choices and which is selected, and the errors — so it is rendered once for each such state.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size, self.data, self.lock = size, {}, threading.Lock()
+
+    def __call__(self, field) -> Markup:
+        """The field's markup, from the macro on first sight of its state."""
+        choices = getattr(field, "choices", None)
+        key = (str(get_locale()), field.name, field.id, type(field).__name__,
+               field._value() if choices is None else str(field.data),
+               None if choices is None else tuple(_choice_key(c) for c in choices),
+               tuple(str(e) for e in field.errors))
+        with self.lock:
+            html = self.data.get(key)
+        if html is None:
+            html = get_template_attribute("macros.html", "field")(field)  # the macro returns Markup
+            with self.lock:
+                if len(self.data) >= self.size:
+                    self.data.clear()  # filter states are few; a rare full reset keeps the bound simple
+                self.data[key] = html
+        return html
+
+
+def _choice_key(choice) -> tuple[str, str]:
+    """A choice as (value, label) text, whether given as a SelectChoice or a (value, label) pair."""
+    if isinstance(choice, SelectChoice):
+        return str(choice.value), str(choice.label)
+    return str(choice[0]), str(choice[1])
+
+
+filter_field = _FieldMarkup()
 
 
 class LotFilterForm(FlaskForm):

@@ -17,8 +17,11 @@ def categories(session: so.Session) -> list[WasteCategory]:
 
 
 def category_choices(session: so.Session, locale: str) -> list[SelectChoice]:
-    """Choices of a category select field: code and localised name."""
-    return [SelectChoice(c.code, c.display_name(locale)) for c in categories(session)]
+    """Choices of a category select field: code and localised name (WasteCategory.display_name's rule), read as
+    plain rows: every lot search shows them, and the full rows carry each category's quality schema."""
+    name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
+    return [SelectChoice(code, label) for code, label in
+            session.execute(sa.select(WasteCategory.code, name).order_by(WasteCategory.id))]
 
 
 def prefecture_choices(locale: str) -> list[SelectChoice]:

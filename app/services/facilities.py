@@ -66,6 +66,15 @@ def mine(session: so.Session, user: User) -> list[Facility]:
     ))
 
 
+def my_places(session: so.Session, user: User) -> list[sa.Row]:
+    """The facilities of the user's organisation as (id, name, lon, lat) rows, by name: what the lot pages use of
+    them (distance filters and distances), without reading whole rows on every page."""
+    return list(session.execute(
+        sa.select(Facility.id, Facility.name, Facility.lon, Facility.lat)
+        .where(Facility.organization_id == user.organization_id).order_by(Facility.name)
+    ))
+
+
 def get_editable(session: so.Session, user: User, facility_id: int) -> Facility | None:
     """The facility if it exists (None) and the user may edit it (else PermissionDenied)."""
     facility = session.get(Facility, facility_id)

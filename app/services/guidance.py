@@ -155,7 +155,7 @@ def lot_offers(session: so.Session, lot: Lot, today: dt.date | None = None) -> l
     if cached is not None:
         return cached
     today = today or utcnow().date()
-    part = problems.build_category_problem(session, lot.category, today, lot_ids=[lot.id],
+    part = problems.build_category_problem(session, lot.category, today, lot_ids=[lot.id], lots=[lot],
                                            demands=_category_demands(session, lot.category, today, key[1]))
     offers = offers_from_problem(part, lot.id)
     CACHE.put(key, offers)

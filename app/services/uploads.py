@@ -122,14 +122,13 @@ def served_file(user, folder: str, document: LotDocument) -> tuple[Path, str]:
     return document_path(folder, document), document.content_type
 
 
-def first_photos(session: so.Session, lot_ids: list[int]) -> dict[int, LotDocument]:
-    """The first photo of each lot (for list thumbnails), by lot id."""
+def first_photo_ids(session: so.Session, lot_ids: list[int]) -> dict[int, int]:
+    """The id of each lot's first photo (for list thumbnails), by lot id."""
     if not lot_ids:
         return {}
-    rows = session.scalars(sa.select(LotDocument).where(LotDocument.lot_id.in_(lot_ids),
-                                                         LotDocument.content_type.in_(IMAGE_TYPES))
-                           .order_by(LotDocument.id.desc()))
-    return {doc.lot_id: doc for doc in rows}
+    return dict(session.execute(sa.select(LotDocument.lot_id, sa.func.min(LotDocument.id))
+                                .where(LotDocument.lot_id.in_(lot_ids), LotDocument.content_type.in_(IMAGE_TYPES))
+                                .group_by(LotDocument.lot_id)).all())
 
 
 def display_name(filename: str | None, extension: str) -> str:

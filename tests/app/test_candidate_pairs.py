@@ -68,3 +68,20 @@ def test_pricing_split_over_threads_and_blocks_gives_the_same_figures(monkeypatc
     for key, want in one.items():
         np.testing.assert_array_equal(threaded[key], want)
         np.testing.assert_array_equal(blocks[key], want)
+
+
+@pytest.mark.parametrize(("seed", "n_lots", "n_demands"), [(1, 1, 400), (6, 25, 300), (5, 3, 0)])
+def test_a_demand_set_pairs_and_keeps_its_columns_like_a_list(seed, n_lots, n_demands):
+    """Guidance's cached DemandSet (columns worked out once) gives the list's pairs, and its subsets' columns are
+    those of the subset."""
+    lots, demands = _case(seed, n_lots, n_demands)
+    kept = problem.DemandSet(demands)
+    for got, want in zip(problem.candidate_pairs(lots, kept), problem.candidate_pairs(lots, demands), strict=True):
+        np.testing.assert_array_equal(got, want)
+    rows = np.arange(0, n_demands, 3, dtype=np.int64)
+    taken = kept.take(rows)
+    fresh = problem._DemandArrays.of([demands[j] for j in rows.tolist()])
+    assert list(taken) == [demands[j] for j in rows.tolist()]
+    for name in ("wide", "bound", "points", "facility", "organization", "in_province", "lon", "lat", "bid_id",
+                 "profile_id"):
+        np.testing.assert_array_equal(getattr(taken.arrays, name), getattr(fresh, name))

@@ -64,3 +64,22 @@ def test_no_template_formats_a_time_by_hand():
     offenders = [str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")
                  if re.search(r"strftime|isoformat|datetimeformat", p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_dateformat_filter_formats_dates_as_flask_babel_does(app):
+    """Calendar dates are formatted once per locale and pattern; the text is Flask-Babel's, and times (which
+    move to the display zone) still go through Flask-Babel every time."""
+    import flask_babel
+
+    from app import i18n
+
+    moment = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)  # 2 March in Asia/Shanghai
+    for lang in ("en", "zh_CN"):
+        with app.test_request_context(f"/?lang={lang}"):
+            flask_babel.refresh()
+            for pattern in (None, "short", "long", "yyyy-MM-dd"):
+                for day in (dt.date(2026, 3, 1), dt.date(2027, 12, 31)):
+                    assert i18n.dateformat(day, pattern) == i18n.dateformat(day, pattern) \
+                        == flask_babel.format_date(day, pattern)
+            assert i18n.dateformat(moment) == flask_babel.format_date(moment)
+            assert app.jinja_env.filters["dateformat"] is i18n.dateformat

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import numpy as np
@@ -201,3 +202,44 @@ def test_any_buyer_guidance_points_to_is_one_the_clearing_would_match(case):
         result = matching.solve(single, "mincostflow")
         assert sum(a.tonnes for a in result.allocations) > 0, (demand_id, advice)
         assert part.demands.organization_id[j] != viewer_org
+
+
+def test_guidance_from_the_lot_a_page_has_read_equals_the_lot_read_from_the_database(db, market):
+    """The lot page passes its lot (and a cached DemandSet) to the one translation: the same problem results."""
+    from app.services.clearing import problem as problems
+
+    lot, today = market["lot"], dt.date.today()
+    DemandProfileFactory(facility=FacilityFactory(kind="recycler", lon=126.9, lat=45.9),
+                         category=category("fly_ash"), price_yuan_per_t=Decimal("77.00"))
+    demands = problems.load_demands(db.session, lot.category, today)
+    read = problems.build_category_problem(db.session, lot.category, today, lot_ids=[lot.id])
+    given_lot = problems.build_category_problem(db.session, lot.category, today, lot_ids=[lot.id], lots=[lot],
+                                                demands=demands)
+    for name in ("lot_index", "demand_index", "fen_per_t", "km"):
+        np.testing.assert_array_equal(getattr(read.problem.cost_table, name),
+                                      getattr(given_lot.problem.cost_table, name))
+    assert [d.id for d in read.problem.demands] == [d.id for d in given_lot.problem.demands]
+    assert read.problem.lots == given_lot.problem.lots
+    np.testing.assert_array_equal(read.demands.organization_id, given_lot.demands.organization_id)
+    assert len(read.problem.cost_table) >= 5
+    # A lot that is not buyable (loads of an award still moving) takes no part either way.
+    lot.status = "shipping"
+    db.session.commit()
+    assert not problems.build_category_problem(db.session, lot.category, today, lot_ids=[lot.id]).problem.lots
+    assert not problems.build_category_problem(db.session, lot.category, today, lot_ids=[lot.id], lots=[lot],
+                                               demands=demands).problem.lots
+
+
+def test_a_lot_page_shows_a_new_competitor_at_once(db, client, auth, market):
+    """The demand list a lot page reuses is keyed by the market version: a new bid shows on the next view."""
+    auth.login("outsider@example.com")
+    url = f"/lots/{market['lot'].id}"
+
+    def band():
+        page = client.get(url, headers=EN).get_data(as_text=True)
+        return re.search(r'id="price-guidance">([^<]*)<', page).group(1)
+
+    before = band()
+    _buyer(126.75, 45.85, "400")
+    assert band() != before
+    assert guidance.for_lot(db.session, market["lot"], market["outsider"]).buyers == 5

@@ -267,3 +267,79 @@ def test_a_search_count_is_reused_only_within_its_ttl_and_only_for_the_same_filt
     assert (first.total, len(again.items), again.total, other.total) == (2, 3, 2, 0)
     assert sum("count(" in s for s in statements) == 2  # the sort is not part of the count's key
     assert lots_service.search(db.session, lots_service.LotFilters(), 1, 25).total == 3  # TTL 0: counted afresh
+
+
+def test_every_sort_lists_the_same_lots_in_the_same_order_across_pages(app, client, reference):
+    """The page's rows come from one statement (ids as a subquery): pages join up in the sort's total order."""
+    import datetime as dt
+
+    for k in range(7):
+        LotFactory(title=f"Sorted {k}", tonnes=Decimal(100 + 10 * (k % 3)), reserve_yuan_per_t=Decimal(k % 4),
+                   available_from=dt.date.today() - dt.timedelta(days=k % 2))
+    keys = {
+        "newest": lambda lot: (-lot.created_at.timestamp(), -lot.id),
+        "tonnes_desc": lambda lot: (-lot.remaining_tonnes, -lot.id),
+        "tonnes_asc": lambda lot: (lot.remaining_tonnes, lot.id),
+        "reserve_asc": lambda lot: (lot.reserve_yuan_per_t, lot.id),
+        "available": lambda lot: (lot.available_from, lot.id),
+    }
+    every = reference.session.scalars(sa.select(Lot)).all()
+    app.config["LOTS_PER_PAGE"] = 3
+    try:
+        for sort, key in keys.items():
+            seen = []
+            for number in (1, 2, 3):
+                page = client.get(f"/lots?sort={sort}&page={number}").get_data(as_text=True)
+                seen += [t for _i, t in sorted((page.index(f">{lot.title}<"), lot.title)
+                                                for lot in every if f">{lot.title}<" in page)]
+            assert seen == [lot.title for lot in sorted(every, key=key)], sort
+    finally:
+        app.config["LOTS_PER_PAGE"] = 25
+
+
+def test_the_filter_markup_follows_the_catalogue_the_query_and_the_language_at_once(app, client, reference):
+    """The filters' markup is reused per field state: a new base, another selection, an error or the other
+    language shows at once, and the markup is the field macro's own."""
+    from flask import get_template_attribute
+
+    from app.lots.forms import LotFilterForm, filter_field
+    from models import ResourceBase
+
+    first = client.get("/lots?lang=en").get_data(as_text=True)
+    assert "Test base" not in first
+    reference.session.add(ResourceBase(code="TB", name_zh="测试基地", name_en="Test base", prefecture_code="239999"))
+    reference.session.commit()
+    again = client.get("/lots?lang=en").get_data(as_text=True)
+    assert ">Test base</option>" in again
+    assert '<option selected value="steel_slag">' in client.get("/lots?category=steel_slag").get_data(as_text=True)
+    assert '<option selected value="steel_slag">' not in client.get("/lots?category=fly_ash").get_data(as_text=True)
+    bad = client.get("/lots?min_tonnes=abc&lang=en").get_data(as_text=True)
+    assert "is-invalid" in bad and "is-invalid" not in client.get("/lots?lang=en").get_data(as_text=True)
+    assert "测试基地" in client.get("/lots?lang=zh_CN").get_data(as_text=True)
+    macro = None
+    for query in ("", "category=fly_ash&min_tonnes=5", "min_tonnes=abc", "sort=reserve_asc&lang=en"):
+        with app.test_request_context(f"/lots?{query}"):
+            from app.lots import views
+
+            macro = macro or get_template_attribute("macros.html", "field")
+            form, _filters = views._filters("en" if "lang=en" in query else "zh_CN")
+            assert isinstance(form, LotFilterForm)
+            for field in form:
+                assert filter_field(field) == macro(field) == filter_field(field), (query, field.name)
+
+
+def test_the_list_rows_show_title_state_place_tonnes_reserve_and_date_in_the_readers_language(client, reference):
+    """The rows are worked out in Python (views.ListRow): the same text the macros and filters gave."""
+    import datetime as dt
+
+    LotFactory(title="Row lot", tonnes=Decimal("1234.500"), reserve_yuan_per_t=Decimal("-8.50"),
+               available_from=dt.date(2026, 3, 1))
+    LotFactory(title="Partly gone", tonnes=Decimal("100"), remaining_tonnes=Decimal("40"),
+               reserve_yuan_per_t=Decimal("1234.5"))
+    en = client.get("/lots?lang=en").get_data(as_text=True)
+    for text in (">Row lot</a>", ">1,234.5 t<", ">-¥8.50<", ">Mar 1, 2026<", ">¥1,234.50<", ">40 t<",
+                 "lot-state-open", "lot-state-partly_matched", ">Harbin<", ">Fly ash<"):
+        assert text in en, text
+    zh = client.get("/lots?lang=zh_CN").get_data(as_text=True)
+    for text in (">2026年3月1日<", ">哈尔滨市<", ">粉煤灰<"):
+        assert text in zh, text

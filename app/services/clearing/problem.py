@@ -23,6 +23,7 @@ Arrays, not dicts of tuples, carry the per-demand and per-arc data; ``release()`
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Sequence
@@ -172,7 +173,38 @@ def _load_lots(session: so.Session, category: WasteCategory, today: dt.date, lot
             .order_by(Lot.id))
     if lot_ids is not None:
         stmt = stmt.where(Lot.id.in_(list(lot_ids)))
-    rows = session.execute(stmt).all()
+    return _lots_of(session.execute(stmt).all(), category)
+
+
+@dataclass(frozen=True)
+class _LotRow:
+    """The columns _load_lots reads, taken from a lot loaded with its facility."""
+
+    id: int
+    remaining_tonnes: Decimal
+    reserve_yuan_per_t: Decimal
+    available_from: dt.date
+    available_to: dt.date | None
+    quality: dict
+    facility_id: int
+    transfer_approval_ref: str | None
+    organization_id: int
+    lon: float
+    lat: float
+
+
+def _loaded_lots(lots: Sequence[Lot], category: WasteCategory, today: dt.date) -> _Lots:
+    """_load_lots for lots the caller has already read (with their facility): the same rows, in id order, and the
+    same rule (lots.is_buyable is buyable_clause in Python); a lot of another category takes no part."""
+    rows = [_LotRow(lot.id, lot.remaining_tonnes, lot.reserve_yuan_per_t, lot.available_from, lot.available_to,
+                    lot.quality, lot.facility_id, lot.transfer_approval_ref, lot.facility.organization_id,
+                    lot.facility.lon, lot.facility.lat)
+            for lot in sorted(lots, key=lambda x: x.id)
+            if lot.category_id == category.id and lots_service.is_buyable(lot, today)]
+    return _lots_of(rows, category)
+
+
+def _lots_of(rows: Sequence[Any], category: WasteCategory) -> _Lots:
     return _Lots(rows, np.array([r.lon for r in rows], dtype=np.float64),
                  np.array([r.lat for r in rows], dtype=np.float64),
                  np.array([r.facility_id for r in rows], dtype=np.int64),
@@ -204,6 +236,65 @@ class _Demand:
         if built is None:
             built = self.__dict__["_built"] = matching.Demand(**self.spec)
         return built
+
+
+@dataclass
+class _DemandArrays:
+    """Per-demand columns of a demand list, for the array operations of candidate pairs and costs."""
+
+    wide: np.ndarray  # bool: category-wide (pairs by distance), not a bid on one lot
+    bound: np.ndarray  # the haul limit as a chord on the unit sphere, a hair over (inf: unlimited)
+    points: np.ndarray  # unit vectors
+    facility: np.ndarray
+    organization: np.ndarray
+    in_province: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    bid_id: np.ndarray
+    profile_id: np.ndarray
+
+    @classmethod
+    def of(cls, demands: Sequence[_Demand]) -> _DemandArrays:
+        """The columns of `demands` (in their order)."""
+        haul = np.array([np.inf if d.max_haul_km is None else d.max_haul_km for d in demands], dtype=np.float64)
+        lon = np.array([d.lon for d in demands], dtype=np.float64)
+        lat = np.array([d.lat for d in demands], dtype=np.float64)
+        # A hair over the bound so rounding never drops a pair the exact rule would keep (as the KD-tree's query).
+        return cls(np.array([d.lot_id is None for d in demands], dtype=bool), _chord(haul) * (1 + 1e-9) + 1e-12,
+                   unit_vectors(lon, lat).reshape(len(demands), 3),
+                   np.array([d.facility_id for d in demands], dtype=np.int64),
+                   np.array([d.organization_id for d in demands], dtype=np.int64),
+                   np.array([d.in_province for d in demands], dtype=bool), lon, lat,
+                   np.array([d.bid_id for d in demands], dtype=np.int64),
+                   np.array([d.profile_id for d in demands], dtype=np.int64))
+
+    def take(self, rows: np.ndarray) -> _DemandArrays:
+        """The columns of some demands, by position."""
+        return _DemandArrays(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+
+
+class DemandSet(list):
+    """A category's demands (``_Demand``s) with their columns worked out once: price guidance reuses one set for
+    every lot page of a market version, so a page does no per-demand Python work before its few pairs."""
+
+    def __init__(self, demands=(), arrays: _DemandArrays | None = None) -> None:
+        super().__init__(demands)
+        self._arrays = arrays
+
+    @property
+    def arrays(self) -> _DemandArrays:
+        """The columns, computed on first use (the set must not change afterwards)."""
+        if self._arrays is None:
+            self._arrays = _DemandArrays.of(self)
+        return self._arrays
+
+    def take(self, rows: np.ndarray) -> DemandSet:
+        """Some demands, by position, with their columns."""
+        return DemandSet([self[j] for j in rows.tolist()], self.arrays.take(rows))
+
+
+def _columns(demands: Sequence[_Demand]) -> _DemandArrays:
+    return demands.arrays if isinstance(demands, DemandSet) else _DemandArrays.of(demands)
 
 
 def _licences(session: so.Session, facility_ids: set[int], category: WasteCategory,
@@ -346,24 +437,19 @@ def _candidate_pairs_dense(lots: _Lots, demands: list[_Demand]) -> tuple[np.ndar
     n = len(lots.rows)
     if not n or not demands:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    wide = np.array([d.lot_id is None for d in demands], dtype=bool)
-    haul = np.array([np.inf if d.max_haul_km is None else d.max_haul_km for d in demands])
-    points = unit_vectors([d.lon for d in demands], [d.lat for d in demands])
-    chord = np.sqrt(((points[:, None, :] - unit_vectors(lots.lon, lots.lat)[None, :, :]) ** 2).sum(axis=2))
-    d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
-    d_org = np.array([d.organization_id for d in demands], dtype=np.int64)
+    d = _columns(demands)
+    chord = np.sqrt(((d.points[:, None, :] - unit_vectors(lots.lon, lots.lat)[None, :, :]) ** 2).sum(axis=2))
     # As the tree's bound: a hair over the haul limit, never the lot's own facility or organisation.
-    mask = ((chord <= (_chord(haul) * (1 + 1e-9) + 1e-12)[:, None])
-            & (lots.facility[None, :] != d_fac[:, None]) & (lots.organization[None, :] != d_org[:, None]))
-    mask &= wide[:, None]
+    mask = ((chord <= d.bound[:, None])
+            & (lots.facility[None, :] != d.facility[:, None]) & (lots.organization[None, :] != d.organization[:, None]))
+    mask &= d.wide[:, None]
     # A bid on one lot pairs with that lot only (if it is among these lots), whatever the distance.
     position = {row.id: k for k, row in enumerate(lots.rows)}
-    for j in np.flatnonzero(~wide).tolist():
+    for j in np.flatnonzero(~d.wide).tolist():
         if demands[j].lot_id in position:
             mask[j, position[demands[j].lot_id]] = True
     di_a, li_a = np.nonzero(mask)  # row-major: ordered by (demand, lot) like the tree's output
-    d_in = np.array([d.in_province for d in demands], dtype=bool)
-    keep = lots.transfer_approved[li_a] | d_in[di_a]
+    keep = lots.transfer_approved[li_a] | d.in_province[di_a]
     return li_a[keep].astype(np.int64), di_a[keep].astype(np.int64)
 
 
@@ -401,11 +487,10 @@ def pair_costs(lots: _Lots, demands: list[_Demand], li: np.ndarray, di: np.ndarr
     dem_used = np.zeros(len(demands), dtype=bool)
     dem_used[di] = True
     src_first, lot_src = _places(lots.facility, lot_used)
-    d_fac = np.array([d.facility_id for d in demands], dtype=np.int64)
-    dst_first, dem_dst = _places(d_fac, dem_used)
+    columns = _columns(demands)
+    dst_first, dem_dst = _places(columns.facility, dem_used)
     src_lon, src_lat = lots.lon[src_first], lots.lat[src_first]
-    dst_lon = np.array([demands[j].lon for j in dst_first.tolist()])
-    dst_lat = np.array([demands[j].lat for j in dst_first.tolist()])
+    dst_lon, dst_lat = columns.lon[dst_first], columns.lat[dst_first]
     si, dj = lot_src[li], dem_dst[di]
     n_src = len(src_first)
     n_blocks = max(-(-n_src // COST_BLOCK_ROWS), min(_cores(), n_src) if len(li) >= PARALLEL_PAIRS_MIN else 1)
@@ -455,37 +540,44 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def load_demands(session: so.Session, category: WasteCategory, today: dt.date) -> list[_Demand]:
+def load_demands(session: so.Session, category: WasteCategory, today: dt.date) -> DemandSet:
     """Every current demand of the category (as ``build_category_problem`` loads it), for callers that build
     many problems of one category against an unchanged market (price guidance caches it per market version)."""
-    return _load_demands(session, category, today, None)
+    return DemandSet(_load_demands(session, category, today, None))
 
 
 def build_category_problem(session: so.Session, category: WasteCategory, today: dt.date,
                            lot_ids: Sequence[int] | None = None,
-                           demands: list[_Demand] | None = None) -> CategoryProblem:
+                           demands: list[_Demand] | None = None, lots: Sequence[Lot] | None = None
+                           ) -> CategoryProblem:
     """The matching problem of one category (or of some of its lots) against all its current demand.
 
     ``demands``: the category's demands from ``load_demands`` (same category and day), instead of reading them.
+    ``lots``: with ``lot_ids``, those lots as the caller has just read them with their facility (a lot page),
+    instead of reading them again; the same buyable rule applies.
 
     With ``lot_ids`` only the demands within reach of those lots are kept (the others could take no part).
     """
-    lots = _load_lots(session, category, today, lot_ids)
+    if lots is not None and lot_ids is not None:
+        wanted = set(lot_ids)
+        lot_rows = _loaded_lots([lot for lot in lots if lot.id in wanted], category, today)
+    else:
+        lot_rows = _load_lots(session, category, today, lot_ids)
+    lots = lot_rows
     if demands is None:
         demands = _load_demands(session, category, today, lot_ids)
     li, di = candidate_pairs(lots, demands)  # a bid on a lot not among these pairs with nothing
     if lot_ids is not None:
         # For some lots only (price guidance): the demands out of their reach play no part.
         kept, di = np.unique(di, return_inverse=True)
-        demands, di = [demands[j] for j in kept.tolist()], di.ravel().astype(np.int64)
+        demands = demands.take(kept) if isinstance(demands, DemandSet) else [demands[j] for j in kept.tolist()]
+        di = di.ravel().astype(np.int64)
     m_lots = [matching.Lot(
         id=r.id, category=category.code, tonnes=r.remaining_tonnes, reserve_yuan_per_t=r.reserve_yuan_per_t,
         available_from=r.available_from, available_to=r.available_to, quality=_numeric_quality(r.quality),
         hazardous=category.hazardous) for r in lots.rows]
-    rows = DemandRows(np.array([d.facility_id for d in demands], dtype=np.int64),
-                      np.array([d.bid_id for d in demands], dtype=np.int64),
-                      np.array([d.profile_id for d in demands], dtype=np.int64),
-                      np.array([d.organization_id for d in demands], dtype=np.int64),
+    columns = _columns(demands)
+    rows = DemandRows(columns.facility, columns.bid_id, columns.profile_id, columns.organization,
                       [d.prefecture for d in demands])
     costs = pair_costs(lots, demands, li, di, category.freight_class, configured_rates())
     # The haul rule judges the whole route: road legs plus the rail leg.

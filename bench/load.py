@@ -225,7 +225,7 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subproces
 def make_urls(codes: list[str], max_id: int, n: int, rng: random.Random) -> list[tuple[str, str]]:
     """A mix of searches (filters, sorts, deep pages) and lot pages."""
     urls = []
-    sorts = ("newest", "tonnes", "reserve", "available")
+    sorts = ("newest", "tonnes_desc", "tonnes_asc", "reserve_asc", "available")  # app.services.lots.SORTS
     for _ in range(n):
         r = rng.random()
         if r < 0.5:

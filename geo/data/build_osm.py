@@ -38,6 +38,13 @@ PROVINCE_BUFFER_DEG = 0.03
 # Browser layers: Douglas-Peucker tolerances in degrees (~0.5 km boundaries, ~0.2 km lines).
 BOUNDARY_TOLERANCE = 0.005
 COUNTY_TOLERANCE = 0.004
+ROAD_TOLERANCE = 0.002
+# The OSM `highway` values a fuller extract's roads are drawn by (in China motorway is 高速公路, trunk mostly
+# 国道, primary mostly 省道; their ramps go with them). Other ways are left out of the base layer.
+ROAD_CLASSES = {
+    "motorway": "expressway", "motorway_link": "expressway", "trunk": "national", "trunk_link": "national",
+    "primary": "provincial", "primary_link": "provincial",
+}
 
 
 def region() -> shapely.Geometry:
@@ -139,6 +146,35 @@ def _lines_geojson(net: dict[str, np.ndarray], kind: str) -> dict:
     return {"type": "FeatureCollection", "features": [feature]}
 
 
+def classed_roads_geojson(path: Path, area: shapely.Geometry | None = None) -> dict:
+    """The roads of an OSM GeoJSON extract (LineStrings or MultiLineStrings with a `highway` property, as
+    `osmium export` or `ogr2ogr` write them) as one MultiLineString per class in ROAD_CLASSES, clipped to the
+    region and simplified; ways of other classes are left out."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    area = region() if area is None else area
+    by_class: dict[str, list] = {name: [] for name in dict.fromkeys(ROAD_CLASSES.values())}
+    for feature in data.get("features", []):
+        road_class = ROAD_CLASSES.get((feature.get("properties") or {}).get("highway"))
+        geometry = feature.get("geometry") or {}
+        if road_class is None or geometry.get("type") not in ("LineString", "MultiLineString"):
+            continue
+        by_class[road_class].append(shapely.geometry.shape(geometry))
+    features = []
+    for road_class, lines in by_class.items():
+        if not lines:
+            continue
+        kept = shapely.intersection(shapely.line_merge(shapely.union_all(lines)), area)
+        kept = shapely.simplify(kept, ROAD_TOLERANCE, preserve_topology=False)
+        parts = [list(map(list, part.coords)) for part in shapely.get_parts(kept)
+                 if part.geom_type == "LineString" and len(part.coords) >= 2]
+        if parts:
+            features.append({"type": "Feature", "properties": {"kind": "road", "class": road_class},
+                             "geometry": {"type": "MultiLineString", "coordinates": parts}})
+    if not features:
+        raise ValueError(f"{path}: no motorway, trunk or primary roads inside the region")
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _polygons_geojson(gdf, tolerance: float, props: tuple[str, ...]) -> dict:
     gdf = gdf.copy()
     gdf["geometry"] = gdf.geometry.simplify(tolerance, preserve_topology=True)
@@ -171,10 +207,16 @@ def _round_floats(text: str) -> str:
     )
 
 
-def write_basemap(road: dict[str, np.ndarray], rail: dict[str, np.ndarray], out_dir: Path = BASEMAP_DIR) -> None:
-    """The static GeoJSON layers every map draws offline: roads, railways, boundaries, labels."""
+def write_basemap(road: dict[str, np.ndarray], rail: dict[str, np.ndarray], out_dir: Path = BASEMAP_DIR,
+                  classed_roads: Path | None = None) -> None:
+    """The static GeoJSON layers every map draws offline: roads, railways, boundaries, labels.
+
+    ``classed_roads``: an OSM GeoJSON extract whose expressways, national and provincial roads are drawn apart,
+    instead of the unclassed routing graph.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(out_dir / "roads.geojson", _lines_geojson(road, "road"))
+    roads = classed_roads_geojson(classed_roads) if classed_roads else _lines_geojson(road, "road")
+    _write_json(out_dir / "roads.geojson", roads)
     _write_json(out_dir / "railways.geojson", _lines_geojson(rail, "rail"))
     pref = _polygons_geojson(prefectures(), BOUNDARY_TOLERANCE, ("adcode", "name", "name_en"))
     _write_json(out_dir / "prefectures.geojson", pref)
@@ -183,7 +225,7 @@ def write_basemap(road: dict[str, np.ndarray], rail: dict[str, np.ndarray], out_
     _write_json(out_dir / "labels.geojson", _labels_geojson())
 
 
-def build(package_dir: Path) -> dict[str, dict[str, np.ndarray]]:
+def build(package_dir: Path, classed_roads: Path | None = None) -> dict[str, dict[str, np.ndarray]]:
     """Parse, clip and save both networks; returns them."""
     area = region()
     nets = {}
@@ -193,7 +235,7 @@ def build(package_dir: Path) -> dict[str, dict[str, np.ndarray]]:
         print(f"{key}: {nets[key]['lon_mdeg'].size} nodes, {nets[key]['a'].size} edges", file=sys.stderr)
     arrays = {f"{k}_{name}": arr for k, net in nets.items() for name, arr in net.items()}
     np.savez_compressed(NETWORK_FILE, **arrays)
-    write_basemap(nets["road"], nets["rail"])
+    write_basemap(nets["road"], nets["rail"], classed_roads=classed_roads)
     return nets
 
 
@@ -202,15 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m geo.data.build_osm")
     p.add_argument("package_dir", type=Path, nargs="?", help="folder containing scgraph_data/ (pip install --target)")
     p.add_argument("--basemap-only", action="store_true", help="redraw app/static/geo from the committed npz")
+    p.add_argument("--classed-roads", type=Path, metavar="GEOJSON",
+                   help="draw the roads of this OSM extract by class (highway=motorway/trunk/primary)")
     args = p.parse_args(argv)
     if args.basemap_only:
         z = np.load(NETWORK_FILE)
         nets = {k: {n: z[f"{k}_{n}"] for n in ("lon_mdeg", "lat_mdeg", "a", "b", "km")} for k in ("road", "rail")}
-        write_basemap(nets["road"], nets["rail"])
+        write_basemap(nets["road"], nets["rail"], classed_roads=args.classed_roads)
     elif args.package_dir is None:
         p.error("PACKAGE_DIR is required unless --basemap-only")
     else:
-        build(args.package_dir)
+        build(args.package_dir, args.classed_roads)
     return 0
 
 

@@ -31,6 +31,19 @@
     return dot;
   }
 
+  /* Roads drawn by class when the extract has classes (geo/data/build_osm.py --classed-roads); the
+     unclassed routing graph is one line style. */
+  var ROAD_STYLES = {
+    expressway: { color: "#c2452d", weight: 2.4 },
+    national: { color: "#d98c3f", weight: 1.6 },
+    provincial: { color: "#e3b26b", weight: 1.0 }
+  };
+
+  function roadStyle(roadClass) {
+    var s = ROAD_STYLES[roadClass] || { color: "#d98c3f", weight: 1.3 };
+    return { color: s.color, weight: s.weight, opacity: 0.9 };
+  }
+
   function addBase(map, online) {
     map.createPane("gufei-area").style.zIndex = 240;
     map.createPane("gufei-base").style.zIndex = 250;
@@ -52,7 +65,7 @@
     if (!online) {
       getJSON(GEO_DIR + "roads.geojson").then(function (gj) {
         L.geoJSON(gj, { pane: "gufei-base", interactive: false, attribution: OSM,
-          style: { color: "#d98c3f", weight: 1.3, opacity: 0.9 } }).addTo(map);
+          style: function (f) { return roadStyle(f.properties["class"]); } }).addTo(map);
       });
       getJSON(GEO_DIR + "railways.geojson").then(function (gj) {
         L.geoJSON(gj, { pane: "gufei-base", interactive: false, attribution: OSM,

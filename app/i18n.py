@@ -75,6 +75,16 @@ def language_switch_url(code: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **query.to_dict(flat=False))
 
 
+def tonnes_text(value) -> str:
+    """Tonnes as shown everywhere: thousands separated, up to the kilogram, no trailing zeros, e.g. "1,234.5 t"."""
+    return f"{value:,.3f}".rstrip("0").rstrip(".") + " t"
+
+
+def yuan_text(value) -> str:
+    """Yuan as shown everywhere: "¥1,234.50", "-¥3.00"."""
+    return ("-" if value < 0 else "") + f"¥{abs(value):,.2f}"
+
+
 def dateformat(value, format=None):  # noqa: A002 - Flask-Babel's argument name
     """Flask-Babel's `dateformat` filter, with calendar dates (no time, so no zone) formatted once per locale and
     pattern: a list page formats one or two dates per row."""
@@ -112,6 +122,8 @@ def init_app(app: Flask) -> None:
     """Expose the display-zone time filter, the zone's label and the language switch to templates."""
     app.request_class = AppRequest
     app.jinja_env.filters["dateformat"] = dateformat
+    app.add_template_global(tonnes_text, "tonnes_text")
+    app.add_template_global(yuan_text, "yuan_text")
     app.add_template_global(language_switch_url, "language_switch_url")
     app.add_template_filter(when, "when")
     app.add_template_global(zone_label, "zone_label")

@@ -15,8 +15,7 @@ _GEOD = Geod(ellps="WGS84")
 def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
     """Great-circle distance in km, broadcasting over numpy arrays."""
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
-    s = np.sin((lat2 - lat1) * 0.5) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) * 0.5) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0)))
+    return _haversine(lat2 - lat1, lon2 - lon1, np.cos(lat1) * np.cos(lat2))
 
 
 def haversine_index_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike, i: ArrayLike,
@@ -29,7 +28,13 @@ def haversine_index_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: 
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
     i, j = np.asarray(i, dtype=np.intp), np.asarray(j, dtype=np.intp)
     cos1, cos2 = np.cos(lat1), np.cos(lat2)
-    s = np.sin((lat2[j] - lat1[i]) * 0.5) ** 2 + cos1[i] * cos2[j] * np.sin((lon2[j] - lon1[i]) * 0.5) ** 2
+    return _haversine(lat2[j] - lat1[i], lon2[j] - lon1[i], cos1[i] * cos2[j])
+
+
+def _haversine(dlat: NDArray[np.float64], dlon: NDArray[np.float64], cos_product: NDArray[np.float64]
+               ) -> NDArray[np.float64]:
+    """km from the latitude and longitude differences (radians) and the product of the latitudes' cosines."""
+    s = np.sin(dlat * 0.5) ** 2 + cos_product * np.sin(dlon * 0.5) ** 2
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(s, 0.0, 1.0)))
 
 

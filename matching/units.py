@@ -56,19 +56,12 @@ _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}
 
 def tonnes(value, what: str = "tonnes") -> Decimal:
     """Return ``value`` as Decimal tonnes rounded to the kilogram."""
-    if type(value) is Decimal and value.is_finite():  # round_places's common case, without its calls
-        return value.quantize(_KG, rounding=ROUNDING)
     return round_places(value, TONNE_PLACES, what)
 
 
 def yuan(value, what: str = "amount") -> Decimal:
     """Return ``value`` as Decimal yuan rounded to the fen."""
-    if type(value) is Decimal and value.is_finite():  # round_places's common case (a clearing rounds ~40,000)
-        return value.quantize(_FEN, rounding=ROUNDING)
     return round_places(value, YUAN_PLACES, what)
-
-
-_KG, _FEN = _QUANTA[TONNE_PLACES], _QUANTA[YUAN_PLACES]
 
 
 def money_of(price, quantity, what: str = "amount") -> Decimal:

@@ -22,28 +22,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import Select
 
 from app.labels import QUALITY
 from app.services.hazardous import HAZARD_CHARACTERISTICS, WASTE_FORMS
 from app.validators import IntRange
-
-
-class _PlainSelect(Select):
-    """wtforms' Select, with plain options written directly: the lots list renders some 60 options on every
-    search, and wtforms builds each through html_params. Same markup (attributes in sorted order, escaped)."""
-
-    @classmethod
-    def render_option(cls, choice, **kwargs):
-        if kwargs or choice.render_kw:
-            return super().render_option(choice, **kwargs)
-        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
-        markup = _SELECTED_OPTION if choice.selected else _OPTION
-        return markup.format(value, choice.label or choice.value)  # Markup.format escapes both
-
-
-_OPTION, _SELECTED_OPTION = Markup('<option value="{}">{}</option>'), Markup('<option selected value="{}">{}</option>')
-_PLAIN_SELECT = _PlainSelect()
 
 
 class _FieldMarkup:
@@ -93,16 +75,16 @@ class LotFilterForm(FlaskForm):
 
     # Keywords are bounded by the search service (app/services/keywords.py), which says why.
     q = StringField(_l("Keywords"), validators=[Optional()])
-    category = SelectField(_l("Category"), validators=[Optional()], widget=_PLAIN_SELECT)
-    prefecture = SelectField(_l("Prefecture"), validators=[Optional()], widget=_PLAIN_SELECT)
+    category = SelectField(_l("Category"), validators=[Optional()])
+    prefecture = SelectField(_l("Prefecture"), validators=[Optional()])
     min_price = DecimalField(_l("Min reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
     max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e5)])
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0)])
     available_by = DateField(_l("Available by"), validators=[Optional()])
     available_until = DateField(_l("Still available on"), validators=[Optional()])
-    base = SelectField(_l("Resource-utilisation base"), validators=[Optional()], widget=_PLAIN_SELECT)
-    near = SelectField(_l("Distance from my facility"), validators=[Optional()], widget=_PLAIN_SELECT)
+    base = SelectField(_l("Resource-utilisation base"), validators=[Optional()])
+    near = SelectField(_l("Distance from my facility"), validators=[Optional()])
     max_km = IntegerField(_l("Max road km"), validators=[Optional(), IntRange(min=1, max=5000)])
     sort = SelectField(
         _l("Sort by"),
@@ -117,7 +99,6 @@ class LotFilterForm(FlaskForm):
         ],
         default="relevance",
         validators=[Optional()],
-        widget=_PLAIN_SELECT,
     )
 
 
@@ -218,11 +199,11 @@ class SavedSearchForm(FlaskForm):
     """A saved search: the lot filters a buyer wants to hear about."""
 
     name = StringField(_l("Name of the search"), validators=[DataRequired(), Length(max=100)])
-    category = SelectField(_l("Category"), validators=[Optional()], widget=_PLAIN_SELECT)
+    category = SelectField(_l("Category"), validators=[Optional()])
     keyword = StringField(_l("Keywords"), validators=[Optional()])  # bounded by app/services/keywords.py
     min_tonnes = DecimalField(_l("Min tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     max_tonnes = DecimalField(_l("Max tonnes"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     max_price = DecimalField(_l("Max reserve (yuan/t)"), validators=[Optional(), NumberRange(min=-1e5, max=1e6)])
-    near = SelectField(_l("Distance from my facility"), validators=[Optional()], widget=_PLAIN_SELECT)
+    near = SelectField(_l("Distance from my facility"), validators=[Optional()])
     max_km = IntegerField(_l("Max road km"), validators=[Optional(), IntRange(min=1, max=5000)])
     submit = SubmitField(_l("Save search"))

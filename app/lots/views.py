@@ -153,9 +153,7 @@ def _list_rows(items: list[Lot], locale: str) -> list[ListRow]:
             lot.id, url_for("lots.detail", lot_id=lot.id), lots.display_title(lot, locale), state,
             state_labels[state], lot.category.display_name(locale),
             catalogue.prefecture_name(lot.facility.prefecture_code, locale),
-            # As macros.html's tonnes and yuan.
-            f"{lot.remaining_tonnes:,.3f}".rstrip("0").rstrip(".") + " t",
-            ("-" if lot.reserve_yuan_per_t < 0 else "") + f"¥{abs(lot.reserve_yuan_per_t):,.2f}",
+            i18n.tonnes_text(lot.remaining_tonnes), i18n.yuan_text(lot.reserve_yuan_per_t),
             i18n.dateformat(lot.available_from) if lot.available_from else ""))
     return rows
 

@@ -6,7 +6,9 @@
   var script = document.currentScript;
   /* The base layer files sit in static/geo/, next to static/js/ where this script is served from. */
   var GEO_DIR = script ? script.src.replace(/js\/gufei-map\.js(\?.*)?$/, "geo/") : "/static/geo/";
-  var OSM = "Roads, railways © OpenStreetMap contributors (ODbL)";
+  /* The attribution the ODbL requires, translated in base.html's <meta>; English if a page lacks it. */
+  var OSM_META = document.querySelector("meta[name=gufei-map-attribution]");
+  var OSM = OSM_META ? OSM_META.content : "Roads, railways © OpenStreetMap contributors (ODbL)";
   var COUNTY_MIN_ZOOM = 8;
   var cache = {};
 

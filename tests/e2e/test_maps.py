@@ -54,6 +54,18 @@ def test_lot_map_draws_the_base_layer_and_clusters_stacked_lots(live_server, bro
     assert "OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
     # Roads and railways are drawn as SVG paths in the base pane.
     assert page.locator(".leaflet-gufei-base-pane path").count() >= 2
+    # Zooming out stops while the province still fills a good part of the map (not a blob in a grey field).
+    for _ in range(6):
+        page.click(".lots-map .leaflet-control-zoom-out", force=True)
+        page.wait_for_timeout(300)
+    screenshots(page, "lots-map-zoomed-out")
+    assert "leaflet-disabled" in page.get_attribute(".lots-map .leaflet-control-zoom-out", "class")
+    width = page.evaluate("""() => {
+        const r = [...document.querySelectorAll('.lots-map .leaflet-gufei-area-pane path')]
+            .map(p => p.getBoundingClientRect());
+        return Math.max(...r.map(b => b.right)) - Math.min(...r.map(b => b.left));
+    }""")
+    assert width > 250  # Heilongjiang's prefectures span ~300 px at zoom 5
     assert errors == []
     context.close()
 

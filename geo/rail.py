@@ -73,10 +73,15 @@ class RailNetwork:
 
 
 def railheads_on(
-    st: pd.DataFrame, node_lon: NDArray, node_lat: NDArray
+    st: pd.DataFrame, node_lon: NDArray, node_lat: NDArray, on_track: NDArray[np.bool_] | None = None
 ) -> tuple[pd.DataFrame, NDArray[np.intp], NDArray[np.float64], list[str]]:
-    """Stations within RAILHEAD_SNAP_KM of a rail node: (railheads, their node, snap km, names left out)."""
-    _, node = cKDTree(unit_vectors(node_lon, node_lat)).query(unit_vectors(st["lon"], st["lat"]))
+    """Stations within RAILHEAD_SNAP_KM of a rail node: (railheads, their node, snap km, names left out).
+
+    Only nodes marked on_track (default: all) count: a node left without edges (its line dropped as
+    passenger-only) is no track, and a station snapped to it could reach no other station."""
+    usable = np.arange(node_lon.size) if on_track is None else np.flatnonzero(on_track)
+    _, k = cKDTree(unit_vectors(node_lon[usable], node_lat[usable])).query(unit_vectors(st["lon"], st["lat"]))
+    node = usable[k]
     snap = haversine_km(st["lon"], st["lat"], node_lon[node], node_lat[node])
     on = snap <= RAILHEAD_SNAP_KM
     return st[on].reset_index(drop=True), np.asarray(node)[on], np.asarray(snap)[on], list(st.loc[~on, "name"])
@@ -187,7 +192,9 @@ def rail_network() -> RailNetwork:
     """Build (once) the railhead table: shortest paths over the freight rail graph between snapped stations."""
     lon, lat, a, b, w = freight_rail_graph()
     graph = undirected_graph(lon.size, a, b, w)
-    heads, node, snap, unplaced = railheads_on(stations().drop_duplicates("name"), lon, lat)
+    on_track = np.zeros(lon.size, dtype=bool)
+    on_track[a] = on_track[b] = True
+    heads, node, snap, unplaced = railheads_on(stations().drop_duplicates("name"), lon, lat, on_track)
     uniq, inverse = np.unique(node, return_inverse=True)
     rows = dijkstra(graph, directed=False, indices=uniq)[:, uniq][inverse][:, inverse]
     table = rows + snap[:, None] + snap[None, :]

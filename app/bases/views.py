@@ -146,7 +146,8 @@ def flows_geojson(code: str):
     """Marketplace deliveries from the scope's producers to recyclers, as GeoJSON lines."""
     scope = _scope_or_403(code)
     year = _year()
-    body = json.dumps(utilisation.flows_geojson(utilisation.flows(db.session, scope, year)), ensure_ascii=False)
+    rows = utilisation.flows(db.session, scope, year, _locale())
+    body = json.dumps(utilisation.flows_geojson(rows), ensure_ascii=False)
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = f"attachment; filename=flows-{scope.code}-{year}.geojson"

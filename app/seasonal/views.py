@@ -103,7 +103,9 @@ def run_data(code: str, run_id: int):
     plan_run = _run_or_404(run_id)
     which = "scenario" if request.args.get("which") == "scenario" and "scenario" in plan_run.results else "baseline"
     data = plan_run.results[which]
+    codes = {f["category"] for lines in data["flows"].values() for f in lines}
     return jsonify({"periods": data["periods"], "yards": data["yards"], "flows": data["flows"],
+                    "category_names": catalogue.category_names(db.session, codes, _locale()),
                     "labels": {"level": _("Month-end stock (t)")}})
 
 

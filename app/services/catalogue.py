@@ -24,6 +24,14 @@ def category_choices(session: so.Session, locale: str) -> list[SelectChoice]:
             session.execute(sa.select(WasteCategory.code, name).order_by(WasteCategory.id))]
 
 
+def category_names(session: so.Session, codes: set[str], locale: str) -> dict[str, str]:
+    """Code → localised name (WasteCategory.display_name's rule) of the given categories."""
+    if not codes:
+        return {}
+    name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
+    return dict(session.execute(sa.select(WasteCategory.code, name).where(WasteCategory.code.in_(sorted(codes)))).all())
+
+
 def prefecture_choices(locale: str) -> list[SelectChoice]:
     """Choices of a prefecture select field: adcode and localised name."""
     use_zh = locale.startswith("zh")

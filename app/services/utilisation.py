@@ -513,12 +513,15 @@ def storage_warnings(session: so.Session, scope: Scope, month: dt.date, categori
 # ----------------------------------------------------------------------------- marketplace flows and rankings
 
 
-def flows(session: so.Session, scope: Scope, year: int) -> list[dict[str, Any]]:
-    """ONE query: awarded tonnes from producers in the scope to each recycler in the year, summed per pair."""
+def flows(session: so.Session, scope: Scope, year: int, locale: str = "zh_CN") -> list[dict[str, Any]]:
+    """ONE query: awarded tonnes from producers in the scope to each recycler in the year, summed per pair,
+    category and mode (rail when the clearing priced the allocation by rail)."""
     source = so.aliased(Facility)
     target = so.aliased(Facility)
+    mode = sa.case((Allocation.rail_km.is_not(None), "rail"), else_="road")
+    name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
     stmt = (sa.select(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
-                      target.lat, WasteCategory.code, sa.func.sum(Award.tonnes))
+                      target.lat, WasteCategory.code, name, mode, sa.func.sum(Award.tonnes))
             .select_from(Award)
             .join(Allocation, Allocation.id == Award.allocation_id)
             .join(Lot, Lot.id == Allocation.lot_id)
@@ -527,9 +530,10 @@ def flows(session: so.Session, scope: Scope, year: int) -> list[dict[str, Any]]:
             .join(WasteCategory, WasteCategory.id == Lot.category_id)
             .where(scope.facility_filter(source), sa.extract("year", Award.awarded_at) == year)
             .group_by(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
-                      target.lat, WasteCategory.code))
+                      target.lat, WasteCategory.code, name, mode))
     return [{"from_id": r[0], "from": r[1], "from_lon": r[2], "from_lat": r[3], "to_id": r[4], "to": r[5],
-             "to_lon": r[6], "to_lat": r[7], "category": r[8], "tonnes": _d(r[9])} for r in session.execute(stmt)]
+             "to_lon": r[6], "to_lat": r[7], "category": r[8], "category_name": r[9], "mode": r[10],
+             "tonnes": _d(r[11])} for r in session.execute(stmt)]
 
 
 def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -538,7 +542,8 @@ def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
         {"type": "Feature",
          "geometry": {"type": "LineString",
                       "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]]},
-         "properties": {"from": r["from"], "to": r["to"], "category": r["category"], "tonnes": float(r["tonnes"])}}
+         "properties": {"from": r["from"], "to": r["to"], "category": r["category"],
+                        "category_name": r["category_name"], "mode": r["mode"], "tonnes": float(r["tonnes"])}}
         for r in rows]}
 
 

@@ -112,6 +112,20 @@ def test_exports_open_in_openpyxl_and_parse_as_geojson(client, auth, daqing_data
     assert client.get("/bases/jixi/flows.geojson?year=2025").status_code == 403
 
 
+def test_flows_carry_the_mode_and_the_category_name_for_the_map(client, auth, daqing_data):
+    """The dashboard map colours flows by mode (as its legend says) and names categories in the page's language."""
+    auth.login(_officer("daqing").email)
+    [road] = json.loads(client.get("/bases/daqing/flows.geojson?year=2025").data)["features"]
+    assert road["properties"]["mode"] == "road" and road["properties"]["category_name"] == "粉煤灰"
+    daqing_data.session.scalar(sa.select(Allocation)).rail_km = 310.0
+    daqing_data.session.commit()
+    url = "/bases/daqing/flows.geojson?year=2025&lang=en"
+    [rail] = json.loads(client.get(url).data)["features"]
+    assert rail["properties"]["mode"] == "rail" and rail["properties"]["category_name"] == "Fly ash"
+    page = client.get("/bases/daqing?year=2025&lang=en").get_data(as_text=True)
+    assert 'data-label-rail="by rail (road legs at both ends)"' in page
+
+
 def test_only_the_regulator_sets_targets(client, auth, daqing_data):
     auth.login(_officer("daqing").email)
     assert client.post("/bases/daqing/targets", data={"family": "bulk_industrial", "year": 2026,

@@ -257,6 +257,11 @@ def test_an_officer_plans_the_year_and_reads_it_month_by_month(client, auth, ref
     run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
     data = client.get(f"/bases/daqing/seasonal/{run_id}.json").get_json()
     assert len(data["periods"]) == 12 and data["yards"][0]["levels_t"][3] > 0
+    # The map's popups name each category in the page's language, not by its code.
+    codes = {f["category"] for lines in data["flows"].values() for f in lines}
+    assert codes == {"fly_ash"} and data["category_names"] == {"fly_ash": "粉煤灰"}
+    en = client.get(f"/bases/daqing/seasonal/{run_id}.json", headers={"Accept-Language": "en"}).get_json()
+    assert en["category_names"] == {"fly_ash": "Fly ash"}
 
 
 def test_the_plan_form_keeps_what_was_typed_when_the_what_if_is_absurd(client, auth, reference):

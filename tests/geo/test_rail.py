@@ -19,6 +19,26 @@ def test_railheads_are_stations_near_the_track_and_the_rest_are_listed():
     assert set(rail.names).isdisjoint(rail.unplaced)
 
 
+def test_every_railhead_reaches_other_railheads_by_rail():
+    """A station beside a node whose line was dropped (passenger-only) is no railhead: e.g. 笔架山 near an
+    isolated node of the dropped line east of 佳木斯 could reach no station at all."""
+    rail = rail_network()
+    assert np.isfinite(rail.table).any(axis=1).all()
+    assert "笔架山" in rail.unplaced
+
+
+def test_railheads_snap_only_to_nodes_on_track():
+    import pandas as pd
+
+    from geo.rail import railheads_on
+
+    st = pd.DataFrame({"name": ["A"], "lon": [0.0], "lat": [0.0]})
+    node_lon, node_lat = np.array([0.001, 0.02]), np.array([0.0, 0.0])  # 0.1 km and 2.2 km away
+    heads, node, snap, unplaced = railheads_on(st, node_lon, node_lat, np.array([False, True]))
+    assert list(heads["name"]) == ["A"] and node.tolist() == [1] and snap[0] == pytest.approx(2.22, abs=0.01)
+    assert railheads_on(st, node_lon, node_lat)[1].tolist() == [0]
+
+
 def test_rail_table_is_symmetric_with_no_self_trips():
     t = rail_network().table
     assert np.allclose(np.where(np.isinf(t), -1, t), np.where(np.isinf(t.T), -1, t.T))

@@ -40,6 +40,8 @@
       });
     });
   });
+  /* The same colours as the clearing's flow map (flow-map.js): blue by road, purple by rail. */
+  var MODE_COLORS = { road: "#1565c0", rail: "#8e24aa" };
   document.querySelectorAll(".gufei-flow-map").forEach(function (el) {
     var map = window.GufeiMap.create(el);
     fetch(el.dataset.flows, { credentials: "same-origin" })
@@ -55,13 +57,17 @@
         window.GufeiMap.flowLegend(map, {
           title: el.dataset.legendTitle || "",
           samples: [max / 10, max / 2, max].map(function (t) { return { width: width(t), text: Math.round(t).toLocaleString() + " t" }; }),
-          modes: []
+          modes: [{ color: MODE_COLORS.road, text: el.dataset.labelRoad || "road" },
+                  { color: MODE_COLORS.rail, text: el.dataset.labelRail || "rail" }]
         });
         var lines = L.geoJSON(geojson, {
-          style: function (f) { return { color: "#1565c0", weight: width(f.properties.tonnes), opacity: 0.7 }; },
+          style: function (f) {
+            return { color: MODE_COLORS[f.properties.mode] || MODE_COLORS.road, weight: width(f.properties.tonnes), opacity: 0.7 };
+          },
           onEachFeature: function (f, layer) {
             var p = f.properties;
-            layer.bindPopup(window.GufeiMap.popup({ title: p.from + " → " + p.to, lines: [p.category + " · " + p.tonnes.toFixed(1) + " t"] }));
+            var what = p.category_name || p.category;
+            layer.bindPopup(window.GufeiMap.popup({ title: p.from + " → " + p.to, lines: [what + " · " + p.tonnes.toFixed(1) + " t"] }));
           }
         });
         /* view first, then the lines (as on the lot maps); data-map-ready once all is drawn */

@@ -12,7 +12,10 @@
   fetch(el.dataset.routesUrl, { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (gj) {
-      if (!gj.features.length) { return GufeiMap.show(map, null, null); }
+      if (!gj.features.length) {
+        GufeiMap.emptyMessage(map, el.dataset.empty || "");
+        return GufeiMap.show(map, null, null);
+      }
       var group = L.featureGroup();
       var lines = L.geoJSON(gj, {
         style: function (f) { return { color: colours[f.properties.index % colours.length], weight: 3, opacity: 0.85 }; },

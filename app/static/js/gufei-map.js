@@ -6,7 +6,9 @@
   var script = document.currentScript;
   /* The base layer files sit in static/geo/, next to static/js/ where this script is served from. */
   var GEO_DIR = script ? script.src.replace(/js\/gufei-map\.js(\?.*)?$/, "geo/") : "/static/geo/";
-  var OSM = "Roads, railways © OpenStreetMap contributors (ODbL)";
+  /* The attribution the ODbL requires, translated in base.html's <meta>; English if a page lacks it. */
+  var OSM_META = document.querySelector("meta[name=gufei-map-attribution]");
+  var OSM = OSM_META ? OSM_META.content : "Roads, railways © OpenStreetMap contributors (ODbL)";
   var COUNTY_MIN_ZOOM = 8;
   var cache = {};
 
@@ -98,8 +100,10 @@
     create: function (el) {
       el.style.height = (el.dataset.height || "400") + "px";
       var online = Boolean(el.dataset.tileUrl);
-      /* The offline layers are drawn for a province, not a street: past zoom 12 they show nothing more. */
-      var map = L.map(el, { attributionControl: true, maxZoom: online ? 18 : 12 }).setView([47.8, 128.5], 6);
+      /* The offline layers are drawn for a province, not a street: past zoom 12 they show nothing more,
+         and below zoom 5 the province shrinks to a blob of piled-up labels in an empty grey field. */
+      var map = L.map(el, { attributionControl: true, minZoom: online ? 0 : 5, maxZoom: online ? 18 : 12 })
+        .setView([47.8, 128.5], 6);
       if (online) {
         L.tileLayer(el.dataset.tileUrl, { maxZoom: 18, attribution: el.dataset.tileAttribution || "" }).addTo(map);
       }

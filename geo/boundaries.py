@@ -36,6 +36,15 @@ BASES: dict[str, str] = {
     "230900": "qitaihe",
 }
 
+# The neighbours that haul radii reach (Jilin, eastern Inner Mongolia), drawn inside China with a
+# margin from the Russian, Mongolian and Korean borders: the networks are clipped to it, so no
+# route cuts across a border, and the service area ends at it, so no facility lies abroad.
+NEIGHBOUR_MASK = (
+    (121.0, 51.0), (119.6, 50.3), (117.45, 49.55), (118.5, 48.9), (120.2, 47.0), (119.0, 45.2),
+    (119.0, 42.0), (124.0, 41.8), (126.5, 42.0), (128.0, 42.5), (129.5, 42.9), (130.3, 43.0),
+    (130.8, 43.5), (130.5, 44.0), (127.0, 47.0), (124.5, 50.0),
+)  # fmt: skip
+
 
 def _read(name: str) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(DATA_DIR / name)

@@ -25,8 +25,9 @@ _X_PI = math.pi * 3000.0 / 180.0
 # so buffers are in metres and areas are true.
 METRIC_CRS = "+proj=aea +lat_1=44 +lat_2=52 +lat_0=48 +lon_0=128 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
 
-# Points this far beyond the provincial border are still accepted (facilities just over the
-# border in Jilin or Inner Mongolia trade with Heilongjiang); farther ones are data errors.
+# Points this far beyond the provincial border, on the Chinese side, are still accepted (facilities
+# just over the border in Jilin or Inner Mongolia trade with Heilongjiang); farther ones, and any
+# across the state border, are data errors.
 SERVICE_BUFFER_KM = 150.0
 
 Array = NDArray[np.float64]
@@ -163,14 +164,16 @@ _AREA_LOCK = threading.Lock()
 
 @functools.cache
 def service_area() -> shapely.Geometry:
-    """The province buffered by SERVICE_BUFFER_KM, as a prepared WGS84 polygon."""
-    from geo.boundaries import province_polygon  # late import: boundaries imports this module
+    """The province and, within SERVICE_BUFFER_KM of it, the Chinese neighbours the networks reach (a prepared
+    WGS84 polygon): a point in Russia across the Amur is as far from a Chinese road as one 500 km away."""
+    from geo.boundaries import NEIGHBOUR_MASK, province_polygon  # late import: boundaries imports this module
 
     province = province_polygon()
     metric = shapely.transform(province, lambda xy: np.column_stack(project(xy[:, 0], xy[:, 1])))
     # Simplify at 1 km: the buffer is 150 km, so the edge precision hardly matters and checks get fast.
     buffered = shapely.simplify(shapely.buffer(metric, SERVICE_BUFFER_KM * 1000.0, quad_segs=4), 1000.0)
-    area = shapely.transform(buffered, lambda xy: np.column_stack(unproject(xy[:, 0], xy[:, 1])))
+    reach = shapely.transform(buffered, lambda xy: np.column_stack(unproject(xy[:, 0], xy[:, 1])))
+    area = shapely.union(province, shapely.intersection(reach, shapely.Polygon(NEIGHBOUR_MASK)))
     shapely.prepare(area)
     return area
 
@@ -200,7 +203,7 @@ def validate_lonlat(lon: ArrayLike, lat: ArrayLike, *, check_region: bool = True
             shown = ", ".join(f"({lon_a[i]:.6f}, {lat_a[i]:.6f})" for i in idx[:3])
             more = f" and {idx.size - 3} more" if idx.size > 3 else ""
             raise OutOfRegionError(
-                f"{idx.size} point(s) outside Heilongjiang and its {SERVICE_BUFFER_KM:.0f} km service area: "
+                f"{idx.size} point(s) outside Heilongjiang and its {SERVICE_BUFFER_KM:.0f} km service area in China: "
                 f"{shown}{more} (lon, lat in WGS84)"
             )
     return lon_a, lat_a

@@ -19,21 +19,12 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.boundaries import DATA_DIR, counties, prefectures, province_polygon, seats
+from geo.boundaries import DATA_DIR, NEIGHBOUR_MASK, counties, prefectures, province_polygon, seats
 
 ROOT = DATA_DIR.parents[1]
 NETWORK_FILE = DATA_DIR / "osm_network.npz"
 BASEMAP_DIR = ROOT / "app" / "static" / "geo"
 
-# Clip mask for the neighbours that haul radii reach (Jilin, eastern Inner Mongolia), drawn
-# inside China with a margin from the Russian, Mongolian and Korean borders so that no route
-# can cut across a border. Heilongjiang itself comes from its own outline (buffered ~3 km so
-# border towns and bridges' Chinese ends stay in); the Amur/Ussuri side is never widened.
-NEIGHBOUR_MASK = (
-    (121.0, 51.0), (119.6, 50.3), (117.45, 49.55), (118.5, 48.9), (120.2, 47.0), (119.0, 45.2),
-    (119.0, 42.0), (124.0, 41.8), (126.5, 42.0), (128.0, 42.5), (129.5, 42.9), (130.3, 43.0),
-    (130.8, 43.5), (130.5, 44.0), (127.0, 47.0), (124.5, 50.0),
-)  # fmt: skip
 PROVINCE_BUFFER_DEG = 0.03
 # Browser layers: Douglas-Peucker tolerances in degrees (~0.5 km boundaries, ~0.2 km lines).
 BOUNDARY_TOLERANCE = 0.005
@@ -48,7 +39,8 @@ ROAD_CLASSES = {
 
 
 def region() -> shapely.Geometry:
-    """The area whose roads and railways are kept."""
+    """The area whose roads and railways are kept: the province (widened ~3 km so border towns and bridges'
+    Chinese ends stay in; the Amur/Ussuri side is never widened further) and the neighbour mask."""
     return shapely.union(province_polygon().buffer(PROVINCE_BUFFER_DEG), shapely.Polygon(NEIGHBOUR_MASK))
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import OutOfRegionError, from_wgs84, to_wgs84
+from geo import OutOfRegionError, find_place, from_wgs84, to_wgs84
 from geo.coords import project, unproject, validate_lonlat
 from geo.distance import haversine_km
 
@@ -89,6 +89,25 @@ def test_point_in_beijing_is_out_of_region_and_named():
 def test_point_just_across_in_jilin_is_accepted():
     lon, lat = validate_lonlat(124.8, 45.2)
     assert lon[0] == 124.8
+
+
+@pytest.mark.parametrize("place, lon, lat", [
+    ("Blagoveshchensk, across the Amur from Heihe", 127.53, 50.29),
+    ("Khabarovsk, beyond Fuyuan", 135.07, 48.48),
+    ("Russian Primorye east of Dongning", 131.2, 44.9),
+    ("Vladivostok", 131.9, 43.1),
+    ("Rason, North Korea", 130.3, 42.3),
+])
+def test_point_across_the_state_border_is_out_of_region(place, lon, lat):
+    """Within 150 km of the province, but abroad: no Chinese road or railway the networks carry reaches it."""
+    with pytest.raises(OutOfRegionError, match="service area in China"):
+        validate_lonlat(lon, lat)
+
+
+def test_border_towns_on_the_chinese_bank_are_accepted():
+    for name in ("黑河", "抚远", "绥芬河", "东宁", "漠河", "同江"):
+        place = find_place(name)
+        validate_lonlat(place.lon, place.lat)
 
 
 def test_region_checks_from_many_threads_at_once_agree():

@@ -661,9 +661,10 @@ class RateRow(Output):
     utilised_t: TonnesOut = Field(description="self-utilised + the larger of reported supply and platform tonnes")
     rate: Optional[DecimalOut] = Field(description="utilised / (generated + from storage); null when that is 0")
     co2_avoided_t: TonnesOut
-    env_tax_exemption_yuan: MoneyOut = Field(description=(
+    env_tax_exemption_yuan: Optional[MoneyOut] = Field(description=(
         "Environmental Protection Tax Law Art. 12(1)(4) exemption at the statutory rates on self-utilised coal "
-        "gangue, tailings, smelting slag, fly ash and furnace slag; 0 for categories the figure does not reach"))
+        "gangue, tailings, smelting slag, fly ash and furnace slag; null for categories the figure does not reach "
+        "(the total sums the categories it reaches)"))
 
 
 class BaseStatistics(Output):

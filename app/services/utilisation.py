@@ -314,18 +314,19 @@ class Table:
 
 
 def _row(cell: Cell, category: WasteCategory | None, locale: str) -> dict[str, Any]:
-    co2 = exempt = ZERO
+    co2, exempt = ZERO, None
     if category is not None:
         co2 = cell.utilised_t * category.co2_avoided_t_per_t
-        # Art. 12(1)(4) exempts the taxpayer's own compliant utilisation: self-utilised tonnes only.
+        # Art. 12(1)(4) exempts the taxpayer's own compliant utilisation: self-utilised tonnes only. Where the annex
+        # names no rate for the category the figure is absent (None), not 0: the page, exports and API agree.
         if category.exemption_rate is not None:
-            exempt = cell.self_utilised_t * category.exemption_rate
+            exempt = quantities.yuan(cell.self_utilised_t * category.exemption_rate)
     return {
         "category": category.code if category else None,
         "category_name": category.display_name(locale) if category else None,
         "family": category.family if category else None,
         **{name: getattr(cell, name) for name in CELL_FIELDS}, "rate": cell.rate,
-        "co2_avoided_t": quantities.tonnes(co2), "env_tax_exemption_yuan": quantities.yuan(exempt),
+        "co2_avoided_t": quantities.tonnes(co2), "env_tax_exemption_yuan": exempt,
     }
 
 
@@ -346,8 +347,8 @@ def year_table(session: so.Session, scope: Scope, year: int, locale: str = "zh_C
         table.rows.append(row)
         total.add(by_category[cid])
         co2 += row["co2_avoided_t"]
-        exempt += row["env_tax_exemption_yuan"]
-    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_exemption_yuan": exempt}
+        exempt += row["env_tax_exemption_yuan"] or ZERO
+    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_exemption_yuan": quantities.yuan(exempt)}
     table.demo = includes_demo(session, scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     return table
 

@@ -1,4 +1,5 @@
 """Base dashboards and the province: permissions, charts' data, exports, targets and the evaluation register."""
+import csv
 import datetime as dt
 import io
 import json
@@ -8,7 +9,15 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from models import Allocation, Award, BaseTarget, EnterpriseEvaluation, MatchRun, OrganizationRole
+from models import (
+    Allocation,
+    Award,
+    BaseTarget,
+    EnterpriseEvaluation,
+    GenerationReport,
+    MatchRun,
+    OrganizationRole,
+)
 from tests.conftest import csrf_token
 from tests.factories import (
     FacilityFactory,
@@ -16,6 +25,7 @@ from tests.factories import (
     LotFactory,
     OrganizationFactory,
     UserFactory,
+    category,
     resource_base,
 )
 
@@ -110,6 +120,26 @@ def test_exports_open_in_openpyxl_and_parse_as_geojson(client, auth, daqing_data
     assert feature["geometry"]["coordinates"] == [[125.1, 46.6], [126.6, 45.8]]
     assert feature["properties"]["tonnes"] == 300.0
     assert client.get("/bases/jixi/flows.geojson?year=2025").status_code == 403
+
+
+def test_exports_leave_the_tax_figure_empty_where_the_law_names_no_rate(client, auth, daqing_data):
+    # Desulphurisation gypsum falls under the annex's 其他固体废物, whose scope the province fixes: the page shows
+    # "—", so the export must not claim an exemption of 0.00 yuan for it (coal gangue's 5 yuan/t line is named).
+    plant = daqing_data.session.scalar(sa.select(GenerationReport).limit(1)).facility
+    plant.organization.is_demo = True  # the month filed below is then a demo figure
+    GenerationReportFactory(facility=plant, category=category("fgd_gypsum"), period=dt.date(2025, 3, 1),
+                            generated_t=Decimal(100), self_utilised_t=Decimal(100))
+    auth.login(_officer("daqing").email)
+    rows = list(csv.reader(client.get("/bases/daqing/export.csv?year=2025").data.decode("utf-8-sig").splitlines()))
+    column = rows[0].index("env_tax_exemption_yuan")
+    by_code = {r[0]: r[column] for r in rows[1:] if len(r) > column}
+    assert by_code["coal_gangue"] == "3300.00" and by_code["fgd_gypsum"] == ""  # 12 × 55 t × 5 yuan/t
+    book = load_workbook(io.BytesIO(client.get("/bases/daqing/export.xlsx?year=2025").data))
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert {r[0]: r[column] for r in sheet[1:] if len(r) > column}["fgd_gypsum"] is None
+    # The demo note closes the table, so in Chinese it speaks of "this table's" figures, not "the following".
+    last = client.get("/bases/daqing/export.csv?year=2025&lang=zh_CN").data.decode("utf-8-sig").splitlines()[-1]
+    assert last.startswith("演示数据：本表数字")
 
 
 def test_only_the_regulator_sets_targets(client, auth, daqing_data):

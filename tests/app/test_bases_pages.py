@@ -176,6 +176,32 @@ def test_the_regulator_edits_the_evaluation_register(client, auth, daqing_data):
     assert response.status_code == 302
 
 
+def test_the_register_marks_invented_evaluations_of_demo_organisations(client, auth, daqing_data):
+    # The seed lists real enterprises (e.g. 哈尔滨石化公司) with invented evaluation statuses: each entry of a demo
+    # organisation carries the demo mark, and so does the count against the 300 when it includes one.
+    from app.services import evaluations
+
+    real = OrganizationFactory(name="真实评价企业")
+    daqing_data.session.add(EnterpriseEvaluation(organization_id=real.id, status="evaluated",
+                                                 evaluated_on=dt.date(2025, 3, 1)))
+    daqing_data.session.commit()
+    auth.login(_regulator().email)
+    assert evaluations.progress(daqing_data.session)["demo"] is False
+    page = client.get("/bases/evaluations?lang=en").get_data(as_text=True)
+    assert "demo-mark" not in page
+    invented = OrganizationFactory(name="哈尔滨石化公司", is_demo=True)
+    daqing_data.session.add(EnterpriseEvaluation(organization_id=invented.id, status="evaluated",
+                                                 evaluated_on=dt.date(2025, 4, 1)))
+    daqing_data.session.commit()
+    assert evaluations.progress(daqing_data.session)["demo"] is True
+    page = client.get("/bases/evaluations?lang=en").get_data(as_text=True)
+    assert "These figures include invented demo data" in page
+    [row] = [r for r in page.split("<tr>")[1:] if "哈尔滨石化公司" in r]
+    assert 'demo-mark">Demo<' in row
+    [row] = [r for r in page.split("<tr>")[1:] if "真实评价企业" in r]
+    assert "demo-mark" not in row
+
+
 def test_an_officer_reads_but_cannot_edit_the_register(client, auth, daqing_data):
     auth.login(_officer("daqing").email)
     assert client.get("/bases/evaluations").status_code == 200

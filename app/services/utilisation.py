@@ -515,22 +515,29 @@ def storage_warnings(session: so.Session, scope: Scope, month: dt.date, categori
 
 
 def flows(session: so.Session, scope: Scope, year: int) -> list[dict[str, Any]]:
-    """ONE query: awarded tonnes from producers in the scope to each recycler in the year, summed per pair."""
+    """ONE query: awarded tonnes from producers in the scope to each recycler in the year, summed per pair, and
+    whether either party is a demo organisation (its figures are invented)."""
     source = so.aliased(Facility)
     target = so.aliased(Facility)
+    source_org = so.aliased(Organization)
+    target_org = so.aliased(Organization)
+    demo = sa.or_(source_org.is_demo, target_org.is_demo)
     stmt = (sa.select(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
-                      target.lat, WasteCategory.code, sa.func.sum(Award.tonnes))
+                      target.lat, WasteCategory.code, sa.func.sum(Award.tonnes), demo)
             .select_from(Award)
             .join(Allocation, Allocation.id == Award.allocation_id)
             .join(Lot, Lot.id == Allocation.lot_id)
             .join(source, source.id == Lot.facility_id)
             .join(target, target.id == Allocation.facility_id)
+            .join(source_org, source_org.id == source.organization_id)
+            .join(target_org, target_org.id == target.organization_id)
             .join(WasteCategory, WasteCategory.id == Lot.category_id)
             .where(scope.facility_filter(source), sa.extract("year", Award.awarded_at) == year)
             .group_by(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
-                      target.lat, WasteCategory.code))
+                      target.lat, WasteCategory.code, source_org.is_demo, target_org.is_demo))
     return [{"from_id": r[0], "from": r[1], "from_lon": r[2], "from_lat": r[3], "to_id": r[4], "to": r[5],
-             "to_lon": r[6], "to_lat": r[7], "category": r[8], "tonnes": _d(r[9])} for r in session.execute(stmt)]
+             "to_lon": r[6], "to_lat": r[7], "category": r[8], "tonnes": _d(r[9]), "demo": bool(r[10])}
+            for r in session.execute(stmt)]
 
 
 def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -539,7 +546,8 @@ def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
         {"type": "Feature",
          "geometry": {"type": "LineString",
                       "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]]},
-         "properties": {"from": r["from"], "to": r["to"], "category": r["category"], "tonnes": float(r["tonnes"])}}
+         "properties": {"from": r["from"], "to": r["to"], "category": r["category"], "tonnes": float(r["tonnes"]),
+                        "demo": r["demo"]}}
         for r in rows]}
 
 

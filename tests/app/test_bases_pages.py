@@ -142,6 +142,18 @@ def test_exports_leave_the_tax_figure_empty_where_the_law_names_no_rate(client, 
     assert last.startswith("演示数据：本表数字")
 
 
+def test_the_flows_geojson_marks_deliveries_of_demo_organisations(client, auth, daqing_data):
+    # The downloaded file travels without the dashboard's banner: each line says whether it is invented.
+    auth.login(_officer("daqing").email)
+    [feature] = json.loads(client.get("/bases/daqing/flows.geojson?year=2025").data)["features"]
+    assert feature["properties"]["demo"] is False
+    plant = daqing_data.session.scalar(sa.select(GenerationReport).limit(1)).facility
+    plant.organization.is_demo = True
+    daqing_data.session.commit()
+    [feature] = json.loads(client.get("/bases/daqing/flows.geojson?year=2025").data)["features"]
+    assert feature["properties"]["demo"] is True
+
+
 def test_only_the_regulator_sets_targets(client, auth, daqing_data):
     auth.login(_officer("daqing").email)
     assert client.post("/bases/daqing/targets", data={"family": "bulk_industrial", "year": 2026,

@@ -569,7 +569,10 @@ class UtilisationDeclaration(Output):
     category: str
     product: str
     tonnes: TonnesOut
-    period: dt.date
+    period: dt.date = Field(description="the month the recycler utilised the tonnes")
+    supply_period: Optional[dt.date] = Field(default=None, description=(
+        "the month the producer supplied them (Beijing month of the load's dispatch): the producer's statistics "
+        "count the delivery there; null on older declarations, which count in `period`"))
     declared_at: Timestamp
 
 

@@ -16,8 +16,9 @@ received tonnes under a row lock) are the producer's 外供 too, counted once:
   utilised − generated: tonnes delivered beyond what the month's balance accounts for came from earlier
   storage and enter the denominator too, so no cell's rate can exceed 100 %.
 
-Credits go to the base and prefecture of the SOURCE facility, in the declaration's month. A zero denominator
-gives ``None`` (shown as "—"), never a division error.
+Credits go to the base and prefecture of the SOURCE facility, in the month it supplied the tonnes (the load's
+dispatch month, ``UtilisationRecord.supply_period``; the declaration's month for rows without one). A zero
+denominator gives ``None`` (shown as "—"), never a division error.
 """
 from __future__ import annotations
 
@@ -168,13 +169,19 @@ def _d(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value))
 
 
+def supplied_month() -> sa.ColumnElement:
+    """The month a platform declaration counts in for its producer: the supply month, else (rows without one) the
+    declaration's month (UtilisationRecord.counted_period in SQL)."""
+    return sa.func.coalesce(UtilisationRecord.supply_period, UtilisationRecord.period)
+
+
 def _platform(date_from: dt.date, date_to: dt.date, category_id: int | None) -> sa.Subquery:
     u = UtilisationRecord
+    month = supplied_month()
     stmt = (sa.select(u.source_facility_id.label("facility_id"), u.category_id.label("category_id"),
-                      u.period.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
-            .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), u.period >= date_from,
-                   u.period < date_to)
-            .group_by(u.source_facility_id, u.category_id, u.period))
+                      month.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
+            .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), month >= date_from, month < date_to)
+            .group_by(u.source_facility_id, u.category_id, month))
     if category_id is not None:
         stmt = stmt.where(u.category_id == category_id)
     return stmt.subquery("platform")
@@ -225,25 +232,28 @@ def report_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
             .group_by(cells.c.period, cells.c.category_id))
     out: dict = defaultdict(Cell)
     for period, category_id, *values in session.execute(stmt):
-        period = _as_date(period)
+        period = as_date(period)
         out[(period.year, period.month, category_id)].add(Cell(*(_d(v) for v in values)))
     return dict(out)
 
 
-def _as_date(value) -> dt.date:
-    # SQLite hands a UNION's date column back as text.
+def as_date(value) -> dt.date:
+    """A date read back from SQL: SQLite hands a UNION's or COALESCE's date column back as text."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
-    """ONE query: declared-utilised platform tonnes by (year, month, category), credited to the source."""
+    """ONE query: declared-utilised platform tonnes by (year, month, category), credited to the source in the
+    month it supplied them."""
     u = UtilisationRecord
-    stmt = (sa.select(u.period, u.category_id, sa.func.sum(u.tonnes))
+    month = supplied_month()
+    stmt = (sa.select(month, u.category_id, sa.func.sum(u.tonnes))
             .join(Facility, Facility.id == u.source_facility_id)
-            .where(scope.facility_filter(), u.award_id.is_not(None), u.period >= date_from, u.period < date_to)
-            .group_by(u.period, u.category_id))
+            .where(scope.facility_filter(), u.award_id.is_not(None), month >= date_from, month < date_to)
+            .group_by(month, u.category_id))
     out: dict = defaultdict(Decimal)
     for period, cid, t in session.execute(stmt):
+        period = as_date(period)
         out[(period.year, period.month, cid)] += _d(t)
     return dict(out)
 

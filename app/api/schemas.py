@@ -676,6 +676,8 @@ class BaseStatistics(Output):
     base: str
     year: int
     target_rate: Optional[DecimalOut]
+    target_assumed: bool = Field(default=False, description=(
+        "true when the base has no target of its own and target_rate is the province's, applied as an assumption"))
     demo: bool = Field(description="true when some figures come from demo organisations (invented)")
     rows: list[RateRow]
     total: RateRow

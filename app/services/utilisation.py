@@ -417,6 +417,15 @@ def targets(session: so.Session, scope: Scope, family: str = "bulk_industrial") 
     return own or province
 
 
+def target_assumed(session: so.Session, scope: Scope, family: str = "bulk_industrial") -> bool:
+    """ONE query: whether the scope is a base with no target of its own for `family`, so that the province's
+    applies to it as an assumption (no source gives the bases targets of their own; docs/statistics.md)."""
+    if scope.kind != "base":
+        return False
+    own = sa.exists().where(BaseTarget.base_id == scope.base.id, BaseTarget.family == family)
+    return not session.scalar(sa.select(own))
+
+
 def target_for_month(by_year: dict[int, Decimal], year: int, month: int) -> Decimal | None:
     """The trajectory value at the end of a month: each year's target is reached in December.
 

@@ -79,6 +79,9 @@ def test_base_statistics_follow_the_dashboard_rules(apis, market):
     stats = apis["officer"].get("/bases/daqing/statistics", query_string={"year": 2026})
     assert stats.status_code == 200
     assert stats.get_json()["total"]["rate"] == "0.5000" and "target_rate" in stats.get_json()
+    assert stats.get_json()["target_assumed"] is True  # Daqing has no target of its own: the province's applies
+    province = apis["regulator"].get("/bases/province/statistics", query_string={"year": 2026}).get_json()
+    assert province["target_assumed"] is False
     assert apis["jixi_officer"].get("/bases/daqing/statistics").status_code == 403
     assert apis["producer"].get("/bases/daqing/statistics").status_code == 403
     assert apis["regulator"].get("/bases/province/statistics", query_string={"year": 2026}).status_code == 200

@@ -154,6 +154,22 @@ def test_the_flows_geojson_marks_deliveries_of_demo_organisations(client, auth, 
     assert feature["properties"]["demo"] is True
 
 
+def test_a_base_without_targets_of_its_own_says_the_provinces_target_is_assumed(client, auth, daqing_data):
+    # No source gives Daqing a target of its own: the dashboard, its chart and the API say that the province's
+    # 60 % is applied to the base as an assumption; once the base has its own target, they no longer do.
+    auth.login(_regulator().email)
+    page = client.get("/bases/daqing?year=2025&lang=en").get_data(as_text=True)
+    assert "The province's target, applied to this base as an assumption" in page
+    assert "assumed" in client.get("/bases/daqing/data.json?year=2025&lang=en").get_json()["labels"]["target"]
+    assert "as an assumption" not in client.get("/bases/province?year=2025&lang=en").get_data(as_text=True)
+    daqing_data.session.add(BaseTarget(base_id=resource_base("daqing").id, family="bulk_industrial", year=2025,
+                                       target_rate=Decimal("0.65"), source="大庆基地实施方案（示例）"))
+    daqing_data.session.commit()
+    page = client.get("/bases/daqing?year=2025&lang=en").get_data(as_text=True)
+    assert "as an assumption" not in page
+    assert "assumed" not in client.get("/bases/daqing/data.json?year=2025&lang=en").get_json()["labels"]["target"]
+
+
 def test_only_the_regulator_sets_targets(client, auth, daqing_data):
     auth.login(_officer("daqing").email)
     assert client.post("/bases/daqing/targets", data={"family": "bulk_industrial", "year": 2026,

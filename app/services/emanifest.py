@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app import policy
-from app.services import hazardous, spreadsheets
+from app.services import exports, hazardous, spreadsheets
 from models import Allocation, Award, Facility, Lot, Shipment, User, WasteCategory
 
 LIMIT = 5000
@@ -80,9 +80,18 @@ def row(load: Shipment) -> list:
     ]
 
 
+def _has_demo_party(load: Shipment) -> bool:
+    allocation = load.award.allocation
+    parties = (allocation.lot.facility.organization, allocation.facility.organization, load.carrier)
+    return any(org is not None and org.is_demo for org in parties)
+
+
 def export(session: so.Session, user: User, fmt: str) -> tuple[bytes, str]:
     """(file content, file name) of the user's hazardous loads as CSV or XLSX."""
-    rows = [row(load) for load in loads(session, user)]
+    found = loads(session, user)
+    rows = [row(load) for load in found]
+    if any(_has_demo_party(load) for load in found):
+        rows.append([exports.demo_note()])  # invented loads must not be keyed into the provincial system unnoticed
     stamp = dt.datetime.now(BEIJING).date().isoformat()
     if fmt == "csv":
         return spreadsheets.write_csv(list(COLUMNS), rows), f"gufei-e-manifest-{stamp}.csv"

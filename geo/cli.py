@@ -1,4 +1,4 @@
-"""Command line: `python -m geo route FROM TO [--category CODE | --freight-class CLASS] [--json]`."""
+"""Command line: `python -m geo route FROM TO [--category CODE | --freight-class CLASS] [--rates JSON] [--json]`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from geo.admin import find_place
 from geo.coords import to_wgs84, validate_lonlat
 from geo.costs import route
 from geo.errors import OutOfRegionError, UnknownPlaceError
-from geo.rates import FREIGHT_CLASSES, check_freight_class, freight_class_for_category
+from geo.rates import FREIGHT_CLASSES, check_freight_class, freight_class_for_category, resolve_rates
 
 _LONLAT = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*$")
 
@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--category", metavar="CODE", help="waste category code, e.g. fly_ash")
     g.add_argument("--freight-class", metavar="CLASS", help=f"one of {', '.join(FREIGHT_CLASSES)} (default bulk)")
     r.add_argument("--crs", default="wgs84", help="system of lon,lat inputs: wgs84 (default), gcj02 or bd09")
+    r.add_argument("--rates", metavar="JSON", help="what-if rates overriding geo/rates.py's defaults, e.g. "
+                   '\'{"rail_fixed_yuan_per_t": 18, "rail_yuan_per_tkm": 0.11}\'')
     r.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -55,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             freight_class = check_freight_class(args.freight_class or "bulk")
         o_label, o_lon, o_lat = resolve_point(args.origin, args.crs)
         d_label, d_lon, d_lat = resolve_point(args.destination, args.crs)
-        res = route((o_lon, o_lat), (d_lon, d_lat), freight_class)
-    except (UnknownPlaceError, OutOfRegionError, ValueError) as exc:
+        rates = resolve_rates(json.loads(args.rates)) if args.rates else None
+        res = route((o_lon, o_lat), (d_lon, d_lat), freight_class, rates)
+    except (UnknownPlaceError, OutOfRegionError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = {

@@ -82,9 +82,18 @@ class UtilisationRecord(Base):
     product: so.Mapped[str] = so.mapped_column(sa.String(24))
     tonnes: so.Mapped[Decimal] = so.mapped_column(Tonnes)
     period: so.Mapped[dt.date] = so.mapped_column(index=True)
+    # The month the producer supplied the tonnes (Beijing month of the load's dispatch): the producer's statistics
+    # count a platform delivery there, where its reported 外供 is, not in the recycler's month (`period`). Null on
+    # rows written before it existed or by bulk loads: those count in `period`.
+    supply_period: so.Mapped[Optional[dt.date]] = so.mapped_column()
     declared_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
     award: so.Mapped[Optional[Award]] = so.relationship()
     facility: so.Mapped[Facility] = so.relationship(foreign_keys=[facility_id])
     source_facility: so.Mapped[Optional[Facility]] = so.relationship(foreign_keys=[source_facility_id])
     category: so.Mapped[WasteCategory] = so.relationship()
+
+    @property
+    def counted_period(self) -> dt.date:
+        """The month the producer's statistics count these tonnes in (see supply_period)."""
+        return self.supply_period or self.period

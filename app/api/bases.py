@@ -58,7 +58,8 @@ def statistics(code: str, query: schemas.StatsQuery):
     year = query.year or _default_year()
     table = utilisation.year_table(db.session, scope, year, "en")
     target = utilisation.targets(db.session, scope).get(year)
-    return schemas.BaseStatistics(base=scope.code, year=year, target_rate=target, demo=table.demo,
+    return schemas.BaseStatistics(base=scope.code, year=year, target_rate=target,
+                                  target_assumed=utilisation.target_assumed(db.session, scope), demo=table.demo,
                                   rows=[schemas.RateRow(**r) for r in table.rows],
                                   total=schemas.RateRow(**table.total))
 

@@ -16,7 +16,7 @@ def evaluation_out(evaluation: EnterpriseEvaluation) -> more_schemas.Evaluation:
     """An entry of the register as the API shows it."""
     return more_schemas.Evaluation(
         id=evaluation.id, organization_id=evaluation.organization_id,
-        organization_name=evaluation.organization.name, status=evaluation.status,
+        organization_name=evaluation.organization.name, demo=evaluation.organization.is_demo, status=evaluation.status,
         evaluated_on=evaluation.evaluated_on, note=evaluation.note, created_at=evaluation.created_at,
         updated_at=evaluation.updated_at)
 

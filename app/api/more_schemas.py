@@ -380,6 +380,7 @@ class Evaluation(Output):
     id: int
     organization_id: int
     organization_name: str
+    demo: bool = Field(default=False, description="the organisation is a demo one: the entry is invented")
     status: str
     evaluated_on: Optional[dt.date]
     note: Optional[str]
@@ -403,6 +404,7 @@ class EvaluationProgress(Output):
     from_year: int
     year: int
     share: DecimalOut
+    demo: bool = Field(description="true when some entries are demo organisations' (invented)")
 
 
 

@@ -569,7 +569,10 @@ class UtilisationDeclaration(Output):
     category: str
     product: str
     tonnes: TonnesOut
-    period: dt.date
+    period: dt.date = Field(description="the month the recycler utilised the tonnes")
+    supply_period: Optional[dt.date] = Field(default=None, description=(
+        "the month the producer supplied them (Beijing month of the load's dispatch): the producer's statistics "
+        "count the delivery there; null on older declarations, which count in `period`"))
     declared_at: Timestamp
 
 
@@ -661,9 +664,10 @@ class RateRow(Output):
     utilised_t: TonnesOut = Field(description="self-utilised + the larger of reported supply and platform tonnes")
     rate: Optional[DecimalOut] = Field(description="utilised / (generated + from storage); null when that is 0")
     co2_avoided_t: TonnesOut
-    env_tax_exemption_yuan: MoneyOut = Field(description=(
+    env_tax_exemption_yuan: Optional[MoneyOut] = Field(description=(
         "Environmental Protection Tax Law Art. 12(1)(4) exemption at the statutory rates on self-utilised coal "
-        "gangue, tailings, smelting slag, fly ash and furnace slag; 0 for categories the figure does not reach"))
+        "gangue, tailings, smelting slag, fly ash and furnace slag; null for categories the figure does not reach "
+        "(the total sums the categories it reaches)"))
 
 
 class BaseStatistics(Output):
@@ -672,6 +676,8 @@ class BaseStatistics(Output):
     base: str
     year: int
     target_rate: Optional[DecimalOut]
+    target_assumed: bool = Field(default=False, description=(
+        "true when the base has no target of its own and target_rate is the province's, applied as an assumption"))
     demo: bool = Field(description="true when some figures come from demo organisations (invented)")
     rows: list[RateRow]
     total: RateRow

@@ -16,7 +16,8 @@ def declaration_out(record: UtilisationRecord) -> schemas.UtilisationDeclaration
     return schemas.UtilisationDeclaration(
         id=record.id, award_id=record.award_id, facility_id=record.facility_id,
         source_facility_id=record.source_facility_id, category=record.category.code, product=record.product,
-        tonnes=record.tonnes, period=record.period, declared_at=record.declared_at)
+        tonnes=record.tonnes, period=record.period, supply_period=record.supply_period,
+        declared_at=record.declared_at)
 
 
 @op("POST", "/utilisation-declarations", summary="Declare utilisation", tag="utilisation",

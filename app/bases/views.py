@@ -106,6 +106,7 @@ def dashboard(code: str):
         tile_url=current_app.config.get("MAP_TILE_URL") or "",
         locale=locale,
         consolidation=dispatch_plans.co2_saved_in_scope(session, scope, year),
+        target_assumed=utilisation.target_assumed(session, scope),
     )
 
 
@@ -130,7 +131,9 @@ def chart_data(code: str):
     }
     data["labels"] = {
         "rate": _("Utilisation rate"),
-        "target": _("Target trajectory"),
+        "target": (_("Target trajectory (the province's, assumed for the base)")
+                   if utilisation.target_assumed(db.session, scope, family or "bulk_industrial")
+                   else _("Target trajectory")),
         "generated": _("Generated (t)"),
         "utilised": _("Utilised (t)"),
     }

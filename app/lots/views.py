@@ -139,6 +139,7 @@ class ListRow:
     tonnes: str
     reserve: str
     available: str
+    demo: bool  # the lot's organisation is a demo one: its tonnes and prices are invented
 
 
 def _list_rows(items: list[Lot], locale: str) -> list[ListRow]:
@@ -154,7 +155,7 @@ def _list_rows(items: list[Lot], locale: str) -> list[ListRow]:
             state_labels[state], lot.category.display_name(locale),
             catalogue.prefecture_name(lot.facility.prefecture_code, locale),
             i18n.tonnes_text(lot.remaining_tonnes), i18n.yuan_text(lot.reserve_yuan_per_t),
-            i18n.dateformat(lot.available_from) if lot.available_from else ""))
+            i18n.dateformat(lot.available_from) if lot.available_from else "", lot.facility.organization.is_demo))
     return rows
 
 

@@ -15,11 +15,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app import policy
-from app.services import hazardous, spreadsheets
+from app.services import exports, hazardous, periods, spreadsheets
 from models import Allocation, Award, Facility, Lot, Shipment, User, WasteCategory
 
 LIMIT = 5000
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 # (header, how a load fills it) in the form's order.
 COLUMNS = (
     "平台联单号",
@@ -33,11 +32,7 @@ COLUMNS = (
 
 def _date(moment: dt.datetime | None) -> dt.date | None:
     """The Beijing calendar day of a stored (UTC) time."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(BEIJING).date()
+    return None if moment is None else periods.beijing_date(moment)
 
 
 def _place(facility: Facility) -> str:
@@ -80,10 +75,19 @@ def row(load: Shipment) -> list:
     ]
 
 
+def _has_demo_party(load: Shipment) -> bool:
+    allocation = load.award.allocation
+    parties = (allocation.lot.facility.organization, allocation.facility.organization, load.carrier)
+    return any(org is not None and org.is_demo for org in parties)
+
+
 def export(session: so.Session, user: User, fmt: str) -> tuple[bytes, str]:
     """(file content, file name) of the user's hazardous loads as CSV or XLSX."""
-    rows = [row(load) for load in loads(session, user)]
-    stamp = dt.datetime.now(BEIJING).date().isoformat()
+    found = loads(session, user)
+    rows = [row(load) for load in found]
+    if any(_has_demo_party(load) for load in found):
+        rows.append([exports.demo_note()])  # invented loads must not be keyed into the provincial system unnoticed
+    stamp = dt.datetime.now(periods.BEIJING).date().isoformat()
     if fmt == "csv":
         return spreadsheets.write_csv(list(COLUMNS), rows), f"gufei-e-manifest-{stamp}.csv"
     rows = [[float(v) if isinstance(v, Decimal) else v for v in r] for r in rows]  # numbers stay numbers in Excel

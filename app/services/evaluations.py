@@ -27,14 +27,18 @@ def register(session: so.Session) -> list[EnterpriseEvaluation]:
 
 
 def progress(session: so.Session) -> dict:
-    """Two queries: counts by status, and enterprises evaluated within the plan period (2021–2025) against 300."""
+    """Three queries: counts by status, enterprises evaluated within the plan period (2021–2025) against 300, and
+    whether any entry is a demo organisation's (invented: every view marks it)."""
     e = EnterpriseEvaluation
     counts = dict(session.execute(sa.select(e.status, sa.func.count(sa.distinct(e.organization_id)))
                                   .group_by(e.status)).all())
     evaluated = session.scalar(sa.select(sa.func.count(sa.distinct(e.organization_id))).where(
         e.status == "evaluated", e.evaluated_on >= PLAN_START, e.evaluated_on <= dt.date(PLAN_YEAR, 12, 31)))
+    demo = session.scalar(sa.select(sa.exists().where(e.organization_id == Organization.id,
+                                                      Organization.is_demo.is_(True))))
     return {"by_status": {s: counts.get(s, 0) for s in EVALUATION_STATUSES}, "evaluated": evaluated,
-            "target": PLAN_TARGET, "year": PLAN_YEAR, "from_year": PLAN_START.year, "share": evaluated / PLAN_TARGET}
+            "target": PLAN_TARGET, "year": PLAN_YEAR, "from_year": PLAN_START.year, "share": evaluated / PLAN_TARGET,
+            "demo": bool(demo)}
 
 
 def save(session: so.Session, user: User, organization_id: int, status: str, evaluated_on: dt.date | None,

@@ -103,5 +103,13 @@ def table(session: so.Session, user: User, what: str, locale: str) -> tuple[list
     """The header and rows of one export for the user's organisation; PermissionDenied for another role."""
     if what not in BUILDERS or (user.role != "admin" and user.role not in ROLES[what]):
         raise PermissionDenied(_("This export is not available to your role."))
-    return BUILDERS[what](session, user, locale)
+    header, rows = BUILDERS[what](session, user, locale)
+    if user.organization is not None and user.organization.is_demo:
+        rows.append([demo_note()])  # a demo account's records are invented, even under a real enterprise's name
+    return header, rows
+
+
+def demo_note() -> str:
+    """The closing row of a file that holds demo organisations' invented records."""
+    return _("DEMO DATA: records of demo organisations are invented, not those of the enterprises named.")
 

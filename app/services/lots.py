@@ -21,7 +21,7 @@ from app import policy
 from app.labels import QUALITY, label
 from app.services import audit, hazardous, keywords, notifications, quantities, saved_searches
 from app.services.errors import PermissionDenied, ServiceError
-from models import Bid, Facility, Lot, WasteCategory
+from models import Bid, Facility, Lot, Organization, WasteCategory
 from models.lots import SETTLEMENT_BASES
 
 SORTS = {
@@ -204,7 +204,9 @@ def _count(session: so.Session, filters: LotFilters, query: sa.Select) -> int:
 LIST_LOAD = (
     so.load_only(Lot.id, Lot.title, Lot.status, Lot.tonnes, Lot.remaining_tonnes, Lot.reserve_yuan_per_t,
                  Lot.available_from, Lot.available_to, Lot.facility_id, Lot.category_id),
-    so.joinedload(Lot.facility).load_only(Facility.id, Facility.name, Facility.prefecture_code),
+    so.joinedload(Lot.facility).load_only(Facility.id, Facility.name, Facility.prefecture_code,
+                                          Facility.organization_id)
+    .joinedload(Facility.organization).load_only(Organization.id, Organization.is_demo),
     so.joinedload(Lot.category).load_only(WasteCategory.id, WasteCategory.code, WasteCategory.name_zh,
                                           WasteCategory.name_en),
 )

@@ -14,6 +14,15 @@ import sqlalchemy as sa
 # adds) ever reaches dt.date and turns a query string into a 500.
 MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
 FIRST_PERIOD = dt.date(2000, 1, 1)  # the statistics this platform compares against start long after this
+# Statistics months, manifest dates and manifest numbers are Beijing's, whatever the server's zone.
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def beijing_date(moment: dt.datetime) -> dt.date:
+    """The Beijing calendar day of a stored time (naive times are stored UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(BEIJING).date()
 
 
 def last_period(today: dt.date | None = None) -> dt.date:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.services import periods
-from app.services.utilisation import CELL_FIELDS, Scope, counted_cells
+from app.services.utilisation import CELL_FIELDS, Scope, as_date, counted_cells, supplied_month
 from models import (
     Facility,
     FacilityYearRollup,
@@ -94,12 +94,12 @@ FACILITY_FIELDS = ("generated_t", "from_storage_t", "utilised_t")
 
 def rebuild(session: so.Session) -> int:
     """Recompute both rollups in one statement each (after bulk loads); return how many monthly rows there are."""
-    g, u = GenerationReport, UtilisationRecord
+    g = GenerationReport
     def extent(column):
         return sa.select(sa.func.min(column), sa.func.max(column)).where(periods.window_clause(column))
 
-    bounds = [d for d in (*session.execute(extent(g.period)).one(), *session.execute(extent(u.period)).one())
-              if d is not None]
+    bounds = [as_date(d) for d in (*session.execute(extent(g.period)).one(),
+                                   *session.execute(extent(supplied_month())).one()) if d is not None]
     session.execute(sa.delete(UtilisationRollup))
     session.execute(sa.delete(FacilityYearRollup))
     if bounds:
@@ -128,7 +128,7 @@ def _collect(session: so.Session, _context) -> None:
         if isinstance(obj, GenerationReport):
             pending.add((obj.facility_id, obj.category_id, obj.period))
         elif isinstance(obj, UtilisationRecord) and obj.award_id is not None and obj.source_facility_id:
-            pending.add((obj.source_facility_id, obj.category_id, obj.period))
+            pending.add((obj.source_facility_id, obj.category_id, obj.counted_period))
 
 
 def _apply(session: so.Session) -> None:

@@ -122,7 +122,7 @@ def dispatch(session: so.Session, user: User, award_id: int, tonnes: Decimal, ve
                         packaging_count=packaging_count if permit_no is not None else None)
     session.add(shipment)
     session.flush()
-    shipment.manifest_no = f"GF-{utcnow().astimezone(dt.timezone(dt.timedelta(hours=8))):%Y%m%d}-{shipment.id:06d}"
+    shipment.manifest_no = f"GF-{utcnow().astimezone(periods.BEIJING):%Y%m%d}-{shipment.id:06d}"
     lot = award.allocation.lot
     refresh_lot_status(session, lot)
     audit.record(session, user.id, "shipment", shipment.id, "dispatched", {
@@ -231,6 +231,21 @@ def declared_total(session: so.Session, award_id: int) -> Decimal:
     return Decimal(str(total or 0))
 
 
+def supply_month(session: so.Session, award_id: int, declared_before: Decimal) -> dt.date | None:
+    """The Beijing month in which the producer dispatched the tonnes a new declaration covers: declarations use
+    the received loads in the order they were weighed in, so the first load not yet wholly declared; None without
+    one. A declaration reaching into a later load counts in the first one's month (docs/statistics.md)."""
+    loads = session.execute(sa.select(Shipment.dispatched_at, Shipment.received_tonnes).where(
+        Shipment.award_id == award_id, Shipment.status == "received")
+        .order_by(Shipment.received_at, Shipment.id))
+    received = Decimal(0)
+    for dispatched_at, tonnes in loads:
+        received += Decimal(str(tonnes or 0))
+        if received > declared_before and dispatched_at is not None:
+            return periods.beijing_date(dispatched_at).replace(day=1)
+    return None
+
+
 def declare_utilisation(session: so.Session, user: User, award_id: int, product: str, tonnes: Decimal,
                         period: dt.date | None = None) -> UtilisationRecord:
     """Declare what received material became; closes the chain when everything received is declared."""
@@ -249,7 +264,8 @@ def declare_utilisation(session: so.Session, user: User, award_id: int, product:
         session.rollback()
         raise ServiceError(_("Tonnes must be positive."), field="tonnes")
     tonnes = quantities.tonnes(tonnes)
-    available = received_total(session, award.id) - declared_total(session, award.id)
+    declared_before = declared_total(session, award.id)
+    available = received_total(session, award.id) - declared_before
     if tonnes > available:
         session.rollback()
         raise ServiceError(_("Only %(left)s t received are not yet declared.", left=available), field="tonnes")
@@ -259,13 +275,16 @@ def declare_utilisation(session: so.Session, user: User, award_id: int, product:
         raise ServiceError(_("The month must lie between %(first)s and %(last)s.",
                              first=f"{periods.FIRST_PERIOD:%Y-%m}", last=f"{periods.last_period():%Y-%m}"),
                            field="period")
+    supplied = supply_month(session, award.id, declared_before)
     record = UtilisationRecord(award_id=award.id, facility_id=allocation.facility_id,
                                category_id=allocation.lot.category_id, source_facility_id=allocation.lot.facility_id,
-                               product=product, tonnes=tonnes, period=month)
+                               product=product, tonnes=tonnes, period=month,
+                               supply_period=supplied if supplied and periods.in_window(supplied) else None)
     session.add(record)
     session.flush()
     audit.record(session, user.id, "utilisation", record.id, "declared",
-                 {"award": award.id, "product": product, "tonnes": tonnes, "period": month})
+                 {"award": award.id, "product": product, "tonnes": tonnes, "period": month,
+                  "supply_period": record.supply_period})
     if award.status == "delivered" and declared_total(session, award.id) >= received_total(session, award.id):
         award.status = "utilised"
         lot = allocation.lot

@@ -16,8 +16,9 @@ received tonnes under a row lock) are the producer's 外供 too, counted once:
   utilised − generated: tonnes delivered beyond what the month's balance accounts for came from earlier
   storage and enter the denominator too, so no cell's rate can exceed 100 %.
 
-Credits go to the base and prefecture of the SOURCE facility, in the declaration's month. A zero denominator
-gives ``None`` (shown as "—"), never a division error.
+Credits go to the base and prefecture of the SOURCE facility, in the month it supplied the tonnes (the load's
+dispatch month, ``UtilisationRecord.supply_period``; the declaration's month for rows without one). A zero
+denominator gives ``None`` (shown as "—"), never a division error.
 """
 from __future__ import annotations
 
@@ -168,13 +169,19 @@ def _d(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value))
 
 
+def supplied_month() -> sa.ColumnElement:
+    """The month a platform declaration counts in for its producer: the supply month, else (rows without one) the
+    declaration's month (UtilisationRecord.counted_period in SQL)."""
+    return sa.func.coalesce(UtilisationRecord.supply_period, UtilisationRecord.period)
+
+
 def _platform(date_from: dt.date, date_to: dt.date, category_id: int | None) -> sa.Subquery:
     u = UtilisationRecord
+    month = supplied_month()
     stmt = (sa.select(u.source_facility_id.label("facility_id"), u.category_id.label("category_id"),
-                      u.period.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
-            .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), u.period >= date_from,
-                   u.period < date_to)
-            .group_by(u.source_facility_id, u.category_id, u.period))
+                      month.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
+            .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), month >= date_from, month < date_to)
+            .group_by(u.source_facility_id, u.category_id, month))
     if category_id is not None:
         stmt = stmt.where(u.category_id == category_id)
     return stmt.subquery("platform")
@@ -225,25 +232,28 @@ def report_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
             .group_by(cells.c.period, cells.c.category_id))
     out: dict = defaultdict(Cell)
     for period, category_id, *values in session.execute(stmt):
-        period = _as_date(period)
+        period = as_date(period)
         out[(period.year, period.month, category_id)].add(Cell(*(_d(v) for v in values)))
     return dict(out)
 
 
-def _as_date(value) -> dt.date:
-    # SQLite hands a UNION's date column back as text.
+def as_date(value) -> dt.date:
+    """A date read back from SQL: SQLite hands a UNION's or COALESCE's date column back as text."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: dt.date) -> dict:
-    """ONE query: declared-utilised platform tonnes by (year, month, category), credited to the source."""
+    """ONE query: declared-utilised platform tonnes by (year, month, category), credited to the source in the
+    month it supplied them."""
     u = UtilisationRecord
-    stmt = (sa.select(u.period, u.category_id, sa.func.sum(u.tonnes))
+    month = supplied_month()
+    stmt = (sa.select(month, u.category_id, sa.func.sum(u.tonnes))
             .join(Facility, Facility.id == u.source_facility_id)
-            .where(scope.facility_filter(), u.award_id.is_not(None), u.period >= date_from, u.period < date_to)
-            .group_by(u.period, u.category_id))
+            .where(scope.facility_filter(), u.award_id.is_not(None), month >= date_from, month < date_to)
+            .group_by(month, u.category_id))
     out: dict = defaultdict(Decimal)
     for period, cid, t in session.execute(stmt):
+        period = as_date(period)
         out[(period.year, period.month, cid)] += _d(t)
     return dict(out)
 
@@ -314,18 +324,19 @@ class Table:
 
 
 def _row(cell: Cell, category: WasteCategory | None, locale: str) -> dict[str, Any]:
-    co2 = exempt = ZERO
+    co2, exempt = ZERO, None
     if category is not None:
         co2 = cell.utilised_t * category.co2_avoided_t_per_t
-        # Art. 12(1)(4) exempts the taxpayer's own compliant utilisation: self-utilised tonnes only.
+        # Art. 12(1)(4) exempts the taxpayer's own compliant utilisation: self-utilised tonnes only. Where the annex
+        # names no rate for the category the figure is absent (None), not 0: the page, exports and API agree.
         if category.exemption_rate is not None:
-            exempt = cell.self_utilised_t * category.exemption_rate
+            exempt = quantities.yuan(cell.self_utilised_t * category.exemption_rate)
     return {
         "category": category.code if category else None,
         "category_name": category.display_name(locale) if category else None,
         "family": category.family if category else None,
         **{name: getattr(cell, name) for name in CELL_FIELDS}, "rate": cell.rate,
-        "co2_avoided_t": quantities.tonnes(co2), "env_tax_exemption_yuan": quantities.yuan(exempt),
+        "co2_avoided_t": quantities.tonnes(co2), "env_tax_exemption_yuan": exempt,
     }
 
 
@@ -346,8 +357,8 @@ def year_table(session: so.Session, scope: Scope, year: int, locale: str = "zh_C
         table.rows.append(row)
         total.add(by_category[cid])
         co2 += row["co2_avoided_t"]
-        exempt += row["env_tax_exemption_yuan"]
-    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_exemption_yuan": exempt}
+        exempt += row["env_tax_exemption_yuan"] or ZERO
+    table.total = _row(total, None, locale) | {"co2_avoided_t": co2, "env_tax_exemption_yuan": quantities.yuan(exempt)}
     table.demo = includes_demo(session, scope, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
     return table
 
@@ -404,6 +415,15 @@ def targets(session: so.Session, scope: Scope, family: str = "bulk_industrial") 
     for row_base, year, value in rows:
         (own if row_base is not None and row_base == base_id else province)[year] = _d(value)
     return own or province
+
+
+def target_assumed(session: so.Session, scope: Scope, family: str = "bulk_industrial") -> bool:
+    """ONE query: whether the scope is a base with no target of its own for `family`, so that the province's
+    applies to it as an assumption (no source gives the bases targets of their own; docs/statistics.md)."""
+    if scope.kind != "base":
+        return False
+    own = sa.exists().where(BaseTarget.base_id == scope.base.id, BaseTarget.family == family)
+    return not session.scalar(sa.select(own))
 
 
 def target_for_month(by_year: dict[int, Decimal], year: int, month: int) -> Decimal | None:
@@ -515,25 +535,31 @@ def storage_warnings(session: so.Session, scope: Scope, month: dt.date, categori
 
 def flows(session: so.Session, scope: Scope, year: int, locale: str = "zh_CN") -> list[dict[str, Any]]:
     """ONE query: awarded tonnes from producers in the scope to each recycler in the year, summed per pair,
-    category and mode (rail when the clearing priced the allocation by rail)."""
+    category and mode (rail when the clearing priced the allocation by rail), and whether either party is a demo
+    organisation (its figures are invented)."""
     source = so.aliased(Facility)
     target = so.aliased(Facility)
+    source_org = so.aliased(Organization)
+    target_org = so.aliased(Organization)
+    demo = sa.or_(source_org.is_demo, target_org.is_demo)
     mode = sa.case((Allocation.rail_km.is_not(None), "rail"), else_="road")
     name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
     stmt = (sa.select(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
-                      target.lat, WasteCategory.code, name, mode, sa.func.sum(Award.tonnes))
+                      target.lat, WasteCategory.code, name, mode, sa.func.sum(Award.tonnes), demo)
             .select_from(Award)
             .join(Allocation, Allocation.id == Award.allocation_id)
             .join(Lot, Lot.id == Allocation.lot_id)
             .join(source, source.id == Lot.facility_id)
             .join(target, target.id == Allocation.facility_id)
+            .join(source_org, source_org.id == source.organization_id)
+            .join(target_org, target_org.id == target.organization_id)
             .join(WasteCategory, WasteCategory.id == Lot.category_id)
             .where(scope.facility_filter(source), sa.extract("year", Award.awarded_at) == year)
             .group_by(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
-                      target.lat, WasteCategory.code, name, mode))
+                      target.lat, WasteCategory.code, name, mode, source_org.is_demo, target_org.is_demo))
     return [{"from_id": r[0], "from": r[1], "from_lon": r[2], "from_lat": r[3], "to_id": r[4], "to": r[5],
              "to_lon": r[6], "to_lat": r[7], "category": r[8], "category_name": r[9], "mode": r[10],
-             "tonnes": _d(r[11])} for r in session.execute(stmt)]
+             "tonnes": _d(r[11]), "demo": bool(r[12])} for r in session.execute(stmt)]
 
 
 def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -543,7 +569,8 @@ def flows_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
          "geometry": {"type": "LineString",
                       "coordinates": [[r["from_lon"], r["from_lat"]], [r["to_lon"], r["to_lat"]]]},
          "properties": {"from": r["from"], "to": r["to"], "category": r["category"],
-                        "category_name": r["category_name"], "mode": r["mode"], "tonnes": float(r["tonnes"])}}
+                        "category_name": r["category_name"], "mode": r["mode"], "tonnes": float(r["tonnes"]),
+                        "demo": r["demo"]}}
         for r in rows]}
 
 

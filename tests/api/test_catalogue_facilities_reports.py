@@ -63,12 +63,25 @@ def test_generation_reports_refuse_inconsistent_figures(apis, market):
     assert unknown.status_code == 422
 
 
+def test_base_statistics_give_no_tax_figure_for_a_category_the_annex_does_not_name(apis, market):
+    plant = market["plant"]["id"]
+    apis["producer"].post("/generation-reports", _report(plant))
+    apis["producer"].post("/generation-reports", _report(plant, category="fgd_gypsum"))
+    rows = {r["category"]: r for r in apis["officer"].get("/bases/daqing/statistics",
+                                                          query_string={"year": 2026}).get_json()["rows"]}
+    assert rows["fly_ash"]["env_tax_exemption_yuan"] == "1250.00"  # 50 t self-utilised × 25 yuan/t
+    assert rows["fgd_gypsum"]["env_tax_exemption_yuan"] is None  # 其他固体废物: not a figure, not 0
+
+
 def test_base_statistics_follow_the_dashboard_rules(apis, market):
     plant = market["plant"]["id"]
     apis["producer"].post("/generation-reports", _report(plant))
     stats = apis["officer"].get("/bases/daqing/statistics", query_string={"year": 2026})
     assert stats.status_code == 200
     assert stats.get_json()["total"]["rate"] == "0.5000" and "target_rate" in stats.get_json()
+    assert stats.get_json()["target_assumed"] is True  # Daqing has no target of its own: the province's applies
+    province = apis["regulator"].get("/bases/province/statistics", query_string={"year": 2026}).get_json()
+    assert province["target_assumed"] is False
     assert apis["jixi_officer"].get("/bases/daqing/statistics").status_code == 403
     assert apis["producer"].get("/bases/daqing/statistics").status_code == 403
     assert apis["regulator"].get("/bases/province/statistics", query_string={"year": 2026}).status_code == 200

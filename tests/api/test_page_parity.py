@@ -416,7 +416,7 @@ def test_scenario_permissions_and_bad_levers(apis):
 # ----------------------------------------------------------------------------- evaluation register
 
 
-def test_evaluation_register(apis, users):
+def test_evaluation_register(apis, users, db):
     org_id = users["producer"].organization_id
     made = apis["regulator"].post("/evaluations", {"organization_id": org_id, "status": "applied"})
     assert made.status_code == 201 and made.get_json()["organization_name"]
@@ -429,6 +429,11 @@ def test_evaluation_register(apis, users):
     assert apis["officer"].get(f"/evaluations/{evaluation['id']}").get_json()["note"] == "ok"
     progress = apis["officer"].get("/evaluations/progress").get_json()
     assert progress["evaluated"] == 1 and progress["target"] == 300 and progress["by_status"]["evaluated"] == 1
+    assert progress["demo"] is False and page["items"][0]["demo"] is False
+    users["producer"].organization.is_demo = True  # an invented entry is marked as such over the API too
+    db.session.commit()
+    assert apis["officer"].get("/evaluations/progress").get_json()["demo"] is True
+    assert apis["officer"].get(f"/evaluations/{evaluation['id']}").get_json()["demo"] is True
 
 
 def test_evaluation_register_permissions_and_bad_input(apis, users):

@@ -1,6 +1,7 @@
 """The issue's acceptance: with only the API and tokens, post a lot, bid, clear, accept, ship and read the rate."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from tests.api.conftest import DAQING_CEMENT, DAQING_PLANT, lot_body
@@ -51,12 +52,17 @@ def test_a_script_trades_a_lot_end_to_end_and_reads_the_base_rate(apis):
     declared = recycler.post("/utilisation-declarations", {"award_id": award_id, "product": "cement",
                                                            "tonnes": "598.5", "period": "2026-11-15"})
     assert declared.status_code == 201, declared.get_json()
+    # The producer reports the month the load left it (Beijing time): its 外供 and the platform delivery are the
+    # same tonnes there, counted once, whichever month the recycler declared them in.
+    supplied_in = dt.datetime.fromisoformat(shipment["dispatched_at"]).astimezone(
+        dt.timezone(dt.timedelta(hours=8))).date().replace(day=1)
+    assert declared.get_json()["supply_period"] == supplied_in.isoformat()
     report = producer.post("/generation-reports", {
-        "facility_id": plant["id"], "category": "fly_ash", "period": "2026-11-01", "generated_t": "1000",
+        "facility_id": plant["id"], "category": "fly_ash", "period": supplied_in.isoformat(), "generated_t": "1000",
         "stored_t": "401.5", "self_utilised_t": "0", "supplied_t": "598.5", "disposed_t": "0"})
     assert report.status_code == 201, report.get_json()
 
-    stats = officer.get("/bases/daqing/statistics", query_string={"year": 2026})
+    stats = officer.get("/bases/daqing/statistics", query_string={"year": supplied_in.year})
     assert stats.status_code == 200, stats.get_json()
     total = stats.get_json()["total"]
     assert total["utilised_t"] == "598.500"

@@ -1,4 +1,5 @@
 """Base dashboards and the province: permissions, charts' data, exports, targets and the evaluation register."""
+import csv
 import datetime as dt
 import io
 import json
@@ -8,7 +9,15 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from models import Allocation, Award, BaseTarget, EnterpriseEvaluation, MatchRun, OrganizationRole
+from models import (
+    Allocation,
+    Award,
+    BaseTarget,
+    EnterpriseEvaluation,
+    GenerationReport,
+    MatchRun,
+    OrganizationRole,
+)
 from tests.conftest import csrf_token
 from tests.factories import (
     FacilityFactory,
@@ -16,6 +25,7 @@ from tests.factories import (
     LotFactory,
     OrganizationFactory,
     UserFactory,
+    category,
     resource_base,
 )
 
@@ -126,6 +136,54 @@ def test_flows_carry_the_mode_and_the_category_name_for_the_map(client, auth, da
     assert 'data-label-rail="by rail (road legs at both ends)"' in page
 
 
+def test_exports_leave_the_tax_figure_empty_where_the_law_names_no_rate(client, auth, daqing_data):
+    # Desulphurisation gypsum falls under the annex's 其他固体废物, whose scope the province fixes: the page shows
+    # "—", so the export must not claim an exemption of 0.00 yuan for it (coal gangue's 5 yuan/t line is named).
+    plant = daqing_data.session.scalar(sa.select(GenerationReport).limit(1)).facility
+    plant.organization.is_demo = True  # the month filed below is then a demo figure
+    GenerationReportFactory(facility=plant, category=category("fgd_gypsum"), period=dt.date(2025, 3, 1),
+                            generated_t=Decimal(100), self_utilised_t=Decimal(100))
+    auth.login(_officer("daqing").email)
+    rows = list(csv.reader(client.get("/bases/daqing/export.csv?year=2025").data.decode("utf-8-sig").splitlines()))
+    column = rows[0].index("env_tax_exemption_yuan")
+    by_code = {r[0]: r[column] for r in rows[1:] if len(r) > column}
+    assert by_code["coal_gangue"] == "3300.00" and by_code["fgd_gypsum"] == ""  # 12 × 55 t × 5 yuan/t
+    book = load_workbook(io.BytesIO(client.get("/bases/daqing/export.xlsx?year=2025").data))
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert {r[0]: r[column] for r in sheet[1:] if len(r) > column}["fgd_gypsum"] is None
+    # The demo note closes the table, so in Chinese it speaks of "this table's" figures, not "the following".
+    last = client.get("/bases/daqing/export.csv?year=2025&lang=zh_CN").data.decode("utf-8-sig").splitlines()[-1]
+    assert last.startswith("演示数据：本表数字")
+
+
+def test_the_flows_geojson_marks_deliveries_of_demo_organisations(client, auth, daqing_data):
+    # The downloaded file travels without the dashboard's banner: each line says whether it is invented.
+    auth.login(_officer("daqing").email)
+    [feature] = json.loads(client.get("/bases/daqing/flows.geojson?year=2025").data)["features"]
+    assert feature["properties"]["demo"] is False
+    plant = daqing_data.session.scalar(sa.select(GenerationReport).limit(1)).facility
+    plant.organization.is_demo = True
+    daqing_data.session.commit()
+    [feature] = json.loads(client.get("/bases/daqing/flows.geojson?year=2025").data)["features"]
+    assert feature["properties"]["demo"] is True
+
+
+def test_a_base_without_targets_of_its_own_says_the_provinces_target_is_assumed(client, auth, daqing_data):
+    # No source gives Daqing a target of its own: the dashboard, its chart and the API say that the province's
+    # 60 % is applied to the base as an assumption; once the base has its own target, they no longer do.
+    auth.login(_regulator().email)
+    page = client.get("/bases/daqing?year=2025&lang=en").get_data(as_text=True)
+    assert "The province's target, applied to this base as an assumption" in page
+    assert "assumed" in client.get("/bases/daqing/data.json?year=2025&lang=en").get_json()["labels"]["target"]
+    assert "as an assumption" not in client.get("/bases/province?year=2025&lang=en").get_data(as_text=True)
+    daqing_data.session.add(BaseTarget(base_id=resource_base("daqing").id, family="bulk_industrial", year=2025,
+                                       target_rate=Decimal("0.65"), source="大庆基地实施方案（示例）"))
+    daqing_data.session.commit()
+    page = client.get("/bases/daqing?year=2025&lang=en").get_data(as_text=True)
+    assert "as an assumption" not in page
+    assert "assumed" not in client.get("/bases/daqing/data.json?year=2025&lang=en").get_json()["labels"]["target"]
+
+
 def test_only_the_regulator_sets_targets(client, auth, daqing_data):
     auth.login(_officer("daqing").email)
     assert client.post("/bases/daqing/targets", data={"family": "bulk_industrial", "year": 2026,
@@ -158,6 +216,32 @@ def test_the_regulator_edits_the_evaluation_register(client, auth, daqing_data):
     response = client.post(f"/bases/evaluations/{evaluation.id}", data={
         "csrf_token": token, "organization": enterprise.id, "status": "rejected"})
     assert response.status_code == 302
+
+
+def test_the_register_marks_invented_evaluations_of_demo_organisations(client, auth, daqing_data):
+    # The seed lists real enterprises (e.g. 哈尔滨石化公司) with invented evaluation statuses: each entry of a demo
+    # organisation carries the demo mark, and so does the count against the 300 when it includes one.
+    from app.services import evaluations
+
+    real = OrganizationFactory(name="真实评价企业")
+    daqing_data.session.add(EnterpriseEvaluation(organization_id=real.id, status="evaluated",
+                                                 evaluated_on=dt.date(2025, 3, 1)))
+    daqing_data.session.commit()
+    auth.login(_regulator().email)
+    assert evaluations.progress(daqing_data.session)["demo"] is False
+    page = client.get("/bases/evaluations?lang=en").get_data(as_text=True)
+    assert "demo-mark" not in page
+    invented = OrganizationFactory(name="哈尔滨石化公司", is_demo=True)
+    daqing_data.session.add(EnterpriseEvaluation(organization_id=invented.id, status="evaluated",
+                                                 evaluated_on=dt.date(2025, 4, 1)))
+    daqing_data.session.commit()
+    assert evaluations.progress(daqing_data.session)["demo"] is True
+    page = client.get("/bases/evaluations?lang=en").get_data(as_text=True)
+    assert "These figures include invented demo data" in page
+    [row] = [r for r in page.split("<tr>")[1:] if "哈尔滨石化公司" in r]
+    assert 'demo-mark">Demo<' in row
+    [row] = [r for r in page.split("<tr>")[1:] if "真实评价企业" in r]
+    assert "demo-mark" not in row
 
 
 def test_an_officer_reads_but_cannot_edit_the_register(client, auth, daqing_data):

@@ -89,3 +89,16 @@ def test_exports_follow_the_role(auth, client, db, reference):
 
 def test_write_csv_keeps_chinese_for_excel():
     assert write_csv(["批次"], [["粉煤灰"]]).startswith("\ufeff".encode())
+
+
+def test_a_demo_organisations_export_ends_with_the_demo_mark(auth, client, db, reference):
+    # The demo producer account is a real enterprise's name (建龙西林钢铁) with invented lots: its file says so.
+    user = UserFactory()
+    LotFactory(facility=FacilityFactory(organization=user.organization), title="Invented lot")
+    auth.login(user.email)
+    assert not any("DEMO" in cell for row in _csv(client.get("/exports/lots.csv", headers=EN)) for cell in row)
+    user.organization.is_demo = True
+    db.session.commit()
+    rows = _csv(client.get("/exports/lots.csv", headers=EN))
+    assert rows[1][1] == "Invented lot" and rows[-1][0].startswith("DEMO DATA")
+    assert _xlsx(client.get("/exports/lots.xlsx", headers=EN))[-1][0].startswith("DEMO DATA")

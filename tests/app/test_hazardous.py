@@ -290,6 +290,18 @@ def test_the_e_manifest_csv_has_one_row_per_load_in_the_forms_order(auth, client
     assert "e-manifest-export" in client.get("/shipments/manifests").get_data(as_text=True)
 
 
+def test_an_e_manifest_with_a_demo_organisations_load_ends_with_the_demo_mark(auth, client, db, reference):
+    # Rows of invented loads must not be keyed into the provincial system unnoticed.
+    m, carrier_user = _shipped(db)
+    auth.login(carrier_user.email)
+    rows = list(csv.reader(io.StringIO(client.get("/shipments/e-manifest.csv").data.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    m["producer"].organization.is_demo = True
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(client.get("/shipments/e-manifest.csv").data.decode("utf-8-sig"))))
+    assert len(rows) == 3 and rows[-1][0].startswith("演示数据")
+
+
 def test_the_e_manifest_xlsx_and_who_sees_which_loads(auth, client, db, reference):
     m, _carrier_user = _shipped(db)
     auth.login("plant@example.com")

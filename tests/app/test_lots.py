@@ -343,3 +343,18 @@ def test_the_list_rows_show_title_state_place_tonnes_reserve_and_date_in_the_rea
     zh = client.get("/lots?lang=zh_CN").get_data(as_text=True)
     for text in (">2026年3月1日<", ">哈尔滨市<", ">粉煤灰<"):
         assert text in zh, text
+
+
+def test_lots_of_a_demo_organisation_carry_a_demo_mark_in_the_list_and_on_their_page(client, reference):
+    """Seeded lots name real enterprises with invented tonnes and prices: each shows the demo mark; a real
+    organisation's lot does not."""
+    demo_org = OrganizationFactory(name="建龙北满特殊钢有限责任公司", is_demo=True)
+    invented = LotFactory(title="Invented slag", facility=FacilityFactory(organization=demo_org))
+    real = LotFactory(title="Real slag")
+    for lang, mark in (("en", "Demo"), ("zh_CN", "演示")):
+        rows = client.get(f"/lots?lang={lang}").get_data(as_text=True).split("<tr>")
+        [demo_row] = [r for r in rows if ">Invented slag</a>" in r]
+        [real_row] = [r for r in rows if ">Real slag</a>" in r]
+        assert f'demo-mark">{mark}<' in demo_row and "demo-mark" not in real_row
+        assert f'demo-mark">{mark}<' in client.get(f"/lots/{invented.id}?lang={lang}").get_data(as_text=True)
+        assert "demo-mark" not in client.get(f"/lots/{real.id}?lang={lang}").get_data(as_text=True)

@@ -79,6 +79,47 @@ def test_reported_supply_and_the_platform_delivery_of_the_same_tonnes_count_once
     assert (row["utilised_t"], row["from_storage_t"], row["rate"]) == (D(1000), D(0), D("1.0000"))
 
 
+def _declared_later(session, plant, dispatched_at, declared_in):
+    """A platform load dispatched at `dispatched_at` (UTC), weighed in, and declared utilised by the recycler
+    through the service in the month `declared_in`."""
+    import sqlalchemy as sa
+
+    from app.services import shipments
+    from models import Shipment
+
+    recycler_user = UserFactory(role="recycler")
+    recycler = FacilityFactory(kind="recycler", prefecture_code="230100", organization=recycler_user.organization)
+    delivery(plant, recycler, "coal_gangue", received=D(1000), declared=D(0))
+    load = session.scalar(sa.select(Shipment).order_by(Shipment.id.desc()).limit(1))
+    load.dispatched_at, load.received_at = dispatched_at, dispatched_at + dt.timedelta(days=1)
+    session.commit()
+    return shipments.declare_utilisation(session, recycler_user, load.award_id, "cement", D(1000), declared_in)
+
+
+def test_a_delivery_reported_as_supply_and_declared_in_a_later_month_counts_once(reference):
+    # March: 1,000 t generated, all shipped through the platform on 28 March and reported as 外供. April: 1,000 t
+    # generated, all stored. The recycler declares the March load utilised in April (the default: the month it
+    # declares). The producer's supply happened in March, so the platform tonnes count there, once:
+    # (1,000 + 0) / (1,000 + 1,000) = 0.5000 — not 2,000 / 3,000, which counted the same tonnes twice.
+    plant = _daqing()
+    GenerationReportFactory(facility=plant, period=MARCH, generated_t=D(1000), supplied_t=D(1000))
+    GenerationReportFactory(facility=plant, period=dt.date(2025, 4, 1), generated_t=D(1000), stored_t=D(1000))
+    record = _declared_later(reference.session, plant, dt.datetime(2025, 3, 28, 2, 0), dt.date(2025, 4, 1))
+    assert (record.period, record.supply_period) == (dt.date(2025, 4, 1), MARCH)
+    row = _daqing_row(reference.session)
+    assert (row["utilised_t"], row["from_storage_t"], row["rate"]) == (D(1000), D(0), D("0.5000"))
+    scope = Scope("base", base=resource_base("daqing"))
+    assert utilisation.rollup_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1)) == \
+        utilisation.report_sums(reference.session, scope, dt.date(2025, 1, 1), dt.date(2026, 1, 1))
+
+
+def test_the_supply_month_is_the_beijing_month_of_the_dispatch(reference):
+    # 31 March 17:00 UTC is 1 April 01:00 in Beijing: the load left the producer in April.
+    plant = _daqing()
+    record = _declared_later(reference.session, plant, dt.datetime(2025, 3, 31, 17, 0), dt.date(2025, 5, 1))
+    assert record.supply_period == dt.date(2025, 4, 1)
+
+
 def test_off_platform_supply_larger_than_the_platform_part_is_kept(reference):
     # 外供 1,000 of which 600 went through the platform: 1,000 utilised, not 1,600 and not 600.
     plant = _daqing()
@@ -199,6 +240,58 @@ def test_no_reports_deliveries_or_declarations_push_a_rate_above_the_balance(ref
     if total["rate"] is not None:
         assert total["rate"] <= 1
         assert total["utilised_t"] <= total["generated_t"] + total["from_storage_t"]
+
+
+_load = st.tuples(st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=2000),
+                  st.integers(min_value=1, max_value=4), st.integers(min_value=0, max_value=130))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(own=st.lists(st.tuples(_tonnes, _tonnes), min_size=3, max_size=3), loads=st.lists(_load, max_size=4))
+def test_a_producer_reporting_its_platform_loads_as_supply_is_counted_once_whenever_they_are_declared(
+        reference, own, loads):
+    """Through the services: each load is dispatched in month d, reported by the producer as 外供 of month d, and
+    declared by the recycler in any month (a share of 0–130 % of the weighed tonnes: beyond 100 % is refused).
+    Whatever the declaration months, the counted utilisation is exactly what the producer reported."""
+    import sqlalchemy as sa
+
+    from app.services import shipments
+    from models import Shipment
+
+    prefecture = f"8{next(_counter):05d}"
+    plant = FacilityFactory(prefecture_code=prefecture)
+    recycler_user = UserFactory(role="recycler")
+    recycler = FacilityFactory(kind="recycler", prefecture_code="230100", organization=recycler_user.organization)
+    supplied = {1: D(0), 2: D(0), 3: D(0)}
+    declarations = []
+    for dispatched, received, declared_in, share in loads:
+        delivery(plant, recycler, "coal_gangue", received=D(received), declared=D(0))
+        load = reference.session.scalar(sa.select(Shipment).order_by(Shipment.id.desc()).limit(1))
+        load.dispatched_at = load.received_at = dt.datetime(2025, dispatched, 10, 4, 0)
+        supplied[dispatched] += received
+        declarations.append((load.award_id, D(received) * share / 100, dt.date(2025, declared_in, 1)))
+    reference.session.commit()
+    reported = D(0)
+    for month, (self_used, stored) in enumerate(own, start=1):
+        GenerationReportFactory(facility=plant, period=dt.date(2025, month, 1), generated_t=self_used + stored,
+                                self_utilised_t=self_used, stored_t=stored, supplied_t=supplied[month],
+                                from_storage_t=supplied[month])  # the loads came out of the producer's stockpile
+        reported += self_used + supplied[month]
+    for award_id, tonnes, month in declarations:
+        tonnes = tonnes.quantize(D("0.001"))
+        if tonnes <= 0:
+            continue
+        received = shipments.received_total(reference.session, award_id)
+        if tonnes > received:
+            with pytest.raises(ServiceError):
+                shipments.declare_utilisation(reference.session, recycler_user, award_id, "cement", tonnes, month)
+        else:
+            shipments.declare_utilisation(reference.session, recycler_user, award_id, "cement", tonnes, month)
+    total = utilisation.year_table(reference.session, Scope("prefecture", prefecture_code=prefecture), 2025).total
+    assert total["utilised_t"] == reported
+    assert total["from_storage_t"] == sum(supplied.values())
+    if total["rate"] is not None:
+        assert total["rate"] <= 1
 
 
 def test_the_rollup_follows_a_report_replaced_and_a_rollback(reference):

@@ -69,3 +69,19 @@ def test_a_rail_trip_reports_the_all_road_distance(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["cheapest_mode"] == "rail"
     assert out["rail_km"] > out["great_circle_km"] and out["road_km"] > out["great_circle_km"]
+
+
+def test_a_what_if_run_overrides_the_rail_tariffs_fixed_and_per_km_parts(capsys):
+    assert main(["route", "哈尔滨", "佳木斯", "--json"]) == 0
+    tariff = json.loads(capsys.readouterr().out)
+    # Rail's fixed part per tonne and per-km part both raised: road becomes the cheaper mode.
+    assert main(["route", "哈尔滨", "佳木斯", "--json", "--rates",
+                 '{"rail_fixed_yuan_per_t": 60, "rail_yuan_per_tkm": 0.2}']) == 0
+    dearer = json.loads(capsys.readouterr().out)
+    assert tariff["cheapest_mode"] == "rail" and dearer["cheapest_mode"] == "road"
+    assert dearer["cost_yuan_per_t"] > tariff["cost_yuan_per_t"]
+
+
+def test_a_misspelt_rate_field_is_an_error(capsys):
+    assert main(["route", "哈尔滨", "佳木斯", "--rates", '{"rail_per_km": 0.1}']) == 2
+    assert "unknown freight-rate field" in capsys.readouterr().err

@@ -71,18 +71,16 @@ BENCH_PASSWORD = "bench-load-password"  # noqa: S105 - scratch accounts of a scr
 def inside_service_area(lon, lat):
     """The generator's province box reaches beyond the service area the app accepts: pull those points in."""
     import numpy as np
-    import shapely
 
-    from geo.coords import service_area
+    from geo.coords import in_service_area
 
-    area = service_area()
-    outside = ~shapely.contains_xy(area, lon, lat)
+    outside = ~in_service_area(lon, lat)
     lon, lat = lon.copy(), lat.copy()
     # Halfway towards Harbin until inside (a few steps at most).
     while outside.any():
         lon[outside] = (lon[outside] + 126.63) / 2
         lat[outside] = (lat[outside] + 45.75) / 2
-        outside = ~shapely.contains_xy(area, lon, lat)
+        outside = ~in_service_area(lon, lat)
     return np.asarray(lon), np.asarray(lat)
 
 

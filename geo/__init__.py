@@ -1,7 +1,7 @@
 """Pure geospatial core of Gufei Exchange: coordinates, boundaries, road/rail networks, cost matrices."""
 
 from geo.admin import Location, Place, find_place, locate, locate_many, places, prefecture_places
-from geo.coords import METRIC_CRS, from_wgs84, project, to_wgs84
+from geo.coords import METRIC_CRS, from_wgs84, in_service_area, project, to_wgs84
 from geo.costs import CostMatrix, RouteResult, cost_index_pairs, cost_matrix, cost_pairs, route
 from geo.errors import OutOfRegionError, UnknownPlaceError
 from geo.network import RoadNetwork, road_km_matrix, within_road_km
@@ -24,6 +24,7 @@ __all__ = [
     "cost_pairs",
     "find_place",
     "from_wgs84",
+    "in_service_area",
     "locate",
     "locate_many",
     "places",

@@ -178,6 +178,14 @@ def service_area() -> shapely.Geometry:
     return area
 
 
+def in_service_area(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+    """Whether each WGS84 point lies in the service area (no error for points outside it)."""
+    # GEOS prepared geometries build their indexes lazily and are not safe to query from two threads at once
+    # (libgeos/geos#825, open): a server's request threads and a clearing's pricing threads take turns.
+    with _AREA_LOCK:
+        return shapely.contains_xy(service_area(), lon, lat)
+
+
 def validate_lonlat(lon: ArrayLike, lat: ArrayLike, *, check_region: bool = True) -> tuple[Array, Array]:
     """Return lon/lat as 1-D float arrays; reject non-finite, out-of-range or out-of-region points."""
     lon_a, lat_a = _as_arrays(lon, lat)
@@ -194,10 +202,7 @@ def validate_lonlat(lon: ArrayLike, lat: ArrayLike, *, check_region: bool = True
             "longitude must be within ±180 and latitude within ±90 (are lon and lat swapped?)"
         )
     if check_region:
-        # GEOS prepared geometries build their indexes lazily and are not safe to query from two threads at once
-        # (libgeos/geos#825, open): a server's request threads and a clearing's pricing threads take turns.
-        with _AREA_LOCK:
-            inside = shapely.contains_xy(service_area(), lon_a, lat_a)
+        inside = in_service_area(lon_a, lat_a)
         if not inside.all():
             idx = np.flatnonzero(~inside)
             shown = ", ".join(f"({lon_a[i]:.6f}, {lat_a[i]:.6f})" for i in idx[:3])

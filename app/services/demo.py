@@ -258,9 +258,12 @@ def seed_demo(session: so.Session) -> list[DemoAccount]:
 
     seats = {p.code: p for p in geo.places()}
     points = [_jitter(rng, seats[f.seat].lon, seats[f.seat].lat) for f in firms]
-    located = geo.locate_many(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
-    # A jittered seat near the border may land across it; such a facility stays at the seat itself.
-    for index in np.flatnonzero(~located["in_province"].to_numpy(dtype=bool)):
+    # A jittered seat near the border may land across it (in Jilin, or in Russia over the Amur); such a facility
+    # stays at the seat itself.
+    lon, lat = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    inside = geo.in_service_area(lon, lat)
+    inside[inside] = geo.locate_many(lon[inside], lat[inside])["in_province"].to_numpy(dtype=bool)
+    for index in np.flatnonzero(~inside):
         points[index] = (seats[firms[index].seat].lon, seats[firms[index].seat].lat)
     located = geo.locate_many(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
 

@@ -4,10 +4,9 @@ import csv
 
 import numpy as np
 import pytest
-import shapely
 
 from geo import CATEGORY_FREIGHT_CLASS, FreightRates, cost_index_pairs, cost_matrix, cost_pairs, find_place, route
-from geo.coords import service_area
+from geo.coords import in_service_area
 from geo.rates import CATALOGUE_CSV, FREIGHT_CLASSES
 
 with CATALOGUE_CSV.open(encoding="utf-8") as _fh:
@@ -122,7 +121,7 @@ def test_cost_index_pairs_are_the_cost_matrix_entries_bit_for_bit(freight_class)
     rng = np.random.default_rng(5)
     # Points of the south-east box that lie in the service area (the box reaches into Russia).
     lon, lat = rng.uniform(124, 133, 400), rng.uniform(44.5, 48.5, 400)
-    keep = shapely.contains_xy(service_area(), lon, lat)
+    keep = in_service_area(lon, lat)
     s_lon, s_lat = lon[keep][:60], lat[keep][:60]
     d_lon, d_lat = lon[keep][60:85], lat[keep][60:85]
     si, di = np.nonzero(rng.random((60, 25)) < 0.4)

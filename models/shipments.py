@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.hybrid import hybrid_property
 
 from models.base import Base, Rate, Tonnes, in_set, utcnow
 
@@ -93,7 +94,12 @@ class UtilisationRecord(Base):
     source_facility: so.Mapped[Optional[Facility]] = so.relationship(foreign_keys=[source_facility_id])
     category: so.Mapped[WasteCategory] = so.relationship()
 
-    @property
+    @hybrid_property
     def counted_period(self) -> dt.date:
-        """The month the producer's statistics count these tonnes in (see supply_period)."""
+        """The month the producer's statistics count these tonnes in (see supply_period); in SQL too."""
         return self.supply_period or self.period
+
+    @counted_period.inplace.expression
+    @classmethod
+    def _counted_period_sql(cls) -> sa.ColumnElement[dt.date]:
+        return sa.func.coalesce(cls.supply_period, cls.period)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.services import periods
-from app.services.utilisation import CELL_FIELDS, Scope, as_date, counted_cells, supplied_month
+from app.services.utilisation import CELL_FIELDS, Scope, as_date, counted_cells
 from models import (
     Facility,
     FacilityYearRollup,
@@ -99,7 +99,7 @@ def rebuild(session: so.Session) -> int:
         return sa.select(sa.func.min(column), sa.func.max(column)).where(periods.window_clause(column))
 
     bounds = [as_date(d) for d in (*session.execute(extent(g.period)).one(),
-                                   *session.execute(extent(supplied_month())).one()) if d is not None]
+                                   *session.execute(extent(UtilisationRecord.counted_period)).one()) if d is not None]
     session.execute(sa.delete(UtilisationRollup))
     session.execute(sa.delete(FacilityYearRollup))
     if bounds:

@@ -169,15 +169,9 @@ def _d(value) -> Decimal:
     return ZERO if value is None else Decimal(str(value))
 
 
-def supplied_month() -> sa.ColumnElement:
-    """The month a platform declaration counts in for its producer: the supply month, else (rows without one) the
-    declaration's month (UtilisationRecord.counted_period in SQL)."""
-    return sa.func.coalesce(UtilisationRecord.supply_period, UtilisationRecord.period)
-
-
 def _platform(date_from: dt.date, date_to: dt.date, category_id: int | None) -> sa.Subquery:
     u = UtilisationRecord
-    month = supplied_month()
+    month = UtilisationRecord.counted_period
     stmt = (sa.select(u.source_facility_id.label("facility_id"), u.category_id.label("category_id"),
                       month.label("period"), sa.func.sum(u.tonnes).label("tonnes"))
             .where(u.award_id.is_not(None), u.source_facility_id.is_not(None), month >= date_from, month < date_to)
@@ -246,7 +240,7 @@ def market_sums(session: so.Session, scope: Scope, date_from: dt.date, date_to: 
     """ONE query: declared-utilised platform tonnes by (year, month, category), credited to the source in the
     month it supplied them."""
     u = UtilisationRecord
-    month = supplied_month()
+    month = UtilisationRecord.counted_period
     stmt = (sa.select(month, u.category_id, sa.func.sum(u.tonnes))
             .join(Facility, Facility.id == u.source_facility_id)
             .where(scope.facility_filter(), u.award_id.is_not(None), month >= date_from, month < date_to)

@@ -72,7 +72,10 @@ def seed(url: str, n_lots: int, n_demands: int, seed_value: int, shape: str) -> 
         load_reference(session)
         session.commit()
         ids = dict(session.execute(sa.select(WasteCategory.code, WasteCategory.id)).all())
-    cat = [ids.get(code) or ids["fly_ash"] for code in synthetic.CATEGORIES]
+    missing = [code for code in synthetic.CATEGORIES if code not in ids]
+    if missing:
+        raise ValueError(f"bench category code(s) {missing} not loaded from the catalogue")
+    cat = [ids[code] for code in synthetic.CATEGORIES]
     n_producers = max(1, n_lots // 10)
     now = dt.datetime.now(dt.UTC)
     today = dt.date.today()

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from geo.rates import CATALOGUE_CSV, CATEGORY_FREIGHT_CLASS
 from matching import Demand, Lot, Problem, solve
 from matching.network import build_candidates
 
@@ -39,30 +40,43 @@ CENTRES = np.array(
         (124.70, 52.33, 1),  # Da Hinggan Ling
     ]
 )
-CATEGORIES = [
+
+
+def catalogue_codes(codes: list[str]) -> list[str]:
+    """The codes unchanged if app/data/catalogue.csv has every one; ValueError naming the others."""
+    unknown = [code for code in codes if code not in CATEGORY_FREIGHT_CLASS]
+    if unknown:
+        raise ValueError(f"category code(s) {unknown} not in {CATALOGUE_CSV}; known: {sorted(CATEGORY_FREIGHT_CLASS)}")
+    return codes
+
+
+# Twenty-two catalogue categories of the mixed shape (uneven sizes are drawn per seed). Construction waste,
+# which the catalogue does not trade, is stood in for by its catch-all other_industrial, so the count and
+# therefore every seeded draw stay as they were.
+CATEGORIES = catalogue_codes([
     "steel_slag",
-    "blast_furnace_slag",
+    "bf_slag",
     "fly_ash",
-    "furnace_bottom_ash",
+    "boiler_slag",
     "coal_gangue",
     "fgd_gypsum",
-    "phosphogypsum",
+    "byproduct_gypsum",
     "tailings",
     "red_mud",
     "carbide_slag",
     "waste_glass",
-    "retired_pv_modules",
-    "wind_turbine_blades",
+    "pv_modules",
+    "wind_blades",
     "crop_straw",
-    "construction_waste",
+    "other_industrial",
     "waste_tyres",
     "waste_plastics",
     "scrap_steel",
-    "nonferrous_slag",
+    "smelting_slag",
     "coking_residue",
-    "chemical_sludge",
+    "sludge",
     "waste_catalyst",
-]
+])
 
 
 DENSE_HAUL_KM = 200.0

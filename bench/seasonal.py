@@ -29,16 +29,23 @@ from decimal import Decimal
 
 import numpy as np
 
-from bench.matching import CENTRES, FREIGHT_YUAN_PER_T_KM, HANDLING_YUAN_PER_T, ROAD_CIRCUITY, synthetic_problem
+from bench.matching import (
+    CENTRES,
+    FREIGHT_YUAN_PER_T_KM,
+    HANDLING_YUAN_PER_T,
+    ROAD_CIRCUITY,
+    catalogue_codes,
+    synthetic_problem,
+)
 from matching import solve
 from matching.seasonal import SeasonalProblem, Storage, StorageCost, flow_networks, months, solve_seasonal
 
 START = "2026-11"
 # Harbin heats 20 October to 20 April: heat-and-power plants make most ash then (demo profile, mean 1).
 HEATING_PROFILE = {11: 1.5, 12: 1.6, 1: 1.6, 2: 1.5, 3: 1.3, 4: 1.0, 5: 0.5, 6: 0.45, 7: 0.45, 8: 0.45, 9: 0.5, 10: 0.7}
-CHP_CATEGORIES = {"fly_ash", "furnace_bottom_ash", "fgd_gypsum"}
+CHP_CATEGORIES = set(catalogue_codes(["fly_ash", "boiler_slag", "fgd_gypsum"]))
 # Materials a clinker line or cement mill takes; those demands follow the staggered-production stop.
-KILN_CATEGORIES = {"fly_ash", "furnace_bottom_ash", "fgd_gypsum", "blast_furnace_slag", "steel_slag", "coal_gangue"}
+KILN_CATEGORIES = set(catalogue_codes(["fly_ash", "boiler_slag", "fgd_gypsum", "bf_slag", "steel_slag", "coal_gangue"]))
 KILN_STOPPED = {11, 12, 1, 2, 3}
 KILN_HALF = {7}
 OWN_YARD_SHARE = 0.3

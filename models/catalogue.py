@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.hybrid import hybrid_method
 
 from models.base import Base, Money, Rate, in_set
 
@@ -58,6 +59,7 @@ class WasteCategory(Base):
         """Yuan per tonne of the Art. 12(1)(4) exemption figure, or None where the figure is not shown."""
         return self.env_tax_yuan_per_t if self.env_tax_basis in NAMED_TAX_BASES else None
 
+    @hybrid_method
     def display_name(self, locale: str) -> str:
-        """The category name in the given locale."""
+        """The category name in the given locale; on the class, the column to select it by."""
         return self.name_zh if locale.startswith("zh") else self.name_en

@@ -17,18 +17,18 @@ def categories(session: so.Session) -> list[WasteCategory]:
 
 
 def category_choices(session: so.Session, locale: str) -> list[SelectChoice]:
-    """Choices of a category select field: code and localised name (WasteCategory.display_name's rule), read as
+    """Choices of a category select field: code and localised name, read as
     plain rows: every lot search shows them, and the full rows carry each category's quality schema."""
-    name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
+    name = WasteCategory.display_name(locale)
     return [SelectChoice(code, label) for code, label in
             session.execute(sa.select(WasteCategory.code, name).order_by(WasteCategory.id))]
 
 
 def category_names(session: so.Session, codes: set[str], locale: str) -> dict[str, str]:
-    """Code → localised name (WasteCategory.display_name's rule) of the given categories."""
+    """Code → localised name of the given categories."""
     if not codes:
         return {}
-    name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
+    name = WasteCategory.display_name(locale)
     return dict(session.execute(sa.select(WasteCategory.code, name).where(WasteCategory.code.in_(sorted(codes)))).all())
 
 

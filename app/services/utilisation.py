@@ -537,7 +537,7 @@ def flows(session: so.Session, scope: Scope, year: int, locale: str = "zh_CN") -
     target_org = so.aliased(Organization)
     demo = sa.or_(source_org.is_demo, target_org.is_demo)
     mode = sa.case((Allocation.rail_km.is_not(None), "rail"), else_="road")
-    name = WasteCategory.name_zh if locale.startswith("zh") else WasteCategory.name_en
+    name = WasteCategory.display_name(locale)
     stmt = (sa.select(source.id, source.name, source.lon, source.lat, target.id, target.name, target.lon,
                       target.lat, WasteCategory.code, name, mode, sa.func.sum(Award.tonnes), demo)
             .select_from(Award)
